@@ -1,0 +1,396 @@
+/*
+ * dbv.h - the one public header of libdbv.
+ *
+ * dbv studies neural-network decision boundaries with small programs that
+ * pass msgpack tensor streams through pipes.  This header is everything the
+ * programs in tools/ may use.
+ *
+ * Conventions:
+ *   - Functions that can fail return an int status: DBV_OK (0) or one of the
+ *     DBV_E* codes below, which are also the tools' exit codes.  On failure a
+ *     one-line message is left in a thread-local buffer, read with
+ *     dbv_errmsg().  The library never prints and never exits.
+ *   - Sizes are size_t; every size computed from input goes through the
+ *     overflow-checked helpers dbv_mul_size()/dbv_add_size().
+ *   - Randomness is an explicit struct dbv_rng passed by pointer.
+ */
+#ifndef DBV_H
+#define DBV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DBV_VERSION "0.1.0"
+#define DBV_STREAM_MAJOR 1
+#define DBV_STREAM_MINOR 0
+
+/* ------------------------------------------------------------------ */
+/* Status codes = exit codes                                           */
+/* ------------------------------------------------------------------ */
+enum dbv_status {
+	DBV_OK = 0,
+	DBV_EUSAGE = 2,     /* bad command line or parameters           */
+	DBV_EINPUT = 3,     /* bad, truncated or mismatched input       */
+	DBV_EIO = 4,        /* I/O or system failure (incl. no memory)  */
+	DBV_ENONFINITE = 5, /* non-finite numbers appeared              */
+};
+
+/* Message of the last failure in this thread ("" when none). */
+const char *dbv_errmsg(void);
+/* Set the message (printf format) and return code. */
+int dbv_seterr(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prefix the current message with "prefix: " (keeps the code). */
+int dbv_preerr(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Overflow-checked size arithmetic: return 0 and set *out, or return
+ * DBV_EINPUT with a message when the result does not fit in size_t. */
+int dbv_mul_size(size_t a, size_t b, size_t *out);
+int dbv_add_size(size_t a, size_t b, size_t *out);
+
+/* Allocation helpers: NULL with DBV_EIO message on failure. */
+void *dbv_malloc(size_t n);
+void *dbv_calloc(size_t n, size_t size);
+void *dbv_realloc(void *p, size_t n);
+/* 64-byte aligned; release with dbv_afree(). */
+void *dbv_amalloc(size_t n);
+void dbv_afree(void *p);
+char *dbv_strdup(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Strict number parsing (whole string, range-checked)                 */
+/* ------------------------------------------------------------------ */
+int dbv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int dbv_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Finite double in [min, max]. */
+int dbv_parse_double(const char *s, double min, double max, double *out);
+/* Comma-separated list of integers in [min,max]; *out is malloc'ed. */
+int dbv_parse_i64_list(const char *s, int64_t min, int64_t max,
+		       int64_t **out, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* CRC-32C (Castagnoli), as used by the stream trailer                 */
+/* ------------------------------------------------------------------ */
+/* crc = dbv_crc32c(0, buf, n) starts; pass the result to continue.  */
+uint32_t dbv_crc32c(uint32_t crc, const void *buf, size_t n);
+/* Bitwise reference implementation (slow; for tests). */
+uint32_t dbv_crc32c_ref(uint32_t crc, const void *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Tensors                                                             */
+/* ------------------------------------------------------------------ */
+enum dbv_dtype {
+	DBV_U8, DBV_I8, DBV_U16, DBV_I16, DBV_U32, DBV_I32, DBV_I64,
+	DBV_F32, DBV_F64, DBV_NDTYPES
+};
+#define DBV_MAX_DIMS 8
+
+/*
+ * A dense little-endian C-order tensor.  `data` is 64-byte aligned when
+ * the tensor owns it (dbv_tensor_alloc, reader copies); `owned` tells
+ * dbv_tensor_release whether to free it.
+ */
+struct dbv_tensor {
+	enum dbv_dtype dtype;
+	int ndim;
+	int64_t shape[DBV_MAX_DIMS];
+	void *data;
+	size_t nbytes;
+	int owned;
+};
+
+const char *dbv_dtype_name(enum dbv_dtype t);
+size_t dbv_dtype_size(enum dbv_dtype t);
+/* Code by name ("f32"); -1 when unknown. */
+int dbv_dtype_from_name(const char *name, size_t len);
+/* Number of elements; checks overflow; shape entries must be >= 0. */
+int dbv_shape_numel(const int64_t *shape, int ndim, size_t *numel);
+/* Allocate zeroed storage for the given shape. */
+int dbv_tensor_alloc(struct dbv_tensor *t, enum dbv_dtype dtype, int ndim,
+		     const int64_t *shape);
+/* Wrap caller memory (not owned). */
+void dbv_tensor_wrap(struct dbv_tensor *t, enum dbv_dtype dtype, int ndim,
+		     const int64_t *shape, const void *data);
+size_t dbv_tensor_numel(const struct dbv_tensor *t);
+void dbv_tensor_release(struct dbv_tensor *t);
+
+/* ------------------------------------------------------------------ */
+/* Decoded values (a read-only view of one msgpack object)             */
+/* ------------------------------------------------------------------ */
+typedef struct dbv_val dbv_val; /* opaque; valid until the next read */
+
+enum dbv_vtype {
+	DBV_V_NIL, DBV_V_BOOL, DBV_V_INT, DBV_V_FLOAT, DBV_V_STR, DBV_V_BIN,
+	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT
+};
+enum dbv_vtype dbv_val_type(const dbv_val *v);
+/* Map lookup by string key; NULL when v is not a map or key is absent. */
+const dbv_val *dbv_map_get(const dbv_val *map, const char *key);
+/* Map entries by position (i < dbv_val_len). */
+const dbv_val *dbv_map_key(const dbv_val *map, size_t i);
+const dbv_val *dbv_map_value(const dbv_val *map, size_t i);
+/* Length of array/map/str/bin; 0 otherwise. */
+size_t dbv_val_len(const dbv_val *v);
+const dbv_val *dbv_array_at(const dbv_val *arr, size_t i);
+/* Typed reads; return DBV_EINPUT when the type does not fit. */
+int dbv_val_i64(const dbv_val *v, int64_t *out);
+int dbv_val_double(const dbv_val *v, double *out); /* int or float */
+int dbv_val_bool(const dbv_val *v, int *out);
+/* String view (not NUL-terminated). */
+int dbv_val_str(const dbv_val *v, const char **s, size_t *len);
+/* 1 when v is a string equal to s. */
+int dbv_val_is(const dbv_val *v, const char *s);
+/* Copy a string value into a new NUL-terminated string. */
+int dbv_val_strdup(const dbv_val *v, char **out);
+/* Bin view. */
+int dbv_val_bin(const dbv_val *v, const void **p, size_t *len);
+/* 1 when v is a tensor map (has "dtype", "shape" and "data"). */
+int dbv_val_is_tensor(const dbv_val *v);
+/* Decode a tensor map into *t, copying data to aligned owned memory. */
+int dbv_val_tensor(const dbv_val *v, struct dbv_tensor *t);
+/* Convenience: get a key of a map and decode it. */
+int dbv_get_tensor(const dbv_val *map, const char *key, struct dbv_tensor *t);
+int dbv_get_i64(const dbv_val *map, const char *key, int64_t *out);
+int dbv_get_double(const dbv_val *map, const char *key, double *out);
+
+/* ------------------------------------------------------------------ */
+/* Stream writer                                                       */
+/* ------------------------------------------------------------------ */
+/*
+ * A stream is msgpack maps back to back: a header, records, a trailer.
+ * See man/dbv-stream.5.
+ *
+ *   w = dbv_writer_new(fd, "dbv-load");
+ *   dbv_writer_header_begin(w, "dataset", upstream_pipeline, argc, argv, 3);
+ *     ...write 3 meta key/value pairs with dbv_w_*...
+ *   dbv_writer_header_end(w);
+ *   dbv_writer_record_begin(w, "batch", 4);
+ *     ...write 4 key/value pairs...
+ *   dbv_writer_record_end(w);
+ *   dbv_writer_finish(w);           -- writes the "end" trailer, flushes
+ *   dbv_writer_free(w);
+ *
+ * On failure mid-stream call dbv_writer_fail(w, msg) instead of finish.
+ * The writer checks that each record holds exactly the promised number of
+ * pairs.  Write errors are sticky: dbv_writer_status() reports them.
+ */
+struct dbv_writer;
+
+struct dbv_writer *dbv_writer_new(int fd, const char *tool);
+/* pipeline: the upstream header's "pipeline" array (or NULL); this tool's
+ * own command line (argc/argv) is appended. nmeta: pairs in "meta". */
+int dbv_writer_header_begin(struct dbv_writer *w, const char *kind,
+			    const dbv_val *pipeline, int argc,
+			    char *const *argv, size_t nmeta);
+int dbv_writer_header_end(struct dbv_writer *w);
+/* Begins a record {"t":type,"seq":n, ...npairs more pairs}. */
+int dbv_writer_record_begin(struct dbv_writer *w, const char *type,
+			    size_t npairs);
+int dbv_writer_record_end(struct dbv_writer *w);
+/* Copy a whole decoded record (a pass-through of an unknown type),
+ * renumbering its "seq". */
+int dbv_writer_copy_record(struct dbv_writer *w, const dbv_val *rec);
+int dbv_writer_finish(struct dbv_writer *w);
+int dbv_writer_fail(struct dbv_writer *w, const char *msg);
+int dbv_writer_status(const struct dbv_writer *w);
+uint64_t dbv_writer_records(const struct dbv_writer *w);
+void dbv_writer_free(struct dbv_writer *w);
+
+/* Value writers (inside header meta or a record). */
+int dbv_w_key(struct dbv_writer *w, const char *key); /* = dbv_w_str */
+int dbv_w_str(struct dbv_writer *w, const char *s);
+int dbv_w_strn(struct dbv_writer *w, const char *s, size_t n);
+int dbv_w_i64(struct dbv_writer *w, int64_t v);
+int dbv_w_u64(struct dbv_writer *w, uint64_t v);
+int dbv_w_f64(struct dbv_writer *w, double v);
+int dbv_w_bool(struct dbv_writer *w, int v);
+int dbv_w_nil(struct dbv_writer *w);
+int dbv_w_array(struct dbv_writer *w, size_t n);
+int dbv_w_map(struct dbv_writer *w, size_t n);
+int dbv_w_bin(struct dbv_writer *w, const void *p, size_t n);
+/* A tensor map {"dtype","shape","data"}. */
+int dbv_w_tensor(struct dbv_writer *w, const struct dbv_tensor *t);
+int dbv_w_tensor_raw(struct dbv_writer *w, enum dbv_dtype dtype, int ndim,
+		     const int64_t *shape, const void *data);
+/* Arrays of strings / numbers as msgpack arrays (for short lists only). */
+int dbv_w_str_array(struct dbv_writer *w, char *const *s, size_t n);
+int dbv_w_f64_array(struct dbv_writer *w, const double *v, size_t n);
+int dbv_w_i64_array(struct dbv_writer *w, const int64_t *v, size_t n);
+/* Any decoded value (e.g. to pass upstream meta on). */
+int dbv_w_val(struct dbv_writer *w, const dbv_val *v);
+
+/* ------------------------------------------------------------------ */
+/* Stream reader                                                       */
+/* ------------------------------------------------------------------ */
+/*
+ * r = dbv_reader_new(fd, "-");          -- name used in messages
+ * dbv_reader_header(r, "dataset") -> header (kind checked; NULL = any)
+ * while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) { ... }
+ *   rc == DBV_END: the trailer was read and verified.
+ *   otherwise: an error code, message in dbv_errmsg().
+ * Values returned stay valid until the next dbv_reader_next call (the
+ * header stays valid for the reader's lifetime).
+ */
+#define DBV_END (-1)
+#define DBV_DEFAULT_RECORD_LIMIT ((size_t)256 << 20)
+
+struct dbv_reader;
+
+struct dbv_reader *dbv_reader_new(int fd, const char *name);
+void dbv_reader_set_limit(struct dbv_reader *r, size_t max_record_bytes);
+/* Reads and checks the header.  kind may be NULL (any kind) or a
+ * "|"-separated list of accepted kinds. */
+int dbv_reader_header(struct dbv_reader *r, const char *kind,
+		      const dbv_val **header);
+int dbv_reader_next(struct dbv_reader *r, const dbv_val **rec);
+/* After DBV_END: 1 when the input is at EOF, 0 when another stream
+ * follows (then dbv_reader_header may be called again). Negative
+ * status on read errors. */
+int dbv_reader_at_eof(struct dbv_reader *r);
+/* The header of the current stream and its parts. */
+const dbv_val *dbv_reader_meta(const struct dbv_reader *r);
+const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);
+const char *dbv_reader_kind(const struct dbv_reader *r);
+/* Record type of rec ("batch", ...); "" when missing. */
+const char *dbv_record_type(const dbv_val *rec, size_t *len);
+int dbv_record_is(const dbv_val *rec, const char *type);
+/* Number of the last record read (header = 0) and its byte offset. */
+uint64_t dbv_reader_record_no(const struct dbv_reader *r);
+uint64_t dbv_reader_offset(const struct dbv_reader *r);
+const char *dbv_reader_name(const struct dbv_reader *r);
+void dbv_reader_free(struct dbv_reader *r);
+
+/* Raise the kernel pipe buffer of fd to 1 MiB when fd is a pipe. */
+void dbv_pipe_grow(int fd);
+
+/* ------------------------------------------------------------------ */
+/* PRNG: xoshiro256** seeded through SplitMix64                        */
+/* ------------------------------------------------------------------ */
+struct dbv_rng {
+	uint64_t s[4];
+};
+/* Same seed, same sequence on every machine.  Documented in dbv.7. */
+void dbv_rng_seed(struct dbv_rng *r, uint64_t seed);
+uint64_t dbv_rng_next(struct dbv_rng *r);
+/* Uniform integer in [0, n), n >= 1, without modulo bias. */
+uint64_t dbv_rng_below(struct dbv_rng *r, uint64_t n);
+/* Uniform float in [0, 1) with 24 random bits; double with 53. */
+float dbv_rng_float(struct dbv_rng *r);
+double dbv_rng_double(struct dbv_rng *r);
+/* Standard normal (Box-Muller, one value per call). */
+double dbv_rng_normal(struct dbv_rng *r);
+/* Fisher-Yates shuffle of n elements of an int64 array. */
+void dbv_rng_shuffle_i64(struct dbv_rng *r, int64_t *a, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* BLAS                                                                */
+/* ------------------------------------------------------------------ */
+/* Row-major C = alpha*op(A)*op(B) + beta*C, op = transpose when tX. */
+void dbv_sgemm(int ta, int tb, int m, int n, int k, float alpha,
+	       const float *a, int lda, const float *b, int ldb, float beta,
+	       float *c, int ldc);
+/* Naive reference (double accumulation). */
+void dbv_sgemm_ref(int ta, int tb, int m, int n, int k, float alpha,
+		   const float *a, int lda, const float *b, int ldb,
+		   float beta, float *c, int ldc);
+/*
+ * OpenBLAS core type.  Debian's OpenBLAS may misdetect a new CPU and run
+ * its slowest kernels.  dbv_blas_fix_core(argv) re-executes the program
+ * once with OPENBLAS_CORETYPE set to the best core the CPU supports, when
+ * the user has not set it and the library runs a generic core.  Call it
+ * first thing in main(); it returns only when no re-exec happened.
+ */
+void dbv_blas_fix_core(char **argv);
+/* One line: "OpenBLAS 0.3.21, core SkylakeX (set by dbv; ...)". */
+const char *dbv_blas_describe(void);
+const char *dbv_blas_corename(void);
+void dbv_blas_set_threads(int n);
+/* The OPENBLAS_CORETYPE value dbv_blas_fix_core would choose on this CPU
+ * when OpenBLAS runs the core `corename` ("SKYLAKEX", "HASWELL",
+ * "SANDYBRIDGE"), or NULL when that core is as good as the CPU allows or
+ * is one dbv leaves alone.  Pure; for tests and diagnostics. */
+const char *dbv_blas_better_core(const char *corename);
+
+/* ------------------------------------------------------------------ */
+/* Data sets                                                           */
+/* ------------------------------------------------------------------ */
+/*
+ * An in-memory labelled image set: n items of c*h*w u8 pixels (NCHW),
+ * labels in [0, nclasses).
+ */
+struct dbv_dataset {
+	char *name;       /* "fashion-mnist", "cifar10", ...          */
+	char *split;      /* "train" / "test" / "files"               */
+	int64_t n, c, h, w;
+	int nclasses;
+	char **class_names; /* nclasses strings                       */
+	uint8_t *x;       /* n*c*h*w                                  */
+	int32_t *y;       /* noisy (= true unless noise applied)      */
+	int32_t *y_true;  /* true labels                              */
+	int64_t *idx;     /* index in the original split              */
+	double mean[4], std[4]; /* per channel, pixel/255 units        */
+};
+
+/* Known data-set names: "fashion-mnist", "mnist", "cifar10", "cifar100". */
+int dbv_dataset_known(const char *name);
+/* Default directory of a data set (e.g. /usr/share/datasets/fashion-mnist). */
+const char *dbv_dataset_default_dir(const char *name);
+/* The files dbv_dataset_load reads for a named split from dir (NULL =
+ * default dir), in order: IDX images then labels (".gz" preferred over
+ * plain), or the CIFAR batch files.  Checks that they exist.  *files is
+ * one allocation: free(*files) releases the array and its strings. */
+int dbv_dataset_files(const char *name, const char *dir, const char *split,
+		      char ***files, size_t *nfiles);
+/* Load a named data set's split ("train"/"test") from dir. */
+int dbv_dataset_load(struct dbv_dataset *d, const char *name,
+		     const char *dir, const char *split);
+/* Load IDX image + label files (plain or .gz). */
+int dbv_dataset_load_idx(struct dbv_dataset *d, const char *images,
+			 const char *labels);
+/* Load CIFAR binary files (label_bytes 1 = CIFAR-10, 2 = CIFAR-100 fine). */
+int dbv_dataset_load_cifar(struct dbv_dataset *d, char *const *files,
+			   size_t nfiles, int label_bytes);
+/* Per-channel mean and std of d's pixels (in [0,1] units) into d. */
+void dbv_dataset_stats(struct dbv_dataset *d);
+/* Keep only the items whose index in the current order is listed in
+ * keep[0..nkeep) (in that order). */
+int dbv_dataset_select(struct dbv_dataset *d, const int64_t *keep,
+		       size_t nkeep);
+/* Keep items of the listed classes, relabelled 0..n-1 in list order. */
+int dbv_dataset_filter_classes(struct dbv_dataset *d, const int64_t *cls,
+			       size_t ncls);
+/* Label noise: exactly round(p*n_c) items of each class c get a label
+ * drawn uniformly from the other classes.  y_true keeps the originals. */
+int dbv_dataset_label_noise(struct dbv_dataset *d, double p, uint64_t seed);
+void dbv_dataset_release(struct dbv_dataset *d);
+
+/* ------------------------------------------------------------------ */
+/* Tool conventions (tools/ use these)                                  */
+/* ------------------------------------------------------------------ */
+/* Set the program name used in messages, fix the BLAS core, install
+ * exit handlers.  Call first in main(). */
+void dbv_tool_init(const char *name, char **argv);
+const char *dbv_tool_name(void);
+/* Print "name: error: msg" to stderr. */
+void dbv_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dbv_tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the failure message and exit with code. */
+__attribute__((noreturn)) void dbv_tool_die(int code);
+/* Print --version text to stdout. */
+void dbv_tool_version(void);
+
+/*
+ * Output: -o FILE (written to a temporary name in the same directory and
+ * renamed by dbv_output_commit) or stdout ("-" or NULL).  Refuses a binary
+ * stream to a terminal unless force.  On exit without commit the temporary
+ * file is removed.
+ */
+int dbv_output_open(const char *path, int binary, int force, int *fd);
+int dbv_output_commit(void);
+void dbv_output_abort(void);
+/* Open an input path ("-" or NULL = stdin). */
+int dbv_input_open(const char *path, int *fd);
+
+#endif /* DBV_H */
