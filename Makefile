@@ -123,6 +123,7 @@ uninstall:
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m#man/}; done
 
 demo: $(TOOLS)
+	@sh scripts/deps --data
 	$(MAKE) -f pipelines/demo.mk BIN=$(abspath $(BIN))
 
 clean:
