@@ -15,6 +15,7 @@ OPT       ?= -O2
 SANITIZE  ?=
 FUZZ_TIME ?= 20
 
+comma := ,
 ifeq ($(SANITIZE),)
 BUILD := build/obj
 BIN   := bin
@@ -24,7 +25,6 @@ BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
 BIN   := $(BUILD)/bin
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-comma := ,
 
 # Dependencies found through pkg-config; scripts/deps checks them (and on
 # Debian as root installs what is missing) and writes build/config.mk.
