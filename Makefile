@@ -9,6 +9,7 @@
 #   make demo                 the main job (pipelines/demo.mk)
 
 PREFIX    ?= /usr/local
+.DEFAULT_GOAL := all
 DESTDIR   ?=
 CC        ?= cc
 OPT       ?= -O2
@@ -58,6 +59,7 @@ MANS      := $(sort $(wildcard man/*.[157]))
 
 .PHONY: all check unit-test sh-test fuzz bench install uninstall clean distclean help demo
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(TOOLS)
 
@@ -87,7 +89,7 @@ unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; DBV_TEST_TMP=$(BUILD)/tmp $$t; done
 
 sh-test: $(TOOLS) $(BUILD)/tests/mkfixtures
-	@BIN=$(abspath $(BIN)) TESTBIN=$(abspath $(BUILD)/tests) TMPROOT=$(abspath $(BUILD)/sh-tmp) \
+	@BIN=$(abspath $(BIN)) TESTBIN=$(abspath $(BUILD)/tests) TMPROOT=$(or $(TMPROOT),$(abspath $(BUILD)/sh-tmp)) \
 	  sh tests/sh/run.sh $(SH_TESTS)
 
 $(BUILD)/tests/mkfixtures: tests/mkfixtures.c build/config.mk

@@ -367,6 +367,258 @@ int dbv_dataset_label_noise(struct dbv_dataset *d, double p, uint64_t seed);
 void dbv_dataset_release(struct dbv_dataset *d);
 
 /* ------------------------------------------------------------------ */
+/* Layers: forward/backward pairs                                      */
+/* ------------------------------------------------------------------ */
+/*
+ * Activation layouts (float32):
+ *   spatial: [C, N, H, W] ("CNHW": each channel's values for the whole
+ *            batch are contiguous, so a convolution over the batch is one
+ *            gemm per chunk and batch norm reduces over contiguous rows);
+ *   flat:    [N, F] row-major.
+ * Parameters use PyTorch's layouts: conv weight [Cout, Cin, k, k], linear
+ * weight [Out, In], so they can be exchanged with state_dict tensors.
+ * Backward functions ADD into every gradient they produce (dx and
+ * parameter gradients alike); callers zero them.  A NULL gradient pointer
+ * means "not needed".
+ */
+struct dbv_conv {
+	int cin, cout, k, stride, pad;
+	int h, w;   /* input spatial size  */
+	int oh, ow; /* output spatial size */
+};
+/* Fills oh/ow; DBV_EUSAGE when the output would be empty. */
+int dbv_conv_init(struct dbv_conv *c, int cin, int cout, int k, int stride,
+		  int pad, int h, int w);
+/* Floats of scratch the conv functions need for a batch of n. */
+size_t dbv_conv_scratch(const struct dbv_conv *c, int n);
+/* x [cin,n,h,w], wt [cout,cin*k*k], b [cout] or NULL -> y [cout,n,oh,ow]. */
+void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
+		      const float *wt, const float *b, float *y, float *scratch);
+void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *dy, float *dx, float *dwt,
+		       float *db, float *scratch);
+/* Direct (naive) references for the tests. */
+void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *b, float *y);
+void dbv_conv_backward_ref(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db);
+
+/* x [n,in], wt [out,in], b [out] or NULL -> y [n,out]. */
+void dbv_linear_forward(int n, int in, int out, const float *x,
+			const float *wt, const float *b, float *y);
+void dbv_linear_backward(int n, int in, int out, const float *x,
+			 const float *wt, const float *dy, float *dx,
+			 float *dwt, float *db);
+
+/*
+ * Batch norm over [C, M] (M = n*h*w per channel, contiguous).  Training:
+ * normalise with the batch mean and biased variance, save mean and
+ * 1/sqrt(var+eps) per channel for backward, and update running averages
+ * as PyTorch does: r = (1-momentum)*r + momentum*stat, with the unbiased
+ * variance M/(M-1)*var for running_var.  Eval: use the running averages.
+ */
+void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
+			  const float *beta, float *y, float *save_mean,
+			  float *save_invstd, float *run_mean, float *run_var,
+			  float momentum, float eps);
+void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
+			 const float *beta, float *y, const float *run_mean,
+			 const float *run_var, float eps);
+void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
+		     const float *save_mean, const float *save_invstd,
+		     const float *dy, float *dx, float *dgamma, float *dbeta);
+
+/* y = max(x, 0); backward uses y (dx += dy where y > 0). */
+void dbv_relu_forward(size_t n, const float *x, float *y);
+void dbv_relu_backward(size_t n, const float *y, const float *dy, float *dx);
+/* 2x2 max pool, stride 2, floor: [c*n, h, w] -> [c*n, h/2, w/2].  Ties go
+ * to the first maximum in row-major window order (as PyTorch). */
+void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y);
+void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
+			   const float *dy, float *dx);
+/* Global pools: [c, n, h, w] -> flat [n, c]. */
+void dbv_gap_forward(int c, int n, int hw, const float *x, float *y);
+void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx);
+void dbv_gmp_forward(int c, int n, int hw, const float *x, float *y);
+void dbv_gmp_backward(int c, int n, int hw, const float *x, const float *dy,
+		      float *dx);
+/* Layout changes: [n, c, hw] <-> [c, n, hw]. */
+void dbv_nchw_to_cnhw(int n, int c, int hw, const float *x, float *y);
+void dbv_cnhw_to_nchw(int c, int n, int hw, const float *x, float *y);
+/*
+ * Softmax cross-entropy, mean over the batch: logits [n, k], labels in
+ * [0,k).  Returns the loss (double accumulation); writes the gradient of
+ * the mean loss into dlogits (overwrites) when non-NULL; counts correct
+ * argmax predictions into *correct when non-NULL.
+ */
+double dbv_softmax_xent(int n, int k, const float *logits,
+			const int32_t *labels, float *dlogits, int *correct);
+
+/* ------------------------------------------------------------------ */
+/* Models                                                              */
+/* ------------------------------------------------------------------ */
+/*
+ * Architectures by name with a width dial (see dbv-train(1)):
+ *   mlp      input -> depth x [Linear(width) ReLU] -> Linear(classes)
+ *   fcnet    input -> 1024 -> 512 -> 256 -> 64 -> classes, ReLU between
+ *   cnn5     conv3x3(K)+BN+ReLU; conv(2K)+BN+ReLU+pool; conv(4K)+BN+ReLU+
+ *            pool; conv(8K)+BN+ReLU+pool; global max pool; linear
+ *   resnet18 pre-activation ResNet-18, widths K,2K,4K,8K
+ *   vgg11    VGG-11 scaled by K/64, global average pool, linear
+ * Parameters are named like PyTorch state_dict keys of the module
+ * structure documented in dbv-train(1) and laid out as PyTorch does.
+ */
+struct dbv_arch {
+	char name[16];
+	int width, depth; /* depth: mlp only */
+	int c, h, w;      /* input item shape */
+	int classes;
+};
+
+enum dbv_param_kind {
+	DBV_P_WEIGHT,    /* conv/linear weight: trained, decayed   */
+	DBV_P_BIAS,      /* conv/linear bias                        */
+	DBV_P_BN_WEIGHT, /* BN gamma                                */
+	DBV_P_BN_BIAS,   /* BN beta                                 */
+	DBV_P_BUFFER,    /* running mean/var: not trained           */
+	DBV_P_COUNTER,   /* num_batches_tracked (stored as a float
+			    count, written as an i64 scalar)        */
+};
+
+struct dbv_param {
+	char name[64];
+	enum dbv_param_kind kind;
+	int ndim;
+	int64_t shape[4];
+	size_t offset; /* into dbv_model.p and .g */
+	size_t numel;
+	int fan_in;    /* for initialisation */
+};
+
+struct dbv_op; /* private: one node of the model's graph */
+
+struct dbv_model {
+	struct dbv_arch arch;
+	size_t nparams;
+	struct dbv_param *params;
+	size_t total;  /* floats in p and g */
+	float *p;      /* all parameters and buffers, one allocation */
+	float *g;      /* all gradients, same offsets, one allocation */
+	int nops;
+	struct dbv_op *ops;
+	int nslots;
+	size_t *slot_size; /* floats per item of each activation slot */
+	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
+	int batch;     /* activations are allocated for this batch    */
+	float **act, **dact;
+	float *scratch;
+	size_t scratch_size;
+	float *bn_save; /* per-BN saved mean/invstd for backward */
+};
+
+/* Build the graph and the parameter table; allocate p and g (zeroed). */
+int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
+/* PyTorch's default initialisation with dbv's PRNG: conv and linear
+ * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (what
+ * kaiming_uniform_(a=sqrt(5)) gives), BN weight 1, bias 0, running mean 0,
+ * var 1.  Parameters are filled in table order. */
+void dbv_model_init(struct dbv_model *m, uint64_t seed);
+/* Find a parameter by name (NULL when absent). */
+struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);
+/* Allocate activations for batches of up to n items. */
+int dbv_model_reserve(struct dbv_model *m, int n);
+/* Forward pass on n normalised items x [n, c, h, w] (NCHW).  train: BN
+ * uses batch statistics and updates running averages.  Returns the logits
+ * [n, classes] (inside the model; valid until the next call). */
+const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
+			       int train);
+/* Backward from dlogits [n, classes]; ADDS into m->g (zero it first with
+ * dbv_model_zero_grad).  Needs the preceding forward with train = 1. */
+void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n);
+void dbv_model_zero_grad(struct dbv_model *m);
+size_t dbv_model_count(const struct dbv_model *m, int trainable_only);
+void dbv_model_release(struct dbv_model *m);
+
+/* ------------------------------------------------------------------ */
+/* Training                                                            */
+/* ------------------------------------------------------------------ */
+#define DBV_MAX_MILESTONES 16
+
+struct dbv_train_cfg {
+	char optim[8];      /* "sgd", "adam", "adamw"                  */
+	double lr, momentum, weight_decay;
+	int nesterov;
+	double beta1, beta2, adam_eps;
+	char schedule[8];   /* "constant", "step", "cosine"            */
+	int nmilestones;
+	int64_t milestones[DBV_MAX_MILESTONES]; /* epochs */
+	double gamma;       /* step factor                             */
+	double warmup;      /* epochs of linear warm-up (0: none)      */
+	int epochs, batch;
+	int crop_pad;       /* random crop with this zero padding (0: off) */
+	int flip;           /* random horizontal flip                  */
+	uint64_t seed, data_seed;
+	int threads;
+};
+
+/* Defaults: SGD lr 0.1 momentum 0.9, no decay, constant, 10 epochs,
+ * batch 128, no augmentation, seeds 0, 2 threads. */
+void dbv_train_cfg_default(struct dbv_train_cfg *c);
+/* Checks ranges and combinations; DBV_EUSAGE with a message. */
+int dbv_train_cfg_check(const struct dbv_train_cfg *c);
+/* Learning rate at fractional epoch t (t = epoch + batch/nbatches). */
+double dbv_train_lr(const struct dbv_train_cfg *c, double t);
+
+/* Optimizer state: one or two moment buffers over all of m->p. */
+struct dbv_optim {
+	float *m1, *m2;
+	int64_t step;
+};
+int dbv_optim_init(struct dbv_optim *o, const struct dbv_model *m,
+		   const struct dbv_train_cfg *c);
+/* One update of every trainable parameter from m->g, as PyTorch's SGD
+ * (momentum, dampening 0, nesterov, L2 weight decay), Adam (L2 decay added
+ * to the gradient) or AdamW (decoupled decay) with learning rate lr. */
+void dbv_optim_step(struct dbv_optim *o, struct dbv_model *m,
+		    const struct dbv_train_cfg *c, double lr);
+void dbv_optim_release(struct dbv_optim *o);
+
+/*
+ * Make a float batch from u8 images: gather items idx[0..n) of src
+ * ([N, c, h, w]), apply the augmentation (when rng is non-NULL: for each
+ * item in order, crop offsets dy = below(2p+1), dx = below(2p+1), then
+ * flip = below(2)), scale to [0,1] and normalise per channel:
+ * (v/255 - mean[ch]) / std[ch].  Out: [n, c, h, w].
+ */
+void dbv_make_batch(const uint8_t *src, int c, int h, int w,
+		    const int64_t *idx, int n, const double *mean,
+		    const double *std, int crop_pad, int flip,
+		    struct dbv_rng *rng, float *out);
+
+/* ---- model streams (kind "model") ---- */
+/* Header meta for a model stream: the architecture, classes and
+ * normalisation; `extra` pairs are written by the caller after it. */
+int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
+			 char *const *class_names, const double *mean,
+			 const double *std);
+#define DBV_MODEL_META_PAIRS 9
+/* One "param" record per parameter, in table order. */
+int dbv_model_write_params(struct dbv_writer *w, const struct dbv_model *m);
+/* Read a model stream: build the architecture from the header meta and
+ * fill every parameter from the "param" records (all must be present,
+ * with matching shapes).  Other record types are skipped.  mean/std get
+ * the normalisation (4 entries each); class names are not returned. */
+int dbv_model_read(struct dbv_reader *r, struct dbv_model *m, double *mean,
+		   double *std);
+/* Arch from header meta (used by dbv_model_read). */
+int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a);
+/* Fill one parameter from a "param" record's tensor. */
+int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
+			const struct dbv_tensor *t);
+
+/* ------------------------------------------------------------------ */
 /* Tool conventions (tools/ use these)                                  */
 /* ------------------------------------------------------------------ */
 /* Set the program name used in messages, fix the BLAS core, install

@@ -1,0 +1,10 @@
+#!/bin/sh
+# bench/layers.sh - conv and linear layer GFLOP/s (lib/layers.c) as a
+# fraction of the sgemm rate measured in the same run, 2 BLAS threads, on
+# the core dbv chooses.  About 15 s.
+#
+#   BENCHBIN=build/obj/bench sh bench/layers.sh      (make bench sets it)
+#   LAYERS_SECONDS=1   minimum time per measurement
+set -eu
+b=${BENCHBIN:?BENCHBIN must name the bench build directory}/layers
+"$b" "${LAYERS_SECONDS:-1}" 2

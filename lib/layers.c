@@ -1,0 +1,820 @@
+/*
+ * layers.c - forward/backward pairs of the layers dbv's nets are built
+ * from, and the naive references the tests hold the fast ones against.
+ *
+ * Layouts (see dbv.h): spatial activations are [C, N, H, W] ("CNHW"),
+ * flat ones [N, F]; weights have PyTorch's layouts.  Backward functions
+ * add into their gradients; a NULL gradient is not computed.
+ *
+ * Convolution is im2col + one gemm per chunk of images.  In CNHW the
+ * columns of a chunk of nb images (n0 .. n0+nb-1) are a contiguous range
+ * of every channel row, so the gemm reads and writes y/dy in place with a
+ * leading dimension of n*oh*ow:
+ *
+ *              K = cin*k*k        nb*oh*ow             n*oh*ow
+ *            +-------------+   +-----------+   +-----+-----------+-----+
+ *   cout     |     wt      | x |    col    | = |     | y chunk   |     |
+ *            +-------------+   |  (im2col  |   +-----+-----------+-----+
+ *                            K |  of the   |          ^ column n0*oh*ow
+ *                              |  chunk)   |
+ *                              +-----------+
+ *
+ *   backward:  dwt  += dy_chunk * col^T           (gemm, beta = 1)
+ *              dcol  = wt^T * dy_chunk            (gemm into col's buffer)
+ *              dx   += col2im(dcol)
+ *              db   += row sums of dy             (once, whole batch)
+ *
+ * The chunk holds as many images as fit COL_TARGET floats of columns (at
+ * least one), so the buffer stays in the outer caches whatever n is; a
+ * 1x1 convolution of stride 1 without padding needs no columns at all (x
+ * is its own col).  The chunk size depends only on the layer's shape and
+ * n, and OpenBLAS with a fixed thread count computes each element of C in
+ * a fixed order, so results are bit-reproducible.
+ *
+ * Statistics (batch norm, pooled means, the loss) accumulate in double,
+ * in a fixed order, with several independent accumulators so that the
+ * loops are not bound by the latency of one addition chain.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "dbv.h"
+
+/* Columns per chunk, in floats (2 MiB): measured with bench/layers.sh. */
+#define COL_TARGET ((size_t)512 * 1024)
+
+/* ---- helpers --------------------------------------------------------- */
+
+/* Sum of x[0..m) in double with 8 accumulators, combined pairwise. */
+static double sum_d(const float *restrict x, size_t m)
+{
+	double a[8] = { 0 };
+	size_t i = 0;
+
+	for (; i + 8 <= m; i += 8)
+		for (int j = 0; j < 8; j++)
+			a[j] += x[i + j];
+	for (int j = 0; i < m; i++, j++)
+		a[j] += x[i];
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* Sum of (x - mu)^2 in double. */
+static double sumsq_dev_d(const float *restrict x, size_t m, double mu)
+{
+	double a[8] = { 0 };
+	size_t i = 0;
+
+	for (; i + 8 <= m; i += 8)
+		for (int j = 0; j < 8; j++) {
+			double d = x[i + j] - mu;
+
+			a[j] += d * d;
+		}
+	for (int j = 0; i < m; i++, j++) {
+		double d = x[i] - mu;
+
+		a[j] += d * d;
+	}
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* Sum of y * (x - mu) in double. */
+static double dot_dev_d(const float *restrict y, const float *restrict x,
+			size_t m, double mu)
+{
+	double a[8] = { 0 };
+	size_t i = 0;
+
+	for (; i + 8 <= m; i += 8)
+		for (int j = 0; j < 8; j++)
+			a[j] += y[i + j] * (x[i + j] - mu);
+	for (int j = 0; i < m; i++, j++)
+		a[j] += y[i] * (x[i] - mu);
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* ---- convolution ----------------------------------------------------- */
+
+int dbv_conv_init(struct dbv_conv *c, int cin, int cout, int k, int stride,
+		  int pad, int h, int w)
+{
+	long long oh, ow, kk;
+
+	memset(c, 0, sizeof *c);
+	if (cin < 1 || cout < 1 || k < 1 || stride < 1 || pad < 0 || h < 1 ||
+	    w < 1)
+		return dbv_seterr(DBV_EUSAGE,
+				  "conv: bad parameters (cin %d, cout %d, k %d, "
+				  "stride %d, pad %d, input %dx%d)",
+				  cin, cout, k, stride, pad, h, w);
+	if ((long long)h + 2LL * pad < k || (long long)w + 2LL * pad < k)
+		return dbv_seterr(DBV_EUSAGE,
+				  "conv: %dx%d kernel larger than the padded "
+				  "%dx%d input", k, k, h, w);
+	oh = ((long long)h + 2LL * pad - k) / stride + 1;
+	ow = ((long long)w + 2LL * pad - k) / stride + 1;
+	kk = (long long)cin * k * k;
+	/* BLAS dimensions are ints. */
+	if (kk > 0x7fffffff || oh * ow > 0x7fffffff ||
+	    (long long)h * w > 0x7fffffff)
+		return dbv_seterr(DBV_EUSAGE, "conv: layer too large");
+	c->cin = cin;
+	c->cout = cout;
+	c->k = k;
+	c->stride = stride;
+	c->pad = pad;
+	c->h = h;
+	c->w = w;
+	c->oh = (int)oh;
+	c->ow = (int)ow;
+	return DBV_OK;
+}
+
+/* x is its own column matrix: [cin, n*h*w] = [K, n*oh*ow]. */
+static int conv_is_direct(const struct dbv_conv *c)
+{
+	return c->k == 1 && c->stride == 1 && c->pad == 0;
+}
+
+/* Images per chunk. */
+static int conv_chunk(const struct dbv_conv *c, int n)
+{
+	size_t per = (size_t)c->cin * c->k * c->k * c->oh * c->ow;
+	size_t nb = COL_TARGET / per;
+
+	if (nb < 1)
+		nb = 1;
+	return nb < (size_t)n ? (int)nb : n;
+}
+
+size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
+{
+	if (n < 1 || conv_is_direct(c))
+		return 0;
+	return (size_t)c->cin * c->k * c->k * c->oh * c->ow * conv_chunk(c, n);
+}
+
+/*
+ * The output columns ox whose input column ox*s - pad + kx lies inside
+ * [0, w): [lo, hi) (empty when hi <= lo).
+ */
+static void conv_span(int w, int ow, int s, int pad, int kx, int *lo, int *hi)
+{
+	int a = pad - kx, b = w + pad - kx; /* need a <= ox*s < b */
+
+	*lo = a > 0 ? (a + s - 1) / s : 0;
+	*hi = b > 0 ? (b + s - 1) / s : 0;
+	if (*hi > ow)
+		*hi = ow;
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
+/*
+ * col [cin*k*k, nb*oh*ow] from images n0 .. n0+nb-1 of x [cin, n, h, w]:
+ * col[(ci*k + ky)*k + kx][(i*oh + oy)*ow + ox] =
+ *	x[ci][n0 + i][oy*s - pad + ky][ox*s - pad + kx]   (0 outside).
+ */
+static void im2col(const struct dbv_conv *c, int n, int n0, int nb,
+		   const float *restrict x, float *restrict col)
+{
+	const int k = c->k, s = c->stride, pad = c->pad;
+	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)h * w;
+	float *restrict d = col;
+
+	for (int ci = 0; ci < c->cin; ci++) {
+		const float *xc = x + ((size_t)ci * n + n0) * hw;
+
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				int lo, hi;
+
+				conv_span(w, ow, s, pad, kx, &lo, &hi);
+				for (int i = 0; i < nb; i++) {
+					const float *xi = xc + (size_t)i * hw;
+
+					for (int oy = 0; oy < oh; oy++, d += ow) {
+						int iy = oy * s - pad + ky;
+						const float *src;
+
+						if (iy < 0 || iy >= h) {
+							memset(d, 0, ow * sizeof *d);
+							continue;
+						}
+						src = xi + (size_t)iy * w - pad + kx;
+						for (int ox = 0; ox < lo; ox++)
+							d[ox] = 0.0f;
+						if (s == 1)
+							memcpy(d + lo, src + lo,
+							       (hi - lo) * sizeof *d);
+						else
+							for (int ox = lo; ox < hi; ox++)
+								d[ox] = src[(size_t)ox * s];
+						for (int ox = hi; ox < ow; ox++)
+							d[ox] = 0.0f;
+					}
+				}
+			}
+	}
+}
+
+/* dx [cin, n, h, w] (images n0 .. n0+nb-1) += the transpose of im2col
+ * applied to dcol [cin*k*k, nb*oh*ow]. */
+static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
+		   const float *restrict dcol, float *restrict dx)
+{
+	const int k = c->k, s = c->stride, pad = c->pad;
+	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)h * w;
+	const float *restrict d = dcol;
+
+	for (int ci = 0; ci < c->cin; ci++) {
+		float *xc = dx + ((size_t)ci * n + n0) * hw;
+
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				int lo, hi;
+
+				conv_span(w, ow, s, pad, kx, &lo, &hi);
+				for (int i = 0; i < nb; i++) {
+					float *xi = xc + (size_t)i * hw;
+
+					for (int oy = 0; oy < oh; oy++, d += ow) {
+						int iy = oy * s - pad + ky;
+						float *restrict dst;
+
+						if (iy < 0 || iy >= h)
+							continue;
+						dst = xi + (size_t)iy * w - pad + kx;
+						if (s == 1) {
+#pragma GCC ivdep
+							for (int ox = lo; ox < hi; ox++)
+								dst[ox] += d[ox];
+						} else {
+							for (int ox = lo; ox < hi; ox++)
+								dst[(size_t)ox * s] += d[ox];
+						}
+					}
+				}
+			}
+	}
+}
+
+/* y [cout, n*oh*ow] = b[co] on every row (or 0 without bias). */
+static void fill_rows(int rows, size_t len, const float *b, float *y)
+{
+	for (int r = 0; r < rows; r++) {
+		float v = b ? b[r] : 0.0f;
+		float *yr = y + (size_t)r * len;
+
+		for (size_t j = 0; j < len; j++)
+			yr[j] = v;
+	}
+}
+
+/*
+ * x [cin, n, h, w], wt [cout, cin*k*k], b [cout] or NULL ->
+ * y [cout, n, oh, ow]; scratch holds dbv_conv_scratch(c, n) floats.
+ */
+void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
+		      const float *wt, const float *b, float *y, float *scratch)
+{
+	const int kk = c->cin * c->k * c->k;
+	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * n;
+	const float beta = b ? 1.0f : 0.0f;
+	int nb;
+
+	if (n < 1)
+		return;
+	if (b)
+		fill_rows(c->cout, ldy, b, y);
+	if (conv_is_direct(c)) {
+		dbv_sgemm(0, 0, c->cout, (int)ldy, kk, 1.0f, wt, kk, x,
+			  (int)ldy, beta, y, (int)ldy);
+		return;
+	}
+	nb = conv_chunk(c, n);
+	for (int n0 = 0; n0 < n; n0 += nb) {
+		int cnt = n - n0 < nb ? n - n0 : nb;
+		int cols = (int)(cnt * ohw);
+
+		im2col(c, n, n0, cnt, x, scratch);
+		dbv_sgemm(0, 0, c->cout, cols, kk, 1.0f, wt, kk, scratch, cols,
+			  beta, y + n0 * ohw, (int)ldy);
+	}
+}
+
+/*
+ * x [cin, n, h, w], wt [cout, cin*k*k], dy [cout, n, oh, ow] ->
+ * dx [cin, n, h, w] +=, dwt [cout, cin*k*k] +=, db [cout] +=.
+ */
+void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *dy, float *dx, float *dwt,
+		       float *db, float *scratch)
+{
+	const int kk = c->cin * c->k * c->k;
+	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * n;
+	int nb;
+
+	if (n < 1)
+		return;
+	if (db)
+		for (int co = 0; co < c->cout; co++)
+			db[co] += (float)sum_d(dy + co * ldy, ldy);
+	if (conv_is_direct(c)) {
+		if (dwt)
+			dbv_sgemm(0, 1, c->cout, kk, (int)ldy, 1.0f, dy,
+				  (int)ldy, x, (int)ldy, 1.0f, dwt, kk);
+		if (dx)
+			dbv_sgemm(1, 0, kk, (int)ldy, c->cout, 1.0f, wt, kk, dy,
+				  (int)ldy, 1.0f, dx, (int)ldy);
+		return;
+	}
+	if (!dx && !dwt)
+		return;
+	nb = conv_chunk(c, n);
+	for (int n0 = 0; n0 < n; n0 += nb) {
+		int cnt = n - n0 < nb ? n - n0 : nb;
+		int cols = (int)(cnt * ohw);
+		const float *dyc = dy + n0 * ohw;
+
+		if (dwt) {
+			im2col(c, n, n0, cnt, x, scratch);
+			dbv_sgemm(0, 1, c->cout, kk, cols, 1.0f, dyc, (int)ldy,
+				  scratch, cols, 1.0f, dwt, kk);
+		}
+		if (dx) {
+			dbv_sgemm(1, 0, kk, cols, c->cout, 1.0f, wt, kk, dyc,
+				  (int)ldy, 0.0f, scratch, cols);
+			col2im(c, n, n0, cnt, scratch, dx);
+		}
+	}
+}
+
+/* The input row/column of output position o and kernel tap t; -1 when it
+ * falls in the padding. */
+static int conv_in(int o, int t, int s, int pad, int size)
+{
+	int i = o * s - pad + t;
+
+	return i >= 0 && i < size ? i : -1;
+}
+
+/* Direct convolution, double accumulation.  Same shapes as the fast one. */
+void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *b, float *y)
+{
+	const int k = c->k;
+	const size_t hw = (size_t)c->h * c->w, ohw = (size_t)c->oh * c->ow;
+
+	for (int co = 0; co < c->cout; co++)
+		for (int i = 0; i < n; i++)
+			for (int oy = 0; oy < c->oh; oy++)
+				for (int ox = 0; ox < c->ow; ox++) {
+					double acc = b ? b[co] : 0.0;
+
+					for (int ci = 0; ci < c->cin; ci++)
+						for (int ky = 0; ky < k; ky++) {
+							int iy = conv_in(oy, ky, c->stride, c->pad, c->h);
+
+							if (iy < 0)
+								continue;
+							for (int kx = 0; kx < k; kx++) {
+								int ix = conv_in(ox, kx, c->stride, c->pad, c->w);
+
+								if (ix < 0)
+									continue;
+								acc += (double)wt[((size_t)co * c->cin + ci) * k * k + ky * k + kx] *
+								       x[((size_t)ci * n + i) * hw + (size_t)iy * c->w + ix];
+							}
+						}
+					y[((size_t)co * n + i) * ohw + (size_t)oy * c->ow + ox] = (float)acc;
+				}
+}
+
+/*
+ * Direct backward: each gradient element is gathered as one double sum
+ * and added once.
+ */
+void dbv_conv_backward_ref(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db)
+{
+	const int k = c->k, s = c->stride, pad = c->pad;
+	const size_t hw = (size_t)c->h * c->w, ohw = (size_t)c->oh * c->ow;
+
+	if (db)
+		for (int co = 0; co < c->cout; co++) {
+			double acc = 0.0;
+
+			for (size_t j = 0; j < (size_t)n * ohw; j++)
+				acc += dy[co * n * ohw + j];
+			db[co] += (float)acc;
+		}
+	if (dwt)
+		for (int co = 0; co < c->cout; co++)
+			for (int ci = 0; ci < c->cin; ci++)
+				for (int ky = 0; ky < k; ky++)
+					for (int kx = 0; kx < k; kx++) {
+						double acc = 0.0;
+
+						for (int i = 0; i < n; i++)
+							for (int oy = 0; oy < c->oh; oy++) {
+								int iy = conv_in(oy, ky, s, pad, c->h);
+
+								if (iy < 0)
+									continue;
+								for (int ox = 0; ox < c->ow; ox++) {
+									int ix = conv_in(ox, kx, s, pad, c->w);
+
+									if (ix < 0)
+										continue;
+									acc += (double)dy[((size_t)co * n + i) * ohw + (size_t)oy * c->ow + ox] *
+									       x[((size_t)ci * n + i) * hw + (size_t)iy * c->w + ix];
+								}
+							}
+						dwt[((size_t)co * c->cin + ci) * k * k + ky * k + kx] += (float)acc;
+					}
+	if (dx)
+		for (int ci = 0; ci < c->cin; ci++)
+			for (int i = 0; i < n; i++)
+				for (int iy = 0; iy < c->h; iy++)
+					for (int ix = 0; ix < c->w; ix++) {
+						double acc = 0.0;
+
+						for (int co = 0; co < c->cout; co++)
+							for (int ky = 0; ky < k; ky++) {
+								int ty = iy + pad - ky, oy = ty / s;
+
+								if (ty < 0 || ty % s || oy >= c->oh)
+									continue;
+								for (int kx = 0; kx < k; kx++) {
+									int tx = ix + pad - kx, ox = tx / s;
+
+									if (tx < 0 || tx % s || ox >= c->ow)
+										continue;
+									acc += (double)wt[((size_t)co * c->cin + ci) * k * k + ky * k + kx] *
+									       dy[((size_t)co * n + i) * ohw + (size_t)oy * c->ow + ox];
+								}
+							}
+						dx[((size_t)ci * n + i) * hw + (size_t)iy * c->w + ix] += (float)acc;
+					}
+}
+
+/* ---- linear ---------------------------------------------------------- */
+
+/* x [n, in], wt [out, in], b [out] or NULL -> y [n, out] = x wt^T + b. */
+void dbv_linear_forward(int n, int in, int out, const float *x,
+			const float *wt, const float *b, float *y)
+{
+	if (n < 1 || out < 1)
+		return;
+	if (b)
+		for (int i = 0; i < n; i++)
+			memcpy(y + (size_t)i * out, b, (size_t)out * sizeof *y);
+	if (in < 1) {
+		if (!b)
+			memset(y, 0, (size_t)n * out * sizeof *y);
+		return;
+	}
+	dbv_sgemm(0, 1, n, out, in, 1.0f, x, in, wt, in, b ? 1.0f : 0.0f, y,
+		  out);
+}
+
+/*
+ * dy [n, out] -> dx [n, in] += dy wt, dwt [out, in] += dy^T x,
+ * db [out] += column sums of dy.
+ */
+void dbv_linear_backward(int n, int in, int out, const float *x,
+			 const float *wt, const float *dy, float *dx,
+			 float *dwt, float *db)
+{
+	if (n < 1 || out < 1)
+		return;
+	if (db)
+		for (int j = 0; j < out; j++) {
+			double acc = 0.0;
+
+			for (int i = 0; i < n; i++)
+				acc += dy[(size_t)i * out + j];
+			db[j] += (float)acc;
+		}
+	if (in < 1)
+		return;
+	if (dwt)
+		dbv_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dwt, in);
+	if (dx)
+		dbv_sgemm(0, 0, n, in, out, 1.0f, dy, out, wt, in, 1.0f, dx, in);
+}
+
+/* ---- batch norm ------------------------------------------------------ */
+
+/*
+ * x [c, m] -> y [c, m]; save_mean, save_invstd [c] for backward (either
+ * may be NULL when no backward follows); run_mean, run_var [c] updated
+ * when non-NULL.  With m == 1 the unbiased variance is undefined; the
+ * running variance then takes the biased one (0).
+ */
+void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
+			  const float *beta, float *y, float *save_mean,
+			  float *save_invstd, float *run_mean, float *run_var,
+			  float momentum, float eps)
+{
+	if (m < 1)
+		return;
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + ch * m;
+		float *yc = y + ch * m;
+		double mu = sum_d(xc, m) / (double)m;
+		double var = sumsq_dev_d(xc, m, mu) / (double)m;
+		double invstd = 1.0 / sqrt(var + eps);
+		const float fmu = (float)mu;
+		const float scale = (float)(gamma[ch] * invstd);
+		const float shift = beta[ch];
+
+		for (size_t j = 0; j < m; j++)
+			yc[j] = (xc[j] - fmu) * scale + shift;
+		if (save_mean)
+			save_mean[ch] = fmu;
+		if (save_invstd)
+			save_invstd[ch] = (float)invstd;
+		if (run_mean)
+			run_mean[ch] = (float)((1.0 - momentum) * run_mean[ch] +
+					       (double)momentum * mu);
+		if (run_var) {
+			double unb = m > 1 ? var * (double)m / (double)(m - 1)
+					   : var;
+
+			run_var[ch] = (float)((1.0 - momentum) * run_var[ch] +
+					      (double)momentum * unb);
+		}
+	}
+}
+
+/* x [c, m] -> y [c, m] with the running statistics. */
+void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
+			 const float *beta, float *y, const float *run_mean,
+			 const float *run_var, float eps)
+{
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + ch * m;
+		float *yc = y + ch * m;
+		const float mu = run_mean[ch];
+		const float scale =
+			(float)(gamma[ch] / sqrt((double)run_var[ch] + eps));
+		const float shift = beta[ch];
+
+		for (size_t j = 0; j < m; j++)
+			yc[j] = (xc[j] - mu) * scale + shift;
+	}
+}
+
+/*
+ * PyTorch's formula, with xhat = (x - mean) * invstd:
+ *   dbeta  += sum(dy)            dgamma += sum(dy * xhat)
+ *   dx     += gamma * invstd * (dy - sum(dy)/m - xhat * sum(dy * xhat)/m)
+ * x, dy, dx [c, m]; the other arrays [c].
+ */
+void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
+		     const float *save_mean, const float *save_invstd,
+		     const float *dy, float *dx, float *dgamma, float *dbeta)
+{
+	if (m < 1)
+		return;
+	for (int ch = 0; ch < c; ch++) {
+		const float *restrict xc = x + ch * m;
+		const float *restrict dyc = dy + ch * m;
+		const double invstd = save_invstd[ch];
+		const double sdy = sum_d(dyc, m);
+		const double sdyx = dot_dev_d(dyc, xc, m, save_mean[ch]) * invstd;
+
+		if (dbeta)
+			dbeta[ch] += (float)sdy;
+		if (dgamma)
+			dgamma[ch] += (float)sdyx;
+		if (dx) {
+			float *restrict dxc = dx + ch * m;
+			const float mu = save_mean[ch], is = (float)invstd;
+			const float g = (float)(gamma[ch] * invstd);
+			const float mdy = (float)(sdy / (double)m);
+			const float mdyx = (float)(sdyx / (double)m);
+
+			for (size_t j = 0; j < m; j++) {
+				float xhat = (xc[j] - mu) * is;
+
+				dxc[j] += g * (dyc[j] - mdy - xhat * mdyx);
+			}
+		}
+	}
+}
+
+/* ---- activations and pools ------------------------------------------- */
+
+/* x [n] -> y [n]. */
+void dbv_relu_forward(size_t n, const float *x, float *y)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* y, dy, dx [n]: dx += dy where y > 0. */
+void dbv_relu_backward(size_t n, const float *restrict y,
+		       const float *restrict dy, float *restrict dx)
+{
+	for (size_t i = 0; i < n; i++)
+		dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/* PyTorch's comparison: a later value wins when larger or NaN. */
+static inline int beats(float v, float best)
+{
+	return v > best || isnan(v);
+}
+
+/* Index (0..3, row-major) of the maximum of the window at p. */
+static inline int window_argmax(const float *p, int w)
+{
+	int best = 0;
+	float m = p[0];
+
+	if (beats(p[1], m)) {
+		m = p[1];
+		best = 1;
+	}
+	if (beats(p[w], m)) {
+		m = p[w];
+		best = 2;
+	}
+	if (beats(p[w + 1], m))
+		best = 3;
+	return best;
+}
+
+/* x [planes, h, w] -> y [planes, h/2, w/2]. */
+void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y)
+{
+	const int oh = h / 2, ow = w / 2;
+
+	for (size_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		float *yp = y + p * oh * ow;
+
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				const float *q = xp + (size_t)2 * oy * w + 2 * ox;
+				int a = window_argmax(q, w);
+
+				yp[oy * ow + ox] = q[(a >> 1) * w + (a & 1)];
+			}
+	}
+}
+
+/* x, dx [planes, h, w], dy [planes, h/2, w/2]: the window's first
+ * maximum gets dy. */
+void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
+			   const float *dy, float *dx)
+{
+	const int oh = h / 2, ow = w / 2;
+
+	for (size_t p = 0; p < planes; p++) {
+		const float *xp = x + p * h * w;
+		const float *dyp = dy + p * oh * ow;
+		float *dxp = dx + p * h * w;
+
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				size_t o = (size_t)2 * oy * w + 2 * ox;
+				int a = window_argmax(xp + o, w);
+
+				dxp[o + (a >> 1) * w + (a & 1)] += dyp[oy * ow + ox];
+			}
+	}
+}
+
+/* x [c, n, hw] -> y [n, c] (means). */
+void dbv_gap_forward(int c, int n, int hw, const float *x, float *y)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int i = 0; i < n; i++)
+			y[(size_t)i * c + ch] = (float)(
+				sum_d(x + ((size_t)ch * n + i) * hw, hw) / hw);
+}
+
+/* dy [n, c] -> dx [c, n, hw] += dy / hw. */
+void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int i = 0; i < n; i++) {
+			float g = dy[(size_t)i * c + ch] / (float)hw;
+			float *d = dx + ((size_t)ch * n + i) * hw;
+
+			for (int j = 0; j < hw; j++)
+				d[j] += g;
+		}
+}
+
+/* Index of the first maximum of p[0..len) (PyTorch's rule). */
+static size_t argmax_first(const float *p, size_t len)
+{
+	size_t best = 0;
+
+	for (size_t j = 1; j < len; j++)
+		if (beats(p[j], p[best]))
+			best = j;
+	return best;
+}
+
+/* x [c, n, hw] -> y [n, c] (maxima). */
+void dbv_gmp_forward(int c, int n, int hw, const float *x, float *y)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int i = 0; i < n; i++) {
+			const float *p = x + ((size_t)ch * n + i) * hw;
+
+			y[(size_t)i * c + ch] = p[argmax_first(p, hw)];
+		}
+}
+
+/* x [c, n, hw], dy [n, c] -> dx [c, n, hw]: the first maximum gets dy. */
+void dbv_gmp_backward(int c, int n, int hw, const float *x, const float *dy,
+		      float *dx)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int i = 0; i < n; i++) {
+			size_t o = ((size_t)ch * n + i) * hw;
+
+			dx[o + argmax_first(x + o, hw)] += dy[(size_t)i * c + ch];
+		}
+}
+
+/* x [n, c, hw] -> y [c, n, hw]. */
+void dbv_nchw_to_cnhw(int n, int c, int hw, const float *x, float *y)
+{
+	for (int i = 0; i < n; i++)
+		for (int ch = 0; ch < c; ch++)
+			memcpy(y + ((size_t)ch * n + i) * hw,
+			       x + ((size_t)i * c + ch) * hw,
+			       (size_t)hw * sizeof *y);
+}
+
+/* x [c, n, hw] -> y [n, c, hw]. */
+void dbv_cnhw_to_nchw(int c, int n, int hw, const float *x, float *y)
+{
+	for (int ch = 0; ch < c; ch++)
+		for (int i = 0; i < n; i++)
+			memcpy(y + ((size_t)i * c + ch) * hw,
+			       x + ((size_t)ch * n + i) * hw,
+			       (size_t)hw * sizeof *y);
+}
+
+/* ---- loss ------------------------------------------------------------ */
+
+/*
+ * logits [n, k], labels [n] -> mean over rows of logsumexp(row) -
+ * row[label], computed as log(sum exp(row - max)) - (row[label] - max) in
+ * double.  dlogits [n, k] (overwritten) = (softmax(row) - onehot) / n.
+ * A label outside [0, k) makes the loss NaN (the caller's non-finite
+ * check catches it) and contributes no one-hot term.
+ */
+double dbv_softmax_xent(int n, int k, const float *logits,
+			const int32_t *labels, float *dlogits, int *correct)
+{
+	double loss = 0.0;
+	int ok = 0;
+
+	if (n < 1 || k < 1) {
+		if (correct)
+			*correct = 0;
+		return 0.0;
+	}
+	for (int i = 0; i < n; i++) {
+		const float *row = logits + (size_t)i * k;
+		const int32_t lab = labels[i];
+		size_t am = argmax_first(row, k);
+		double mx = row[am], sum = 0.0;
+
+		for (int j = 0; j < k; j++)
+			sum += exp((double)row[j] - mx);
+		if (lab >= 0 && lab < k)
+			loss += log(sum) - ((double)row[lab] - mx);
+		else
+			loss += NAN;
+		if ((int32_t)am == lab)
+			ok++;
+		if (dlogits) {
+			float *d = dlogits + (size_t)i * k;
+
+			for (int j = 0; j < k; j++) {
+				double p = exp((double)row[j] - mx) / sum;
+
+				d[j] = (float)((p - (j == lab)) / n);
+			}
+		}
+	}
+	if (correct)
+		*correct = ok;
+	return loss / n;
+}

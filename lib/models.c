@@ -1,0 +1,673 @@
+/*
+ * models.c - architectures by name as a small static graph of layer ops.
+ *
+ * A model is a list of ops in execution order over activation "slots".
+ * Slot 0 is the input [n, c*h*w] (NCHW, normalised).  Spatial slots hold
+ * [C, n, H, W], flat slots [n, F] (see "Layers" in dbv.h).  Forward runs
+ * the ops in order; backward runs them in reverse, each adding into the
+ * gradient slots of its inputs and into m->g.  Parameters and buffers sit
+ * in one allocation (m->p), gradients in another (m->g), at the offsets of
+ * the parameter table, which is in PyTorch state_dict order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbv.h"
+
+enum op_type {
+	OP_TOCNHW, OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_GMP,
+	OP_LINEAR, OP_ADD
+};
+
+struct dbv_op {
+	enum op_type type;
+	int in, in2, out;     /* slots */
+	int c, h, w;          /* input geometry (spatial ops)            */
+	int fin, fout;        /* linear sizes                            */
+	struct dbv_conv conv;
+	int pw, pb;           /* weight/bias (BN: gamma/beta) params     */
+	int prm, prv, pnbt;   /* BN buffers                              */
+	size_t save;          /* BN: offset of saved mean/invstd         */
+};
+
+#define BN_MOMENTUM 0.1f
+#define BN_EPS 1e-5f
+
+/* ---- construction ---- */
+
+struct builder {
+	struct dbv_model *m;
+	int cur;           /* current slot */
+	int c, h, w;       /* current spatial shape (when !flat) */
+	int flat;
+	int f;             /* current features (when flat) */
+	size_t bn_save;
+	int rc;
+};
+
+static void *grow(void *p, size_t n, size_t size)
+{
+	/* Grow arrays by one element at a time; models have < 200 ops. */
+	return dbv_realloc(p, (n + 1) * size);
+}
+
+static int new_slot(struct builder *b, int flat, size_t per_item)
+{
+	struct dbv_model *m = b->m;
+	size_t *s = grow(m->slot_size, (size_t)m->nslots, sizeof *s);
+	if (!s)
+		return b->rc = DBV_EIO, -1;
+	m->slot_size = s;
+	int *f = grow(m->slot_flat, (size_t)m->nslots, sizeof *f);
+	if (!f)
+		return b->rc = DBV_EIO, -1;
+	m->slot_flat = f;
+	s[m->nslots] = per_item;
+	f[m->nslots] = flat;
+	return m->nslots++;
+}
+
+static struct dbv_op *new_op(struct builder *b, enum op_type t)
+{
+	struct dbv_model *m = b->m;
+	struct dbv_op *o;
+	if (b->rc)
+		return NULL;
+	o = grow(m->ops, (size_t)m->nops, sizeof *o);
+	if (!o) {
+		b->rc = DBV_EIO;
+		return NULL;
+	}
+	m->ops = o;
+	o = &m->ops[m->nops++];
+	memset(o, 0, sizeof *o);
+	o->type = t;
+	o->in = b->cur;
+	o->in2 = -1;
+	o->pw = o->pb = o->prm = o->prv = o->pnbt = -1;
+	o->c = b->c;
+	o->h = b->h;
+	o->w = b->w;
+	return o;
+}
+
+static int add_param(struct builder *b, const char *prefix, const char *name,
+		     enum dbv_param_kind kind, int ndim, const int64_t *shape,
+		     int fan_in)
+{
+	struct dbv_model *m = b->m;
+	struct dbv_param *p;
+	if (b->rc)
+		return -1;
+	p = grow(m->params, m->nparams, sizeof *p);
+	if (!p) {
+		b->rc = DBV_EIO;
+		return -1;
+	}
+	m->params = p;
+	p = &m->params[m->nparams];
+	memset(p, 0, sizeof *p);
+	snprintf(p->name, sizeof p->name, "%s%s%s", prefix, *prefix ? "." : "",
+		 name);
+	p->kind = kind;
+	p->ndim = ndim;
+	p->numel = 1;
+	for (int i = 0; i < ndim; i++) {
+		p->shape[i] = shape[i];
+		p->numel *= (size_t)shape[i];
+	}
+	p->offset = m->total;
+	p->fan_in = fan_in;
+	m->total += p->numel;
+	return (int)m->nparams++;
+}
+
+/* Register a conv's parameters (PyTorch order: weight, bias). */
+static void reg_conv(struct builder *b, const char *name, int cin, int cout,
+		     int k, int bias, int *pw, int *pb)
+{
+	int64_t ws[4] = {cout, cin, k, k}, bs[1] = {cout};
+	*pw = add_param(b, name, "weight", DBV_P_WEIGHT, 4, ws, cin * k * k);
+	*pb = bias ? add_param(b, name, "bias", DBV_P_BIAS, 1, bs, cin * k * k) : -1;
+}
+
+static void op_conv_p(struct builder *b, int cout, int k, int stride, int pad,
+		      int pw, int pb)
+{
+	struct dbv_op *o = new_op(b, OP_CONV);
+	if (!o)
+		return;
+	if (dbv_conv_init(&o->conv, b->c, cout, k, stride, pad, b->h, b->w)) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "the input shrinks to nothing: a %dx%d convolution (stride %d) on a %dx%d map",
+				   k, k, stride, b->h, b->w);
+		return;
+	}
+	o->pw = pw;
+	o->pb = pb;
+	b->c = cout;
+	b->h = o->conv.oh;
+	b->w = o->conv.ow;
+	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
+	b->cur = o->out;
+}
+
+static void op_conv(struct builder *b, const char *name, int cout, int k,
+		    int stride, int pad, int bias)
+{
+	int pw, pb;
+	reg_conv(b, name, b->c, cout, k, bias, &pw, &pb);
+	op_conv_p(b, cout, k, stride, pad, pw, pb);
+}
+
+static void op_bn(struct builder *b, const char *name)
+{
+	int64_t s[1] = {b->c};
+	int pw = add_param(b, name, "weight", DBV_P_BN_WEIGHT, 1, s, 0);
+	int pb = add_param(b, name, "bias", DBV_P_BN_BIAS, 1, s, 0);
+	int prm = add_param(b, name, "running_mean", DBV_P_BUFFER, 1, s, 0);
+	int prv = add_param(b, name, "running_var", DBV_P_BUFFER, 1, s, 0);
+	int pnbt = add_param(b, name, "num_batches_tracked", DBV_P_COUNTER, 0, s, 0);
+	struct dbv_op *o = new_op(b, OP_BN);
+	if (!o)
+		return;
+	o->pw = pw;
+	o->pb = pb;
+	o->prm = prm;
+	o->prv = prv;
+	o->pnbt = pnbt;
+	o->save = b->bn_save;
+	b->bn_save += 2 * (size_t)b->c;
+	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
+	b->cur = o->out;
+}
+
+static void op_relu(struct builder *b)
+{
+	struct dbv_op *o = new_op(b, OP_RELU);
+	if (!o)
+		return;
+	o->fin = b->flat ? b->f : 0;
+	o->out = new_slot(b, b->flat, b->m->slot_size[b->cur]);
+	b->cur = o->out;
+}
+
+static void op_maxpool(struct builder *b)
+{
+	struct dbv_op *o;
+	if (b->h < 2 || b->w < 2) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "the input shrinks to nothing: a 2x2 max pool on a %dx%d map",
+				   b->h, b->w);
+		return;
+	}
+	o = new_op(b, OP_MAXPOOL);
+	if (!o)
+		return;
+	b->h /= 2;
+	b->w /= 2;
+	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
+	b->cur = o->out;
+}
+
+static void op_gpool(struct builder *b, enum op_type t)
+{
+	struct dbv_op *o = new_op(b, t);
+	if (!o)
+		return;
+	b->flat = 1;
+	b->f = b->c;
+	o->out = new_slot(b, 1, (size_t)b->f);
+	b->cur = o->out;
+}
+
+static void op_linear(struct builder *b, const char *name, int out, int bias)
+{
+	int64_t ws[2] = {out, b->f}, bs[1] = {out};
+	int pw = add_param(b, name, "weight", DBV_P_WEIGHT, 2, ws, b->f);
+	int pb = bias ? add_param(b, name, "bias", DBV_P_BIAS, 1, bs, b->f) : -1;
+	struct dbv_op *o = new_op(b, OP_LINEAR);
+	if (!o)
+		return;
+	o->pw = pw;
+	o->pb = pb;
+	o->fin = b->f;
+	o->fout = out;
+	b->f = out;
+	o->out = new_slot(b, 1, (size_t)out);
+	b->cur = o->out;
+}
+
+static void op_add(struct builder *b, int other)
+{
+	struct dbv_op *o = new_op(b, OP_ADD);
+	if (!o)
+		return;
+	o->in2 = other;
+	o->out = new_slot(b, 0, b->m->slot_size[b->cur]);
+	b->cur = o->out;
+}
+
+static void op_to_cnhw(struct builder *b)
+{
+	struct dbv_op *o = new_op(b, OP_TOCNHW);
+	if (!o)
+		return;
+	b->flat = 0;
+	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
+	b->cur = o->out;
+}
+
+/* Pre-activation basic block (as in Kuang Liu's PreActBlock, the model of
+ * Nakkiran et al.'s ResNet18-k):
+ *   a = relu(bn1(x)); sc = shortcut(a) if shapes change else x;
+ *   y = conv2(relu(bn2(conv1(a)))) + sc                                 */
+static void preact_block(struct builder *b, const char *name, int planes,
+			 int stride)
+{
+	char pre[96];
+	int x = b->cur, in_planes = b->c, a, ah, aw;
+	int c1w, c1b, c2w, c2b, scw = -1, scb;
+	int need_sc = stride != 1 || in_planes != planes;
+
+	snprintf(pre, sizeof pre, "%s.bn1", name);
+	op_bn(b, pre);
+	op_relu(b);
+	a = b->cur;
+	ah = b->h;
+	aw = b->w;
+	/* Register parameters in PyTorch's order: bn1, conv1, bn2, conv2,
+	 * shortcut; bn2 is registered by op_bn below, so conv1 first. */
+	snprintf(pre, sizeof pre, "%s.conv1", name);
+	reg_conv(b, pre, in_planes, planes, 3, 0, &c1w, &c1b);
+	op_conv_p(b, planes, 3, stride, 1, c1w, c1b);
+	snprintf(pre, sizeof pre, "%s.bn2", name);
+	op_bn(b, pre);
+	op_relu(b);
+	snprintf(pre, sizeof pre, "%s.conv2", name);
+	reg_conv(b, pre, planes, planes, 3, 0, &c2w, &c2b);
+	op_conv_p(b, planes, 3, 1, 1, c2w, c2b);
+	if (b->rc)
+		return;
+	if (need_sc) {
+		int y = b->cur, yc = b->c, yh = b->h, yw = b->w;
+		snprintf(pre, sizeof pre, "%s.shortcut.0", name);
+		reg_conv(b, pre, in_planes, planes, 1, 0, &scw, &scb);
+		/* run the shortcut conv on a */
+		b->cur = a;
+		b->c = in_planes;
+		b->h = ah;
+		b->w = aw;
+		op_conv_p(b, planes, 1, stride, 0, scw, scb);
+		if (b->rc)
+			return;
+		x = b->cur;
+		b->cur = y;
+		b->c = yc;
+		b->h = yh;
+		b->w = yw;
+	}
+	op_add(b, x);
+}
+
+static int build_arch(struct builder *b, const struct dbv_arch *a)
+{
+	char name[48];
+	int k = a->width;
+
+	if (!strcmp(a->name, "mlp") || !strcmp(a->name, "fcnet")) {
+		static const int fc[4] = {1024, 512, 256, 64};
+		int mlp = !strcmp(a->name, "mlp");
+		int depth = mlp ? a->depth : 4;
+		if (mlp && depth < 1)
+			return dbv_seterr(DBV_EUSAGE, "mlp needs --depth of at least 1");
+		for (int i = 0; i < depth; i++) {
+			snprintf(name, sizeof name, "hidden.%d", i);
+			op_linear(b, name, mlp ? k : fc[i], 1);
+			op_relu(b);
+		}
+		op_linear(b, "fc", a->classes, 1);
+	} else if (!strcmp(a->name, "cnn5")) {
+		op_to_cnhw(b);
+		op_conv(b, "conv1", k, 3, 1, 1, 1);
+		op_bn(b, "bn1");
+		op_relu(b);
+		for (int i = 2; i <= 4; i++) {
+			snprintf(name, sizeof name, "conv%d", i);
+			op_conv(b, name, k << (i - 1), 3, 1, 1, 1);
+			snprintf(name, sizeof name, "bn%d", i);
+			op_bn(b, name);
+			op_relu(b);
+			op_maxpool(b);
+		}
+		op_gpool(b, OP_GMP);
+		op_linear(b, "fc", a->classes, 1);
+	} else if (!strcmp(a->name, "resnet18")) {
+		op_to_cnhw(b);
+		op_conv(b, "conv1", k, 3, 1, 1, 0);
+		for (int s = 0; s < 4; s++)
+			for (int i = 0; i < 2; i++) {
+				snprintf(name, sizeof name, "layer%d.%d", s + 1, i);
+				preact_block(b, name, k << s, (s > 0 && i == 0) ? 2 : 1);
+			}
+		op_gpool(b, OP_GAP);
+		op_linear(b, "linear", a->classes, 1);
+	} else if (!strcmp(a->name, "vgg11")) {
+		static const int cfg[] = {1, 0, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0};
+		int idx = 0;
+		op_to_cnhw(b);
+		for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+			if (!cfg[i]) {
+				/* Skip a pool once the map is 1 pixel wide. */
+				if (b->h >= 2 && b->w >= 2) {
+					op_maxpool(b);
+					idx++;
+				}
+				continue;
+			}
+			snprintf(name, sizeof name, "features.%d", idx);
+			op_conv(b, name, k * cfg[i], 3, 1, 1, 1);
+			snprintf(name, sizeof name, "features.%d", idx + 1);
+			op_bn(b, name);
+			op_relu(b);
+			idx += 3;
+		}
+		op_gpool(b, OP_GAP);
+		op_linear(b, "classifier", a->classes, 1);
+	} else {
+		return dbv_seterr(DBV_EUSAGE,
+				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11)",
+				  a->name);
+	}
+	return b->rc;
+}
+
+int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
+{
+	struct builder b;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	m->arch = *a;
+	if (a->width < 1 || a->width > 1 << 16)
+		return dbv_seterr(DBV_EUSAGE, "width %d is out of range [1, 65536]",
+				  a->width);
+	if (a->c < 1 || a->h < 1 || a->w < 1 || a->classes < 2)
+		return dbv_seterr(DBV_EUSAGE, "bad input shape or class count");
+	memset(&b, 0, sizeof b);
+	b.m = m;
+	b.c = a->c;
+	b.h = a->h;
+	b.w = a->w;
+	b.flat = 1;
+	b.f = a->c * a->h * a->w;
+	b.cur = new_slot(&b, 1, (size_t)b.f);
+	rc = build_arch(&b, a);
+	if (!rc && b.rc)
+		rc = b.rc;
+	if (rc) {
+		dbv_model_release(m);
+		return rc;
+	}
+	m->bn_save = dbv_calloc(b.bn_save ? b.bn_save : 1, sizeof(float));
+	m->p = dbv_amalloc(m->total * sizeof(float));
+	m->g = dbv_amalloc(m->total * sizeof(float));
+	if (!m->bn_save || !m->p || !m->g) {
+		dbv_model_release(m);
+		return DBV_EIO;
+	}
+	memset(m->p, 0, m->total * sizeof(float));
+	memset(m->g, 0, m->total * sizeof(float));
+	return DBV_OK;
+}
+
+void dbv_model_init(struct dbv_model *m, uint64_t seed)
+{
+	struct dbv_rng r;
+	dbv_rng_seed(&r, seed);
+	for (size_t i = 0; i < m->nparams; i++) {
+		const struct dbv_param *p = &m->params[i];
+		float *v = m->p + p->offset;
+		float bound = p->fan_in ? 1.0f / sqrtf((float)p->fan_in) : 0;
+		for (size_t j = 0; j < p->numel; j++) {
+			switch (p->kind) {
+			case DBV_P_WEIGHT:
+			case DBV_P_BIAS:
+				v[j] = (2 * dbv_rng_float(&r) - 1) * bound;
+				break;
+			case DBV_P_BN_WEIGHT:
+				v[j] = 1;
+				break;
+			case DBV_P_BUFFER:
+				/* running_var starts at 1, running_mean at 0 */
+				v[j] = strstr(p->name, "running_var") ? 1 : 0;
+				break;
+			default:
+				v[j] = 0;
+			}
+		}
+	}
+}
+
+struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->nparams; i++)
+		if (!strcmp(m->params[i].name, name))
+			return &m->params[i];
+	return NULL;
+}
+
+size_t dbv_model_count(const struct dbv_model *m, int trainable_only)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nparams; i++)
+		if (!trainable_only || m->params[i].kind <= DBV_P_BN_BIAS)
+			n += m->params[i].numel;
+	return n;
+}
+
+static void free_acts(struct dbv_model *m)
+{
+	if (m->act)
+		for (int i = 1; i < m->nslots; i++) { /* slot 0: caller's */
+			dbv_afree(m->act[i]);
+			dbv_afree(m->dact[i]);
+		}
+	free(m->act);
+	free(m->dact);
+	dbv_afree(m->scratch);
+	m->act = m->dact = NULL;
+	m->scratch = NULL;
+	m->batch = 0;
+}
+
+int dbv_model_reserve(struct dbv_model *m, int n)
+{
+	size_t scratch = 1, sz;
+	if (n <= m->batch)
+		return DBV_OK;
+	free_acts(m);
+	m->act = dbv_calloc((size_t)m->nslots, sizeof *m->act);
+	m->dact = dbv_calloc((size_t)m->nslots, sizeof *m->dact);
+	if (!m->act || !m->dact)
+		return free_acts(m), DBV_EIO;
+	/* Slot 0 is the caller's input: never allocated. */
+	for (int i = 1; i < m->nslots; i++) {
+		if (dbv_mul_size(m->slot_size[i], (size_t)n, &sz) ||
+		    dbv_mul_size(sz, sizeof(float), &sz))
+			return free_acts(m), DBV_EUSAGE;
+		m->act[i] = dbv_amalloc(sz);
+		m->dact[i] = dbv_amalloc(sz);
+		if (!m->act[i] || !m->dact[i])
+			return free_acts(m), DBV_EIO;
+	}
+	for (int i = 0; i < m->nops; i++)
+		if (m->ops[i].type == OP_CONV) {
+			size_t s = dbv_conv_scratch(&m->ops[i].conv, n);
+			if (s > scratch)
+				scratch = s;
+		}
+	m->scratch = dbv_amalloc(scratch * sizeof(float));
+	if (!m->scratch)
+		return free_acts(m), DBV_EIO;
+	m->scratch_size = scratch;
+	m->batch = n;
+	return DBV_OK;
+}
+
+const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
+			       int train)
+{
+	m->act[0] = (float *)x;
+	for (int i = 0; i < m->nops; i++) {
+		const struct dbv_op *o = &m->ops[i];
+		const float *in = m->act[o->in];
+		float *out = m->act[o->out];
+		float *p = m->p;
+		size_t hw = (size_t)o->h * (size_t)o->w;
+		switch (o->type) {
+		case OP_TOCNHW:
+			dbv_nchw_to_cnhw(n, o->c, (int)hw, in, out);
+			break;
+		case OP_CONV:
+			dbv_conv_forward(&o->conv, n, in, p + m->params[o->pw].offset,
+					 o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
+					 out, m->scratch);
+			break;
+		case OP_BN:
+			if (train) {
+				dbv_bn_forward_train(o->c, (size_t)n * hw, in,
+						     p + m->params[o->pw].offset,
+						     p + m->params[o->pb].offset, out,
+						     m->bn_save + o->save,
+						     m->bn_save + o->save + o->c,
+						     p + m->params[o->prm].offset,
+						     p + m->params[o->prv].offset,
+						     BN_MOMENTUM, BN_EPS);
+				p[m->params[o->pnbt].offset] += 1;
+			} else {
+				dbv_bn_forward_eval(o->c, (size_t)n * hw, in,
+						    p + m->params[o->pw].offset,
+						    p + m->params[o->pb].offset, out,
+						    p + m->params[o->prm].offset,
+						    p + m->params[o->prv].offset, BN_EPS);
+			}
+			break;
+		case OP_RELU:
+			dbv_relu_forward(m->slot_size[o->in] * (size_t)n, in, out);
+			break;
+		case OP_MAXPOOL:
+			dbv_maxpool2_forward((size_t)o->c * (size_t)n, o->h, o->w, in, out);
+			break;
+		case OP_GAP:
+			dbv_gap_forward(o->c, n, (int)hw, in, out);
+			break;
+		case OP_GMP:
+			dbv_gmp_forward(o->c, n, (int)hw, in, out);
+			break;
+		case OP_LINEAR:
+			dbv_linear_forward(n, o->fin, o->fout, in,
+					   p + m->params[o->pw].offset,
+					   o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
+					   out);
+			break;
+		case OP_ADD: {
+			const float *b = m->act[o->in2];
+			size_t cnt = m->slot_size[o->out] * (size_t)n;
+			for (size_t j = 0; j < cnt; j++)
+				out[j] = in[j] + b[j];
+			break;
+		}
+		}
+	}
+	return m->act[m->nslots - 1];
+}
+
+void dbv_model_zero_grad(struct dbv_model *m)
+{
+	memset(m->g, 0, m->total * sizeof(float));
+}
+
+void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
+{
+	float *g = m->g;
+	const float *p = m->p;
+	for (int i = 1; i < m->nslots - 1; i++)
+		memset(m->dact[i], 0, m->slot_size[i] * (size_t)n * sizeof(float));
+	memcpy(m->dact[m->nslots - 1], dlogits,
+	       m->slot_size[m->nslots - 1] * (size_t)n * sizeof(float));
+	for (int i = m->nops - 1; i >= 0; i--) {
+		const struct dbv_op *o = &m->ops[i];
+		const float *in = m->act[o->in];
+		const float *out = m->act[o->out];
+		const float *dy = m->dact[o->out];
+		/* No gradient is needed for the input itself. */
+		float *dx = o->in == 0 ? NULL : m->dact[o->in];
+		size_t hw = (size_t)o->h * (size_t)o->w;
+		switch (o->type) {
+		case OP_TOCNHW:
+			break;
+		case OP_CONV:
+			dbv_conv_backward(&o->conv, n, in, p + m->params[o->pw].offset,
+					  dy, dx, g + m->params[o->pw].offset,
+					  o->pb >= 0 ? g + m->params[o->pb].offset : NULL,
+					  m->scratch);
+			break;
+		case OP_BN:
+			dbv_bn_backward(o->c, (size_t)n * hw, in,
+					p + m->params[o->pw].offset,
+					m->bn_save + o->save, m->bn_save + o->save + o->c,
+					dy, dx, g + m->params[o->pw].offset,
+					g + m->params[o->pb].offset);
+			break;
+		case OP_RELU:
+			if (dx)
+				dbv_relu_backward(m->slot_size[o->in] * (size_t)n, out, dy, dx);
+			break;
+		case OP_MAXPOOL:
+			if (dx)
+				dbv_maxpool2_backward((size_t)o->c * (size_t)n, o->h, o->w,
+						      in, dy, dx);
+			break;
+		case OP_GAP:
+			if (dx)
+				dbv_gap_backward(o->c, n, (int)hw, dy, dx);
+			break;
+		case OP_GMP:
+			if (dx)
+				dbv_gmp_backward(o->c, n, (int)hw, in, dy, dx);
+			break;
+		case OP_LINEAR:
+			dbv_linear_backward(n, o->fin, o->fout, in,
+					    p + m->params[o->pw].offset, dy, dx,
+					    g + m->params[o->pw].offset,
+					    o->pb >= 0 ? g + m->params[o->pb].offset : NULL);
+			break;
+		case OP_ADD: {
+			size_t cnt = m->slot_size[o->out] * (size_t)n;
+			float *d2 = o->in2 == 0 ? NULL : m->dact[o->in2];
+			for (size_t j = 0; j < cnt; j++) {
+				if (dx)
+					dx[j] += dy[j];
+				if (d2)
+					d2[j] += dy[j];
+			}
+			break;
+		}
+		}
+	}
+}
+
+void dbv_model_release(struct dbv_model *m)
+{
+	free_acts(m);
+	free(m->params);
+	free(m->ops);
+	free(m->slot_size);
+	free(m->slot_flat);
+	free(m->bn_save);
+	dbv_afree(m->p);
+	dbv_afree(m->g);
+	memset(m, 0, sizeof *m);
+}

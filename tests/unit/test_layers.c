@@ -1,0 +1,1045 @@
+/*
+ * test_layers.c - the layers of lib/layers.c:
+ *   - the im2col convolution against the direct reference on awkward
+ *     shapes (forward, dx, dwt, db; gradients that add into what is
+ *     there; a batch large enough to be split into chunks; bit-identical
+ *     reruns);
+ *   - central finite differences of every backward, with the loss
+ *     L = sum(y * r) for a fixed random r (so dL/dy = r), accumulated in
+ *     double; the softmax cross-entropy is its own loss;
+ *   - batch norm's running statistics against values computed here, and
+ *     its eval mode;
+ *   - the loss against a direct computation, with large logits;
+ *   - pools, ReLU and layout changes on hand-made cases.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "check.h"
+
+static float *alloc_f(size_t n)
+{
+	float *p = dbv_malloc((n ? n : 1) * sizeof *p);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+/* n floats uniform in [lo, hi). */
+static float *rand_f(struct dbv_rng *r, size_t n, float lo, float hi)
+{
+	float *p = alloc_f(n);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = lo + (hi - lo) * dbv_rng_float(r);
+	return p;
+}
+
+static float *copy_f(const float *a, size_t n)
+{
+	float *p = alloc_f(n);
+
+	memcpy(p, a, n * sizeof *p);
+	return p;
+}
+
+static float *abs_f(const float *a, size_t n)
+{
+	float *p = alloc_f(n);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = fabsf(a[i]);
+	return p;
+}
+
+static double dot_fd(const float *a, const float *b, size_t n)
+{
+	double s = 0.0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+/*
+ * Elements of got that differ from want by more than
+ * tol = ulps * FLT_EPSILON * scale[i] (scale: the sum of the absolute
+ * values of the terms).  Prints the first few.
+ */
+static int compare(const char *what, const float *got, const float *want,
+		   const float *scale, size_t n, double ulps)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double tol = ulps * FLT_EPSILON * scale[i] + 1e-30;
+
+		if (fabs((double)got[i] - want[i]) <= tol)
+			continue;
+		if (bad++ < 3)
+			fprintf(stderr, "%s[%zu] = %.9g, want %.9g (tol %.3g)\n",
+				what, i, got[i], want[i], tol);
+	}
+	return bad;
+}
+
+/* ---- convolution: fast against direct -------------------------------- */
+
+/*
+ * One shape.  Gradients start from random values (backward adds); y and
+ * the scratch start as NaN (neither may be read before it is written).
+ * Returns the number of bad elements.
+ */
+static int conv_case(struct dbv_rng *r, int cin, int cout, int h, int w,
+		     int k, int s, int p, int n, int bias)
+{
+	struct dbv_conv c;
+	size_t xs, ws, ys, ss;
+	float *x, *wt, *b, *dy, *y, *yref, *ax, *aw, *ab, *ady, *scale;
+	float *dx0, *dw0, *db0, *dx, *dw, *db, *dxr, *dwr, *dbr;
+	float *sdx, *sdw, *sdb, *scratch;
+	int bad = 0, rc;
+	double ulps;
+	char what[160];
+
+	rc = dbv_conv_init(&c, cin, cout, k, s, p, h, w);
+	if (h + 2 * p < k || w + 2 * p < k) {
+		CHECK_RC(rc, DBV_EUSAGE);
+		return 0;
+	}
+	CHECK_OK(rc);
+	CHECK_EQ_INT(c.oh, (h + 2 * p - k) / s + 1);
+	CHECK_EQ_INT(c.ow, (w + 2 * p - k) / s + 1);
+	xs = (size_t)cin * n * h * w;
+	ws = (size_t)cout * cin * k * k;
+	ys = (size_t)cout * n * c.oh * c.ow;
+	ss = dbv_conv_scratch(&c, n);
+	x = rand_f(r, xs, -1, 1);
+	wt = rand_f(r, ws, -1, 1);
+	b = bias ? rand_f(r, cout, -1, 1) : NULL;
+	dy = rand_f(r, ys, -1, 1);
+	dx0 = rand_f(r, xs, -1, 1);
+	dw0 = rand_f(r, ws, -1, 1);
+	db0 = rand_f(r, cout, -1, 1);
+	y = alloc_f(ys);
+	yref = alloc_f(ys);
+	scratch = alloc_f(ss);
+	for (size_t i = 0; i < ys; i++)
+		y[i] = NAN;
+	for (size_t i = 0; i < ss; i++)
+		scratch[i] = NAN;
+	snprintf(what, sizeof what,
+		 "conv cin=%d cout=%d %dx%d k=%d s=%d p=%d n=%d bias=%d", cin,
+		 cout, h, w, k, s, p, n, bias);
+
+	/* Forward; the scale of each output is the same conv of |.|. */
+	dbv_conv_forward(&c, n, x, wt, b, y, scratch);
+	dbv_conv_forward_ref(&c, n, x, wt, b, yref);
+	ax = abs_f(x, xs);
+	aw = abs_f(wt, ws);
+	ab = b ? abs_f(b, cout) : NULL;
+	ady = abs_f(dy, ys);
+	scale = alloc_f(ys);
+	dbv_conv_forward_ref(&c, n, ax, aw, ab, scale);
+	/* A float sum of K terms is within K eps of the exact one. */
+	ulps = 4.0 + cin * k * k;
+	bad += compare(what, y, yref, scale, ys, ulps);
+
+	/* Backward, into gradients that already hold something. */
+	dx = copy_f(dx0, xs);
+	dw = copy_f(dw0, ws);
+	db = copy_f(db0, cout);
+	dxr = copy_f(dx0, xs);
+	dwr = copy_f(dw0, ws);
+	dbr = copy_f(db0, cout);
+	dbv_conv_backward(&c, n, x, wt, dy, dx, dw, db, scratch);
+	dbv_conv_backward_ref(&c, n, x, wt, dy, dxr, dwr, dbr);
+	sdx = abs_f(dx0, xs);
+	sdw = abs_f(dw0, ws);
+	sdb = abs_f(db0, cout);
+	dbv_conv_backward_ref(&c, n, ax, aw, ady, sdx, sdw, sdb);
+	ulps = 4.0 + cout * k * k + (double)n * c.oh * c.ow;
+	bad += compare("dx", dx, dxr, sdx, xs, ulps);
+	bad += compare("dwt", dw, dwr, sdw, ws, ulps);
+	bad += compare("db", db, dbr, sdb, cout, ulps);
+
+	/* NULL gradients are skipped, the others still computed. */
+	memcpy(dx, dx0, xs * sizeof *dx);
+	dbv_conv_backward(&c, n, x, wt, dy, dx, NULL, NULL, scratch);
+	bad += compare("dx alone", dx, dxr, sdx, xs, ulps);
+	memcpy(dw, dw0, ws * sizeof *dw);
+	dbv_conv_backward(&c, n, x, wt, dy, NULL, dw, NULL, scratch);
+	bad += compare("dwt alone", dw, dwr, sdw, ws, ulps);
+
+	if (bad)
+		fprintf(stderr, "  in %s\n", what);
+	free(x), free(wt), free(b), free(dy), free(y), free(yref);
+	free(ax), free(aw), free(ab), free(ady), free(scale);
+	free(dx0), free(dw0), free(db0), free(dx), free(dw), free(db);
+	free(dxr), free(dwr), free(dbr), free(sdx), free(sdw), free(sdb);
+	free(scratch);
+	return bad;
+}
+
+static void test_conv_shapes(void)
+{
+	static const int chans[][2] = {
+		{ 1, 1 }, { 1, 5 }, { 3, 3 }, { 5, 1 }, { 5, 3 }, { 3, 5 },
+	};
+	static const int sizes[][2] = {
+		{ 1, 1 }, { 5, 7 }, { 7, 8 }, { 8, 5 }, { 1, 7 }, { 8, 1 },
+		{ 8, 8 },
+	};
+	struct dbv_rng r;
+	int ncase = 0, nbad = 0;
+
+	dbv_rng_seed(&r, 1);
+	for (int ci = 0; ci < 6; ci++)
+		for (int si = 0; si < 7; si++)
+			for (int k = 1; k <= 3; k += 2)
+				for (int s = 1; s <= 2; s++)
+					for (int p = 0; p <= 1; p++)
+						for (int v = 0; v < 2; v++) {
+							/* Batch and bias vary
+							 * together with the
+							 * shape. */
+							int n = (ci + si + v) % 2 ? 3 : 1;
+							int bias = (k + s + p + v) % 2;
+
+							nbad += conv_case(&r, chans[ci][0], chans[ci][1],
+									  sizes[si][0], sizes[si][1],
+									  k, s, p, n, bias) != 0;
+							ncase++;
+						}
+	/* Larger kernels, odd and even, and padding wider than half. */
+	nbad += conv_case(&r, 2, 3, 9, 8, 5, 1, 2, 2, 1) != 0;
+	nbad += conv_case(&r, 2, 3, 9, 8, 5, 2, 1, 2, 0) != 0;
+	nbad += conv_case(&r, 3, 2, 6, 7, 2, 1, 0, 2, 1) != 0;
+	nbad += conv_case(&r, 3, 2, 4, 4, 3, 1, 2, 1, 1) != 0;
+	nbad += conv_case(&r, 2, 2, 5, 5, 1, 3, 0, 3, 1) != 0;
+	ncase += 5;
+	CHECK_EQ_INT(nbad, 0);
+	fprintf(stderr, "conv against direct: %d cases, %d bad\n", ncase,
+		nbad);
+}
+
+/*
+ * Batches big enough that the column buffer holds fewer images than the
+ * batch, so the chunk loop runs several times with a short last chunk.
+ */
+static void test_conv_chunks(void)
+{
+	static const int cases[][5] = {
+		/* cin, cout, hw, stride, n */
+		{ 16, 8, 28, 1, 9 },
+		{ 16, 4, 28, 2, 21 },
+		{ 32, 8, 14, 1, 31 },
+	};
+	struct dbv_rng r;
+
+	dbv_rng_seed(&r, 2);
+	for (int t = 0; t < 3; t++) {
+		struct dbv_conv c;
+		int cin = cases[t][0], hw = cases[t][2], n = cases[t][4];
+		size_t per;
+
+		CHECK_OK(dbv_conv_init(&c, cin, cases[t][1], 3, cases[t][3], 1,
+				       hw, hw));
+		per = (size_t)cin * 9 * c.oh * c.ow;
+		/* Chunked: less than the whole batch, more than one image,
+		 * and the last chunk shorter than the others. */
+		CHECK(dbv_conv_scratch(&c, n) < per * n);
+		CHECK(dbv_conv_scratch(&c, n) >= per);
+		CHECK(n % (dbv_conv_scratch(&c, n) / per) != 0);
+		CHECK_EQ_INT(conv_case(&r, cin, cases[t][1], hw, hw, 3,
+				       cases[t][3], 1, n, t != 1), 0);
+	}
+}
+
+/* Same inputs, same thread count: bit-identical outputs and gradients. */
+static void test_conv_repeat(void)
+{
+	struct dbv_rng r;
+	struct dbv_conv c;
+	const int n = 11;
+	size_t xs, ws, ys;
+	float *x, *wt, *b, *dy, *y[2], *dx[2], *dw[2], *db[2], *scratch;
+
+	dbv_rng_seed(&r, 3);
+	CHECK_OK(dbv_conv_init(&c, 16, 16, 3, 1, 1, 28, 28));
+	xs = (size_t)16 * n * 28 * 28;
+	ws = (size_t)16 * 16 * 9;
+	ys = (size_t)16 * n * c.oh * c.ow;
+	x = rand_f(&r, xs, -1, 1);
+	wt = rand_f(&r, ws, -1, 1);
+	b = rand_f(&r, 16, -1, 1);
+	dy = rand_f(&r, ys, -1, 1);
+	scratch = alloc_f(dbv_conv_scratch(&c, n));
+	for (int t = 0; t < 2; t++) {
+		y[t] = alloc_f(ys);
+		dx[t] = calloc(xs, sizeof(float));
+		dw[t] = calloc(ws, sizeof(float));
+		db[t] = calloc(16, sizeof(float));
+		dbv_conv_forward(&c, n, x, wt, b, y[t], scratch);
+		dbv_conv_backward(&c, n, x, wt, dy, dx[t], dw[t], db[t],
+				  scratch);
+	}
+	CHECK(memcmp(y[0], y[1], ys * sizeof(float)) == 0);
+	CHECK(memcmp(dx[0], dx[1], xs * sizeof(float)) == 0);
+	CHECK(memcmp(dw[0], dw[1], ws * sizeof(float)) == 0);
+	CHECK(memcmp(db[0], db[1], 16 * sizeof(float)) == 0);
+	for (int t = 0; t < 2; t++)
+		free(y[t]), free(dx[t]), free(dw[t]), free(db[t]);
+	free(x), free(wt), free(b), free(dy), free(scratch);
+}
+
+static void test_conv_init(void)
+{
+	struct dbv_conv c;
+
+	CHECK_RC(dbv_conv_init(&c, 0, 1, 3, 1, 1, 5, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 0, 3, 1, 1, 5, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 1, 0, 1, 1, 5, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 1, 3, 0, 1, 5, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 1, 3, 1, -1, 5, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 1, 3, 1, 0, 2, 5), DBV_EUSAGE);
+	CHECK_RC(dbv_conv_init(&c, 1, 1, 3, 1, 0, 5, 0), DBV_EUSAGE);
+	CHECK_OK(dbv_conv_init(&c, 1, 1, 3, 2, 1, 28, 28));
+	CHECK_EQ_INT(c.oh, 14);
+	CHECK_EQ_INT(c.ow, 14);
+	CHECK_OK(dbv_conv_init(&c, 1, 1, 3, 1, 0, 3, 4));
+	CHECK_EQ_INT(c.oh, 1);
+	CHECK_EQ_INT(c.ow, 2);
+	/* x is the column matrix of a 1x1 stride-1 conv: no scratch. */
+	CHECK_OK(dbv_conv_init(&c, 4, 4, 1, 1, 0, 5, 5));
+	CHECK_EQ_INT(dbv_conv_scratch(&c, 8), 0);
+}
+
+/* A 1-channel 3x3 image, an all-ones 3x3 kernel with padding 1: each
+ * output is the sum of the neighbourhood; worked by hand. */
+static void test_conv_known(void)
+{
+	const float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	const float want[9] = { 12, 21, 16, 27, 45, 33, 24, 39, 28 };
+	float wt[9], y[9], scratch[81], b = 0.5f;
+	struct dbv_conv c;
+
+	for (int i = 0; i < 9; i++)
+		wt[i] = 1.0f;
+	CHECK_OK(dbv_conv_init(&c, 1, 1, 3, 1, 1, 3, 3));
+	CHECK(dbv_conv_scratch(&c, 1) <= 81);
+	dbv_conv_forward(&c, 1, x, wt, &b, y, scratch);
+	for (int i = 0; i < 9; i++)
+		CHECK_NEAR(y[i], want[i] + 0.5f, 0);
+}
+
+/* ---- finite differences ---------------------------------------------- */
+
+/*
+ * Central differences of loss() in every element of p[0..n), against the
+ * analytic gradient ana[]: |num - ana| <= atol + rtol |ana|.  The step is
+ * the float one actually taken.  Returns the number of bad elements.
+ */
+static int fd_check(const char *what, float *p, size_t n, const float *ana,
+		    double (*loss)(void *), void *ctx, float eps, double atol,
+		    double rtol)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		float keep = p[i], hi, lo;
+		double lp, lm, num;
+
+		p[i] = hi = keep + eps;
+		lp = loss(ctx);
+		p[i] = lo = keep - eps;
+		lm = loss(ctx);
+		p[i] = keep;
+		num = (lp - lm) / ((double)hi - lo);
+		if (fabs(num - ana[i]) <= atol + rtol * fabs(ana[i]))
+			continue;
+		if (bad++ < 3)
+			fprintf(stderr, "%s: d/d[%zu] = %.7g, numeric %.7g\n",
+				what, i, ana[i], num);
+	}
+	return bad;
+}
+
+struct conv_fd {
+	struct dbv_conv c;
+	int n;
+	float *x, *wt, *b, *y, *r, *scratch;
+};
+
+static double conv_loss(void *v)
+{
+	struct conv_fd *f = v;
+	size_t ys = (size_t)f->c.cout * f->n * f->c.oh * f->c.ow;
+
+	dbv_conv_forward(&f->c, f->n, f->x, f->wt, f->b, f->y, f->scratch);
+	return dot_fd(f->y, f->r, ys);
+}
+
+static void test_conv_fd(void)
+{
+	static const int cases[][4] = {
+		/* k, stride, pad, bias */
+		{ 3, 1, 1, 1 }, { 3, 2, 0, 1 }, { 3, 2, 1, 0 },
+		{ 1, 1, 0, 1 }, { 1, 2, 1, 1 },
+	};
+	struct dbv_rng r;
+
+	dbv_rng_seed(&r, 4);
+	for (int t = 0; t < 5; t++) {
+		struct conv_fd f;
+		const int cin = 2, cout = 3, h = 5, w = 6;
+		size_t xs, ws, ys;
+		float *dx, *dw, *db;
+
+		f.n = 2;
+		CHECK_OK(dbv_conv_init(&f.c, cin, cout, cases[t][0],
+				       cases[t][1], cases[t][2], h, w));
+		xs = (size_t)cin * f.n * h * w;
+		ws = (size_t)cout * cin * f.c.k * f.c.k;
+		ys = (size_t)cout * f.n * f.c.oh * f.c.ow;
+		f.x = rand_f(&r, xs, -1, 1);
+		f.wt = rand_f(&r, ws, -1, 1);
+		f.b = cases[t][3] ? rand_f(&r, cout, -1, 1) : NULL;
+		f.r = rand_f(&r, ys, -1, 1);
+		f.y = alloc_f(ys);
+		f.scratch = alloc_f(dbv_conv_scratch(&f.c, f.n));
+		dx = calloc(xs, sizeof *dx);
+		dw = calloc(ws, sizeof *dw);
+		db = calloc(cout, sizeof *db);
+		dbv_conv_backward(&f.c, f.n, f.x, f.wt, f.r, dx, dw, db,
+				  f.scratch);
+		/* L is linear in each parameter: the differences are
+		 * exact but for the rounding of y. */
+		CHECK_EQ_INT(fd_check("conv dx", f.x, xs, dx, conv_loss, &f,
+				      1e-2f, 1e-3, 1e-3), 0);
+		CHECK_EQ_INT(fd_check("conv dwt", f.wt, ws, dw, conv_loss, &f,
+				      1e-2f, 1e-3, 1e-3), 0);
+		if (f.b)
+			CHECK_EQ_INT(fd_check("conv db", f.b, cout, db,
+					      conv_loss, &f, 1e-2f, 1e-3, 1e-3),
+				     0);
+		free(f.x), free(f.wt), free(f.b), free(f.r), free(f.y);
+		free(f.scratch), free(dx), free(dw), free(db);
+	}
+}
+
+struct linear_fd {
+	int n, in, out;
+	float *x, *wt, *b, *y, *r;
+};
+
+static double linear_loss(void *v)
+{
+	struct linear_fd *f = v;
+
+	dbv_linear_forward(f->n, f->in, f->out, f->x, f->wt, f->b, f->y);
+	return dot_fd(f->y, f->r, (size_t)f->n * f->out);
+}
+
+static void test_linear_fd(void)
+{
+	struct dbv_rng r;
+	struct linear_fd f = { .n = 3, .in = 7, .out = 4 };
+	float *dx, *dw, *db;
+
+	dbv_rng_seed(&r, 5);
+	f.x = rand_f(&r, (size_t)f.n * f.in, -1, 1);
+	f.wt = rand_f(&r, (size_t)f.out * f.in, -1, 1);
+	f.b = rand_f(&r, f.out, -1, 1);
+	f.r = rand_f(&r, (size_t)f.n * f.out, -1, 1);
+	f.y = alloc_f((size_t)f.n * f.out);
+	dx = calloc((size_t)f.n * f.in, sizeof *dx);
+	dw = calloc((size_t)f.out * f.in, sizeof *dw);
+	db = calloc(f.out, sizeof *db);
+	dbv_linear_backward(f.n, f.in, f.out, f.x, f.wt, f.r, dx, dw, db);
+	CHECK_EQ_INT(fd_check("linear dx", f.x, (size_t)f.n * f.in, dx,
+			      linear_loss, &f, 1e-2f, 1e-3, 1e-3), 0);
+	CHECK_EQ_INT(fd_check("linear dwt", f.wt, (size_t)f.out * f.in, dw,
+			      linear_loss, &f, 1e-2f, 1e-3, 1e-3), 0);
+	CHECK_EQ_INT(fd_check("linear db", f.b, f.out, db, linear_loss, &f,
+			      1e-2f, 1e-3, 1e-3), 0);
+	free(f.x), free(f.wt), free(f.b), free(f.r), free(f.y);
+	free(dx), free(dw), free(db);
+}
+
+struct bn_fd {
+	int c;
+	size_t m;
+	float *x, *gamma, *beta, *y, *r;
+};
+
+static double bn_loss(void *v)
+{
+	struct bn_fd *f = v;
+	float mean[8], invstd[8], rm[8] = { 0 }, rv[8] = { 0 };
+
+	dbv_bn_forward_train(f->c, f->m, f->x, f->gamma, f->beta, f->y, mean,
+			     invstd, rm, rv, 0.1f, 1e-5f);
+	return dot_fd(f->y, f->r, (size_t)f->c * f->m);
+}
+
+static void test_bn_fd(void)
+{
+	struct dbv_rng r;
+	struct bn_fd f = { .c = 3, .m = 10 };
+	size_t n = (size_t)f.c * f.m;
+	float mean[3], invstd[3], rm[3] = { 0 }, rv[3] = { 1, 1, 1 };
+	float *dx, *dg, *dbeta;
+
+	dbv_rng_seed(&r, 6);
+	f.x = rand_f(&r, n, -2, 2);
+	f.gamma = rand_f(&r, f.c, 0.5f, 1.5f);
+	f.beta = rand_f(&r, f.c, -1, 1);
+	f.r = rand_f(&r, n, -1, 1);
+	f.y = alloc_f(n);
+	dx = calloc(n, sizeof *dx);
+	dg = calloc(f.c, sizeof *dg);
+	dbeta = calloc(f.c, sizeof *dbeta);
+	dbv_bn_forward_train(f.c, f.m, f.x, f.gamma, f.beta, f.y, mean, invstd,
+			     rm, rv, 0.1f, 1e-5f);
+	dbv_bn_backward(f.c, f.m, f.x, f.gamma, mean, invstd, f.r, dx, dg,
+			dbeta);
+	/* Normalisation is not linear: eps 1e-2 leaves O(eps^2) terms. */
+	CHECK_EQ_INT(fd_check("bn dx", f.x, n, dx, bn_loss, &f, 1e-2f, 2e-3,
+			      2e-3), 0);
+	CHECK_EQ_INT(fd_check("bn dgamma", f.gamma, f.c, dg, bn_loss, &f,
+			      1e-2f, 2e-3, 2e-3), 0);
+	CHECK_EQ_INT(fd_check("bn dbeta", f.beta, f.c, dbeta, bn_loss, &f,
+			      1e-2f, 2e-3, 2e-3), 0);
+	free(f.x), free(f.gamma), free(f.beta), free(f.r), free(f.y);
+	free(dx), free(dg), free(dbeta);
+}
+
+/* One elementwise or pooling layer: y = fwd(x), L = sum(y * r). */
+struct pool_fd {
+	int kind; /* 0 relu, 1 maxpool2, 2 gap, 3 gmp */
+	int c, n, h, w;
+	size_t xs, ys;
+	float *x, *y, *r;
+};
+
+static void pool_forward(struct pool_fd *f)
+{
+	switch (f->kind) {
+	case 0:
+		dbv_relu_forward(f->xs, f->x, f->y);
+		break;
+	case 1:
+		dbv_maxpool2_forward((size_t)f->c * f->n, f->h, f->w, f->x,
+				     f->y);
+		break;
+	case 2:
+		dbv_gap_forward(f->c, f->n, f->h * f->w, f->x, f->y);
+		break;
+	case 3:
+		dbv_gmp_forward(f->c, f->n, f->h * f->w, f->x, f->y);
+		break;
+	}
+}
+
+static double pool_loss(void *v)
+{
+	struct pool_fd *f = v;
+
+	pool_forward(f);
+	return dot_fd(f->y, f->r, f->ys);
+}
+
+/*
+ * x holds distinct values at least 0.1 apart, none within 0.05 of 0, so
+ * that no step of 1e-2 crosses a kink (ReLU's 0, a change of maximum).
+ */
+static void test_pool_fd(void)
+{
+	static const char *names[] = { "relu", "maxpool2", "gap", "gmp" };
+	struct dbv_rng r;
+
+	dbv_rng_seed(&r, 7);
+	for (int kind = 0; kind < 4; kind++) {
+		struct pool_fd f = { .kind = kind, .c = 2, .n = 3, .h = 5,
+				     .w = 7 };
+		int64_t *perm;
+		float *dx;
+
+		f.xs = (size_t)f.c * f.n * f.h * f.w;
+		f.ys = kind == 0 ? f.xs
+		     : kind == 1 ? (size_t)f.c * f.n * (f.h / 2) * (f.w / 2)
+				 : (size_t)f.c * f.n;
+		perm = dbv_malloc(f.xs * sizeof *perm);
+		f.x = alloc_f(f.xs);
+		for (size_t i = 0; i < f.xs; i++)
+			perm[i] = (int64_t)i;
+		dbv_rng_shuffle_i64(&r, perm, f.xs);
+		for (size_t i = 0; i < f.xs; i++)
+			f.x[i] = 0.1f * ((float)perm[i] - (float)f.xs / 2) + 0.05f;
+		f.r = rand_f(&r, f.ys, -1, 1);
+		f.y = alloc_f(f.ys);
+		dx = calloc(f.xs, sizeof *dx);
+		pool_forward(&f);
+		switch (kind) {
+		case 0:
+			dbv_relu_backward(f.xs, f.y, f.r, dx);
+			break;
+		case 1:
+			dbv_maxpool2_backward((size_t)f.c * f.n, f.h, f.w,
+					      f.x, f.r, dx);
+			break;
+		case 2:
+			dbv_gap_backward(f.c, f.n, f.h * f.w, f.r, dx);
+			break;
+		case 3:
+			dbv_gmp_backward(f.c, f.n, f.h * f.w, f.x, f.r, dx);
+			break;
+		}
+		CHECK_EQ_INT(fd_check(names[kind], f.x, f.xs, dx, pool_loss,
+				      &f, 1e-2f, 1e-4, 1e-3), 0);
+		free(perm), free(f.x), free(f.r), free(f.y), free(dx);
+	}
+}
+
+struct xent_fd {
+	int n, k;
+	float *logits;
+	int32_t *labels;
+};
+
+static double xent_loss(void *v)
+{
+	struct xent_fd *f = v;
+
+	return dbv_softmax_xent(f->n, f->k, f->logits, f->labels, NULL, NULL);
+}
+
+static void test_xent_fd(void)
+{
+	struct dbv_rng r;
+	struct xent_fd f = { .n = 4, .k = 5 };
+	int32_t labels[4];
+	float *d;
+
+	dbv_rng_seed(&r, 8);
+	f.logits = rand_f(&r, (size_t)f.n * f.k, -3, 3);
+	for (int i = 0; i < f.n; i++)
+		labels[i] = (int32_t)dbv_rng_below(&r, f.k);
+	f.labels = labels;
+	d = alloc_f((size_t)f.n * f.k);
+	dbv_softmax_xent(f.n, f.k, f.logits, labels, d, NULL);
+	/* Gradients are of the order 1/n: tolerances to match. */
+	CHECK_EQ_INT(fd_check("softmax xent", f.logits, (size_t)f.n * f.k, d,
+			      xent_loss, &f, 1e-2f, 1e-5, 1e-3), 0);
+	free(f.logits), free(d);
+}
+
+/* ---- batch norm statistics and modes ---------------------------------- */
+
+static void test_bn_stats(void)
+{
+	struct dbv_rng r;
+	const int c = 3;
+	const size_t m = 50;
+	const float mom = 0.1f, eps = 1e-5f;
+	float *x, *y, gamma[3], beta[3], mean[3], invstd[3];
+	float rm[3] = { 0.5f, -1.0f, 2.0f }, rv[3] = { 1.0f, 2.0f, 0.25f };
+	double erm[3], erv[3];
+
+	dbv_rng_seed(&r, 9);
+	x = alloc_f((size_t)c * m);
+	y = alloc_f((size_t)c * m);
+	for (int ch = 0; ch < c; ch++) {
+		gamma[ch] = 0.5f + ch;
+		beta[ch] = 0.25f * ch - 0.5f;
+		erm[ch] = rm[ch];
+		erv[ch] = rv[ch];
+	}
+	/* Two steps; channel 2 sits far from 0 (a one-pass float variance
+	 * would lose it). */
+	for (int step = 0; step < 2; step++) {
+		for (int ch = 0; ch < c; ch++)
+			for (size_t j = 0; j < m; j++)
+				x[ch * m + j] = (float)((ch == 2 ? 1000.0 : ch) +
+					(1.0 + ch) * dbv_rng_normal(&r));
+		dbv_bn_forward_train(c, m, x, gamma, beta, y, mean, invstd, rm,
+				     rv, mom, eps);
+		for (int ch = 0; ch < c; ch++) {
+			double s = 0, ss = 0, my = 0, vy = 0, var;
+
+			for (size_t j = 0; j < m; j++)
+				s += x[ch * m + j];
+			s /= m;
+			for (size_t j = 0; j < m; j++)
+				ss += (x[ch * m + j] - s) * (x[ch * m + j] - s);
+			var = ss / m;
+			erm[ch] = (1 - mom) * erm[ch] + mom * s;
+			erv[ch] = (1 - mom) * erv[ch] + mom * ss / (m - 1);
+			CHECK_NEAR(mean[ch], s, 1e-6 * (1 + fabs(s)));
+			CHECK_NEAR(invstd[ch], 1 / sqrt(var + eps),
+				   1e-6 / sqrt(var + eps));
+			CHECK_NEAR(rm[ch], erm[ch], 1e-6 * (1 + fabs(erm[ch])));
+			CHECK_NEAR(rv[ch], erv[ch], 1e-6 * (1 + fabs(erv[ch])));
+			/* The output has mean beta, variance about gamma^2. */
+			for (size_t j = 0; j < m; j++)
+				my += y[ch * m + j];
+			my /= m;
+			for (size_t j = 0; j < m; j++)
+				vy += (y[ch * m + j] - my) * (y[ch * m + j] - my);
+			vy /= m;
+			/* (x - mean) rounds at |x|'s ulp: 1000 * 2^-24. */
+			CHECK_NEAR(my, beta[ch], 1e-6 + 2 * FLT_EPSILON *
+				   (1 + fabs(s)) * gamma[ch] / sqrt(var));
+			CHECK_NEAR(vy, gamma[ch] * gamma[ch] * var / (var + eps),
+				   1e-4 * gamma[ch] * gamma[ch]);
+		}
+	}
+	/* Eval mode: the running statistics, nothing from the batch. */
+	dbv_bn_forward_eval(c, m, x, gamma, beta, y, rm, rv, eps);
+	for (int ch = 0; ch < c; ch++)
+		for (size_t j = 0; j < m; j += 7) {
+			double want = (x[ch * m + j] - (double)rm[ch]) /
+				      sqrt((double)rv[ch] + eps) * gamma[ch] +
+				      beta[ch];
+
+			CHECK_NEAR(y[ch * m + j], want, 1e-5 * (1 + fabs(want)));
+		}
+	/* NULL running statistics are left alone (a forward for gradient
+	 * checks), and the output is the same. */
+	{
+		float *y2 = alloc_f((size_t)c * m);
+
+		dbv_bn_forward_train(c, m, x, gamma, beta, y, mean, invstd, rm,
+				     rv, mom, eps);
+		dbv_bn_forward_train(c, m, x, gamma, beta, y2, NULL, NULL, NULL,
+				     NULL, mom, eps);
+		CHECK(memcmp(y, y2, (size_t)c * m * sizeof *y) == 0);
+		free(y2);
+	}
+	free(x), free(y);
+}
+
+/* Backward adds into its gradients. */
+static void test_bn_accumulates(void)
+{
+	struct dbv_rng r;
+	const int c = 2;
+	const size_t m = 9;
+	float *x, *y, *dy, *dx, *dx2, g[2] = { 1.5f, 0.5f }, b[2] = { 0, 1 };
+	float mean[2], invstd[2], dg[2] = { 0 }, db[2] = { 0 };
+	float dg2[2] = { 1, 2 }, db2[2] = { 3, 4 };
+
+	dbv_rng_seed(&r, 10);
+	x = rand_f(&r, c * m, -1, 1);
+	dy = rand_f(&r, c * m, -1, 1);
+	y = alloc_f(c * m);
+	dx = calloc(c * m, sizeof *dx);
+	dx2 = alloc_f(c * m);
+	for (size_t i = 0; i < c * m; i++)
+		dx2[i] = 0.5f;
+	dbv_bn_forward_train(c, m, x, g, b, y, mean, invstd, NULL, NULL, 0.1f,
+			     1e-5f);
+	dbv_bn_backward(c, m, x, g, mean, invstd, dy, dx, dg, db);
+	dbv_bn_backward(c, m, x, g, mean, invstd, dy, dx2, dg2, db2);
+	for (size_t i = 0; i < c * m; i++)
+		CHECK_NEAR(dx2[i], dx[i] + 0.5f, 1e-6);
+	for (int ch = 0; ch < c; ch++) {
+		CHECK_NEAR(dg2[ch], dg[ch] + 1 + ch, 1e-6);
+		CHECK_NEAR(db2[ch], db[ch] + 3 + ch, 1e-6);
+	}
+	free(x), free(y), free(dy), free(dx), free(dx2);
+}
+
+/* ---- loss ------------------------------------------------------------ */
+
+static void test_xent_values(void)
+{
+	struct dbv_rng r;
+	const int n = 6, k = 7;
+	float *logits, *d;
+	int32_t labels[6];
+	int correct, want_correct = 0;
+	double want = 0.0, loss;
+
+	dbv_rng_seed(&r, 11);
+	logits = rand_f(&r, (size_t)n * k, -5, 5);
+	d = alloc_f((size_t)n * k);
+	for (int i = 0; i < n; i++)
+		labels[i] = (int32_t)dbv_rng_below(&r, k);
+	/* Make row 0 right and row 1 wrong for certain. */
+	labels[0] = 2;
+	logits[2] = 50.0f;
+	labels[1] = 3;
+	logits[k + 4] = 60.0f;
+	for (int i = 0; i < n; i++) {
+		const float *row = logits + (size_t)i * k;
+		long double s = 0;
+		int am = 0;
+
+		for (int j = 0; j < k; j++) {
+			s += expl((long double)row[j]);
+			if (row[j] > row[am])
+				am = j;
+		}
+		want += (double)(logl(s) - row[labels[i]]);
+		want_correct += am == labels[i];
+	}
+	want /= n;
+	loss = dbv_softmax_xent(n, k, logits, labels, d, &correct);
+	CHECK_NEAR(loss, want, 1e-12 * (1 + fabs(want)));
+	CHECK_EQ_INT(correct, want_correct);
+	CHECK(correct >= 1 && correct <= n - 1);
+	/* Gradient rows sum to 0; the label's entry is (p - 1)/n < 0 (0
+	 * in row 0, where p rounds to 1). */
+	for (int i = 0; i < n; i++) {
+		double s = 0;
+
+		for (int j = 0; j < k; j++)
+			s += d[(size_t)i * k + j];
+		CHECK_NEAR(s, 0, 1e-7);
+		CHECK(i == 0 ? d[(size_t)i * k + labels[i]] == 0
+			     : d[(size_t)i * k + labels[i]] < 0);
+	}
+	free(logits), free(d);
+}
+
+/* Large logits: no overflow, no NaN, the exact answers. */
+static void test_xent_large(void)
+{
+	const float logits[4][3] = {
+		{ 1000.0f, 0.0f, -1000.0f },
+		{ 1e30f, 1e30f, -1e30f },
+		{ -1e4f, -1e4f + 1.0f, -1e4f + 2.0f },
+		{ 88.0f, 89.0f, 90.0f },
+	};
+	const int32_t labels[4] = { 1, 0, 2, 0 };
+	float d[12];
+	int correct;
+	double loss, l2 = log(1 + exp(-1.0) + exp(-2.0));
+	/* Row 0: 1000; row 1: log 2; rows 2, 3: log(1+e^-1+e^-2) (+2). */
+	double want = (1000.0 + log(2.0) + l2 + (l2 + 2.0)) / 4;
+
+	loss = dbv_softmax_xent(4, 3, &logits[0][0], labels, d, &correct);
+	CHECK(isfinite(loss));
+	CHECK_NEAR(loss, want, 1e-12 * want);
+	/* Row 0 wrong; row 1 ties go to the first maximum (label 0); row 2
+	 * right; row 3 wrong. */
+	CHECK_EQ_INT(correct, 2);
+	for (int i = 0; i < 12; i++)
+		CHECK(isfinite(d[i]));
+	CHECK_NEAR(d[0], 0.25, 1e-7);
+	CHECK_NEAR(d[1], -0.25, 1e-7);
+	CHECK_NEAR(d[3], -0.125, 1e-7);
+	CHECK_NEAR(d[4], 0.125, 1e-7);
+	CHECK_NEAR(d[5], 0, 0);
+	/* Without outputs. */
+	CHECK_NEAR(dbv_softmax_xent(4, 3, &logits[0][0], labels, NULL, NULL),
+		   loss, 0);
+}
+
+/* ---- pools, ReLU, layouts ------------------------------------------------ */
+
+static void test_pools_known(void)
+{
+	/* One 3x5 plane (odd: the last row and column are dropped). */
+	const float x[15] = {
+		1, 3, 2, 2, 9,
+		3, 0, 2, -1, 9,
+		9, 9, 9, 9, 9,
+	};
+	const float dy[2] = { 10, 20 };
+	float y[2], dx[15] = { 0 };
+
+	dbv_maxpool2_forward(1, 3, 5, x, y);
+	CHECK_NEAR(y[0], 3, 0);
+	CHECK_NEAR(y[1], 2, 0);
+	dbv_maxpool2_backward(1, 3, 5, x, dy, dx);
+	/* Ties: the first in row-major order gets the gradient. */
+	CHECK_NEAR(dx[1], 10, 0);
+	CHECK_NEAR(dx[5], 0, 0);
+	CHECK_NEAR(dx[2], 20, 0);
+	CHECK_NEAR(dx[3], 0, 0);
+	CHECK_NEAR(dx[7], 0, 0);
+	for (int i = 0; i < 15; i++)
+		if (i != 1 && i != 2)
+			CHECK_NEAR(dx[i], 0, 0);
+	/* NaN wins, as in PyTorch. */
+	{
+		const float xn[4] = { 1, NAN, 5, 2 };
+		float yn;
+
+		dbv_maxpool2_forward(1, 2, 2, xn, &yn);
+		CHECK(isnan(yn));
+	}
+
+	/* Global pools: c = 2, n = 2, hw = 3; y is [n, c]. */
+	{
+		const float xg[12] = {
+			1, 2, 3,    4, 4, -1,  /* channel 0: images 0, 1 */
+			-5, -6, -7, 0, 9, 9,   /* channel 1 */
+		};
+		const float dyg[4] = { 1, 2, 3, 4 };
+		float yg[4], dxg[12];
+
+		dbv_gap_forward(2, 2, 3, xg, yg);
+		CHECK_NEAR(yg[0], 2, 1e-7);
+		CHECK_NEAR(yg[1], -6, 1e-7);
+		CHECK_NEAR(yg[2], 7.0 / 3, 1e-6);
+		CHECK_NEAR(yg[3], 6, 1e-7);
+		dbv_gmp_forward(2, 2, 3, xg, yg);
+		CHECK_NEAR(yg[0], 3, 0);
+		CHECK_NEAR(yg[1], -5, 0);
+		CHECK_NEAR(yg[2], 4, 0);
+		CHECK_NEAR(yg[3], 9, 0);
+		for (int i = 0; i < 12; i++)
+			dxg[i] = 1;
+		dbv_gmp_backward(2, 2, 3, xg, dyg, dxg);
+		{
+			const float want[12] = { 1, 1, 2, 4, 1, 1,
+						 3, 1, 1, 1, 5, 1 };
+
+			for (int i = 0; i < 12; i++)
+				CHECK_NEAR(dxg[i], want[i], 0);
+		}
+		for (int i = 0; i < 12; i++)
+			dxg[i] = 0;
+		dbv_gap_backward(2, 2, 3, dyg, dxg);
+		CHECK_NEAR(dxg[0], 1.0 / 3, 1e-7);
+		CHECK_NEAR(dxg[5], 3.0 / 3, 1e-7);
+		CHECK_NEAR(dxg[6], 2.0 / 3, 1e-7);
+		CHECK_NEAR(dxg[11], 4.0 / 3, 1e-7);
+	}
+}
+
+static void test_relu_known(void)
+{
+	const float x[5] = { -1, 0, 2, -0.0f, 3 };
+	const float dy[5] = { 1, 2, 3, 4, 5 };
+	float y[5], dx[5] = { 1, 1, 1, 1, 1 };
+
+	dbv_relu_forward(5, x, y);
+	CHECK_NEAR(y[0], 0, 0);
+	CHECK_NEAR(y[1], 0, 0);
+	CHECK_NEAR(y[2], 2, 0);
+	CHECK_NEAR(y[4], 3, 0);
+	dbv_relu_backward(5, y, dy, dx);
+	CHECK_NEAR(dx[0], 1, 0);
+	CHECK_NEAR(dx[1], 1, 0);
+	CHECK_NEAR(dx[2], 4, 0);
+	CHECK_NEAR(dx[3], 1, 0);
+	CHECK_NEAR(dx[4], 6, 0);
+}
+
+static void test_layouts(void)
+{
+	const int n = 3, c = 4, hw = 5;
+	float x[60], y[60], z[60];
+
+	for (int i = 0; i < 60; i++)
+		x[i] = (float)i;
+	dbv_nchw_to_cnhw(n, c, hw, x, y);
+	for (int i = 0; i < n; i++)
+		for (int ch = 0; ch < c; ch++)
+			for (int j = 0; j < hw; j++)
+				CHECK_NEAR(y[(ch * n + i) * hw + j],
+					   x[(i * c + ch) * hw + j], 0);
+	dbv_cnhw_to_nchw(c, n, hw, y, z);
+	CHECK(memcmp(x, z, sizeof x) == 0);
+}
+
+/* ---- linear: fast against direct -------------------------------------- */
+
+static void test_linear_shapes(void)
+{
+	static const int ns[] = { 1, 3, 7 }, ins[] = { 1, 5, 17 },
+			 outs[] = { 1, 4, 10 };
+	struct dbv_rng r;
+	int nbad = 0;
+
+	dbv_rng_seed(&r, 12);
+	for (int a = 0; a < 3; a++)
+		for (int bi = 0; bi < 3; bi++)
+			for (int o = 0; o < 3; o++)
+				for (int bias = 0; bias < 2; bias++) {
+					int n = ns[a], in = ins[bi], out = outs[o];
+					float *x = rand_f(&r, (size_t)n * in, -1, 1);
+					float *w = rand_f(&r, (size_t)out * in, -1, 1);
+					float *b = bias ? rand_f(&r, out, -1, 1) : NULL;
+					float *dy = rand_f(&r, (size_t)n * out, -1, 1);
+					float *y = alloc_f((size_t)n * out);
+					float *dx = rand_f(&r, (size_t)n * in, -1, 1);
+					float *dw = rand_f(&r, (size_t)out * in, -1, 1);
+					float *db = rand_f(&r, out, -1, 1);
+					float *dx0 = copy_f(dx, (size_t)n * in);
+					float *dw0 = copy_f(dw, (size_t)out * in);
+					float *db0 = copy_f(db, out);
+					double tol = 1e-5 * (1 + n + in + out);
+
+					for (int i = 0; i < n * out; i++)
+						y[i] = NAN;
+					dbv_linear_forward(n, in, out, x, w, b, y);
+					dbv_linear_backward(n, in, out, x, w, dy, dx, dw, db);
+					for (int i = 0; i < n; i++)
+						for (int j = 0; j < out; j++) {
+							double s = b ? b[j] : 0;
+
+							for (int p = 0; p < in; p++)
+								s += (double)x[i * in + p] * w[j * in + p];
+							nbad += !(fabs(y[i * out + j] - s) <= tol);
+						}
+					for (int i = 0; i < n; i++)
+						for (int p = 0; p < in; p++) {
+							double s = dx0[i * in + p];
+
+							for (int j = 0; j < out; j++)
+								s += (double)dy[i * out + j] * w[j * in + p];
+							nbad += !(fabs(dx[i * in + p] - s) <= tol);
+						}
+					for (int j = 0; j < out; j++) {
+						double sb = db0[j];
+
+						for (int p = 0; p < in; p++) {
+							double s = dw0[j * in + p];
+
+							for (int i = 0; i < n; i++)
+								s += (double)dy[i * out + j] * x[i * in + p];
+							nbad += !(fabs(dw[j * in + p] - s) <= tol);
+						}
+						for (int i = 0; i < n; i++)
+							sb += dy[i * out + j];
+						nbad += !(fabs(db[j] - sb) <= tol);
+					}
+					free(x), free(w), free(b), free(dy), free(y);
+					free(dx), free(dw), free(db);
+					free(dx0), free(dw0), free(db0);
+				}
+	CHECK_EQ_INT(nbad, 0);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	dbv_blas_fix_core(argv);
+	dbv_blas_set_threads(2);
+	test_conv_init();
+	test_conv_known();
+	test_conv_shapes();
+	test_conv_chunks();
+	test_conv_repeat();
+	test_conv_fd();
+	test_linear_shapes();
+	test_linear_fd();
+	test_bn_fd();
+	test_bn_stats();
+	test_bn_accumulates();
+	test_pool_fd();
+	test_xent_fd();
+	test_xent_values();
+	test_xent_large();
+	test_pools_known();
+	test_relu_known();
+	test_layouts();
+	return check_done();
+}

@@ -1,0 +1,310 @@
+/*
+ * test_models.c - whole-network gradient checks for every architecture,
+ * parameter tables, initialisation, schedules, batch making, model stream
+ * round trips.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+/* Mean cross-entropy of the model on (x, y) in train mode. */
+static double loss_of(struct dbv_model *m, const float *x, const int32_t *y,
+		      int n, float *dl)
+{
+	const float *logits = dbv_model_forward(m, x, n, 1);
+	return dbv_softmax_xent(n, m->arch.classes, logits, y, dl, NULL);
+}
+
+/*
+ * Central differences (eps 1e-4: batch norm over 4 values is far from
+ * linear at 1e-2) on a sample of every trainable tensor.  Kinks of
+ * ReLU and max pool can spoil a few samples; a wrong backward spoils
+ * most, so the test allows 5% of samples off and checks the relative
+ * error of the sampled gradient vector as a whole.
+ */
+static void gradcheck(const char *arch, int width, int depth, int c, int h,
+		      int w)
+{
+	struct dbv_arch a = {.width = width, .depth = depth, .c = c, .h = h,
+			     .w = w, .classes = 3};
+	struct dbv_model m;
+	struct dbv_rng r;
+	const int n = 4;
+	float x[4 * 3 * 16 * 16], dl[4 * 3];
+	int32_t y[4] = {0, 1, 2, 1};
+	size_t sampled = 0, bad = 0;
+	double num2 = 0, diff2 = 0;
+
+	strcpy(a.name, arch);
+	CHECK_OK(dbv_model_build(&m, &a));
+	if (!m.p)
+		return;
+	dbv_model_init(&m, 7);
+	CHECK_OK(dbv_model_reserve(&m, n));
+	dbv_rng_seed(&r, 99);
+	for (int i = 0; i < n * c * h * w; i++)
+		x[i] = (float)dbv_rng_normal(&r);
+	loss_of(&m, x, y, n, dl);
+	dbv_model_zero_grad(&m);
+	dbv_model_backward(&m, dl, n);
+	float *g = malloc(m.total * sizeof *g);
+	memcpy(g, m.g, m.total * sizeof *g);
+	for (size_t pi = 0; pi < m.nparams; pi++) {
+		const struct dbv_param *p = &m.params[pi];
+		if (p->kind > DBV_P_BN_BIAS)
+			continue;
+		for (int k = 0; k < 6; k++) {
+			size_t j = p->offset + dbv_rng_below(&r, p->numel);
+			float keep = m.p[j];
+			const float eps = getenv("EPS") ? (float)atof(getenv("EPS")) : 1e-4f;
+			m.p[j] = keep + eps;
+			double lp = loss_of(&m, x, y, n, dl);
+			m.p[j] = keep - eps;
+			double lm = loss_of(&m, x, y, n, dl);
+			m.p[j] = keep;
+			double num = (lp - lm) / (2.0 * eps), ana = g[j];
+			sampled++;
+			num2 += num * num;
+			diff2 += (num - ana) * (num - ana);
+			if (fabs(num - ana) > 2e-2 * fmax(fabs(num), fabs(ana)) + 2e-3) {
+				bad++;
+				if (bad <= 3)
+					fprintf(stderr, "  %s %s[%zu]: numeric %.6g analytic %.6g\n",
+						arch, p->name, j - p->offset, num, ana);
+			}
+		}
+	}
+	fprintf(stderr, "gradcheck %-8s w%d: %zu samples, %zu off, relative error %.2e\n",
+		arch, width, sampled, bad, sqrt(diff2 / (num2 + 1e-30)));
+	CHECK(bad * 20 <= sampled);
+	CHECK(sqrt(diff2 / (num2 + 1e-30)) < 0.05);
+	free(g);
+	dbv_model_release(&m);
+}
+
+static void test_tables(void)
+{
+	struct dbv_arch a = {.name = "resnet18", .width = 64, .c = 3, .h = 32,
+			     .w = 32, .classes = 10};
+	struct dbv_model m;
+	CHECK_OK(dbv_model_build(&m, &a));
+	/* The standard pre-activation ResNet-18 on CIFAR-10 has 11,171,146
+	 * trainable parameters (torchvision-style count of Liu's model). */
+	CHECK_EQ_INT(dbv_model_count(&m, 1), 11171146);
+	CHECK(dbv_model_param(&m, "layer2.0.shortcut.0.weight") != NULL);
+	CHECK(dbv_model_param(&m, "layer1.0.shortcut.0.weight") == NULL);
+	CHECK(dbv_model_param(&m, "layer4.1.bn2.running_var") != NULL);
+	CHECK(!strcmp(m.params[0].name, "conv1.weight"));
+	CHECK(!strcmp(m.params[m.nparams - 1].name, "linear.bias"));
+	dbv_model_release(&m);
+
+	/* cnn5 K=16 on 28x28: conv biases included. */
+	struct dbv_arch c5 = {.name = "cnn5", .width = 16, .c = 1, .h = 28,
+			      .w = 28, .classes = 10};
+	CHECK_OK(dbv_model_build(&m, &c5));
+	size_t want = (16 * 9 + 16) + (32 * 16 * 9 + 32) + (64 * 32 * 9 + 64) +
+		      (128 * 64 * 9 + 128) + 2 * (16 + 32 + 64 + 128) +
+		      (10 * 128 + 10);
+	CHECK_EQ_INT(dbv_model_count(&m, 1), want);
+	dbv_model_release(&m);
+
+	/* mlp 784-256-10 */
+	struct dbv_arch ml = {.name = "mlp", .width = 256, .depth = 1, .c = 1,
+			      .h = 28, .w = 28, .classes = 10};
+	CHECK_OK(dbv_model_build(&m, &ml));
+	CHECK_EQ_INT(dbv_model_count(&m, 1), 784 * 256 + 256 + 256 * 10 + 10);
+	dbv_model_release(&m);
+
+	/* Refusals */
+	struct dbv_arch bad = c5;
+	bad.h = bad.w = 4; /* pooled away */
+	CHECK_RC(dbv_model_build(&m, &bad), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "shrinks to nothing") != NULL);
+	bad = c5;
+	strcpy(bad.name, "lenet");
+	CHECK_RC(dbv_model_build(&m, &bad), DBV_EUSAGE);
+	bad = c5;
+	bad.width = 0;
+	CHECK_RC(dbv_model_build(&m, &bad), DBV_EUSAGE);
+}
+
+static void test_init(void)
+{
+	struct dbv_arch a = {.name = "cnn5", .width = 4, .c = 1, .h = 16, .w = 16,
+			     .classes = 10};
+	struct dbv_model m1, m2, m3;
+	CHECK_OK(dbv_model_build(&m1, &a));
+	CHECK_OK(dbv_model_build(&m2, &a));
+	CHECK_OK(dbv_model_build(&m3, &a));
+	dbv_model_init(&m1, 1);
+	dbv_model_init(&m2, 1);
+	dbv_model_init(&m3, 2);
+	CHECK(!memcmp(m1.p, m2.p, m1.total * sizeof(float)));
+	CHECK(memcmp(m1.p, m3.p, m1.total * sizeof(float)) != 0);
+	/* bounds 1/sqrt(fan_in); BN weight 1, running var 1 */
+	const struct dbv_param *w = dbv_model_param(&m1, "conv2.weight");
+	float mx = 0;
+	for (size_t i = 0; i < w->numel; i++)
+		mx = fmaxf(mx, fabsf(m1.p[w->offset + i]));
+	CHECK(mx <= 1.0f / sqrtf(4 * 9) && mx > 0.8f / sqrtf(4 * 9));
+	CHECK(m1.p[dbv_model_param(&m1, "bn3.weight")->offset] == 1);
+	CHECK(m1.p[dbv_model_param(&m1, "bn3.running_var")->offset + 2] == 1);
+	CHECK(m1.p[dbv_model_param(&m1, "bn3.running_mean")->offset + 2] == 0);
+	dbv_model_release(&m1);
+	dbv_model_release(&m2);
+	dbv_model_release(&m3);
+}
+
+static void test_schedule(void)
+{
+	struct dbv_train_cfg c;
+	dbv_train_cfg_default(&c);
+	c.lr = 0.1;
+	c.epochs = 8;
+	CHECK_NEAR(dbv_train_lr(&c, 3.5), 0.1, 1e-15);
+	strcpy(c.schedule, "step");
+	c.nmilestones = 2;
+	c.milestones[0] = 3;
+	c.milestones[1] = 6;
+	CHECK_NEAR(dbv_train_lr(&c, 2.99), 0.1, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 3.0), 0.01, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 6.5), 0.001, 1e-15);
+	strcpy(c.schedule, "cosine");
+	CHECK_NEAR(dbv_train_lr(&c, 0), 0.1, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 4), 0.05, 1e-12);
+	CHECK_NEAR(dbv_train_lr(&c, 2), 0.05 * (1 + cos(M_PI / 4)), 1e-12);
+	c.warmup = 2;
+	CHECK_NEAR(dbv_train_lr(&c, 1), 0.5 * 0.05 * (1 + cos(M_PI / 8)), 1e-12);
+	CHECK_OK(dbv_train_cfg_check(&c));
+	c.warmup = 9;
+	CHECK_RC(dbv_train_cfg_check(&c), DBV_EUSAGE);
+}
+
+static void test_make_batch(void)
+{
+	/* 2 items of 1x3x3: pixel = 10*i + k */
+	uint8_t src[18];
+	float out[18];
+	int64_t idx[2] = {1, 0};
+	double mean[1] = {0.5}, std[1] = {0.25};
+	for (int i = 0; i < 18; i++)
+		src[i] = (uint8_t)(10 * (i / 9) + i % 9);
+	dbv_make_batch(src, 1, 3, 3, idx, 2, mean, std, 0, 0, NULL, out);
+	for (int i = 0; i < 9; i++) {
+		CHECK_NEAR(out[i], ((10 + i) / 255.0 - 0.5) / 0.25, 1e-5);
+		CHECK_NEAR(out[9 + i], (i / 255.0 - 0.5) / 0.25, 1e-5);
+	}
+	/* Augmentation: every output is either a zero-padding value or a
+	 * pixel of the item, and a flip-only batch is a mirror. */
+	struct dbv_rng r;
+	int flipped = 0, plain = 0;
+	for (int t = 0; t < 40; t++) {
+		dbv_rng_seed(&r, (uint64_t)t);
+		dbv_make_batch(src, 1, 3, 3, idx, 1, mean, std, 0, 1, &r, out);
+		int is_flip = fabsf(out[0] - (float)(((10 + 2) / 255.0 - 0.5) / 0.25)) < 1e-5f;
+		flipped += is_flip;
+		plain += !is_flip;
+		for (int row = 0; row < 3; row++)
+			for (int col = 0; col < 3; col++) {
+				int sc = is_flip ? 2 - col : col;
+				CHECK_NEAR(out[row * 3 + col],
+					   ((10 + row * 3 + sc) / 255.0 - 0.5) / 0.25, 1e-5);
+			}
+	}
+	CHECK(flipped > 5 && plain > 5);
+	float pad = (float)((0 - 0.5) / 0.25);
+	for (int t = 0; t < 40; t++) {
+		dbv_rng_seed(&r, (uint64_t)t);
+		uint64_t dy = dbv_rng_below(&r, 5), dx = dbv_rng_below(&r, 5);
+		dbv_rng_seed(&r, (uint64_t)t);
+		dbv_make_batch(src, 1, 3, 3, idx, 1, mean, std, 2, 0, &r, out);
+		for (int row = 0; row < 3; row++)
+			for (int col = 0; col < 3; col++) {
+				int sr = row + (int)dy - 2, sc = col + (int)dx - 2;
+				float want = (sr < 0 || sr > 2 || sc < 0 || sc > 2)
+						     ? pad
+						     : (float)(((10 + sr * 3 + sc) / 255.0 - 0.5) / 0.25);
+				CHECK_NEAR(out[row * 3 + col], want, 1e-5);
+			}
+	}
+}
+
+static void test_sgd_by_hand(void)
+{
+	struct dbv_arch a = {.name = "mlp", .width = 2, .depth = 1, .c = 1,
+			     .h = 1, .w = 2, .classes = 2};
+	struct dbv_model m;
+	struct dbv_optim o;
+	struct dbv_train_cfg c;
+	CHECK_OK(dbv_model_build(&m, &a));
+	dbv_train_cfg_default(&c);
+	c.momentum = 0.5;
+	c.weight_decay = 0.1;
+	c.nesterov = 1;
+	CHECK_OK(dbv_optim_init(&o, &m, &c));
+	m.p[0] = 1;
+	m.g[0] = 2;
+	/* step 1: d = 2 + 0.1 = 2.1; b = 2.1; d = 2.1 + 0.5*2.1 = 3.15 */
+	dbv_optim_step(&o, &m, &c, 0.1);
+	CHECK_NEAR(m.p[0], 1 - 0.315, 1e-6);
+	/* step 2: d = 2 + 0.1*0.685 = 2.0685; b = 0.5*2.1 + 2.0685 = 3.1185;
+	 * d = 2.0685 + 0.5*3.1185 = 3.62775 */
+	dbv_optim_step(&o, &m, &c, 0.1);
+	CHECK_NEAR(m.p[0], 0.685 - 0.362775, 1e-6);
+	dbv_optim_release(&o);
+	dbv_model_release(&m);
+}
+
+static void test_model_stream(const char *tmp)
+{
+	struct dbv_arch a = {.name = "vgg11", .width = 2, .c = 3, .h = 8, .w = 8,
+			     .classes = 4};
+	struct dbv_model m, m2;
+	char path[600];
+	char *argv[] = {"t", NULL};
+	double mean[4] = {0.1, 0.2, 0.3, 0}, std[4] = {0.5, 0.6, 0.7, 1};
+	double mean2[4], std2[4];
+	snprintf(path, sizeof path, "%s/model.dbv", tmp);
+	CHECK_OK(dbv_model_build(&m, &a));
+	dbv_model_init(&m, 3);
+	m.p[dbv_model_param(&m, "features.1.num_batches_tracked")->offset] = 17;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct dbv_writer *w = dbv_writer_new(fd, "t");
+	dbv_writer_header_begin(w, "model", NULL, 1, argv, DBV_MODEL_META_PAIRS);
+	dbv_model_write_meta(w, &m, NULL, mean, std);
+	dbv_writer_header_end(w);
+	dbv_model_write_params(w, &m);
+	CHECK_OK(dbv_writer_finish(w));
+	dbv_writer_free(w);
+	close(fd);
+	fd = open(path, O_RDONLY);
+	struct dbv_reader *r = dbv_reader_new(fd, path);
+	CHECK_OK(dbv_model_read(r, &m2, mean2, std2));
+	CHECK(m2.total == m.total && !memcmp(m.p, m2.p, m.total * sizeof(float)));
+	CHECK(mean2[2] == 0.3 && std2[1] == 0.6);
+	dbv_reader_free(r);
+	close(fd);
+	dbv_model_release(&m);
+	dbv_model_release(&m2);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	dbv_blas_fix_core(argv);
+	const char *tmp = check_tmpdir();
+	test_tables();
+	test_init();
+	test_schedule();
+	test_make_batch();
+	test_sgd_by_hand();
+	test_model_stream(tmp);
+	gradcheck("mlp", 5, 2, 1, 4, 4);
+	gradcheck("fcnet", 1, 0, 1, 4, 4);
+	gradcheck("cnn5", 2, 0, 1, 12, 12);
+	gradcheck("resnet18", 2, 0, 3, 8, 8);
+	gradcheck("vgg11", 2, 0, 3, 8, 8);
+	return check_done();
+}

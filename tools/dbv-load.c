@@ -1,0 +1,377 @@
+/*
+ * dbv-load - read a labelled image set from disk and write it as a
+ * "dataset" stream.
+ *
+ *   dbv-load NAME [--dir DIR] [--split train|test] [options]
+ *   dbv-load --images FILE --labels FILE [options]       (IDX, plain or .gz)
+ *   dbv-load --cifar10 FILE... | --cifar100 FILE... [options]
+ *
+ * Order of operations: load the split, keep --classes (relabelled 0..k-1
+ * in list order), --shuffle with --seed, cut --offset/--limit, add
+ * --label-noise with --noise-seed to that subset, write.  Everything is
+ * checked before the first byte goes out, so a refused run writes
+ * nothing.  The loading, statistics and noise live in lib/data.c.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbv.h"
+
+/* Default items per record: about 1 MiB of pixels (1337 for 28x28, 341
+ * for 3x32x32), at least 1.  Records stay under this many pixel bytes. */
+#define BATCH_BYTES ((size_t)1 << 20)
+#define MAX_RECORD_PIXELS ((size_t)128 << 20)
+
+static const char usage[] =
+	"usage: dbv-load NAME [--dir DIR] [--split train|test] [options]\n"
+	"       dbv-load --images FILE --labels FILE [options]\n"
+	"       dbv-load --cifar10 FILE... | --cifar100 FILE... [options]\n"
+	"Read a labelled image set and write it as a dbv \"dataset\" stream.\n"
+	"NAME: fashion-mnist, mnist, cifar10, cifar100; DIR defaults to\n"
+	"$DBV_DATA_DIR/NAME, else /usr/share/datasets/NAME.\n"
+	"\n"
+	"      --dir DIR          directory of the named data set\n"
+	"      --split S          train (default) or test\n"
+	"      --images FILE      IDX image file (plain or .gz)\n"
+	"      --labels FILE      IDX label file (plain or .gz)\n"
+	"      --cifar10          the arguments are CIFAR-10 binary files\n"
+	"      --cifar100         the arguments are CIFAR-100 binary files\n"
+	"      --classes LIST     keep these class ids (e.g. 0,3,5), relabelled 0..k-1\n"
+	"      --shuffle          permute the items (seeded by --seed, default 0)\n"
+	"      --seed S           shuffle seed\n"
+	"      --offset N         skip the first N items (after --shuffle)\n"
+	"      --limit N          keep N items (after --offset)\n"
+	"      --label-noise P    move round(P*n_c) labels of each class c, 0 <= P < 1\n"
+	"      --noise-seed S     label noise seed (default 0)\n"
+	"      --batch N          items per record (default: about 1 MiB of pixels)\n"
+	"  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
+	"  -f, --force            write the binary stream to a terminal anyway\n"
+	"  -h, --help             this text\n"
+	"      --version          versions of dbv and its libraries\n"
+	"\n"
+	"Exit: 0 ok, 2 usage, 3 bad or truncated input, 4 I/O error.\n";
+
+struct options {
+	const char *name, *dir, *split, *images, *labels, *out;
+	int cifar;             /* label bytes: 1 CIFAR-10, 2 CIFAR-100 */
+	char **files;          /* CIFAR files (argv entries)           */
+	size_t nfiles;
+	int64_t *classes;
+	size_t nclasses;
+	int shuffle, seed_set, noise_set, noise_seed_set, force;
+	uint64_t seed, noise_seed;
+	double noise;
+	int64_t offset, limit; /* limit -1: to the end                 */
+	int64_t batch;         /* 0: default                           */
+};
+
+enum {
+	OPT_DIR = 256, OPT_SPLIT, OPT_IMAGES, OPT_LABELS, OPT_CIFAR10,
+	OPT_CIFAR100, OPT_CLASSES, OPT_SHUFFLE, OPT_SEED, OPT_OFFSET, OPT_LIMIT,
+	OPT_NOISE, OPT_NOISE_SEED, OPT_BATCH, OPT_VERSION,
+};
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void usage_error(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	dbv_tool_error("%s", buf);
+	exit(DBV_EUSAGE);
+}
+
+/* A parse failure of an option's value: "--limit: 'x' is not an integer". */
+static void check_value(int rc, const char *opt)
+{
+	if (rc)
+		usage_error("%s: %s", opt, dbv_errmsg());
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"dir", required_argument, NULL, OPT_DIR},
+		{"split", required_argument, NULL, OPT_SPLIT},
+		{"images", required_argument, NULL, OPT_IMAGES},
+		{"labels", required_argument, NULL, OPT_LABELS},
+		{"cifar10", no_argument, NULL, OPT_CIFAR10},
+		{"cifar100", no_argument, NULL, OPT_CIFAR100},
+		{"classes", required_argument, NULL, OPT_CLASSES},
+		{"shuffle", no_argument, NULL, OPT_SHUFFLE},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"offset", required_argument, NULL, OPT_OFFSET},
+		{"limit", required_argument, NULL, OPT_LIMIT},
+		{"label-noise", required_argument, NULL, OPT_NOISE},
+		{"noise-seed", required_argument, NULL, OPT_NOISE_SEED},
+		{"batch", required_argument, NULL, OPT_BATCH},
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->limit = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:fh", longopts, NULL)) != -1) {
+		const char *opt = argv[optind - 1];
+		switch (c) {
+		case OPT_DIR: o->dir = optarg; break;
+		case OPT_SPLIT: o->split = optarg; break;
+		case OPT_IMAGES: o->images = optarg; break;
+		case OPT_LABELS: o->labels = optarg; break;
+		case OPT_CIFAR10:
+		case OPT_CIFAR100:
+			if (o->cifar && o->cifar != (c == OPT_CIFAR10 ? 1 : 2))
+				usage_error("--cifar10 and --cifar100 exclude each other");
+			o->cifar = c == OPT_CIFAR10 ? 1 : 2;
+			break;
+		case OPT_CLASSES:
+			free(o->classes);
+			check_value(dbv_parse_i64_list(optarg, 0, INT32_MAX,
+						       &o->classes, &o->nclasses),
+				    "--classes");
+			break;
+		case OPT_SHUFFLE: o->shuffle = 1; break;
+		case OPT_SEED:
+			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->seed), "--seed");
+			o->seed_set = 1;
+			break;
+		case OPT_OFFSET:
+			check_value(dbv_parse_i64(optarg, 0, INT64_MAX, &o->offset),
+				    "--offset");
+			break;
+		case OPT_LIMIT:
+			check_value(dbv_parse_i64(optarg, 1, INT64_MAX, &o->limit),
+				    "--limit");
+			break;
+		case OPT_NOISE:
+			check_value(dbv_parse_double(optarg, 0, 1, &o->noise),
+				    "--label-noise");
+			if (o->noise >= 1)
+				usage_error("--label-noise: '%s' must be below 1", optarg);
+			o->noise_set = 1;
+			break;
+		case OPT_NOISE_SEED:
+			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->noise_seed),
+				    "--noise-seed");
+			o->noise_seed_set = 1;
+			break;
+		case OPT_BATCH:
+			check_value(dbv_parse_i64(optarg, 1, INT32_MAX, &o->batch),
+				    "--batch");
+			break;
+		case 'o': o->out = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case OPT_VERSION: dbv_tool_version(); exit(0);
+		case ':': usage_error("option '%s' needs a value (see --help)", opt);
+		default: usage_error("unknown option '%s' (see --help)", opt);
+		}
+	}
+
+	if (o->seed_set && !o->shuffle)
+		usage_error("--seed needs --shuffle");
+	if (o->noise_seed_set && !o->noise_set)
+		usage_error("--noise-seed needs --label-noise");
+	if (o->cifar || o->images || o->labels) {
+		if (o->dir || o->split)
+			usage_error("--dir and --split apply to named data sets only");
+		if (o->cifar && (o->images || o->labels))
+			usage_error("--images/--labels and --cifar10/--cifar100 exclude each other");
+	}
+	if (o->cifar) {
+		if (optind == argc)
+			usage_error("--cifar%s needs one or more files",
+				    o->cifar == 1 ? "10" : "100");
+		o->files = argv + optind;
+		o->nfiles = (size_t)(argc - optind);
+		return;
+	}
+	if (o->images || o->labels) {
+		if (!o->images || !o->labels)
+			usage_error("--images and --labels go together");
+		if (optind < argc)
+			usage_error("unexpected argument '%s' with --images/--labels",
+				    argv[optind]);
+		return;
+	}
+	if (optind == argc)
+		usage_error("no data set named (see --help)");
+	if (argc - optind > 1)
+		usage_error("too many arguments: '%s' (one data set name)",
+			    argv[optind + 1]);
+	o->name = argv[optind];
+	if (!dbv_dataset_known(o->name))
+		usage_error("unknown data set '%s' (known: fashion-mnist, mnist, "
+			    "cifar10, cifar100)", o->name);
+	if (!o->split)
+		o->split = "train";
+	if (strcmp(o->split, "train") && strcmp(o->split, "test"))
+		usage_error("--split: '%s' is not train or test", o->split);
+}
+
+static int load(const struct options *o, struct dbv_dataset *d)
+{
+	if (o->name)
+		return dbv_dataset_load(d, o->name, o->dir, o->split);
+	if (o->cifar)
+		return dbv_dataset_load_cifar(d, o->files, o->nfiles, o->cifar);
+	return dbv_dataset_load_idx(d, o->images, o->labels);
+}
+
+/* --classes, --shuffle, --offset/--limit, --label-noise, in that order. */
+static int transform(const struct options *o, struct dbv_dataset *d)
+{
+	struct dbv_rng rng;
+	int64_t *perm, count;
+	int rc;
+
+	if (o->classes) {
+		if ((rc = dbv_dataset_filter_classes(d, o->classes, o->nclasses)))
+			return dbv_preerr(rc, "--classes");
+		if (d->n == 0)
+			return dbv_seterr(DBV_EUSAGE, "--classes: no items of "
+					  "these classes in the data");
+	}
+	if (o->offset >= d->n)
+		return dbv_seterr(DBV_EUSAGE, "--offset %lld is past the end "
+				  "(%lld items)", (long long)o->offset,
+				  (long long)d->n);
+	count = d->n - o->offset;
+	if (o->limit >= 0) {
+		if (o->limit > count)
+			return dbv_seterr(DBV_EUSAGE, "--limit %lld goes past the "
+					  "end (%lld items after --offset %lld)",
+					  (long long)o->limit, (long long)count,
+					  (long long)o->offset);
+		count = o->limit;
+	}
+	if (o->shuffle || count != d->n) {
+		if (!(perm = dbv_calloc((size_t)d->n, sizeof *perm)))
+			return DBV_EIO;
+		for (int64_t i = 0; i < d->n; i++)
+			perm[i] = i;
+		if (o->shuffle) {
+			dbv_rng_seed(&rng, o->seed);
+			dbv_rng_shuffle_i64(&rng, perm, (size_t)d->n);
+		}
+		rc = dbv_dataset_select(d, perm + o->offset, (size_t)count);
+		free(perm);
+		if (rc)
+			return rc;
+	}
+	if (o->noise_set &&
+	    (rc = dbv_dataset_label_noise(d, o->noise, o->noise_seed)))
+		return dbv_preerr(rc, "--label-noise");
+	return DBV_OK;
+}
+
+static int write_stream(struct dbv_writer *w, const struct options *o,
+			const struct dbv_dataset *d, char *const *src,
+			size_t nsrc, int argc, char **argv, size_t batch)
+{
+	const int64_t shape[3] = {d->c, d->h, d->w};
+	const size_t item = (size_t)(d->c * d->h * d->w);
+	int rc;
+
+	dbv_writer_header_begin(w, "dataset", NULL, argc, argv, 12);
+	dbv_w_key(w, "dataset"); dbv_w_str(w, d->name);
+	dbv_w_key(w, "split"); dbv_w_str(w, d->split);
+	dbv_w_key(w, "n"); dbv_w_i64(w, d->n);
+	dbv_w_key(w, "shape"); dbv_w_i64_array(w, shape, 3);
+	dbv_w_key(w, "classes"); dbv_w_i64(w, d->nclasses);
+	dbv_w_key(w, "class_names");
+	dbv_w_str_array(w, d->class_names, (size_t)d->nclasses);
+	dbv_w_key(w, "mean"); dbv_w_f64_array(w, d->mean, (size_t)d->c);
+	dbv_w_key(w, "std"); dbv_w_f64_array(w, d->std, (size_t)d->c);
+	dbv_w_key(w, "label_noise"); dbv_w_f64(w, o->noise_set ? o->noise : 0);
+	dbv_w_key(w, "noise_seed");
+	o->noise_set ? dbv_w_u64(w, o->noise_seed) : dbv_w_nil(w);
+	dbv_w_key(w, "shuffle_seed");
+	o->shuffle ? dbv_w_u64(w, o->seed) : dbv_w_nil(w);
+	dbv_w_key(w, "source"); dbv_w_str_array(w, src, nsrc);
+	if ((rc = dbv_writer_header_end(w)))
+		return rc;
+	for (size_t i = 0; i < (size_t)d->n; i += batch) {
+		const size_t k = (size_t)d->n - i < batch ? (size_t)d->n - i : batch;
+		const int64_t xs[4] = {(int64_t)k, d->c, d->h, d->w};
+		const int64_t ys[1] = {(int64_t)k};
+
+		dbv_writer_record_begin(w, "batch", 4);
+		dbv_w_key(w, "x"); dbv_w_tensor_raw(w, DBV_U8, 4, xs, d->x + i * item);
+		dbv_w_key(w, "y"); dbv_w_tensor_raw(w, DBV_I32, 1, ys, d->y + i);
+		dbv_w_key(w, "y_true");
+		dbv_w_tensor_raw(w, DBV_I32, 1, ys, d->y_true + i);
+		dbv_w_key(w, "idx"); dbv_w_tensor_raw(w, DBV_I64, 1, ys, d->idx + i);
+		if ((rc = dbv_writer_record_end(w)))
+			return rc;
+	}
+	return dbv_writer_finish(w);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct dbv_dataset d;
+	struct dbv_writer *w;
+	char **args, **named = NULL, *pair[2];
+	char *const *src;
+	size_t nsrc, item, batch;
+	int fd, rc;
+
+	dbv_tool_init("dbv-load", argv);
+	/* getopt_long permutes argv; the header records the command as typed. */
+	if (!(args = dbv_calloc((size_t)argc + 1, sizeof *args)))
+		dbv_tool_die(DBV_EIO);
+	memcpy(args, argv, (size_t)argc * sizeof *args);
+	parse_options(argc, argv, &o);
+
+	/* "source" in the header: the files read. */
+	if (o.name) {
+		if ((rc = dbv_dataset_files(o.name, o.dir, o.split, &named, &nsrc)))
+			dbv_tool_die(rc);
+		src = named;
+	} else if (o.cifar) {
+		src = o.files;
+		nsrc = o.nfiles;
+	} else {
+		pair[0] = (char *)o.images;
+		pair[1] = (char *)o.labels;
+		src = pair;
+		nsrc = 2;
+	}
+	if ((rc = load(&o, &d)) || (rc = transform(&o, &d)))
+		dbv_tool_die(rc);
+	item = (size_t)(d.c * d.h * d.w);
+	batch = o.batch ? (size_t)o.batch : BATCH_BYTES / item;
+	if (batch == 0)
+		batch = 1;
+	if (batch > (size_t)d.n)
+		batch = (size_t)d.n;
+	if (batch > MAX_RECORD_PIXELS / item)
+		usage_error("--batch %lld makes records over %zu MiB of pixels",
+			    (long long)o.batch, MAX_RECORD_PIXELS >> 20);
+
+	if ((rc = dbv_output_open(o.out, 1, o.force, &fd)))
+		dbv_tool_die(rc);
+	dbv_pipe_grow(fd);
+	if (!(w = dbv_writer_new(fd, "dbv-load")))
+		dbv_tool_die(DBV_EIO);
+	rc = write_stream(w, &o, &d, src, nsrc, argc, args, batch);
+	if (rc || (rc = dbv_output_commit()))
+		dbv_tool_die(rc);
+	dbv_writer_free(w);
+	dbv_dataset_release(&d);
+	free(named);
+	free(args);
+	free(o.classes);
+	return 0;
+}
