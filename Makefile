@@ -88,13 +88,17 @@ check: unit-test sh-test
 unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; DBV_TEST_TMP=$(BUILD)/tmp $$t; done
 
-sh-test: $(TOOLS) $(BUILD)/tests/mkfixtures
+sh-test: $(TOOLS) $(BUILD)/tests/mkfixtures $(BUILD)/tests/mkstream
 	@BIN=$(abspath $(BIN)) TESTBIN=$(abspath $(BUILD)/tests) TMPROOT=$(or $(TMPROOT),$(abspath $(BUILD)/sh-tmp)) \
 	  sh tests/sh/run.sh $(SH_TESTS)
 
 $(BUILD)/tests/mkfixtures: tests/mkfixtures.c build/config.mk
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(BUILD)/tests/mkstream: $(BUILD)/tests/mkstream.o $(LIBDBV)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer harnesses (clang).  Each runs FUZZ_TIME seconds.
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -136,4 +140,4 @@ distclean: clean
 help:
 	@sed -n '1,12p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d

@@ -80,20 +80,25 @@ static void job_run(struct job *j)
 	}
 }
 
-/* Seconds per run of j, over at least min_s after one untimed run. */
+/*
+ * Seconds of the fastest of the runs of j made in min_s (after one
+ * untimed run): on a shared machine the fastest run is the one the
+ * others disturbed least, for the sgemm reference as for the layers.
+ */
 static double job_time(struct job *j, double min_s)
 {
-	double t0, t;
-	long reps = 0;
+	double start, t0, t1, best = 1e30;
 
 	job_run(j);
-	t0 = now();
+	start = t0 = now();
 	do {
 		job_run(j);
-		reps++;
-		t = now() - t0;
-	} while (t < min_s);
-	return t / (double)reps;
+		t1 = now();
+		if (t1 - t0 < best)
+			best = t1 - t0;
+		t0 = t1;
+	} while (t1 - start < min_s);
+	return best;
 }
 
 static void conv_bench(int cin, int cout, int hw, double min_s, double ref)

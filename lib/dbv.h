@@ -194,6 +194,8 @@ int dbv_writer_record_end(struct dbv_writer *w);
 int dbv_writer_copy_record(struct dbv_writer *w, const dbv_val *rec);
 int dbv_writer_finish(struct dbv_writer *w);
 int dbv_writer_fail(struct dbv_writer *w, const char *msg);
+/* Push buffered bytes to the fd (e.g. after a progress record). */
+int dbv_writer_flush(struct dbv_writer *w);
 int dbv_writer_status(const struct dbv_writer *w);
 uint64_t dbv_writer_records(const struct dbv_writer *w);
 void dbv_writer_free(struct dbv_writer *w);

@@ -172,6 +172,69 @@ static void conv_span(int w, int ow, int s, int pad, int kx, int *lo, int *hi)
 }
 
 /*
+ * dst[0..len) += src[0..len).  Written in blocks of 8 so that gcc's -O2
+ * (whose cost model leaves loops with an unknown count scalar) turns each
+ * block into vector adds.
+ */
+static void add_to(float *restrict dst, const float *restrict src, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		for (int j = 0; j < 8; j++)
+			dst[i + j] += src[i + j];
+	for (; i < len; i++)
+		dst[i] += src[i];
+}
+
+/*
+ * Where kernel tap (ky, kx) reads real input: output rows [y0, y1) and
+ * columns [lo, hi).  With stride 1 and ow == w (a "same" convolution) the
+ * tap's input is the image shifted by a constant offset, so the valid
+ * part of a column row is one contiguous copy of the image from
+ * (y0, lo) to (y1 - 1, hi - 1), apart from the elements that wrap around
+ * a row end, which are then zeroed (im2col) or skipped by zeroing their
+ * gradient first (col2im).
+ */
+struct conv_tap {
+	int y0, y1, lo, hi;
+	int plane;        /* one contiguous block (see above)        */
+	size_t dst, src;  /* plane: block start in col and in image   */
+	size_t len;       /* plane: block length                      */
+};
+
+static void conv_tap(const struct dbv_conv *c, int ky, int kx,
+		     struct conv_tap *t)
+{
+	conv_span(c->h, c->oh, c->stride, c->pad, ky, &t->y0, &t->y1);
+	conv_span(c->w, c->ow, c->stride, c->pad, kx, &t->lo, &t->hi);
+	if (t->y0 == t->y1 || t->lo == t->hi) {
+		/* The tap sees only padding. */
+		t->y0 = t->y1 = t->lo = t->hi = 0;
+	}
+	t->plane = c->stride == 1 && c->ow == c->w && t->y1 > t->y0;
+	if (t->plane) {
+		t->dst = (size_t)t->y0 * c->ow + t->lo;
+		t->src = (size_t)(t->y0 - c->pad + ky) * c->w + t->lo -
+			 c->pad + kx;
+		t->len = (size_t)(t->y1 - 1 - t->y0) * c->ow + t->hi - t->lo;
+	}
+}
+
+/* Zero the columns outside [lo, hi) of rows [y0, y1) of an oh x ow block. */
+static void zero_edges(float *d, int ow, const struct conv_tap *t)
+{
+	for (int oy = t->y0; oy < t->y1; oy++) {
+		float *r = d + (size_t)oy * ow;
+
+		for (int ox = 0; ox < t->lo; ox++)
+			r[ox] = 0.0f;
+		for (int ox = t->hi; ox < ow; ox++)
+			r[ox] = 0.0f;
+	}
+}
+
+/*
  * col [cin*k*k, nb*oh*ow] from images n0 .. n0+nb-1 of x [cin, n, h, w]:
  * col[(ci*k + ky)*k + kx][(i*oh + oy)*ow + ox] =
  *	x[ci][n0 + i][oy*s - pad + ky][ox*s - pad + kx]   (0 outside).
@@ -180,86 +243,94 @@ static void im2col(const struct dbv_conv *c, int n, int n0, int nb,
 		   const float *restrict x, float *restrict col)
 {
 	const int k = c->k, s = c->stride, pad = c->pad;
-	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
-	const size_t hw = (size_t)h * w;
+	const int w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)c->h * w, ohw = (size_t)oh * ow;
 	float *restrict d = col;
 
-	for (int ci = 0; ci < c->cin; ci++) {
-		const float *xc = x + ((size_t)ci * n + n0) * hw;
-
+	for (int ci = 0; ci < c->cin; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
-				int lo, hi;
+				struct conv_tap t;
 
-				conv_span(w, ow, s, pad, kx, &lo, &hi);
-				for (int i = 0; i < nb; i++) {
-					const float *xi = xc + (size_t)i * hw;
+				conv_tap(c, ky, kx, &t);
+				for (int i = 0; i < nb; i++, d += ohw) {
+					const float *xi =
+						x + ((size_t)ci * n + n0 + i) * hw;
 
-					for (int oy = 0; oy < oh; oy++, d += ow) {
-						int iy = oy * s - pad + ky;
-						const float *src;
+					memset(d, 0, (size_t)t.y0 * ow * sizeof *d);
+					memset(d + (size_t)t.y1 * ow, 0,
+					       (size_t)(oh - t.y1) * ow * sizeof *d);
+					if (t.plane) {
+						memcpy(d + t.dst, xi + t.src,
+						       t.len * sizeof *d);
+						zero_edges(d, ow, &t);
+						continue;
+					}
+					zero_edges(d, ow, &t);
+					for (int oy = t.y0; oy < t.y1; oy++) {
+						const float *src = xi +
+							(size_t)(oy * s - pad + ky) * w;
+						float *dr = d + (size_t)oy * ow;
 
-						if (iy < 0 || iy >= h) {
-							memset(d, 0, ow * sizeof *d);
+						if (s == 1) {
+							memcpy(dr + t.lo,
+							       src + t.lo - pad + kx,
+							       (size_t)(t.hi - t.lo) * sizeof *d);
 							continue;
 						}
-						src = xi + (size_t)iy * w - pad + kx;
-						for (int ox = 0; ox < lo; ox++)
-							d[ox] = 0.0f;
-						if (s == 1)
-							memcpy(d + lo, src + lo,
-							       (hi - lo) * sizeof *d);
-						else
-							for (int ox = lo; ox < hi; ox++)
-								d[ox] = src[(size_t)ox * s];
-						for (int ox = hi; ox < ow; ox++)
-							d[ox] = 0.0f;
+						for (int ox = t.lo; ox < t.hi; ox++)
+							dr[ox] = src[ox * s - pad + kx];
 					}
 				}
 			}
-	}
 }
 
-/* dx [cin, n, h, w] (images n0 .. n0+nb-1) += the transpose of im2col
- * applied to dcol [cin*k*k, nb*oh*ow]. */
+/*
+ * dx [cin, n, h, w] (images n0 .. n0+nb-1) += the transpose of im2col
+ * applied to dcol [cin*k*k, nb*oh*ow], which is clobbered.  Each element
+ * of dx receives its terms in the order of (ky, kx).
+ */
 static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
-		   const float *restrict dcol, float *restrict dx)
+		   float *restrict dcol, float *restrict dx)
 {
 	const int k = c->k, s = c->stride, pad = c->pad;
-	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
-	const size_t hw = (size_t)h * w;
-	const float *restrict d = dcol;
+	const int w = c->w, ow = c->ow;
+	const size_t hw = (size_t)c->h * w, ohw = (size_t)c->oh * ow;
+	float *restrict d = dcol;
 
-	for (int ci = 0; ci < c->cin; ci++) {
-		float *xc = dx + ((size_t)ci * n + n0) * hw;
-
+	for (int ci = 0; ci < c->cin; ci++)
 		for (int ky = 0; ky < k; ky++)
 			for (int kx = 0; kx < k; kx++) {
-				int lo, hi;
+				struct conv_tap t;
 
-				conv_span(w, ow, s, pad, kx, &lo, &hi);
-				for (int i = 0; i < nb; i++) {
-					float *xi = xc + (size_t)i * hw;
+				conv_tap(c, ky, kx, &t);
+				for (int i = 0; i < nb; i++, d += ohw) {
+					float *xi =
+						dx + ((size_t)ci * n + n0 + i) * hw;
 
-					for (int oy = 0; oy < oh; oy++, d += ow) {
-						int iy = oy * s - pad + ky;
-						float *restrict dst;
+					if (t.plane) {
+						/* Adding +0 leaves any
+						 * value as it was. */
+						zero_edges(d, ow, &t);
+						add_to(xi + t.src, d + t.dst, t.len);
+						continue;
+					}
+					for (int oy = t.y0; oy < t.y1; oy++) {
+						float *dst = xi +
+							(size_t)(oy * s - pad + ky) * w;
+						const float *dr = d + (size_t)oy * ow;
 
-						if (iy < 0 || iy >= h)
-							continue;
-						dst = xi + (size_t)iy * w - pad + kx;
 						if (s == 1) {
-#pragma GCC ivdep
-							for (int ox = lo; ox < hi; ox++)
-								dst[ox] += d[ox];
-						} else {
-							for (int ox = lo; ox < hi; ox++)
-								dst[(size_t)ox * s] += d[ox];
+							add_to(dst + t.lo - pad + kx,
+							       dr + t.lo,
+							       (size_t)(t.hi - t.lo));
+							continue;
 						}
+						for (int ox = t.lo; ox < t.hi; ox++)
+							dst[ox * s - pad + kx] += dr[ox];
 					}
 				}
 			}
-	}
 }
 
 /* y [cout, n*oh*ow] = b[co] on every row (or 0 without bias). */

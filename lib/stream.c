@@ -761,6 +761,11 @@ int dbv_writer_fail(struct dbv_writer *w, const char *msg)
 	return w_flush(w);
 }
 
+int dbv_writer_flush(struct dbv_writer *w)
+{
+	return w_flush(w);
+}
+
 int dbv_writer_status(const struct dbv_writer *w)
 {
 	return w->status;

@@ -159,7 +159,7 @@ void dbv_optim_step(struct dbv_optim *o, struct dbv_model *m,
 				else
 					d += wd * p[j];
 				m1[j] = b1 * m1[j] + (1 - b1) * d;
-				m2[j] = b2 * m2[j] + (1 - b2) * d * d;
+				m2[j] = b2 * m2[j] + (float)(1 - c->beta2) * d * d;
 				p[j] -= step_size * m1[j] / (sqrtf(m2[j]) / bc2s + eps);
 			}
 		}

@@ -860,6 +860,16 @@ int main(int argc, char **argv)
 				since_ckpt = 0;
 			}
 		}
+		for (size_t i = 0; i < m.total; i++)
+			if (!isfinite(m.p[i])) {
+				char msg[200];
+				snprintf(msg, sizeof msg,
+					 "the parameters became non-finite in epoch %lld (lower the learning rate?)",
+					 (long long)st.epoch + 1);
+				dbv_writer_fail(w, msg);
+				dbv_seterr(DBV_ENONFINITE, "%s", msg);
+				dbv_tool_die(DBV_ENONFINITE);
+			}
 		double *row = st.logs + st.epoch * LOGW;
 		row[L_TRAIN_LOSS] = seen ? loss_sum / (double)seen : 0;
 		row[L_TRAIN_ACC] = seen ? (double)correct / (double)seen : 0;
@@ -872,6 +882,7 @@ int main(int argc, char **argv)
 		}
 		row[L_SECONDS] = now() - e0;
 		write_log(w, (int)st.epoch + 1, row);
+		dbv_writer_flush(w); /* downstream sees progress */
 		if (!o.quiet) {
 			if (tty)
 				fputs("\r\033[K", stderr);

@@ -33,8 +33,9 @@
 # and cifar100.  Examples must fit that data (--limit 50, not 5000) and must
 # exit 0: show a failure as "cmd || echo "exit status $?"".
 #
-# Each page must also format without warnings (groff -ww), where groff is
-# installed.
+# Examples that use jq(1) are skipped, with a SKIP line, where jq is not
+# installed.  Each page must also format without warnings (groff -ww),
+# where groff is installed.
 #
 # Run from the top of the source tree by "make sh-test", or as
 #	BIN=$PWD/bin TESTBIN=$PWD/build/obj/tests TMPROOT=/tmp/dbv-sh \
@@ -279,6 +280,10 @@ run_page() {
 	for f in "$cmddir"/[0-9]*.sh; do
 		[ -e "$f" ] || continue
 		title=$(head -n 1 "$f" | cut -c 1-70)
+		if ! command -v jq >/dev/null 2>&1 && grep -q '\<jq\>' "$f"; then
+			echo "SKIP: $name: $page: $title (jq is not installed)"
+			continue
+		fi
 		cmdfile=$f
 		test_expect_success "$page: $title" 'run_example "$cmdfile"'
 	done

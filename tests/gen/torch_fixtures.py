@@ -1,0 +1,492 @@
+#!/usr/bin/python3
+"""torch_fixtures.py - PyTorch reference fixtures for dbv's models and
+optimizers, checked by tests/unit/test_torch.c (so `make check` needs no
+PyTorch).
+
+Regenerate from the repository root with Debian's Python (python3-torch,
+python3-numpy, python3-msgpack; a pyenv `python3` lacks torch):
+
+    /usr/bin/python3 tests/gen/torch_fixtures.py
+
+It writes tests/fixtures/torch/*.dbv and prints, per case, how far
+PyTorch's own float32 computation is from the float64 reference, which
+calibrates the tolerances of test_torch.c.  The output is deterministic:
+rerunning it gives byte-identical files (fixed seeds, one thread; the
+reference is computed in float64 and rounded to float32).  It was made
+with torch 1.13, numpy 1.24, msgpack 1.0.
+
+Each file is a dbv stream (man/dbv-stream.5, version 1.0) of kind
+"fixture": the header's meta says what the case is (arch, width, depth,
+shape [c,h,w], classes, batch, or the optimizer settings), then one
+record per tensor,
+
+    {"t":"tensor", "seq":k, "name":NAME, "value":TENSOR}
+
+Model cases ("arch" in meta), all for a batch of 4 in train mode:
+    input              f32 [n,c,h,w]   normalised inputs (NCHW)
+    labels             i32 [n]
+    param/KEY          the state_dict before the forward, in state_dict
+                       order (num_batches_tracked: i64 scalar, shape [])
+    logits             f32 [n,classes] train-mode forward
+    loss               f64 []          mean cross-entropy
+    grad/KEY           f32             gradient of every parameter
+    running/KEY        BN buffers after that one train forward
+    eval_logits        f32 [n,classes] eval-mode forward done after it
+  For tensors too large to store (fcnet's wide layers, more than
+  SAMPLE_ABOVE elements) the parameters come from dbv's own
+  initialisation, dbv_model_init(model, meta.init_seed) (reimplemented
+  here with tests/gen/rng_kat.py's Rng), and the file holds, instead of
+  param/KEY and grad/KEY:
+    index/KEY          i64 [S]  flat indices, increasing
+    param_at/KEY       f32 [S]  the parameter at those indices
+    grad_at/KEY        f32 [S]  its gradient there
+    grad_norm/KEY      f64 []   the Frobenius norm of the whole gradient
+  index/KEY stands where param/KEY would, so the order of the param/ and
+  index/ records is the state_dict order.
+
+  Conv and linear layers have PyTorch's default initialisation (seeded);
+  BN weight, bias and running statistics and num_batches_tracked are
+  randomised too, because the defaults (1, 0, 0, 1) would hide a mixed-up
+  gamma/beta or a running average that is overwritten instead of updated.
+
+Optimizer cases ("optim" in meta): a tiny dbv model (mlp width 2, depth 1
+on [1,2,2], 2 classes, so dbv can hold it), lrs[s] the learning rate of
+step s:
+    param/KEY          f32   initial parameters
+    step{s}/grad/KEY   f32   the gradient given at step s (1..3)
+    step{s}/param/KEY  f32   parameters after step s
+computed by torch.optim (foreach=False) in float64 from these float32
+values.
+
+Model structures: exactly the module structure and parameter names of
+lib/models.c (the state_dict keys are what dbv names its parameters).
+"""
+import copy
+import os
+import sys
+
+import msgpack
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rng_kat import Rng  # noqa: E402  dbv's PRNG, for fcnet's init
+
+OUTDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "..", "fixtures", "torch")
+BATCH = 4
+SAMPLE_ABOVE = 8192   # store tensors with more elements as samples
+NSAMPLE = 1024
+
+# ---------------------------------------------------------------------
+# CRC-32C (Castagnoli), reflected polynomial 0x82F63B78
+
+_CRC_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ (0x82F63B78 if _c & 1 else 0)
+    _CRC_TABLE.append(_c)
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    t = _CRC_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+assert crc32c(b"6789", crc32c(b"12345")) == 0xE3069283
+
+# ---------------------------------------------------------------------
+# Stream writer
+
+DTYPES = {np.dtype("<f4"): "f32", np.dtype("<f8"): "f64",
+          np.dtype("<i4"): "i32", np.dtype("<i8"): "i64"}
+
+
+class Stream:
+    def __init__(self, meta):
+        self.meta = meta
+        self.records = []
+
+    def add(self, name, value, dtype=None):
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        a = np.asarray(value)
+        if dtype is not None:
+            a = a.astype(dtype)
+        # (np.ascontiguousarray would make a scalar 1-d)
+        a = np.array(a, dtype=a.dtype.newbyteorder("<"), order="C")
+        assert a.dtype in DTYPES, (name, a.dtype)
+        assert not any(r[0] == name for r in self.records), name
+        self.records.append((name, a))
+
+    def write(self, path):
+        p = msgpack.Packer(use_bin_type=True)
+        header = {"t": "dbv", "v": [1, 0], "kind": "fixture",
+                  "tool": "torch_fixtures.py", "pipeline": [],
+                  "meta": self.meta}
+        out = [p.pack(header)]
+        assert out[0][:7] == b"\x86\xa1t\xa3dbv"
+        crc = 0
+        for k, (name, a) in enumerate(self.records, 1):
+            data = a.tobytes()
+            crc = crc32c(data, crc)
+            out.append(p.pack({"t": "tensor", "seq": k, "name": name,
+                               "value": {"dtype": DTYPES[a.dtype],
+                                         "shape": list(a.shape),
+                                         "data": data}}))
+        n = len(self.records)
+        out.append(p.pack({"t": "end", "records": n,
+                           "counts": {"tensor": n}, "crc": crc,
+                           "status": "ok"}))
+        blob = b"".join(out)
+        with open(path + ".tmp", "wb") as f:
+            f.write(blob)
+        os.replace(path + ".tmp", path)
+        return len(blob)
+
+# ---------------------------------------------------------------------
+# The architectures of lib/models.c
+
+
+class MLP(nn.Module):
+    """mlp: depth x [Linear(width) ReLU] -> Linear(classes), as hidden.i
+    and fc; fcnet: the same with widths 1024, 512, 256, 64."""
+
+    def __init__(self, inf, widths, classes):
+        super().__init__()
+        self.hidden = nn.ModuleList()
+        for w in widths:
+            self.hidden.append(nn.Linear(inf, w))
+            inf = w
+        self.fc = nn.Linear(inf, classes)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        for lin in self.hidden:
+            x = F.relu(lin(x))
+        return self.fc(x)
+
+
+class CNN5(nn.Module):
+    def __init__(self, c, k, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, k, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(k)
+        self.conv2 = nn.Conv2d(k, 2 * k, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(2 * k)
+        self.conv3 = nn.Conv2d(2 * k, 4 * k, 3, padding=1)
+        self.bn3 = nn.BatchNorm2d(4 * k)
+        self.conv4 = nn.Conv2d(4 * k, 8 * k, 3, padding=1)
+        self.bn4 = nn.BatchNorm2d(8 * k)
+        self.fc = nn.Linear(8 * k, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn3(self.conv3(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn4(self.conv4(x))), 2)
+        # Global max pool; the first maximum gets the gradient, as dbv.
+        x = F.adaptive_max_pool2d(x, 1).flatten(1)
+        return self.fc(x)
+
+
+class PreActBlock(nn.Module):
+    """Kuang Liu's PreActBlock (pytorch-cifar, models/preact_resnet.py)."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride, bias=False))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        shortcut = self.shortcut(out) if hasattr(self, "shortcut") else x
+        out = self.conv1(out)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return out + shortcut
+
+
+class PreActResNet18(nn.Module):
+    def __init__(self, c, k, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, k, 3, 1, 1, bias=False)
+        inp = k
+        for s in range(4):
+            blocks = []
+            for i in range(2):
+                planes = k << s
+                blocks.append(PreActBlock(inp, planes,
+                                          2 if s > 0 and i == 0 else 1))
+                inp = planes
+            setattr(self, "layer%d" % (s + 1), nn.Sequential(*blocks))
+        self.linear = nn.Linear(inp, classes)
+
+    def forward(self, x):
+        out = self.conv1(x)
+        for s in range(4):
+            out = getattr(self, "layer%d" % (s + 1))(out)
+        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.linear(out)
+
+
+class VGG11(nn.Module):
+    CFG = [1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M"]
+
+    def __init__(self, c, h, w, k, classes):
+        super().__init__()
+        layers = []
+        for v in self.CFG:
+            if v == "M":
+                if h >= 2 and w >= 2:   # dbv skips pools on 1-wide maps
+                    layers.append(nn.MaxPool2d(2))
+                    h //= 2
+                    w //= 2
+                continue
+            layers += [nn.Conv2d(c, k * v, 3, padding=1),
+                       nn.BatchNorm2d(k * v), nn.ReLU()]
+            c = k * v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(c, classes)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.classifier(x)
+
+
+def make_model(arch, width, depth, shape, classes):
+    c, h, w = shape
+    if arch == "mlp":
+        return MLP(c * h * w, [width] * depth, classes)
+    if arch == "fcnet":
+        return MLP(c * h * w, [1024, 512, 256, 64], classes)
+    if arch == "cnn5":
+        return CNN5(c, width, classes)
+    if arch == "resnet18":
+        return PreActResNet18(c, width, classes)
+    if arch == "vgg11":
+        return VGG11(c, h, w, width, classes)
+    raise ValueError(arch)
+
+
+def dbv_init(model, seed):
+    """dbv_model_init(m, seed) for a model of Linear layers: every weight
+    and bias in table (= state_dict) order ~ (2u - 1) / sqrt(fan_in) in
+    float32, u = dbv_rng_float."""
+    r = Rng(seed)
+    sd = model.state_dict()
+    for key, t in sd.items():
+        assert key.endswith(".weight") or key.endswith(".bias"), key
+        mod = model.get_submodule(key.rsplit(".", 1)[0])
+        fan_in = mod.in_features
+        bound = np.float32(1) / np.sqrt(np.float32(fan_in))
+        n = t.numel()
+        # (next >> 40) * 2^-24, then 2u - 1 and * bound, all in float32
+        # (each step is exact but the last, which rounds as C's float).
+        u = np.array([r.next() >> 40 for _ in range(n)], dtype=np.float64)
+        u = (u * 2.0**-24).astype(np.float32)
+        v = (np.float32(2) * u - np.float32(1)) * bound
+        assert v.dtype == np.float32
+        t.copy_(torch.from_numpy(v.reshape(tuple(t.shape))))
+    model.load_state_dict(sd)
+
+
+def randomise_bn(model, gen):
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            c = mod.num_features
+            with torch.no_grad():
+                mod.weight.copy_(0.5 + torch.rand(c, generator=gen))
+                mod.bias.copy_(0.2 * torch.randn(c, generator=gen))
+                mod.running_mean.copy_(0.2 * torch.randn(c, generator=gen))
+                mod.running_var.copy_(0.5 + torch.rand(c, generator=gen))
+            mod.num_batches_tracked.fill_(3)
+
+# ---------------------------------------------------------------------
+# Model cases
+
+
+def run(model, x, labels):
+    """Train forward + backward, then an eval forward; returns logits,
+    loss, grads, buffers, eval logits."""
+    model.train()
+    model.zero_grad()
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels.long())
+    loss.backward()
+    grads = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
+    bufs = {k: b.detach().clone() for k, b in model.named_buffers()}
+    model.eval()
+    with torch.no_grad():
+        ev = model(x)
+    return logits.detach(), loss.detach(), grads, bufs, ev
+
+
+def rel(a, b, floor=0.0):
+    a = a.double()
+    b = b.double()
+    return float((a - b).norm() / (b.norm() + floor))
+
+
+def model_case(name, seed, arch, width, depth, shape, classes):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1000)
+    model = make_model(arch, width, depth, shape, classes)
+    meta = {"case": name, "arch": arch, "width": width, "depth": depth,
+            "shape": list(shape), "classes": classes, "batch": BATCH}
+    big = {k for k, t in model.state_dict().items()
+           if t.numel() > SAMPLE_ABOVE}
+    if big:
+        meta["init_seed"] = seed
+        dbv_init(model, seed)
+    randomise_bn(model, gen)
+    x = torch.randn((BATCH,) + tuple(shape), generator=gen)
+    labels = torch.randint(0, classes, (BATCH,), generator=gen,
+                           dtype=torch.int32)
+    sd0 = {k: v.clone() for k, v in model.state_dict().items()}
+
+    m64 = copy.deepcopy(model).double()
+    lg, loss, grads, bufs, ev = run(m64, x.double(), labels)
+    # PyTorch's own float32 result, only to report its distance from the
+    # float64 reference (what float32 rounding alone gives).
+    lg32, loss32, g32, b32, ev32 = run(copy.deepcopy(model), x, labels)
+    # (the gradient of a conv bias before BN is 0: relative to the whole
+    # gradient's norm there, as test_torch.c does)
+    gall = float(torch.cat([g.flatten() for g in grads.values()]).norm())
+    noise = {"logits": rel(lg32, lg), "eval": rel(ev32, ev),
+             "grad": max(rel(g32[k], grads[k], 1e-3 * gall) for k in grads)}
+
+    s = Stream(meta)
+    s.add("input", x, "<f4")
+    s.add("labels", labels, "<i4")
+    samples = {}
+    for k, v in sd0.items():
+        if k.endswith("num_batches_tracked"):
+            s.add("param/" + k, np.array(int(v), dtype="<i8"))
+        elif k in big:
+            g = torch.Generator().manual_seed(seed * 7919 + len(samples))
+            idx = torch.randperm(v.numel(), generator=g)[:NSAMPLE]
+            idx = torch.sort(idx).values
+            samples[k] = idx
+            s.add("index/" + k, idx, "<i8")
+            s.add("param_at/" + k, v.flatten()[idx], "<f4")
+        else:
+            s.add("param/" + k, v, "<f4")
+    s.add("logits", lg, "<f4")
+    s.add("loss", loss, "<f8")
+    for k, g in grads.items():
+        if k in samples:
+            s.add("grad_at/" + k, g.flatten()[samples[k]], "<f4")
+            s.add("grad_norm/" + k, g.norm(), "<f8")
+        else:
+            s.add("grad/" + k, g, "<f4")
+    for k, b in bufs.items():
+        if k.endswith("num_batches_tracked"):
+            s.add("running/" + k, np.array(int(b), dtype="<i8"))
+        else:
+            s.add("running/" + k, b, "<f4")
+    s.add("eval_logits", ev, "<f4")
+    size = s.write(os.path.join(OUTDIR, name + ".dbv"))
+    print("%-22s %8d bytes  %3d records  torch f32 vs f64: logits %.1e"
+          " eval %.1e grad %.1e" % (name + ".dbv", size, len(s.records),
+                                    noise["logits"], noise["eval"],
+                                    noise["grad"]))
+    return size
+
+# ---------------------------------------------------------------------
+# Optimizer cases
+
+OPT_LRS = [0.1, 0.05, 0.02]
+OPT_STEPS = 3
+
+
+def optim_case(name, seed, optim, wd, nesterov=False):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1000)
+    model = make_model("mlp", 2, 1, (1, 2, 2), 2)
+    meta = {"case": name, "arch": "mlp", "width": 2, "depth": 1,
+            "shape": [1, 2, 2], "classes": 2, "optim": optim,
+            "lrs": OPT_LRS, "momentum": 0.9 if optim == "sgd" else 0.0,
+            "weight_decay": wd, "nesterov": nesterov,
+            "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "steps": OPT_STEPS}
+    s = Stream(meta)
+    params = [(k, p.detach().clone().double().requires_grad_())
+              for k, p in model.named_parameters()]
+    for k, p in params:
+        s.add("param/" + k, p, "<f4")
+    ps = [p for _, p in params]
+    if optim == "sgd":
+        opt = torch.optim.SGD(ps, lr=OPT_LRS[0], momentum=0.9,
+                              weight_decay=wd, nesterov=nesterov,
+                              foreach=False)
+    elif optim == "adam":
+        opt = torch.optim.Adam(ps, lr=OPT_LRS[0], betas=(0.9, 0.999),
+                               eps=1e-8, weight_decay=wd, foreach=False)
+    else:
+        opt = torch.optim.AdamW(ps, lr=OPT_LRS[0], betas=(0.9, 0.999),
+                                eps=1e-8, weight_decay=wd, foreach=False)
+    for step in range(1, OPT_STEPS + 1):
+        for g in opt.param_groups:
+            g["lr"] = OPT_LRS[step - 1]
+        for k, p in params:
+            g = torch.randn(p.shape, generator=gen).float()
+            p.grad = g.double()
+            s.add("step%d/grad/%s" % (step, k), g, "<f4")
+        opt.step()
+        for k, p in params:
+            s.add("step%d/param/%s" % (step, k), p, "<f4")
+    size = s.write(os.path.join(OUTDIR, name + ".dbv"))
+    print("%-22s %8d bytes  %3d records" % (name + ".dbv", size,
+                                            len(s.records)))
+    return size
+
+
+MODEL_CASES = [
+    # name, seed, arch, width, depth, shape, classes
+    ("mlp_w3_d1", 1, "mlp", 3, 1, (1, 8, 8), 10),
+    ("mlp_w3_d2", 2, "mlp", 3, 2, (3, 6, 6), 5),
+    ("fcnet", 3, "fcnet", 1, 0, (1, 4, 4), 10),
+    ("cnn5_w2_3x16", 4, "cnn5", 2, 0, (3, 16, 16), 10),
+    ("cnn5_w3_1x12", 5, "cnn5", 3, 0, (1, 12, 12), 4),
+    ("resnet18_w2_3x16", 6, "resnet18", 2, 0, (3, 16, 16), 10),
+    ("resnet18_w3_1x12", 7, "resnet18", 3, 0, (1, 12, 12), 4),
+    # 32x32: all five pools; 16x16 and 12x12: the last pools are skipped
+    ("vgg11_w2_3x32", 8, "vgg11", 2, 0, (3, 32, 32), 10),
+    ("vgg11_w2_3x16", 9, "vgg11", 2, 0, (3, 16, 16), 10),
+    ("vgg11_w3_1x12", 10, "vgg11", 3, 0, (1, 12, 12), 4),
+]
+
+OPTIM_CASES = [
+    ("optim_sgd", 20, "sgd", 5e-4, False),
+    ("optim_sgd_nesterov", 21, "sgd", 5e-4, True),
+    ("optim_adam", 22, "adam", 1e-2, False),
+    ("optim_adamw", 23, "adamw", 1e-2, False),
+]
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(OUTDIR, exist_ok=True)
+    total = 0
+    for c in MODEL_CASES:
+        total += model_case(*c)
+    for c in OPTIM_CASES:
+        total += optim_case(*c)
+    print("total %d bytes" % total)
+
+
+if __name__ == "__main__":
+    main()
