@@ -189,19 +189,27 @@ static void add_to(float *restrict dst, const float *restrict src, size_t len)
 
 /*
  * Where kernel tap (ky, kx) reads real input: output rows [y0, y1) and
- * columns [lo, hi).  With stride 1 and ow == w (a "same" convolution) the
- * tap's input is the image shifted by a constant offset, so the valid
- * part of a column row is one contiguous copy of the image from
- * (y0, lo) to (y1 - 1, hi - 1), apart from the elements that wrap around
- * a row end, which are then zeroed (im2col) or skipped by zeroing their
- * gradient first (col2im).
+ * columns [lo, hi) of each image; the rest reads padding.
+ *
+ * A "same" convolution (stride 1, oh == h, ow == w) has a faster path.
+ * There the tap's column row for a chunk of images is the chunk's input,
+ * which is contiguous in CNHW, shifted by the constant
+ * off = (ky - pad)*w + (kx - pad): col[j] = x[j + off].  So one memcpy
+ * per channel and tap makes the row, and the positions that read padding
+ * (which the shift filled with a neighbouring row's or image's values)
+ * are zeroed after it.  col2im zeroes those positions of dcol instead and
+ * then adds the whole row with one shifted add: adding +0 leaves a value
+ * as it was.
  */
 struct conv_tap {
 	int y0, y1, lo, hi;
-	int plane;        /* one contiguous block (see above)        */
-	size_t dst, src;  /* plane: block start in col and in image   */
-	size_t len;       /* plane: block length                      */
+	ptrdiff_t off; /* same convolutions: the shift */
 };
+
+static int conv_is_same(const struct dbv_conv *c)
+{
+	return c->stride == 1 && c->oh == c->h && c->ow == c->w;
+}
 
 static void conv_tap(const struct dbv_conv *c, int ky, int kx,
 		     struct conv_tap *t)
@@ -212,26 +220,47 @@ static void conv_tap(const struct dbv_conv *c, int ky, int kx,
 		/* The tap sees only padding. */
 		t->y0 = t->y1 = t->lo = t->hi = 0;
 	}
-	t->plane = c->stride == 1 && c->ow == c->w && t->y1 > t->y0;
-	if (t->plane) {
-		t->dst = (size_t)t->y0 * c->ow + t->lo;
-		t->src = (size_t)(t->y0 - c->pad + ky) * c->w + t->lo -
-			 c->pad + kx;
-		t->len = (size_t)(t->y1 - 1 - t->y0) * c->ow + t->hi - t->lo;
+	t->off = (ptrdiff_t)(ky - c->pad) * c->w + (kx - c->pad);
+}
+
+/*
+ * Zero the positions of the tap's column row (nb images of oh x ow) that
+ * read padding.
+ */
+static void zero_padding(float *d, int nb, int oh, int ow,
+			 const struct conv_tap *t)
+{
+	const size_t ohw = (size_t)oh * ow;
+
+	for (int i = 0; i < nb; i++) {
+		float *di = d + i * ohw;
+
+		memset(di, 0, (size_t)t->y0 * ow * sizeof *d);
+		memset(di + (size_t)t->y1 * ow, 0,
+		       (size_t)(oh - t->y1) * ow * sizeof *d);
+		for (int oy = t->y0; oy < t->y1; oy++) {
+			float *r = di + (size_t)oy * ow;
+
+			for (int ox = 0; ox < t->lo; ox++)
+				r[ox] = 0.0f;
+			for (int ox = t->hi; ox < ow; ox++)
+				r[ox] = 0.0f;
+		}
 	}
 }
 
-/* Zero the columns outside [lo, hi) of rows [y0, y1) of an oh x ow block. */
-static void zero_edges(float *d, int ow, const struct conv_tap *t)
+/* The part [*j0, *j1) of a same convolution's column row of len
+ * elements whose shifted source lies inside the chunk. */
+static void same_range(ptrdiff_t off, size_t len, size_t *j0, size_t *j1)
 {
-	for (int oy = t->y0; oy < t->y1; oy++) {
-		float *r = d + (size_t)oy * ow;
+	size_t a = off < 0 ? (size_t)-off : (size_t)off;
 
-		for (int ox = 0; ox < t->lo; ox++)
-			r[ox] = 0.0f;
-		for (int ox = t->hi; ox < ow; ox++)
-			r[ox] = 0.0f;
+	if (a >= len) {
+		*j0 = *j1 = 0;
+		return;
 	}
+	*j0 = off < 0 ? a : 0;
+	*j1 = off > 0 ? len - a : len;
 }
 
 /*
@@ -245,32 +274,35 @@ static void im2col(const struct dbv_conv *c, int n, int n0, int nb,
 	const int k = c->k, s = c->stride, pad = c->pad;
 	const int w = c->w, oh = c->oh, ow = c->ow;
 	const size_t hw = (size_t)c->h * w, ohw = (size_t)oh * ow;
+	const size_t len = nb * ohw;
+	const int same = conv_is_same(c);
 	float *restrict d = col;
 
-	for (int ci = 0; ci < c->cin; ci++)
+	for (int ci = 0; ci < c->cin; ci++) {
+		const float *xc = x + ((size_t)ci * n + n0) * hw;
+
 		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++) {
+			for (int kx = 0; kx < k; kx++, d += len) {
 				struct conv_tap t;
 
 				conv_tap(c, ky, kx, &t);
-				for (int i = 0; i < nb; i++, d += ohw) {
-					const float *xi =
-						x + ((size_t)ci * n + n0 + i) * hw;
+				if (same) {
+					size_t j0, j1;
 
-					memset(d, 0, (size_t)t.y0 * ow * sizeof *d);
-					memset(d + (size_t)t.y1 * ow, 0,
-					       (size_t)(oh - t.y1) * ow * sizeof *d);
-					if (t.plane) {
-						memcpy(d + t.dst, xi + t.src,
-						       t.len * sizeof *d);
-						zero_edges(d, ow, &t);
-						continue;
-					}
-					zero_edges(d, ow, &t);
+					same_range(t.off, len, &j0, &j1);
+					memcpy(d + j0, xc + j0 + t.off,
+					       (j1 - j0) * sizeof *d);
+					memset(d, 0, j0 * sizeof *d);
+					memset(d + j1, 0, (len - j1) * sizeof *d);
+					zero_padding(d, nb, oh, ow, &t);
+					continue;
+				}
+				zero_padding(d, nb, oh, ow, &t);
+				for (int i = 0; i < nb; i++)
 					for (int oy = t.y0; oy < t.y1; oy++) {
-						const float *src = xi +
+						const float *src = xc + i * hw +
 							(size_t)(oy * s - pad + ky) * w;
-						float *dr = d + (size_t)oy * ow;
+						float *dr = d + i * ohw + (size_t)oy * ow;
 
 						if (s == 1) {
 							memcpy(dr + t.lo,
@@ -281,8 +313,8 @@ static void im2col(const struct dbv_conv *c, int n, int n0, int nb,
 						for (int ox = t.lo; ox < t.hi; ox++)
 							dr[ox] = src[ox * s - pad + kx];
 					}
-				}
 			}
+	}
 }
 
 /*
@@ -294,31 +326,33 @@ static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
 		   float *restrict dcol, float *restrict dx)
 {
 	const int k = c->k, s = c->stride, pad = c->pad;
-	const int w = c->w, ow = c->ow;
-	const size_t hw = (size_t)c->h * w, ohw = (size_t)c->oh * ow;
+	const int w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)c->h * w, ohw = (size_t)oh * ow;
+	const size_t len = nb * ohw;
+	const int same = conv_is_same(c);
 	float *restrict d = dcol;
 
-	for (int ci = 0; ci < c->cin; ci++)
+	for (int ci = 0; ci < c->cin; ci++) {
+		float *xc = dx + ((size_t)ci * n + n0) * hw;
+
 		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++) {
+			for (int kx = 0; kx < k; kx++, d += len) {
 				struct conv_tap t;
 
 				conv_tap(c, ky, kx, &t);
-				for (int i = 0; i < nb; i++, d += ohw) {
-					float *xi =
-						dx + ((size_t)ci * n + n0 + i) * hw;
+				if (same) {
+					size_t j0, j1;
 
-					if (t.plane) {
-						/* Adding +0 leaves any
-						 * value as it was. */
-						zero_edges(d, ow, &t);
-						add_to(xi + t.src, d + t.dst, t.len);
-						continue;
-					}
+					same_range(t.off, len, &j0, &j1);
+					zero_padding(d, nb, oh, ow, &t);
+					add_to(xc + j0 + t.off, d + j0, j1 - j0);
+					continue;
+				}
+				for (int i = 0; i < nb; i++)
 					for (int oy = t.y0; oy < t.y1; oy++) {
-						float *dst = xi +
+						float *dst = xc + i * hw +
 							(size_t)(oy * s - pad + ky) * w;
-						const float *dr = d + (size_t)oy * ow;
+						const float *dr = d + i * ohw + (size_t)oy * ow;
 
 						if (s == 1) {
 							add_to(dst + t.lo - pad + kx,
@@ -329,8 +363,8 @@ static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
 						for (int ox = t.lo; ox < t.hi; ox++)
 							dst[ox * s - pad + kx] += dr[ox];
 					}
-				}
 			}
+	}
 }
 
 /* y [cout, n*oh*ow] = b[co] on every row (or 0 without bias). */

@@ -38,6 +38,7 @@ Model cases ("arch" in meta), all for a batch of 4 in train mode:
   here with tests/gen/rng_kat.py's Rng), and the file holds, instead of
   param/KEY and grad/KEY:
     index/KEY          i64 [S]  flat indices, increasing
+    shape/KEY          i64 [d]  the tensor's shape
     param_at/KEY       f32 [S]  the parameter at those indices
     grad_at/KEY        f32 [S]  its gradient there
     grad_norm/KEY      f64 []   the Frobenius norm of the whole gradient
@@ -381,6 +382,7 @@ def model_case(name, seed, arch, width, depth, shape, classes):
             idx = torch.sort(idx).values
             samples[k] = idx
             s.add("index/" + k, idx, "<i8")
+            s.add("shape/" + k, np.array(v.shape), "<i8")
             s.add("param_at/" + k, v.flatten()[idx], "<f4")
         else:
             s.add("param/" + k, v, "<f4")
@@ -462,7 +464,9 @@ MODEL_CASES = [
     ("cnn5_w3_1x12", 5, "cnn5", 3, 0, (1, 12, 12), 4),
     ("resnet18_w2_3x16", 6, "resnet18", 2, 0, (3, 16, 16), 10),
     ("resnet18_w3_1x12", 7, "resnet18", 3, 0, (1, 12, 12), 4),
-    # 32x32: all five pools; 16x16 and 12x12: the last pools are skipped
+    # 32x32: all five pools; 16x16: the last pool is skipped (1x1 map);
+    # 12x12: the 4th pool halves 3x3 to 1x1 and the 5th is skipped, which
+    # shifts the indices of the last convs (features.21, .24 not .22, .25)
     ("vgg11_w2_3x32", 8, "vgg11", 2, 0, (3, 32, 32), 10),
     ("vgg11_w2_3x16", 9, "vgg11", 2, 0, (3, 16, 16), 10),
     ("vgg11_w3_1x12", 10, "vgg11", 3, 0, (1, 12, 12), 4),
