@@ -254,6 +254,8 @@ int dbv_reader_at_eof(struct dbv_reader *r);
 /* The header of the current stream and its parts. */
 const dbv_val *dbv_reader_meta(const struct dbv_reader *r);
 const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);
+/* After DBV_END: the verified "end" record (valid until the next read). */
+const dbv_val *dbv_reader_trailer(const struct dbv_reader *r);
 const char *dbv_reader_kind(const struct dbv_reader *r);
 /* Record type of rec ("batch", ...); "" when missing. */
 const char *dbv_record_type(const dbv_val *rec, size_t *len);

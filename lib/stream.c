@@ -812,6 +812,7 @@ struct dbv_reader {
 	char *hbuf;
 	msgpack_unpacked hdr;
 	const dbv_val *meta, *pipeline;
+	const dbv_val *trailer; /* the verified end record, after DBV_END */
 	char kind[32];
 	/* Trailer checks. */
 	uint32_t crc;
@@ -1121,6 +1122,7 @@ int dbv_reader_header(struct dbv_reader *r, const char *kind,
 	if (r->state == R_BODY)
 		return rerr(r, DBV_EUSAGE, "header read twice");
 	r->recno = 0;
+	r->trailer = NULL;
 	r->rec_off = r->base + r->start;
 	if ((rc = fill(r, 9)))
 		return rc;
@@ -1301,6 +1303,7 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 		if ((rc = check_end(r, rec)))
 			return rc;
 		r->state = R_ENDED;
+		r->trailer = rec;
 		return DBV_END;
 	}
 	if (tl == 3 && !memcmp(t, "dbv", 3))
@@ -1330,6 +1333,11 @@ int dbv_reader_at_eof(struct dbv_reader *r)
 		return 0;
 	}
 	return 1;
+}
+
+const dbv_val *dbv_reader_trailer(const struct dbv_reader *r)
+{
+	return r->trailer;
 }
 
 const dbv_val *dbv_reader_meta(const struct dbv_reader *r)

@@ -335,7 +335,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 		continue;
 bad_value:
-		dbv_tool_error("%s: %s", argv[optind - 1][1] == '-' ? argv[optind - 1] : "--head", dbv_errmsg());
+		dbv_tool_error("%s: %s", c == 'n' ? "--head" : "--max-record",
+			       dbv_errmsg());
 		exit(DBV_EUSAGE);
 	}
 	if (optind < argc)
@@ -399,9 +400,18 @@ int main(int argc, char **argv)
 			goto fail;
 		if (o.summary)
 			summary_print(&sm, r, nrec);
-		else
-			printf("{\"t\":\"end\",\"records\":%llu,\"status\":\"ok\"}\n",
-			       (unsigned long long)nrec);
+		else {
+			const dbv_val *e = dbv_reader_trailer(r);
+			putchar('{');
+			for (size_t k = 0; k < dbv_val_len(e); k++) {
+				if (k)
+					putchar(',');
+				print_val(dbv_map_key(e, k));
+				putchar(':');
+				print_val(dbv_map_value(e, k));
+			}
+			fputs("}\n", stdout);
+		}
 	} while ((rc = dbv_reader_at_eof(r)) == 0);
 	if (rc < 0) {
 		rc = -rc;
