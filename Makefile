@@ -106,14 +106,14 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CC  ?= clang
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/dbv.h build/config.mk
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_TIME)s)"; \
-	  $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>build/fuzz/$$n.log \
+	  $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -artifact_prefix=build/fuzz/$$n- -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>build/fuzz/$$n.log \
 	    || { tail -40 build/fuzz/$$n.log; exit 1; }; \
-	  tail -1 build/fuzz/$$n.log; done
+	  grep '^#' build/fuzz/$$n.log | tail -1; done
 
 bench: $(BENCH_BIN) $(TOOLS)
 	@set -e; for b in bench/*.sh; do BIN=$(abspath $(BIN)) BENCHBIN=$(abspath $(BUILD)/bench) sh $$b; done

@@ -7,9 +7,10 @@
  *                                     (default 1), BLAS threads (2)
  *
  * One line per measurement on stdout, the rate and its fraction of the
- * sgemm rate:
+ * sgemm 1024^3 rate measured in alternation with it (see job_time):
  *   sgemm 1024x1024x1024 threads=2 core=SkylakeX 300.1 GFLOP/s
  *   conv3x3 16->32 28x28 n=128 forward 240.0 GFLOP/s 0.80 of sgemm
+ *     (16.000 ms; sgemm beside it 300.0)
  * The layers are the large ones of the 5-layer CNN of width 16 on 28x28
  * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a
  * 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
@@ -81,27 +82,48 @@ static void job_run(struct job *j)
 }
 
 /*
- * Seconds of the fastest of the runs of j made in min_s (after one
- * untimed run): on a shared machine the fastest run is the one the
- * others disturbed least, for the sgemm reference as for the layers.
+ * The fastest run of j and the fastest run of the sgemm reference g,
+ * alternating between them for min_s (after one untimed run of each).
+ * On a shared machine the fastest run is the one the others disturbed
+ * least, and alternating gives the layer and its reference the same
+ * weather, so the fraction holds up where the rates alone do not.
  */
-static double job_time(struct job *j, double min_s)
+static void job_time(struct job *j, struct job *g, double min_s, double *tj,
+		     double *tg)
 {
-	double start, t0, t1, best = 1e30;
+	double start = now();
 
 	job_run(j);
-	start = t0 = now();
+	job_run(g);
+	*tj = *tg = 1e30;
 	do {
+		double t0 = now(), t1, t2;
+
 		job_run(j);
 		t1 = now();
-		if (t1 - t0 < best)
-			best = t1 - t0;
-		t0 = t1;
-	} while (t1 - start < min_s);
-	return best;
+		job_run(g);
+		t2 = now();
+		if (t1 - t0 < *tj)
+			*tj = t1 - t0;
+		if (t2 - t1 < *tg)
+			*tg = t2 - t1;
+	} while (now() - start < min_s);
 }
 
-static void conv_bench(int cin, int cout, int hw, double min_s, double ref)
+/* The reference: sgemm 1024^3. */
+static struct job ref_job;
+#define REF_FLOPS (2.0 * 1024 * 1024 * 1024)
+
+static void report(const char *what, double flops, double t, double tg)
+{
+	double rate = flops / t * 1e-9, ref = REF_FLOPS / tg * 1e-9;
+
+	printf("%s %.1f GFLOP/s %.2f of sgemm (%.3f ms; sgemm beside it "
+	       "%.1f)\n", what, rate, rate / ref, t * 1e3, ref);
+	fflush(stdout);
+}
+
+static void conv_bench(int cin, int cout, int hw, double min_s)
 {
 	struct dbv_rng r;
 	struct job j;
@@ -123,15 +145,14 @@ static void conv_bench(int cin, int cout, int hw, double min_s, double ref)
 	j.scratch = random_buf(&r, dbv_conv_scratch(&j.conv, BATCH));
 	flops = 2.0 * cout * cin * 9 * BATCH * j.conv.oh * j.conv.ow;
 	for (int pass = 0; pass < 2; pass++) {
-		double t, rate;
+		double t, tg;
+		char name[128];
 
 		j.kind = 1 + pass;
-		t = job_time(&j, min_s);
-		rate = flops * (pass + 1) / t * 1e-9;
-		printf("conv3x3 %d->%d %dx%d n=%d %s %.1f GFLOP/s %.2f of sgemm "
-		       "(%.2f ms)\n", cin, cout, hw, hw, BATCH, what[pass], rate,
-		       rate / ref, t * 1e3);
-		fflush(stdout);
+		job_time(&j, &ref_job, min_s, &t, &tg);
+		snprintf(name, sizeof name, "conv3x3 %d->%d %dx%d n=%d %s", cin,
+			 cout, hw, hw, BATCH, what[pass]);
+		report(name, flops * (pass + 1), t, tg);
 	}
 	dbv_afree(j.a);
 	dbv_afree(j.b);
@@ -141,7 +162,7 @@ static void conv_bench(int cin, int cout, int hw, double min_s, double ref)
 	dbv_afree(j.scratch);
 }
 
-static void linear_bench(int in, int out, double min_s, double ref)
+static void linear_bench(int in, int out, double min_s)
 {
 	struct dbv_rng r;
 	struct job j;
@@ -160,15 +181,14 @@ static void linear_bench(int in, int out, double min_s, double ref)
 	j.e = random_buf(&r, (size_t)out * in);
 	j.f = random_buf(&r, (size_t)out);
 	for (int pass = 0; pass < 2; pass++) {
-		double t, rate;
+		double t, tg;
+		char name[128];
 
 		j.kind = 3 + pass;
-		t = job_time(&j, min_s);
-		rate = flops * (pass + 1) / t * 1e-9;
-		printf("linear %d->%d n=%d %s %.1f GFLOP/s %.2f of sgemm "
-		       "(%.3f ms)\n", in, out, BATCH, what[pass], rate,
-		       rate / ref, t * 1e3);
-		fflush(stdout);
+		job_time(&j, &ref_job, min_s, &t, &tg);
+		snprintf(name, sizeof name, "linear %d->%d n=%d %s", in, out,
+			 BATCH, what[pass]);
+		report(name, flops * (pass + 1), t, tg);
 	}
 	dbv_afree(j.a);
 	dbv_afree(j.b);
@@ -180,10 +200,10 @@ static void linear_bench(int in, int out, double min_s, double ref)
 
 int main(int argc, char **argv)
 {
-	double min_s = 1.0, ref;
+	double min_s = 1.0, t, tg;
 	int64_t threads = 2;
 	struct dbv_rng r;
-	struct job g;
+	struct job *g;
 
 	dbv_blas_fix_core(argv);
 	if ((argc > 1 && dbv_parse_double(argv[1], 0.0, 60.0, &min_s) != DBV_OK) ||
@@ -195,24 +215,24 @@ int main(int argc, char **argv)
 	dbv_blas_set_threads((int)threads);
 	printf("# %s\n", dbv_blas_describe());
 
-	memset(&g, 0, sizeof g);
 	dbv_rng_seed(&r, 1);
-	g.m = g.n = g.k = 1024;
-	g.a = random_buf(&r, (size_t)1024 * 1024);
-	g.b = random_buf(&r, (size_t)1024 * 1024);
-	g.c = random_buf(&r, (size_t)1024 * 1024);
-	ref = 2.0 * 1024 * 1024 * 1024 / job_time(&g, min_s) * 1e-9;
+	g = &ref_job;
+	g->m = g->n = g->k = 1024;
+	g->a = random_buf(&r, (size_t)1024 * 1024);
+	g->b = random_buf(&r, (size_t)1024 * 1024);
+	g->c = random_buf(&r, (size_t)1024 * 1024);
+	job_time(g, g, min_s, &t, &tg);
 	printf("sgemm 1024x1024x1024 threads=%d core=%s %.1f GFLOP/s\n",
-	       (int)threads, dbv_blas_corename(), ref);
+	       (int)threads, dbv_blas_corename(), REF_FLOPS / t * 1e-9);
 	fflush(stdout);
-	dbv_afree(g.a);
-	dbv_afree(g.b);
-	dbv_afree(g.c);
 
-	conv_bench(16, 32, 28, min_s, ref);
-	conv_bench(32, 64, 14, min_s, ref);
-	conv_bench(64, 128, 7, min_s, ref);
-	linear_bench(784, 256, min_s, ref);
-	linear_bench(256, 10, min_s, ref);
+	conv_bench(16, 32, 28, min_s);
+	conv_bench(32, 64, 14, min_s);
+	conv_bench(64, 128, 7, min_s);
+	linear_bench(784, 256, min_s);
+	linear_bench(256, 10, min_s);
+	dbv_afree(g->a);
+	dbv_afree(g->b);
+	dbv_afree(g->c);
 	return 0;
 }

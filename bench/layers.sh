@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/layers.sh - conv and linear layer GFLOP/s (lib/layers.c) as a
 # fraction of the sgemm rate measured in the same run, 2 BLAS threads, on
-# the core dbv chooses.  About 15 s.
+# the core dbv chooses.  About 25 s (each measurement alternates with the sgemm it is
+# compared with).
 #
 #   BENCHBIN=build/obj/bench sh bench/layers.sh      (make bench sets it)
 #   LAYERS_SECONDS=1   minimum time per measurement

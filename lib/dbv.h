@@ -136,6 +136,7 @@ size_t dbv_val_len(const dbv_val *v);
 const dbv_val *dbv_array_at(const dbv_val *arr, size_t i);
 /* Typed reads; return DBV_EINPUT when the type does not fit. */
 int dbv_val_i64(const dbv_val *v, int64_t *out);
+int dbv_val_u64(const dbv_val *v, uint64_t *out);
 int dbv_val_double(const dbv_val *v, double *out); /* int or float */
 int dbv_val_bool(const dbv_val *v, int *out);
 /* String view (not NUL-terminated). */

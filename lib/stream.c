@@ -133,6 +133,15 @@ int dbv_val_i64(const dbv_val *v, int64_t *out)
 	return dbv_seterr(DBV_EINPUT, "expected an integer");
 }
 
+int dbv_val_u64(const dbv_val *v, uint64_t *out)
+{
+	if (v && O(v)->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*out = O(v)->via.u64;
+		return DBV_OK;
+	}
+	return dbv_seterr(DBV_EINPUT, "expected a non-negative integer");
+}
+
 int dbv_val_double(const dbv_val *v, double *out)
 {
 	int64_t i = 0;
@@ -348,6 +357,7 @@ static void counts_add(struct type_counts *c, const char *s, size_t len)
 /* ------------------------------------------------------------------ */
 
 #define WBUF (1u << 20)
+#define DBV_MAX_RECORD_OBJECTS (1 << 20)
 
 enum { W_NEW, W_HEADER, W_READY, W_RECORD, W_DONE };
 
@@ -803,7 +813,7 @@ struct dbv_reader {
 	size_t cap, start, end;
 	uint64_t base;
 	/* Resumable framing scan of the record at buf[start]. */
-	size_t scan_pos, scan_need;
+	size_t scan_pos, scan_need, scan_objs;
 	int scan_active;
 	/* The current record. */
 	msgpack_unpacked rec;
@@ -826,7 +836,7 @@ struct dbv_reader *dbv_reader_new(int fd, const char *name)
 	if (!r)
 		return NULL;
 	r->name = dbv_strdup(name ? name : "-");
-	r->cap = 1 << 20;
+	r->cap = 1 << 16; /* fill() grows it to what records need */
 	r->buf = dbv_malloc(r->cap);
 	if (!r->name || !r->buf) {
 		free(r->name);
@@ -933,6 +943,7 @@ static int frame_scan(struct dbv_reader *r, size_t *more)
 	if (!r->scan_active) {
 		r->scan_pos = 0;
 		r->scan_need = 1;
+		r->scan_objs = 0;
 		r->scan_active = 1;
 	}
 	while (r->scan_need > 0) {
@@ -1002,6 +1013,14 @@ static int frame_scan(struct dbv_reader *r, size_t *more)
 		}
 		r->scan_pos = pos + hl + body;
 		r->scan_need = r->scan_need - 1 + items;
+		/* msgpack-c spends ~24 bytes per decoded object: bound the
+		 * count so that a record of tiny objects cannot cost 24x the
+		 * record limit in memory.  Real records hold few objects (data
+		 * travels as tensors). */
+		if (++r->scan_objs > DBV_MAX_RECORD_OBJECTS)
+			return rerr(r, DBV_EINPUT,
+				    "record holds more than %d msgpack objects (data belongs in tensors)",
+				    DBV_MAX_RECORD_OBJECTS);
 	}
 	r->scan_active = 0;
 	return 1;
@@ -1168,7 +1187,7 @@ int dbv_reader_header(struct dbv_reader *r, const char *kind,
 	const char *ks = NULL;
 	size_t kn = 0;
 	if (dbv_val_str(dbv_map_get(h, "kind"), &ks, &kn) || kn == 0 ||
-	    kn >= sizeof r->kind)
+	    kn >= sizeof r->kind || memchr(ks, 0, kn))
 		return rerr(r, DBV_EINPUT, "header has no valid \"kind\"");
 	memcpy(r->kind, ks, kn);
 	r->kind[kn] = 0;
@@ -1289,6 +1308,10 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 	if (tl == 0)
 		return rerr(r, DBV_EINPUT,
 			    "not a dbv record (a map whose first key is \"t\")");
+	if (tl >= TYPE_LEN || memchr(t, 0, tl))
+		return rerr(r, DBV_EINPUT,
+			    "record type is longer than %d bytes or holds a NUL byte",
+			    TYPE_LEN - 1);
 	if (tl == 5 && !memcmp(t, "error", 5)) {
 		const char *m = "", *tool = "upstream tool";
 		size_t ml = 0, tn = strlen(tool);

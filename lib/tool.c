@@ -24,6 +24,7 @@ static const char *tool_name = "dbv";
 static char *out_path;  /* final -o path */
 static char *out_tmp;   /* temporary name while writing */
 static int out_fd = -1;
+static int out_direct; /* -o names a device, FIFO or link: no rename */
 
 const char *dbv_tool_name(void)
 {
@@ -128,6 +129,28 @@ int dbv_output_open(const char *path, int binary, int force, int *fd)
 		out_fd = 1;
 		return DBV_OK;
 	}
+	/* Not a regular file (/dev/null, a FIFO, a terminal) or a symbolic
+	 * link: write to it directly.  Renaming over it would replace the
+	 * device or the link itself. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A link is written through (truncating its target). */
+		*fd = open(path, O_WRONLY | O_CLOEXEC |
+				 (S_ISLNK(st.st_mode) ? O_CREAT | O_TRUNC : 0), 0666);
+		if (*fd < 0)
+			return dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
+					  strerror(errno));
+		if (binary && !force && isatty(*fd)) {
+			close(*fd);
+			return dbv_seterr(DBV_EUSAGE,
+					  "refusing to write a binary stream to a terminal ('%s')",
+					  path);
+		}
+		out_fd = *fd;
+		out_direct = 1;
+		out_path = dbv_strdup(path);
+		return out_path ? DBV_OK : DBV_EIO;
+	}
 	/* Write FILE.tmp.PID in the same directory, rename on success: a
 	 * killed or failed run never leaves a half file under FILE. */
 	size_t n = strlen(path) + 32;
@@ -165,6 +188,8 @@ int dbv_output_commit(void)
 		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", out_path,
 				  strerror(errno));
 	out_fd = -1;
+	if (out_direct)
+		return DBV_OK;
 	if (rename(out_tmp, out_path))
 		return dbv_seterr(DBV_EIO, "cannot rename to '%s': %s", out_path,
 				  strerror(errno));

@@ -156,11 +156,12 @@ static int print_val(const dbv_val *v)
 	case DBV_V_NIL: fputs("null", stdout); break;
 	case DBV_V_BOOL: dbv_val_bool(v, &b); fputs(b ? "true" : "false", stdout); break;
 	case DBV_V_INT:
-		if (dbv_val_i64(v, &i) == DBV_OK)
+		if (dbv_val_i64(v, &i) == DBV_OK) {
 			printf("%lld", (long long)i);
-		else {
-			dbv_val_double(v, &d);
-			printf("%.0f", d);
+		} else {
+			uint64_t u = 0;
+			dbv_val_u64(v, &u);
+			printf("%llu", (unsigned long long)u);
 		}
 		break;
 	case DBV_V_FLOAT: dbv_val_double(v, &d); json_num(d); break;

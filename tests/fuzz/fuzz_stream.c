@@ -20,7 +20,11 @@
  * them.
  *
  *   make fuzz                      (all harnesses, FUZZ_TIME seconds each)
- *   build/fuzz/fuzz_stream tests/fuzz/seeds/fuzz_stream     (by hand)
+ *   build/fuzz/fuzz_stream DIR tests/fuzz/seeds/fuzz_stream
+ *   build/fuzz/fuzz_stream FILE...         (run these inputs once)
+ *
+ * libFuzzer adds what it finds to the first directory named: never name
+ * the seed directory first, or it fills with generated inputs.
  */
 #define _GNU_SOURCE /* memfd_create; the fuzz rule passes no -D_GNU_SOURCE */
 #include <stdint.h>

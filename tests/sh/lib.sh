@@ -13,6 +13,8 @@ set -u
 : "${TMPROOT:=/tmp/dbv-sh}"
 PATH="$BIN:$TESTBIN:$PATH"
 export PATH
+# The source tree (the runner starts in it).
+SRCDIR=${SRCDIR:-$(pwd)}
 name=$(basename "$0" .sh)
 T="$TMPROOT/$name"
 rm -rf "$T" && mkdir -p "$T" || exit 1

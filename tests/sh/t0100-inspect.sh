@@ -55,6 +55,11 @@ test_expect_success 'not a stream: empty, text, PNG, IDX' '
 	grep -q "PNG image" .mf_err &&
 	test_must_fail 3 dbv-inspect img.idx && grep -q "IDX file" .mf_err
 '
+test_expect_success 'streams the fuzzers found are refused (exit 3, one line)' '
+	for f in "$SRCDIR"/tests/fixtures/bad-streams/*; do
+		test_must_fail 3 dbv-inspect --summary "$f" || exit 1
+	done
+'
 test_expect_success 'every truncation of a stream is refused (summary prints nothing)' '
 	size=$(wc -c <s1.dbv) && i=0 &&
 	while [ $i -lt $size ]; do
@@ -75,6 +80,14 @@ test_expect_success 'a flipped byte in a tensor payload fails the CRC' '
 test_expect_success 'a failed run leaves no -o file behind' '
 	test_must_fail 3 dbv-load --images lab.idx --labels lab.idx -o gone.dbv &&
 	! test -e gone.dbv && test -z "$(ls | grep "gone.dbv")"
+'
+test_expect_success '-o to a device, FIFO or link writes through it' '
+	dbv-load --images img.idx --labels lab.idx -o /dev/null && test -c /dev/null &&
+	mkfifo fifo && { dbv-inspect --summary fifo >fifo.out & } &&
+	dbv-load --images img.idx --labels lab.idx -o fifo && wait &&
+	grep -q "\"items\":3" fifo.out && test -p fifo &&
+	ln -s target.dbv link.dbv && dbv-load --images img.idx --labels lab.idx -o link.dbv &&
+	test -L link.dbv && dbv-inspect --summary target.dbv >/dev/null
 '
 test_expect_success 'an unwritable -o path is an I/O error' '
 	test_must_fail 4 dbv-load --images img.idx --labels lab.idx -o no/such/dir/x.dbv

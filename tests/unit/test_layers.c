@@ -124,7 +124,8 @@ static int conv_case(struct dbv_rng *r, int cin, int cout, int h, int w,
 	db0 = rand_f(r, cout, -1, 1);
 	y = alloc_f(ys);
 	yref = alloc_f(ys);
-	scratch = alloc_f(ss);
+	/* No scratch needed: pass none. */
+	scratch = ss ? alloc_f(ss) : NULL;
 	for (size_t i = 0; i < ys; i++)
 		y[i] = NAN;
 	for (size_t i = 0; i < ss; i++)
@@ -706,6 +707,21 @@ static void test_bn_stats(void)
 
 			CHECK_NEAR(y[ch * m + j], want, 1e-5 * (1 + fabs(want)));
 		}
+	/* In place (y == x) gives the same output. */
+	{
+		float *y2 = copy_f(x, (size_t)c * m);
+
+		dbv_bn_forward_eval(c, m, x, gamma, beta, y, rm, rv, eps);
+		dbv_bn_forward_eval(c, m, y2, gamma, beta, y2, rm, rv, eps);
+		CHECK(memcmp(y, y2, (size_t)c * m * sizeof *y) == 0);
+		memcpy(y2, x, (size_t)c * m * sizeof *y);
+		dbv_bn_forward_train(c, m, x, gamma, beta, y, NULL, NULL, NULL,
+				     NULL, mom, eps);
+		dbv_bn_forward_train(c, m, y2, gamma, beta, y2, NULL, NULL,
+				     NULL, NULL, mom, eps);
+		CHECK(memcmp(y, y2, (size_t)c * m * sizeof *y) == 0);
+		free(y2);
+	}
 	/* NULL running statistics are left alone (a forward for gradient
 	 * checks), and the output is the same. */
 	{
@@ -837,6 +853,13 @@ static void test_xent_large(void)
 	/* Without outputs. */
 	CHECK_NEAR(dbv_softmax_xent(4, 3, &logits[0][0], labels, NULL, NULL),
 		   loss, 0);
+	/* A label out of range makes the loss NaN, not a wild read. */
+	{
+		const int32_t bad[4] = { 1, 3, 2, 0 };
+
+		CHECK(isnan(dbv_softmax_xent(4, 3, &logits[0][0], bad, d,
+					     NULL)));
+	}
 }
 
 /* ---- pools, ReLU, layouts ------------------------------------------------ */
@@ -930,6 +953,17 @@ static void test_relu_known(void)
 	CHECK_NEAR(dx[2], 4, 0);
 	CHECK_NEAR(dx[3], 1, 0);
 	CHECK_NEAR(dx[4], 6, 0);
+	/* In place, past one block of 8. */
+	{
+		float z[19], want[19];
+
+		for (int i = 0; i < 19; i++) {
+			z[i] = (float)(i % 3) - 1.0f;
+			want[i] = z[i] > 0 ? z[i] : 0;
+		}
+		dbv_relu_forward(19, z, z);
+		CHECK(memcmp(z, want, sizeof z) == 0);
+	}
 }
 
 static void test_layouts(void)

@@ -452,6 +452,39 @@ static void test_reader_checks(void)
 		msgpack_pack_array(&pk, 1);
 	msgpack_pack_nil(&pk);
 	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "malformed");
+	/* record types: NUL bytes and over 31 bytes are refused */
+	pk_header(&pk, 1, "dataset");
+	msgpack_pack_map(&pk, 2);
+	pk_str(&pk, "t");
+	msgpack_pack_str_with_body(&pk, "end\0", 4);
+	pk_str(&pk, "seq"); msgpack_pack_int(&pk, 1);
+	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "holds a NUL byte");
+	pk_header(&pk, 1, "dataset");
+	msgpack_pack_map(&pk, 2);
+	pk_str(&pk, "t");
+	pk_str(&pk, "a_record_type_name_of_32_bytes__");
+	pk_str(&pk, "seq"); msgpack_pack_int(&pk, 1);
+	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "longer than 31 bytes");
+	msgpack_pack_map(&pk, 6);
+	pk_str(&pk, "t"); pk_str(&pk, "dbv");
+	pk_str(&pk, "v"); msgpack_pack_array(&pk, 2);
+	msgpack_pack_int(&pk, 1); msgpack_pack_int(&pk, 0);
+	pk_str(&pk, "kind"); msgpack_pack_str_with_body(&pk, "da\0", 3);
+	pk_str(&pk, "tool"); pk_str(&pk, "hand");
+	pk_str(&pk, "pipeline"); msgpack_pack_array(&pk, 0);
+	pk_str(&pk, "meta"); msgpack_pack_map(&pk, 0);
+	pk_end(&pk, 0, 0, "ok");
+	EXPECT_FAIL(NULL, 0, DBV_EINPUT, "no valid \"kind\"");
+	/* a record of two million nils: refused by count, not decoded */
+	pk_header(&pk, 1, "dataset");
+	msgpack_pack_map(&pk, 3);
+	pk_str(&pk, "t"); pk_str(&pk, "batch");
+	pk_str(&pk, "seq"); msgpack_pack_int(&pk, 1);
+	pk_str(&pk, "x");
+	msgpack_pack_array(&pk, 2000000);
+	for (int i = 0; i < 2000000; i++)
+		msgpack_pack_nil(&pk);
+	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "more than 1048576 msgpack objects");
 	msgpack_sbuffer_destroy(&sb);
 }
 
