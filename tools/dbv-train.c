@@ -79,6 +79,7 @@ struct data {
 	double mean[4], std[4];
 	char **names;
 	char *dataset;
+	double label_noise; /* of the training stream (0: none) */
 };
 
 /* One row of figures per epoch: */
@@ -364,6 +365,8 @@ static int read_data(const char *path, uint64_t limit, struct data *d,
 	}
 	if (dbv_val_strdup(dbv_map_get(meta, "dataset"), &d->dataset))
 		d->dataset = dbv_strdup("?");
+	if (dbv_val_double(dbv_map_get(meta, "label_noise"), &d->label_noise))
+		d->label_noise = 0;
 	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
 		struct dbv_tensor x, y;
 		if (!dbv_record_is(rec, "batch"))
@@ -689,10 +692,11 @@ static void write_header(struct dbv_writer *w, const struct options *o,
 {
 	const struct dbv_train_cfg *c = &o->cfg;
 	dbv_writer_header_begin(w, "model", pipeline, argc, argv,
-				DBV_MODEL_META_PAIRS + 22);
+				DBV_MODEL_META_PAIRS + 23);
 	dbv_model_write_meta(w, m, d->names, d->mean, d->std);
 	dbv_w_key(w, "dataset"); dbv_w_str(w, d->dataset);
 	dbv_w_key(w, "n_train"); dbv_w_i64(w, d->n);
+	dbv_w_key(w, "label_noise"); dbv_w_f64(w, d->label_noise);
 	dbv_w_key(w, "optim"); dbv_w_str(w, c->optim);
 	dbv_w_key(w, "lr"); dbv_w_f64(w, c->lr);
 	dbv_w_key(w, "momentum"); dbv_w_f64(w, c->momentum);
