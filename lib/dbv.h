@@ -573,8 +573,10 @@ struct dbv_train_cfg {
 void dbv_train_cfg_default(struct dbv_train_cfg *c);
 /* Checks ranges and combinations; DBV_EUSAGE with a message. */
 int dbv_train_cfg_check(const struct dbv_train_cfg *c);
-/* Learning rate at fractional epoch t (t = epoch + batch/nbatches). */
-double dbv_train_lr(const struct dbv_train_cfg *c, double t);
+/* Learning rate of the update after batch b of epoch e (both from 0),
+ * nb batches per epoch (see lib/train.c for the formulas). */
+double dbv_train_lr(const struct dbv_train_cfg *c, int64_t e, int64_t b,
+		    int64_t nb);
 
 /* Optimizer state: one or two moment buffers over all of m->p. */
 struct dbv_optim {
@@ -677,6 +679,112 @@ void dbv_mean_std(const double *v, size_t n, double *mean, double *std);
  * 2.5th and 97.5th percentiles (nearest rank) of the resampled means. */
 int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 		     double *lo, double *hi);
+
+/* ------------------------------------------------------------------ */
+/* Images (lib/image.c): an RGB8 canvas, drawing, text, PNG            */
+/* ------------------------------------------------------------------ */
+/*
+ * Pixel (x, y) of a canvas is rgb[3*(y*w + x)] .. +2 (red, green, blue),
+ * row 0 at the TOP as in PNG.  Drawing calls clip to the canvas, so shapes
+ * may hang over its edges.  Coordinates of shapes are in pixels; the
+ * centre of pixel (x, y) is (x + 0.5, y + 0.5).
+ */
+struct dbv_rgb {
+	uint8_t r, g, b;
+};
+#define DBV_RGB(hex) ((struct dbv_rgb){(uint8_t)((hex) >> 16 & 255), \
+				       (uint8_t)((hex) >> 8 & 255),  \
+				       (uint8_t)((hex) & 255)})
+#define DBV_WHITE DBV_RGB(0xffffff)
+#define DBV_BLACK DBV_RGB(0x000000)
+
+struct dbv_image {
+	int w, h;
+	uint8_t *rgb; /* h rows of w pixels, 3 bytes each; owned */
+};
+#define DBV_IMAGE_MAX_SIDE 32767
+
+/* Allocate a w x h canvas filled with bg; DBV_EUSAGE for a side outside
+ * 1..DBV_IMAGE_MAX_SIDE, DBV_EIO without memory. */
+int dbv_image_init(struct dbv_image *im, int w, int h, struct dbv_rgb bg);
+void dbv_image_release(struct dbv_image *im);
+/* Pixel access; get wants (x, y) inside, set ignores pixels outside. */
+struct dbv_rgb dbv_image_get(const struct dbv_image *im, int x, int y);
+void dbv_image_set(struct dbv_image *im, int x, int y, struct dbv_rgb c);
+/* a + (b - a)*t per channel, rounded to nearest; t in [0, 1]. */
+struct dbv_rgb dbv_rgb_mix(struct dbv_rgb a, struct dbv_rgb b, double t);
+
+/* The w x h rectangle with top-left pixel (x, y). */
+void dbv_image_fill_rect(struct dbv_image *im, int x, int y, int w, int h,
+			 struct dbv_rgb c);
+/* Its border, t pixels thick, drawn inside the rectangle. */
+void dbv_image_frame(struct dbv_image *im, int x, int y, int w, int h,
+		     int t, struct dbv_rgb c);
+/* A line between pixel centres (Bresenham), t pixels thick (square pen). */
+void dbv_image_line(struct dbv_image *im, int x0, int y0, int x1, int y1,
+		    int t, struct dbv_rgb c);
+/* Copy src scaled to w x h (nearest neighbour) with top-left at (x, y). */
+void dbv_image_blit(struct dbv_image *dst, int x, int y, int w, int h,
+		    const struct dbv_image *src);
+
+/*
+ * Markers centred on (cx, cy), anti-aliased (4x4 samples a pixel):
+ * filled with `fill` inside a border of `edge` `ow` pixels wide.  r is the
+ * size: the circle's radius, the triangle's circumradius (it points up,
+ * centred on its centroid), the cross's half diagonal (an "x" of two bars
+ * r*0.55 wide), the square's and diamond's half side / half diagonal.
+ */
+enum dbv_marker {
+	DBV_MARKER_CIRCLE, DBV_MARKER_TRIANGLE, DBV_MARKER_CROSS,
+	DBV_MARKER_SQUARE, DBV_MARKER_DIAMOND
+};
+void dbv_image_marker(struct dbv_image *im, enum dbv_marker m, double cx,
+		      double cy, double r, double ow, struct dbv_rgb fill,
+		      struct dbv_rgb edge);
+
+/*
+ * The class palette: DBV_PALETTE_SIZE qualitative colours, none near white
+ * or black, ordered so that every prefix is as well separated as the list
+ * allows (the first 20: CIELAB distance >= 26).  Class k is entry
+ * k mod DBV_PALETTE_SIZE (k >= 0).
+ */
+#define DBV_PALETTE_SIZE 24
+struct dbv_rgb dbv_palette(int64_t k);
+
+/*
+ * Text: an embedded 5x7 bitmap font (2 more rows for descenders) for
+ * ASCII 32..126, scaled by an integer factor.  A glyph's cell is
+ * DBV_FONT_ADVANCE x DBV_FONT_LINE pixels at scale 1; (x, y) in
+ * dbv_image_text is the top-left of the first cell; capitals occupy rows
+ * 0..6 of the cell, descenders rows 7..8.  Other bytes draw as '?' (a
+ * UTF-8 sequence as one '?').
+ */
+#define DBV_FONT_WIDTH 5
+#define DBV_FONT_ROWS 9
+#define DBV_FONT_ASCENT 7
+#define DBV_FONT_ADVANCE 6
+#define DBV_FONT_LINE 11
+/* The 9 rows of a glyph, bit 4 = leftmost column; '?' for others. */
+const uint8_t *dbv_font_glyph(int ch);
+/* Width in pixels of s at scale (advance x characters, less the last
+ * column of spacing); 0 for "". */
+int dbv_text_width(const char *s, int scale);
+void dbv_image_text(struct dbv_image *im, int x, int y, const char *s,
+		    int scale, struct dbv_rgb c);
+
+/*
+ * PNG: 8-bit RGB, with tEXt "Software" (dbv and its version) and "Title"
+ * when title is non-NULL.  No time stamps: the same image gives the same
+ * bytes with the same libpng and zlib.  _path writes path.tmp.PID and
+ * renames it over path (a failed write leaves no file).
+ */
+int dbv_image_write_png(const struct dbv_image *im, FILE *f,
+			const char *title);
+int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
+			     const char *title);
+/* Read any PNG (palette, grey, 16-bit, alpha: converted to RGB8, alpha
+ * dropped).  DBV_EINPUT for a bad file, DBV_EIO when it cannot be read. */
+int dbv_image_read_png(struct dbv_image *im, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* Tool conventions (tools/ use these)                                  */

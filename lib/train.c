@@ -64,28 +64,35 @@ int dbv_train_cfg_check(const struct dbv_train_cfg *c)
 }
 
 /*
- * lr(t), t in epochs (fractional):
+ * The rate of the update after batch b (0-based) of epoch e (0-based), N
+ * batches per epoch, as PyTorch's schedulers stepped at the usual places:
  *   constant: lr
- *   step:     lr * gamma^(number of milestones <= floor(t))  (per epoch,
- *             as PyTorch's MultiStepLR stepped once per epoch)
- *   cosine:   lr * (1 + cos(pi * t / epochs)) / 2            (per batch)
- * then, during warm-up (t < warmup): multiplied by t / warmup, where t
- * counts the current batch as done ((batch+1)/nbatches), so the first
- * step is not at zero.  The caller passes that t.
+ *   step:     lr * gamma^(number of milestones m <= e)   (MultiStepLR
+ *             stepped after every epoch: epoch m+1, counting from 1, is
+ *             the first at the lower rate)
+ *   cosine:   lr * (1 + cos(pi * t / epochs)) / 2, t = e + b/N
+ *             (CosineAnnealingLR with T_max = epochs*N stepped after
+ *             every batch: the first update has lr, none has 0)
+ * then, during warm-up, times min(1, (e*N + b + 1) / (warmup*N)): the
+ * first update has 1/(warmup*N) of the rate, not 0.
  */
-double dbv_train_lr(const struct dbv_train_cfg *c, double t)
+double dbv_train_lr(const struct dbv_train_cfg *c, int64_t e, int64_t b,
+		    int64_t nb)
 {
-	double lr = c->lr;
+	double lr = c->lr, t = (double)e + (double)b / (double)nb;
 	if (!strcmp(c->schedule, "step")) {
-		double e = floor(t);
 		for (int i = 0; i < c->nmilestones; i++)
-			if ((double)c->milestones[i] <= e)
+			if (c->milestones[i] <= e)
 				lr *= c->gamma;
 	} else if (!strcmp(c->schedule, "cosine")) {
 		lr *= 0.5 * (1 + cos(M_PI * t / c->epochs));
 	}
-	if (c->warmup > 0 && t < c->warmup)
-		lr *= t / c->warmup;
+	if (c->warmup > 0) {
+		double f = ((double)e * (double)nb + (double)b + 1) /
+			   (c->warmup * (double)nb);
+		if (f < 1)
+			lr *= f;
+	}
 	return lr;
 }
 

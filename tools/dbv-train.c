@@ -9,6 +9,7 @@
  * the model header; train, writing one "log" record per epoch; write the
  * "param" records and the trailer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
@@ -32,7 +33,7 @@ static const char usage[] =
 	"      --lr X             learning rate (default 0.1 for sgd, 0.001 for adam)\n"
 	"      --momentum X       SGD momentum (default 0.9)\n"
 	"      --nesterov         Nesterov momentum\n"
-	"      --wd X             weight decay (default 0)\n"
+	"      --wd, --weight-decay X  weight decay (default 0)\n"
 	"      --betas B1,B2      Adam betas (default 0.9,0.999)\n"
 	"      --adam-eps X       Adam epsilon (default 1e-8)\n"
 	"      --schedule S       constant (default), step, cosine\n"
@@ -468,6 +469,9 @@ struct state {
 	int64_t *perm;
 	double *logs; /* LOGW per finished epoch */
 	double elapsed;
+	/* running figures of the current epoch */
+	double loss_sum;
+	int64_t correct, seen;
 };
 
 /* Everything that must match for a checkpoint to be resumed. */
@@ -522,7 +526,13 @@ static int ckpt_save(const char *path, const char *fp, const struct dbv_model *m
 	dbv_w_key(w, "config");
 	dbv_w_str(w, fp);
 	dbv_writer_header_end(w);
-	dbv_writer_record_begin(w, "state", 9);
+	dbv_writer_record_begin(w, "state", 12);
+	dbv_w_key(w, "loss_sum");
+	dbv_w_f64(w, st->loss_sum);
+	dbv_w_key(w, "correct");
+	dbv_w_i64(w, st->correct);
+	dbv_w_key(w, "seen");
+	dbv_w_i64(w, st->seen);
 	dbv_w_key(w, "epoch");
 	dbv_w_i64(w, st->epoch);
 	dbv_w_key(w, "batch");
@@ -576,13 +586,20 @@ static int ckpt_load(const char *path, const char *fp, struct dbv_model *m,
 	size_t n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0 && errno == ENOENT)
 		return 1;
+	if (fd < 0)
+		return dbv_seterr(DBV_EIO, "cannot read checkpoint '%s': %s", path,
+				  strerror(errno));
 	r = dbv_reader_new(fd, path);
 	if (!r) {
 		close(fd);
 		return DBV_EIO;
 	}
+	/* The state record holds parameters, moments and the permutation:
+	 * allow what this configuration needs, whatever --max-record says. */
+	dbv_reader_set_limit(r, 3 * m->total * sizeof(float) +
+				     (size_t)d->n * sizeof(int64_t) + (1 << 20));
 	if ((rc = dbv_reader_header(r, "checkpoint", NULL)))
 		goto out;
 	if (dbv_val_str(dbv_map_get(dbv_reader_meta(r), "config"), &s, &n) ||
@@ -612,6 +629,9 @@ static int ckpt_load(const char *path, const char *fp, struct dbv_model *m,
 			    dbv_get_i64(rec, "batch", &st->batch) ||
 			    dbv_get_i64(rec, "step", &op->step) ||
 			    dbv_get_double(rec, "elapsed", &st->elapsed) ||
+			    dbv_get_double(rec, "loss_sum", &st->loss_sum) ||
+			    dbv_get_i64(rec, "correct", &st->correct) ||
+			    dbv_get_i64(rec, "seen", &st->seen) ||
 			    st->epoch < 0 || st->epoch > o->cfg.epochs || st->batch < 0) {
 				rc = dbv_seterr(DBV_EINPUT, "checkpoint '%s': bad state", path);
 				goto out;
@@ -803,16 +823,17 @@ int main(int argc, char **argv)
 	double t_start = now() - st.elapsed, t_ckpt = now();
 	int64_t since_ckpt = 0;
 	for (; st.epoch < o.cfg.epochs; st.epoch++, st.batch = 0) {
-		double e0 = now(), loss_sum = 0, last_print = 0;
-		int64_t correct = 0, seen = 0;
+		double e0 = now(), last_print = 0;
+		int64_t seen0 = st.seen; /* items before a resume point */
 		if (st.batch == 0) {
+			st.loss_sum = 0;
+			st.correct = st.seen = 0;
+			seen0 = 0;
 			for (int64_t i = 0; i < d.n; i++)
 				st.perm[i] = i;
 			dbv_rng_shuffle_i64(&st.rng, st.perm, (size_t)d.n);
 		}
 		double lr = 0;
-		/* A resumed epoch's running figures restart at the resume
-		 * point; the model itself is bit-identical. */
 		for (; st.batch < nb; st.batch++) {
 			int64_t s = st.batch * o.cfg.batch;
 			int n = (int)(d.n - s < o.cfg.batch ? d.n - s : o.cfg.batch), cor = 0;
@@ -836,25 +857,27 @@ int main(int argc, char **argv)
 			}
 			dbv_model_zero_grad(&m);
 			dbv_model_backward(&m, dl, n);
-			lr = dbv_train_lr(&o.cfg, (double)st.epoch +
-						     (double)(st.batch + 1) / (double)nb);
+			lr = dbv_train_lr(&o.cfg, st.epoch, st.batch, nb);
 			dbv_optim_step(&op, &m, &o.cfg, lr);
-			loss_sum += loss * n;
-			correct += cor;
-			seen += n;
+			st.loss_sum += loss * n;
+			st.correct += cor;
+			st.seen += n;
 			since_ckpt++;
 			double tn = now();
 			if (tn - last_print > 0.2 || st.batch + 1 == nb) {
-				double ips = (double)seen / (tn - e0 + 1e-9);
+				double ips = (double)(st.seen - seen0) / (tn - e0 + 1e-9);
 				double left = ips > 0 ? ((double)(o.cfg.epochs - st.epoch) * (double)d.n -
 							 (double)(s + n)) / ips : 0;
 				progress(&o, tty, (int)st.epoch, st.batch + 1, nb,
-					 loss_sum / (double)seen, (double)correct / (double)seen,
+					 st.loss_sum / (double)st.seen, (double)st.correct / (double)st.seen,
 					 ips, left);
 				last_print = tn;
 			}
-			if (o.ckpt && ((o.ckpt_unit == 'b' && since_ckpt >= o.ckpt_every) ||
-				       (o.ckpt_unit == 's' && tn - t_ckpt >= (double)o.ckpt_every))) {
+			/* Batch and time checkpoints inside an epoch; one due at
+			 * its last batch is taken after the epoch's log. */
+			if (o.ckpt && st.batch + 1 < nb &&
+			    ((o.ckpt_unit == 'b' && since_ckpt >= o.ckpt_every) ||
+			     (o.ckpt_unit == 's' && tn - t_ckpt >= (double)o.ckpt_every))) {
 				st.batch++;
 				st.elapsed = tn - t_start;
 				if ((rc = ckpt_save(o.ckpt, fp, &m, &op, &st, &d)))
@@ -875,8 +898,8 @@ int main(int argc, char **argv)
 				dbv_tool_die(DBV_ENONFINITE);
 			}
 		double *row = st.logs + st.epoch * LOGW;
-		row[L_TRAIN_LOSS] = seen ? loss_sum / (double)seen : 0;
-		row[L_TRAIN_ACC] = seen ? (double)correct / (double)seen : 0;
+		row[L_TRAIN_LOSS] = st.seen ? st.loss_sum / (double)st.seen : 0;
+		row[L_TRAIN_ACC] = st.seen ? (double)st.correct / (double)st.seen : 0;
 		row[L_LR] = lr;
 		if (o.test) {
 			row[L_HAS_TEST] = 1;
@@ -897,16 +920,23 @@ int main(int argc, char **argv)
 				fprintf(stderr, "  test loss %.4f  test acc %.2f%%",
 					row[L_TEST_LOSS], 100 * row[L_TEST_ACC]);
 			fprintf(stderr, "  lr %.4g  %.0f img/s  %.1fs\n", lr,
-				(double)seen / row[L_SECONDS], row[L_SECONDS]);
+				(double)(st.seen - seen0) / row[L_SECONDS], row[L_SECONDS]);
 		}
-		if (o.ckpt && o.ckpt_unit == 'e' && (st.epoch + 1) % o.ckpt_every == 0 &&
-		    st.epoch + 1 < o.cfg.epochs) {
+		double tn = now();
+		int due = o.ckpt_unit == 'e' ? (st.epoch + 1) % o.ckpt_every == 0
+			: o.ckpt_unit == 'b' ? since_ckpt >= o.ckpt_every
+					     : tn - t_ckpt >= (double)o.ckpt_every;
+		if (o.ckpt && due && st.epoch + 1 < o.cfg.epochs) {
 			struct state s2 = st;
 			s2.epoch = st.epoch + 1;
 			s2.batch = 0;
 			s2.elapsed = now() - t_start;
+			s2.loss_sum = 0;
+			s2.correct = s2.seen = 0;
 			if ((rc = ckpt_save(o.ckpt, fp, &m, &op, &s2, &d)))
 				dbv_tool_die(rc);
+			t_ckpt = tn;
+			since_ckpt = 0;
 		}
 	}
 	dbv_model_write_params(w, &m);

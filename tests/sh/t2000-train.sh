@@ -52,6 +52,9 @@ test_expect_success 'killed with SIGKILL and resumed: the same model' '
 	test -e ck.dbv && ! test -e part.dbv &&
 	dbv-train $T2 --checkpoint ck.dbv --checkpoint-every 7b --resume -o resumed.dbv train.dbv &&
 	params full.dbv >f.p && params resumed.dbv >r.p && test_cmp f.p r.p &&
+	dbv-inspect full.dbv | grep "\"t\":\"log\"" | sed "s/,\"seconds.*//" >f.log &&
+	dbv-inspect resumed.dbv | grep "\"t\":\"log\"" | sed "s/,\"seconds.*//" >r.log &&
+	test_cmp f.log r.log &&
 	test $(dbv-inspect resumed.dbv | grep -c "\"t\":\"log\"") = 200
 '
 test_expect_success 'epoch checkpoints resume to the same model too' '

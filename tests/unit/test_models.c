@@ -163,20 +163,30 @@ static void test_schedule(void)
 	dbv_train_cfg_default(&c);
 	c.lr = 0.1;
 	c.epochs = 8;
-	CHECK_NEAR(dbv_train_lr(&c, 3.5), 0.1, 1e-15);
+	/* 10 batches per epoch */
+	CHECK_NEAR(dbv_train_lr(&c, 3, 5, 10), 0.1, 1e-15);
 	strcpy(c.schedule, "step");
 	c.nmilestones = 2;
 	c.milestones[0] = 3;
 	c.milestones[1] = 6;
-	CHECK_NEAR(dbv_train_lr(&c, 2.99), 0.1, 1e-15);
-	CHECK_NEAR(dbv_train_lr(&c, 3.0), 0.01, 1e-15);
-	CHECK_NEAR(dbv_train_lr(&c, 6.5), 0.001, 1e-15);
+	/* MultiStepLR(milestones=[3,6]) stepped per epoch: epochs 0-2 at
+	 * 0.1 (all batches, the last included), 3-5 at 0.01, then 0.001 */
+	CHECK_NEAR(dbv_train_lr(&c, 2, 9, 10), 0.1, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 3, 0, 10), 0.01, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 6, 5, 10), 0.001, 1e-15);
 	strcpy(c.schedule, "cosine");
-	CHECK_NEAR(dbv_train_lr(&c, 0), 0.1, 1e-15);
-	CHECK_NEAR(dbv_train_lr(&c, 4), 0.05, 1e-12);
-	CHECK_NEAR(dbv_train_lr(&c, 2), 0.05 * (1 + cos(M_PI / 4)), 1e-12);
+	/* CosineAnnealingLR(T_max = 80 steps): step i has
+	 * 0.05*(1+cos(pi*i/80)) */
+	CHECK_NEAR(dbv_train_lr(&c, 0, 0, 10), 0.1, 1e-15);
+	CHECK_NEAR(dbv_train_lr(&c, 4, 0, 10), 0.05, 1e-12);
+	CHECK_NEAR(dbv_train_lr(&c, 2, 0, 10), 0.05 * (1 + cos(M_PI / 4)), 1e-12);
+	CHECK_NEAR(dbv_train_lr(&c, 7, 9, 10), 0.05 * (1 + cos(M_PI * 79 / 80)), 1e-12);
+	CHECK(dbv_train_lr(&c, 7, 9, 10) > 0);
 	c.warmup = 2;
-	CHECK_NEAR(dbv_train_lr(&c, 1), 0.5 * 0.05 * (1 + cos(M_PI / 8)), 1e-12);
+	/* update 10 (epoch 1, batch 0): warm-up factor 11/20 */
+	CHECK_NEAR(dbv_train_lr(&c, 1, 0, 10), 0.55 * 0.05 * (1 + cos(M_PI * 10 / 80)), 1e-12);
+	CHECK_NEAR(dbv_train_lr(&c, 0, 0, 10), 0.1 / 20 * 1, 1e-12);
+	CHECK_NEAR(dbv_train_lr(&c, 2, 0, 10), 0.05 * (1 + cos(M_PI * 20 / 80)), 1e-12);
 	CHECK_OK(dbv_train_cfg_check(&c));
 	c.warmup = 9;
 	CHECK_RC(dbv_train_cfg_check(&c), DBV_EUSAGE);
