@@ -610,7 +610,10 @@ void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
 			 char *const *class_names, const double *mean,
 			 const double *std);
-#define DBV_MODEL_META_PAIRS 9
+#define DBV_MODEL_META_PAIRS 11
+/* Batch norm constants (PyTorch's defaults), recorded in model meta. */
+#define DBV_BN_EPS 1e-5
+#define DBV_BN_MOMENTUM 0.1
 /* One "param" record per parameter, in table order. */
 int dbv_model_write_params(struct dbv_writer *w, const struct dbv_model *m);
 /* Read a model stream: build the architecture from the header meta and

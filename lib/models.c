@@ -31,8 +31,8 @@ struct dbv_op {
 	size_t save;          /* BN: offset of saved mean/invstd         */
 };
 
-#define BN_MOMENTUM 0.1f
-#define BN_EPS 1e-5f
+#define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
+#define BN_EPS ((float)DBV_BN_EPS)
 
 /* ---- construction ---- */
 

@@ -247,6 +247,12 @@ int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
 	dbv_w_f64_array(w, std, (size_t)a->c);
 	dbv_w_key(w, "params");
 	dbv_w_u64(w, dbv_model_count(m, 1));
+	/* Batch norm's constants (PyTorch's defaults), so that a reader
+	 * need not assume them. */
+	dbv_w_key(w, "bn_eps");
+	dbv_w_f64(w, DBV_BN_EPS);
+	dbv_w_key(w, "bn_momentum");
+	dbv_w_f64(w, DBV_BN_MOMENTUM);
 	return dbv_writer_status(w);
 }
 

@@ -1,0 +1,354 @@
+/*
+ * plane.c - 2-D planes through triplets of images (doc/planes.md).
+ *
+ * For normalised anchors a, b, c (dim floats each), in double:
+ *
+ *	u = (b - a) / |b - a|
+ *	w = (c - a) - <c - a, u> u;   v = w / |w|
+ *	coordinates: a -> (0, 0), b -> (|b - a|, 0), c -> (<c - a, u>, <c - a, v>)
+ *
+ * Refused: |b - a| < 1e-6 (1 + |a|) (duplicates), |c - a| = 0, or
+ * |w| < 1e-6 |c - a| (collinear), or |w| no larger than the rounding of
+ * the float anchors can make it (see below; also collinear).  The grid spans, on each axis, the
+ * anchors' [lo, hi] widened by range_l (hi - lo) below and range_r (hi - lo)
+ * above, with res points per axis including both ends (numpy's linspace:
+ * t_k = lo' + k (hi' - lo') / (res - 1), and exactly hi' at k = res - 1).
+ * Point (i, j) -- row i, column j -- is origin + x_j u + y_i v.
+ *
+ * origin, u and v are stored as f32 (what travels in the stream); the
+ * points are made from those stored vectors, so a plane read back from a
+ * record gives bit-identical points.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbv.h"
+
+/* A pred record holds 5 bytes a grid point (u8 labels, f32 confidences):
+ * at 4096 points an axis that is 80 MiB, under the readers' default
+ * record limit of 256 MiB.  dbv-plane refuses larger --res too. */
+#ifndef DBV_PLANE_MAX_RES
+#define DBV_PLANE_MAX_RES 4096
+#endif
+
+static double dot_f(const float *x, const float *y, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (double)x[i] * y[i];
+	return s;
+}
+
+static double dot(const double *x, const double *y, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += x[i] * y[i];
+	return s;
+}
+
+void dbv_plane_release(struct dbv_plane *p)
+{
+	dbv_afree(p->origin);
+	dbv_afree(p->u);
+	dbv_afree(p->v);
+	memset(p, 0, sizeof *p);
+}
+
+static int plane_alloc(struct dbv_plane *p, size_t dim)
+{
+	size_t bytes;
+	memset(p, 0, sizeof *p);
+	if (dbv_mul_size(dim, sizeof(float), &bytes))
+		return DBV_EINPUT;
+	p->dim = dim;
+	p->origin = dbv_amalloc(bytes);
+	p->u = dbv_amalloc(bytes);
+	p->v = dbv_amalloc(bytes);
+	if (!p->origin || !p->u || !p->v) {
+		dbv_plane_release(p);
+		return DBV_EIO;
+	}
+	return DBV_OK;
+}
+
+/* range[0..1] from the x coordinates, range[2..3] from the y. */
+static void plane_grid(struct dbv_plane *p, double range_l, double range_r)
+{
+	for (int axis = 0; axis < 2; axis++) {
+		double lo = p->coords[0][axis], hi = lo;
+		for (int k = 1; k < 3; k++) {
+			if (p->coords[k][axis] < lo)
+				lo = p->coords[k][axis];
+			if (p->coords[k][axis] > hi)
+				hi = p->coords[k][axis];
+		}
+		const double len = hi - lo;
+		p->range[2 * axis] = lo - range_l * len;
+		p->range[2 * axis + 1] = hi + range_r * len;
+	}
+}
+
+int dbv_plane_make(struct dbv_plane *p, const float *a, const float *b,
+		   const float *c, size_t dim, double range_l, double range_r,
+		   int res)
+{
+	double *u, *w, *e, na = 0, nab, nca, nw, ecu;
+	size_t bytes;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if (res < 2 || res > DBV_PLANE_MAX_RES)
+		return dbv_seterr(DBV_EUSAGE, "a plane needs 2 to %d points per "
+				  "axis, not %d", DBV_PLANE_MAX_RES, res);
+	if (!isfinite(range_l) || !isfinite(range_r) || range_l < 0 ||
+	    range_r < 0)
+		return dbv_seterr(DBV_EUSAGE, "the grid ranges must be finite "
+				  "and >= 0");
+	if (dim == 0)
+		return dbv_seterr(DBV_EINPUT, "anchors of 0 values");
+	if (dbv_mul_size(dim, 3 * sizeof(double), &bytes))
+		return DBV_EINPUT;
+	if (!(u = dbv_malloc(bytes)))
+		return DBV_EIO;
+	w = u + dim;
+	e = w + dim;
+
+	for (size_t i = 0; i < dim; i++) {
+		if (!isfinite(a[i]) || !isfinite(b[i]) || !isfinite(c[i])) {
+			free(u);
+			return dbv_seterr(DBV_ENONFINITE,
+					  "the anchors hold non-finite values");
+		}
+		na += (double)a[i] * a[i];
+		u[i] = (double)b[i] - a[i];
+		e[i] = (double)c[i] - a[i];
+	}
+	na = sqrt(na);
+	nab = sqrt(dot(u, u, dim));
+	nca = sqrt(dot(e, e, dim));
+	if (nab < 1e-6 * (1 + na)) {
+		free(u);
+		return dbv_seterr(DBV_EINPUT, "anchors 1 and 2 are duplicates "
+				  "(|x2 - x1| = %.3g)", nab);
+	}
+	if (nca == 0) {
+		free(u);
+		return dbv_seterr(DBV_EINPUT, "anchors 1 and 3 are duplicates");
+	}
+	for (size_t i = 0; i < dim; i++)
+		u[i] /= nab;
+	/* Gram-Schmidt, twice ("twice is enough"): the second pass removes
+	 * what rounding left of u in w, so u.v is 0 to double precision. */
+	ecu = dot(e, u, dim);
+	for (size_t i = 0; i < dim; i++)
+		w[i] = e[i] - ecu * u[i];
+	const double r2 = dot(w, u, dim);
+	for (size_t i = 0; i < dim; i++)
+		w[i] -= r2 * u[i];
+	nw = sqrt(dot(w, w, dim));
+	/* The anchors are floats: rounding them (half an ulp, relative
+	 * FLT_EPSILON/2 a value) moves w by up to about FLT_EPSILON (|a| +
+	 * |b| + |c|), times |c - a| / |b - a| through the direction of u.
+	 * A w no larger than that cannot be told from 0: exactly collinear
+	 * images with a short b - a land there, above 1e-6 |c - a|. */
+	const double rounding = FLT_EPSILON * (na + sqrt(dot_f(b, b, dim)) +
+					    sqrt(dot_f(c, c, dim))) *
+			     (1 + nca / nab);
+	if (nw < 1e-6 * nca || nw <= rounding) {
+		double d23 = 0;
+		for (size_t i = 0; i < dim; i++)
+			d23 += ((double)c[i] - b[i]) * ((double)c[i] - b[i]);
+		free(u);
+		if (sqrt(d23) < 1e-6 * (1 + nab))
+			return dbv_seterr(DBV_EINPUT, "anchors 2 and 3 are duplicates");
+		return dbv_seterr(DBV_EINPUT, "anchors are collinear (the third "
+				  "lies on the line through the first two)");
+	}
+	for (size_t i = 0; i < dim; i++)
+		w[i] /= nw;
+
+	if ((rc = plane_alloc(p, dim))) {
+		free(u);
+		return rc;
+	}
+	for (size_t i = 0; i < dim; i++) {
+		p->origin[i] = a[i];
+		p->u[i] = (float)u[i];
+		p->v[i] = (float)w[i];
+	}
+	p->coords[0][0] = 0;
+	p->coords[0][1] = 0;
+	p->coords[1][0] = nab;
+	p->coords[1][1] = 0;
+	p->coords[2][0] = ecu;
+	p->coords[2][1] = dot(e, w, dim);
+	free(u);
+	p->res = res;
+	plane_grid(p, range_l, range_r);
+	return DBV_OK;
+}
+
+/* linspace(lo, hi, res)[k], as numpy computes it. */
+static double linspace(double lo, double hi, int res, int k)
+{
+	if (k >= res - 1)
+		return hi;
+	return lo + k * ((hi - lo) / (res - 1));
+}
+
+double dbv_plane_x(const struct dbv_plane *p, int j)
+{
+	return linspace(p->range[0], p->range[1], p->res, j);
+}
+
+double dbv_plane_y(const struct dbv_plane *p, int i)
+{
+	return linspace(p->range[2], p->range[3], p->res, i);
+}
+
+/*
+ * The inner loop of dbv-predict: one fused pass per point, reading
+ * origin, u and v and writing the point, (o + x u) + y v in float.  No
+ * allocation; the row's y is recomputed only when the row changes.
+ */
+void dbv_plane_points(const struct dbv_plane *p, size_t k, size_t n,
+		      float *out)
+{
+	const size_t dim = p->dim, res = (size_t)p->res;
+	const float *restrict o = p->origin, *restrict u = p->u,
+		    *restrict v = p->v;
+	size_t i = k / res, j = k % res;
+	float y = (float)dbv_plane_y(p, (int)i);
+
+	for (size_t t = 0; t < n; t++) {
+		float *restrict q = out + t * dim;
+		const float x = (float)dbv_plane_x(p, (int)j);
+		for (size_t d = 0; d < dim; d++)
+			q[d] = o[d] + x * u[d] + y * v[d];
+		if (++j == res) {
+			j = 0;
+			y = (float)dbv_plane_y(p, (int)++i);
+		}
+	}
+}
+
+/* A tensor of the record: dtype and shape as given (ndim dims). */
+static int get_exact(const dbv_val *rec, const char *key, enum dbv_dtype dt,
+		     int ndim, const int64_t *shape, struct dbv_tensor *t)
+{
+	int rc = dbv_get_tensor(rec, key, t);
+	if (rc)
+		return rc;
+	int ok = t->dtype == dt && t->ndim == ndim;
+	for (int i = 0; ok && i < ndim; i++)
+		ok = t->shape[i] == shape[i];
+	if (!ok) {
+		char want[64];
+		int n = 0;
+		for (int i = 0; i < ndim; i++)
+			n += snprintf(want + n, sizeof want - (size_t)n, "%s%lld",
+				      i ? "," : "", (long long)shape[i]);
+		dbv_tensor_release(t);
+		return dbv_seterr(DBV_EINPUT, "\"%s\" must be %s [%s]", key,
+				  dbv_dtype_name(dt), want);
+	}
+	return DBV_OK;
+}
+
+int dbv_plane_from_record(struct dbv_plane *p, const dbv_val *rec, int c,
+			  int h, int w)
+{
+	const int64_t shape[3] = {c, h, w}, cs[2] = {3, 2}, rs[1] = {4};
+	struct dbv_tensor t[5];
+	float **dst[3];
+	int64_t res;
+	size_t dim;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	memset(t, 0, sizeof t);
+	if (c < 1 || h < 1 || w < 1 ||
+	    dbv_shape_numel(shape, 3, &dim))
+		return dbv_seterr(DBV_EINPUT, "bad item shape %dx%dx%d", c, h, w);
+	if (dbv_get_i64(rec, "res", &res))
+		return DBV_EINPUT;
+	if (res < 2 || res > DBV_PLANE_MAX_RES)
+		return dbv_seterr(DBV_EINPUT, "\"res\" %lld is not 2 to %d",
+				  (long long)res, DBV_PLANE_MAX_RES);
+	if ((rc = get_exact(rec, "origin", DBV_F32, 3, shape, &t[0])) ||
+	    (rc = get_exact(rec, "u", DBV_F32, 3, shape, &t[1])) ||
+	    (rc = get_exact(rec, "v", DBV_F32, 3, shape, &t[2])) ||
+	    (rc = get_exact(rec, "coords", DBV_F64, 2, cs, &t[3])) ||
+	    (rc = get_exact(rec, "range", DBV_F64, 1, rs, &t[4])))
+		goto fail;
+	p->dim = dim;
+	p->res = (int)res;
+	memcpy(p->coords, t[3].data, sizeof p->coords);
+	memcpy(p->range, t[4].data, sizeof p->range);
+	for (int k = 0; k < 3; k++)
+		for (int a = 0; a < 2; a++)
+			if (!isfinite(p->coords[k][a])) {
+				rc = dbv_seterr(DBV_EINPUT, "\"coords\" holds non-finite values");
+				goto fail;
+			}
+	if (!isfinite(p->range[0]) || !isfinite(p->range[1]) ||
+	    !isfinite(p->range[2]) || !isfinite(p->range[3]) ||
+	    !(p->range[0] < p->range[1]) || !(p->range[2] < p->range[3])) {
+		rc = dbv_seterr(DBV_EINPUT, "\"range\" must be finite xmin < xmax, "
+				"ymin < ymax");
+		goto fail;
+	}
+	for (int k = 0; k < 3; k++) {
+		const float *f = t[k].data;
+		for (size_t i = 0; i < dim; i++)
+			if (!isfinite(f[i])) {
+				rc = dbv_seterr(DBV_EINPUT, "\"%s\" holds non-finite values",
+						k == 0 ? "origin" : k == 1 ? "u" : "v");
+				goto fail;
+			}
+	}
+	/* Take the decoded (aligned, owned) buffers over. */
+	dst[0] = &p->origin;
+	dst[1] = &p->u;
+	dst[2] = &p->v;
+	for (int k = 0; k < 3; k++) {
+		*dst[k] = t[k].data;
+		t[k].owned = 0;
+	}
+	dbv_tensor_release(&t[3]);
+	dbv_tensor_release(&t[4]);
+	return DBV_OK;
+fail:
+	for (int k = 0; k < 5; k++)
+		dbv_tensor_release(&t[k]);
+	memset(p, 0, sizeof *p);
+	return rc;
+}
+
+void dbv_normalise(const void *x, enum dbv_dtype dt, size_t n, int c,
+		   size_t hw, const double *mean, const double *std,
+		   float *out)
+{
+	/* The same float arithmetic as dbv_make_batch, so that u8 images are
+	 * normalised bit for bit as in training: v * scale + shift. */
+	for (size_t i = 0; i < n; i++) {
+		for (int ch = 0; ch < c; ch++) {
+			const float scale = (float)(1.0 / (255.0 * std[ch]));
+			const float shift = (float)(-mean[ch] / std[ch]);
+			const size_t off = (i * (size_t)c + (size_t)ch) * hw;
+			float *restrict y = out + off;
+			if (dt == DBV_U8) {
+				const uint8_t *s = (const uint8_t *)x + off;
+				for (size_t q = 0; q < hw; q++)
+					y[q] = s[q] * scale + shift;
+			} else {
+				const float *s = (const float *)x + off;
+				for (size_t q = 0; q < hw; q++)
+					y[q] = s[q] * scale + shift;
+			}
+		}
+	}
+}
