@@ -1,55 +1,54 @@
-# pipelines/demo.mk - the main job, run by `make demo`.
+# pipelines/demo.mk - the main job, run by `make demo`: a small real study
+# of decision-boundary reproducibility on Fashion-MNIST, in minutes on 2
+# cores.
 #
-#   make -f pipelines/demo.mk [OUT=out/demo] [BIN=bin] [DATA=fashion-mnist]
-#                             [NOISE=0.2] [NOISE_SEED=1]
+#   make -f pipelines/demo.mk [OUT=out/demo] [BIN=bin] [-j2] [VAR=value...]
 #
-# Today it covers the stages that exist: load Fashion-MNIST's train and
-# test splits as dbv streams, make a label-noise copy of the training set
-# (exactly round(NOISE * n_c) labels of each class moved), validate every
-# stream and print what they hold.  Training, planes, predictions,
-# comparisons and pictures join as dbv-train, dbv-plane, dbv-predict,
-# dbv-compare and dbv-render land.
+# Trains two seeds of each of three architectures on a subset of the
+# training split, cuts planes through triplets of test images (three
+# distinct classes, seeded: every model sees the same planes), predicts a
+# class at every grid point, compares the models and draws:
 #
-# Hygiene: every target is written under a temporary name and renamed
-# (the tools' -o does this), .DELETE_ON_ERROR and pipefail, so a killed run
-# never leaves a half file that make would take as done.
+#   $(OUT)/figure1.png       one plane, rows = seeds, columns = architectures
+#                            (the paper's Figure 1)
+#   $(OUT)/heatmap.png       the architecture x architecture agreement matrix
+#   $(OUT)/table.tsv         agreement per pair and group with 95% intervals,
+#                            per-class IoU, fragmentation per model
+#   $(OUT)/summary.txt       the numbers in a few lines (printed at the end)
+#
+# Rerunning after a change redoes only what depends on it; -j2 runs
+# independent trainings and predictions at once.  Hygiene: every target is
+# written under a temporary name and renamed (the tools' -o does it; the
+# text targets here do it by hand), .DELETE_ON_ERROR and pipefail, so a
+# run killed at any moment and started again never uses a half file.
 
-OUT        ?= out/demo
-BIN        ?= bin
-DATA       ?= fashion-mnist
-NOISE      ?= 0.2
-NOISE_SEED ?= 1
+OUT      ?= out/demo
+BIN      ?= bin
+DATA     ?= fashion-mnist
+NTRAIN   ?= 10000
+EPOCHS   ?= 3
+SEEDS    ?= 0 1
+ARCHS    ?= mlp cnn5 resnet18
+TRIPLETS ?= 20
+RES      ?= 40
+PIC_RES  ?= 120
+PIC_RANGE ?= 0.5
+PLANE_SEED ?= 1
+PIC_SEED ?= 7
+THREADS  ?= 1
+STUDY    ?= demo
+TRAIN_OPTS ?=
 
-SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
-.DELETE_ON_ERROR:
-.PHONY: all
-all: $(OUT)/summary.txt
-	@cat $<
+# Per-architecture settings: width and optimiser.
+WIDTH_mlp      ?= 256
+WIDTH_cnn5     ?= 8
+WIDTH_resnet18 ?= 4
+WIDTH_vgg11    ?= 8
+WIDTH_fcnet    ?= 1
+OPT_mlp        ?= --optim adam --lr 0.001
+OPT_fcnet      ?= --optim adam --lr 0.001
+OPT_cnn5       ?= --lr 0.05
+OPT_resnet18   ?= --lr 0.05
+OPT_vgg11      ?= --lr 0.05
 
-$(OUT)/.dir:
-	mkdir -p $(OUT) && touch $@
-
-$(OUT)/train.dbv: | $(OUT)/.dir
-	$(BIN)/dbv-load $(DATA) --split train -o $@
-
-$(OUT)/test.dbv: | $(OUT)/.dir
-	$(BIN)/dbv-load $(DATA) --split test -o $@
-
-$(OUT)/train-noise.dbv: | $(OUT)/.dir
-	$(BIN)/dbv-load $(DATA) --split train --label-noise $(NOISE) --noise-seed $(NOISE_SEED) -o $@
-
-$(OUT)/%.summary.json: $(OUT)/%.dbv
-	$(BIN)/dbv-inspect --summary $< >$@.tmp && mv $@.tmp $@
-
-$(OUT)/summary.txt: $(OUT)/train.summary.json $(OUT)/test.summary.json $(OUT)/train-noise.summary.json
-	{ for f in $^; do \
-	    n=$$(basename $$f .summary.json); \
-	    items=$$(grep -o '"items":[0-9]*' $$f | cut -d: -f2); \
-	    shape=$$(grep -o '"item_shape":\[[0-9,]*\]' $$f | cut -d: -f2); \
-	    cls=$$(grep -o '"classes":[0-9]*' $$f | head -1 | cut -d: -f2); \
-	    ymean=$$(grep -o '"y":{[^}]*}' $$f | grep -o '"mean":[0-9.e-]*' | cut -d: -f2); \
-	    tmean=$$(grep -o '"y_true":{[^}]*}' $$f | grep -o '"mean":[0-9.e-]*' | cut -d: -f2); \
-	    printf '%-12s %6s items of %s in %s classes; mean label %s (true %s)\n' \
-	      "$$n" "$$items" "$$shape" "$$cls" "$$ymean" "$$tmean"; \
-	  done; } >$@.tmp && mv $@.tmp $@
+include $(dir $(lastword $(MAKEFILE_LIST)))study.mk

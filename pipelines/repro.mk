@@ -1,0 +1,48 @@
+# pipelines/repro.mk - the paper's architecture study (Somepalli et al.,
+# CVPR 2022, Fig. 1 and the reproducibility matrix), scaled to a CPU.
+#
+#   make -f pipelines/repro.mk [-j2] [OUT=out/repro] [VAR=value...]
+#
+# Every knob is a make variable.  The defaults (Fashion-MNIST, 20,000
+# training images, 8 epochs, 3 seeds of mlp, cnn5, resnet18 and vgg11, 100
+# test planes of 50x50 points, range 0.1: the paper's scoring setting) run
+# in well under an hour on 2 cores.  The paper's own setting on CIFAR-10:
+#
+#   make -f pipelines/repro.mk DATA=cifar10 NTRAIN=50000 EPOCHS=100 \
+#     TRIPLETS=500 ARCHS="resnet18 vgg11" WIDTH_resnet18=64 WIDTH_vgg11=64 \
+#     TRAIN_OPTS="--wd 5e-4 --augment crop:4,flip --schedule step --milestones 37,62,87"
+#
+# Outputs under $(OUT): figure1.png (rows = seeds, columns = architectures,
+# one plane at range 0.5), heatmap.png (group x group agreement),
+# table.tsv / table.dbv (pairs, groups with 95% intervals, IoU,
+# fragmentation), summary.txt.
+
+OUT      ?= out/repro
+BIN      ?= bin
+DATA     ?= fashion-mnist
+NTRAIN   ?= 20000
+EPOCHS   ?= 8
+SEEDS    ?= 0 1 2
+ARCHS    ?= mlp cnn5 resnet18 vgg11
+TRIPLETS ?= 100
+RES      ?= 50
+PIC_RES  ?= 200
+PIC_RANGE ?= 0.5
+PLANE_SEED ?= 1
+PIC_SEED ?= 7
+THREADS  ?= 1
+STUDY    ?= architecture study
+TRAIN_OPTS ?= --batch 128
+
+WIDTH_mlp      ?= 512
+WIDTH_fcnet    ?= 1
+WIDTH_cnn5     ?= 16
+WIDTH_resnet18 ?= 8
+WIDTH_vgg11    ?= 16
+OPT_mlp        ?= --optim adam --lr 0.001
+OPT_fcnet      ?= --optim adam --lr 0.001
+OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
+OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
+OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
+
+include $(dir $(lastword $(MAKEFILE_LIST)))study.mk
