@@ -88,7 +88,7 @@ check: unit-test sh-test
 unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; DBV_TEST_TMP=$(BUILD)/tmp $$t; done
 
-sh-test: $(TOOLS) $(BUILD)/tests/mkfixtures $(BUILD)/tests/mkstream
+sh-test: $(TOOLS) $(BUILD)/tests/mkfixtures $(BUILD)/tests/mkstream $(BUILD)/tests/mkpred
 	@BIN=$(abspath $(BIN)) TESTBIN=$(abspath $(BUILD)/tests) TMPROOT=$(or $(TMPROOT),$(abspath $(BUILD)/sh-tmp)) \
 	  sh tests/sh/run.sh $(SH_TESTS)
 
@@ -97,6 +97,10 @@ $(BUILD)/tests/mkfixtures: tests/mkfixtures.c build/config.mk
 	$(CC) -std=gnu11 $(CFLAGS) $(WARN) $(SANFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/tests/mkstream: $(BUILD)/tests/mkstream.o $(LIBDBV)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/mkpred: $(BUILD)/tests/mkpred.o $(LIBDBV)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -115,7 +119,7 @@ fuzz: $(FUZZ_BIN)
 	    || { tail -40 build/fuzz/$$n.log; exit 1; }; \
 	  grep '^#' build/fuzz/$$n.log | tail -1; done
 
-bench: $(BENCH_BIN) $(TOOLS)
+bench: $(BENCH_BIN) $(TOOLS) $(BUILD)/tests/mkpred
 	@set -e; for b in bench/*.sh; do BIN=$(abspath $(BIN)) BENCHBIN=$(abspath $(BUILD)/bench) sh $$b; done
 
 install: $(TOOLS)
@@ -140,4 +144,4 @@ distclean: clean
 help:
 	@sed -n '1,12p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d $(BUILD)/tests/mkpred.d

@@ -4,6 +4,7 @@ architectures, for bench/train.sh to set beside dbv-train's.
 
     /usr/bin/python3 bench/train_torch.py ARCH WIDTH DEPTH IMAGES
                      [--batch 128] [--threads 2] [--warmup 2] [--reps 3]
+                     [--eval]
 
 (Debian's /usr/bin/python3 with python3-torch; a pyenv `python3` first on
 PATH usually lacks torch.)  The module is make_model() of
@@ -18,6 +19,10 @@ first and are not timed; then --reps rounds of ceil(IMAGES/batch) full
 batches (like dbv-train's epochs) are each timed with a monotonic clock,
 and the best round's rate is reported (the machine may be shared: the
 best round is the one least disturbed), with every round's.
+
+--eval (for bench/forward.sh): forward passes only, in eval mode under
+torch.no_grad(), on normalised batches (what dbv-predict does); no labels,
+loss or optimizer.
 
 Threads: torch.set_num_threads(THREADS).  Debian's torch is built without
 MKL and calls OpenBLAS (its own pthreads) for matrix products, next to
@@ -56,6 +61,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--eval", action="store_true")
     a = ap.parse_args()
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -76,7 +82,7 @@ def main():
     labels = torch.randint(0, 10, (n,), generator=gen)
     scale = 1.0 / (255.0 * STD)
     shift = -MEAN / STD
-    model.train()
+    model.eval() if a.eval else model.train()
     perm = torch.randperm(n, generator=gen)
     pos = 0
     correct = 0
@@ -94,6 +100,10 @@ def main():
         pos += a.batch
         x = data[idx].float() * scale + shift
         y = labels[idx]
+        if a.eval:
+            with torch.no_grad():
+                loss = model(x).sum()
+            continue
         logits = model(x)
         loss = F.cross_entropy(logits, y)
         correct += int((logits.argmax(1) == y).sum())

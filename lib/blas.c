@@ -26,6 +26,24 @@
  *       both fail, undo the two variables and go on with the slow core;
  *       dbv_blas_describe() says so.
  *
+ * Threads.  dbv computes with its own threads (a pool of dbv_threads()
+ * threads, lib/par.c) and keeps OpenBLAS single-threaded:
+ * dbv_sgemm splits a large product into parts along the columns (or rows)
+ * of C, one per thread, and each thread calls cblas_sgemm on its part.
+ * Debian's OpenBLAS is a pthreads build; its worker threads spin
+ * (sched_yield) for about 2^28 cycles after every threaded call, and
+ * while dbv's own loops ran between two products such a worker took the
+ * second core from them (a third of the cycles of a cnn5 training step).
+ * With one OpenBLAS thread its workers get no work and sleep.  Concurrent
+ * calls of a single-threaded OpenBLAS from several threads are what
+ * OpenBLAS's FAQ prescribes for threaded programs; a pthreads build
+ * serialises only its threaded level-3 calls and guards its buffer pool
+ * with a lock (tests/unit/test_blas.c checks concurrent products against
+ * serial ones).  The parts are fixed by the shape and the thread count, so
+ * a given thread count gives bit-identical results; another count may
+ * round differently (OpenBLAS's Haswell kernels round a column
+ * differently depending on the width of the call it is in).
+ *
  * For tests only: DBV_BLAS_TEST_DETECTED=1 together with OPENBLAS_CORETYPE
  * makes dbv_blas_fix_core treat the user's core as if the library had
  * detected it, so that a machine that OpenBLAS knows can still exercise
@@ -46,6 +64,8 @@
  */
 #include <cblas.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +73,67 @@
 #include <unistd.h>
 
 #include "dbv.h"
+#include "par.h"
 
 #define ENV_CORE "OPENBLAS_CORETYPE"
 #define ENV_REEXEC "DBV_BLAS_REEXEC"
 #define ENV_TEST "DBV_BLAS_TEST_DETECTED"
+
+/* ---- threads --------------------------------------------------------- */
+
+static int nthreads; /* 0: not set yet */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+static void blas_single(void)
+{
+	openblas_set_num_threads(1);
+}
+
+/* The CPUs this process may run on, within [1, DBV_THREADS_MAX]. */
+static int default_threads(void)
+{
+	cpu_set_t set;
+	long n = 1;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > DBV_THREADS_MAX ? DBV_THREADS_MAX : (int)n;
+}
+
+int dbv_threads(void)
+{
+	int n = __atomic_load_n(&nthreads, __ATOMIC_RELAXED), zero = 0;
+
+	if (n > 0)
+		return n;
+	n = default_threads();
+	/* First use: settle the default once (a concurrent dbv_threads_set
+	 * wins). */
+	__atomic_compare_exchange_n(&nthreads, &zero, n, 0, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+	return __atomic_load_n(&nthreads, __ATOMIC_RELAXED);
+}
+
+void dbv_threads_set(int n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > DBV_THREADS_MAX)
+		n = DBV_THREADS_MAX;
+	__atomic_store_n(&nthreads, n, __ATOMIC_RELAXED);
+	pthread_once(&blas_once, blas_single);
+}
+
+void dbv_blas_set_threads(int n)
+{
+	dbv_threads_set(n);
+}
+
+/* ---- gemm ------------------------------------------------------------- */
 
 /*
  * Contract (the caller's, as for any BLAS): m, n, k >= 0; the stored A is
@@ -65,13 +142,69 @@
  * would print to stderr and skip the call otherwise; dbv's layers compute
  * these from validated shapes.
  */
+void dbv_sgemm1(int ta, int tb, int m, int n, int k, float alpha,
+		const float *a, int lda, const float *b, int ldb, float beta,
+		float *c, int ldc)
+{
+	pthread_once(&blas_once, blas_single);
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+		    tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
+		    ldb, beta, c, ldc);
+}
+
+/*
+ * Products of at least this many multiply-adds (m*n*k) are split across
+ * the threads: about 10 microseconds of one core's work, ten times what
+ * starting a region costs.
+ */
+#define GEMM_PAR_MIN ((double)(1 << 19))
+
+struct gemm_job {
+	int ta, tb, m, n, k, lda, ldb, ldc, by_cols;
+	float alpha, beta;
+	const float *a, *b;
+	float *c;
+};
+
+static void gemm_part(void *arg, size_t lo, size_t hi)
+{
+	const struct gemm_job *j = arg;
+
+	if (j->by_cols)
+		dbv_sgemm1(j->ta, j->tb, j->m, (int)(hi - lo), j->k, j->alpha,
+			   j->a, j->lda,
+			   j->tb ? j->b + lo * (size_t)j->ldb : j->b + lo,
+			   j->ldb, j->beta, j->c + lo, j->ldc);
+	else
+		dbv_sgemm1(j->ta, j->tb, (int)(hi - lo), j->n, j->k, j->alpha,
+			   j->ta ? j->a + lo : j->a + lo * (size_t)j->lda,
+			   j->lda, j->b, j->ldb, j->beta,
+			   j->c + lo * (size_t)j->ldc, j->ldc);
+}
+
+/*
+ * Split C along its columns when m <= n, else along its rows, in parts of
+ * multiples of 16 (the kernels' unroll): each thread packs the whole of
+ * the operand that is not split, so split the dimension that leaves the
+ * smaller one (A is m x k, B is k x n).
+ */
 void dbv_sgemm(int ta, int tb, int m, int n, int k, float alpha,
 	       const float *a, int lda, const float *b, int ldb, float beta,
 	       float *c, int ldc)
 {
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-		    tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
-		    ldb, beta, c, ldc);
+	struct gemm_job j = { ta, tb, m, n, k, lda, ldb, ldc, m <= n,
+			      alpha, beta, a, b, c };
+	const size_t dim = (size_t)(j.by_cols ? n : m);
+	int nt = 1;
+
+	if ((double)m * n * k >= GEMM_PAR_MIN)
+		nt = par_threads(dim, 16);
+	if (nt <= 1) {
+		dbv_sgemm1(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+			   ldc);
+		return;
+	}
+	par_for(nt, dim, 16, gemm_part, &j);
 }
 
 /*
@@ -104,11 +237,6 @@ void dbv_sgemm_ref(int ta, int tb, int m, int n, int k, float alpha,
 			*cij = (float)v;
 		}
 	}
-}
-
-void dbv_blas_set_threads(int n)
-{
-	openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
 const char *dbv_blas_corename(void)
@@ -294,8 +422,10 @@ const char *dbv_blas_describe(void)
 	} else {
 		snprintf(how, sizeof how, "detected");
 	}
-	snprintf(buf, sizeof buf, "%s; core %s (%s), %d thread%s",
-		 cfg ? cfg : "OpenBLAS", core, how, openblas_get_num_threads(),
-		 openblas_get_num_threads() == 1 ? "" : "s");
+	snprintf(buf, sizeof buf,
+		 "%s; core %s (%s), %d thread%s (dbv's; OpenBLAS "
+		 "single-threaded in each)",
+		 cfg ? cfg : "OpenBLAS", core, how, dbv_threads(),
+		 dbv_threads() == 1 ? "" : "s");
 	return buf;
 }

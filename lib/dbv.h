@@ -292,7 +292,23 @@ void dbv_rng_shuffle_i64(struct dbv_rng *r, int64_t *a, size_t n);
 /* ------------------------------------------------------------------ */
 /* BLAS                                                                */
 /* ------------------------------------------------------------------ */
-/* Row-major C = alpha*op(A)*op(B) + beta*C, op = transpose when tX. */
+/*
+ * Threads.  dbv's layers, models, optimizers, batch making and dbv_sgemm
+ * compute with dbv_threads() threads (a pool of dbv's own, lib/par.c) and
+ * run OpenBLAS single-threaded inside them (OpenBLAS's own workers would
+ * spin while dbv's loops run).  Work is split statically: the same thread
+ * count gives bit-identical results; another count may round differently.
+ * The default is the number of CPUs the process may use; the tools set
+ * it from --threads.  dbv_blas_set_threads is the same call as
+ * dbv_threads_set (kept for its callers).  The library's functions may
+ * be called from several threads; their parallel parts then take turns.
+ */
+#define DBV_THREADS_MAX 256
+void dbv_threads_set(int n); /* clamped to [1, DBV_THREADS_MAX] */
+int dbv_threads(void);
+void dbv_blas_set_threads(int n);
+/* Row-major C = alpha*op(A)*op(B) + beta*C, op = transpose when tX;
+ * large products are split across dbv_threads() threads. */
 void dbv_sgemm(int ta, int tb, int m, int n, int k, float alpha,
 	       const float *a, int lda, const float *b, int ldb, float beta,
 	       float *c, int ldc);
@@ -311,7 +327,6 @@ void dbv_blas_fix_core(char **argv);
 /* One line: "OpenBLAS 0.3.21, core SkylakeX (set by dbv; ...)". */
 const char *dbv_blas_describe(void);
 const char *dbv_blas_corename(void);
-void dbv_blas_set_threads(int n);
 /* The OPENBLAS_CORETYPE value dbv_blas_fix_core would choose on this CPU
  * when OpenBLAS runs the core `corename` ("SKYLAKEX", "HASWELL",
  * "SANDYBRIDGE"), or NULL when that core is as good as the CPU allows or
@@ -726,7 +741,8 @@ void dbv_image_frame(struct dbv_image *im, int x, int y, int w, int h,
 /* A line between pixel centres (Bresenham), t pixels thick (square pen). */
 void dbv_image_line(struct dbv_image *im, int x0, int y0, int x1, int y1,
 		    int t, struct dbv_rgb c);
-/* Copy src scaled to w x h (nearest neighbour) with top-left at (x, y). */
+/* Copy src scaled to w x h with top-left at (x, y), nearest neighbour:
+ * pixel (x+i, y+j) gets src pixel (floor(i*src->w/w), floor(j*src->h/h)). */
 void dbv_image_blit(struct dbv_image *dst, int x, int y, int w, int h,
 		    const struct dbv_image *src);
 
@@ -774,6 +790,30 @@ const uint8_t *dbv_font_glyph(int ch);
 int dbv_text_width(const char *s, int scale);
 void dbv_image_text(struct dbv_image *im, int x, int y, const char *s,
 		    int scale, struct dbv_rgb c);
+/* The same text turned 90 degrees counter-clockwise (reading upward, the
+ * tops of the glyphs to the left): it fills [x, x + DBV_FONT_ROWS*scale)
+ * x [y - dbv_text_width(s, scale), y), its first character at the bottom. */
+void dbv_image_text_up(struct dbv_image *im, int x, int y, const char *s,
+		       int scale, struct dbv_rgb c);
+
+/* An anti-aliased segment from (x0, y0) to (x1, y1) (continuous pixel
+ * coordinates), w pixels wide with round ends: each pixel is mixed toward
+ * c by the share of its 4x4 samples within w/2 of the segment. */
+void dbv_image_stroke(struct dbv_image *im, double x0, double y0, double x1,
+		      double y1, double w, struct dbv_rgb c);
+
+/*
+ * The sequential colour scale of charts: matplotlib's viridis, 256
+ * colours from dark purple (#440154, t = 0) through teal to yellow
+ * (#FDE725, t = 1), its lightness (CAM02-UCS) rising monotonically;
+ * t is clamped to [0, 1] (NaN to 0) and entry round(255 t) returned.
+ */
+struct dbv_rgb dbv_viridis(double t);
+/* Relative luminance (WCAG 2.x, 0 black .. 1 white) of an sRGB colour. */
+double dbv_rgb_luminance(struct dbv_rgb c);
+/* Black or white, whichever has the higher WCAG contrast ratio on bg
+ * (black when the luminance of bg is at least about 0.179). */
+struct dbv_rgb dbv_text_colour_on(struct dbv_rgb bg);
 
 /*
  * PNG: 8-bit RGB, with tEXt "Software" (dbv and its version) and "Title"
@@ -788,6 +828,62 @@ int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
 /* Read any PNG (palette, grey, 16-bit, alpha: converted to RGB8, alpha
  * dropped).  DBV_EINPUT for a bad file, DBV_EIO when it cannot be read. */
 int dbv_image_read_png(struct dbv_image *im, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Charts (lib/chart.c): a heat map and a line chart on a canvas        */
+/* ------------------------------------------------------------------ */
+/*
+ * Ticks at nice numbers: the multiples inside [lo, hi] of the smallest
+ * step of 1, 2 or 5 times a power of ten that is at least
+ * (hi - lo)/target (so at most target + 1 of them); up to max into t,
+ * ascending.  Returns the count (0 for an empty or non-finite range).
+ */
+int dbv_ticks(double lo, double hi, int target, double *t, int max,
+	      double *step);
+/* Ticks of a log axis over [lo, hi] (0 < lo < hi): the powers of ten
+ * times 1 (level 0), 1, 2, 5 (level 1) or 1 to 9 (level 2) inside it. */
+int dbv_log_ticks(double lo, double hi, int level, double *t, int max);
+/* A tick's label: as many decimals as the step needs ("0.2", "5",
+ * "0.05"); step 0 (log ticks), huge or tiny: %g. */
+void dbv_tick_label(double v, double step, char *buf, size_t cap);
+
+/* A square matrix as coloured cells (dbv_viridis over [lo, hi]), each
+ * with its value ("0.93", black or white for contrast), labels left of
+ * the rows and below the columns, a colour bar with ticks on the right. */
+struct dbv_heatmap {
+	int n;                  /* rows = columns, >= 1                    */
+	char *const *labels;    /* n: rows top to bottom = columns left to right */
+	const double *v;        /* n*n, row-major; NaN: "n/a" on grey      */
+	int blank_diagonal;     /* leave the diagonal's cells white        */
+	double lo, hi;          /* the colour scale's ends, lo < hi        */
+	const char *title, *note, *bar_label; /* NULL or "": none         */
+	int cell;               /* cell pitch in pixels; 0: the default    */
+	int colour_bar;
+	int ts;                 /* text scale >= 1                         */
+};
+int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h);
+
+/* One line of a line chart: n points in drawing order (a non-finite x or
+ * y leaves the point out and breaks the line); err NULL or n half-lengths
+ * of vertical error bars (0 or NaN: none). */
+struct dbv_series {
+	const char *label;      /* legend text; NULL or "": not listed     */
+	int n;
+	const double *x, *y, *err;
+};
+/* Series k is drawn in dbv_palette(k) with marker k mod 5 (circle,
+ * square, triangle, diamond, cross); axes with ticks at nice numbers,
+ * light grid lines, a legend to the right. */
+struct dbv_linechart {
+	int nseries;
+	const struct dbv_series *s;
+	const char *title, *note, *xlabel, *ylabel;
+	int logx;               /* x on a log10 scale (every x > 0)        */
+	int w, h;               /* the plot area in pixels                 */
+	int legend;
+	int ts;                 /* text scale >= 1                         */
+};
+int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c);
 
 /* ------------------------------------------------------------------ */
 /* Tool conventions (tools/ use these)                                  */

@@ -34,11 +34,28 @@
  * Statistics (batch norm, pooled means, the loss) accumulate in double,
  * in a fixed order, with several independent accumulators so that the
  * loops are not bound by the latency of one addition chain.
+ *
+ * Threads (lib/par.h): every loop over a whole activation runs on up to
+ * dbv_threads() threads of dbv's pool with a static split --
+ * elementwise loops by ranges, batch norm and the pools by channels (a
+ * channel's sums stay in one thread, in their one-thread order), the
+ * convolutions as follows.  Forward: each thread takes a contiguous run
+ * of images and its own nb/T images of the scratch, and does im2col and a
+ * single-threaded gemm for them, so the two need no synchronisation.
+ * Backward: the chunks of images are the same as in one thread and each
+ * thread takes a range of the column matrix's rows (whole input channels
+ * when dx is wanted, since col2im adds a channel's k*k rows into the same
+ * dx): it builds those rows, adds their part of dwt (dwt[:, rows]) and
+ * computes and scatters their part of dcol into its channels of dx.
+ * Every dwt element is still summed over the chunks in order, and no
+ * thread waits for another.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "dbv.h"
+#include "par.h"
 
 /*
  * Columns per chunk, in floats (8 MiB).  Measured with 2 BLAS threads on
@@ -46,7 +63,10 @@
  * 0.3.21 Haswell kernels): against 512 Ki floats, 2 Mi ran the 3x3
  * convolutions of bench/layers.sh 5-10% faster (fewer, larger gemm
  * calls, each of which wakes OpenBLAS's threads), 128 Ki 20-35% slower,
- * 8 Mi no faster.  With one thread the size made no difference.
+ * 8 Mi no faster.  With one thread the size made no difference.  With
+ * dbv's own threads (each with its share of a chunk, OpenBLAS
+ * single-threaded) 512 Ki to 2 Mi were within 3% of each other, 256 Ki
+ * 3-8% and 4 Mi 5-15% slower; 2 Mi stayed.
  */
 #define COL_TARGET ((size_t)2 * 1024 * 1024)
 
@@ -261,26 +281,57 @@ static void conv_tap(const struct dbv_conv *c, int ky, int kx,
 static void zero_padding(float *d, int nb, int oh, int ow,
 			 const struct conv_tap *t)
 {
+	enum { LIST = 1024 };
 	const size_t ohw = (size_t)oh * ow;
+	const size_t edges = (size_t)t->lo + (size_t)(ow - t->hi);
+	const size_t cnt = (size_t)t->y0 * ow + (size_t)(oh - t->y1) * ow +
+			   (size_t)(t->y1 - t->y0) * edges;
+	uint32_t off[LIST];
+	size_t q = 0;
 
+	if (cnt == 0)
+		return;
+	if (cnt > LIST) {
+		for (int i = 0; i < nb; i++) {
+			float *di = d + i * ohw;
+
+			memset(di, 0, (size_t)t->y0 * ow * sizeof *d);
+			memset(di + (size_t)t->y1 * ow, 0,
+			       (size_t)(oh - t->y1) * ow * sizeof *d);
+			for (int oy = t->y0; oy < t->y1; oy++) {
+				float *r = di + (size_t)oy * ow;
+
+				for (int ox = 0; ox < t->lo; ox++)
+					r[ox] = 0.0f;
+				for (int ox = t->hi; ox < ow; ox++)
+					r[ox] = 0.0f;
+			}
+		}
+		return;
+	}
+	/*
+	 * The usual case (a few rows and columns of a small map): the same
+	 * positions in every image, listed once and then stored image by
+	 * image.  Calling memset for a row of a few floats, and looping
+	 * over every row for one float at each end, made this 15% of a
+	 * ResNet-18 training step.
+	 */
+	for (int oy = 0; oy < oh; oy++) {
+		if (oy < t->y0 || oy >= t->y1) {
+			for (int ox = 0; ox < ow; ox++)
+				off[q++] = (uint32_t)(oy * ow + ox);
+			continue;
+		}
+		for (int ox = 0; ox < t->lo; ox++)
+			off[q++] = (uint32_t)(oy * ow + ox);
+		for (int ox = t->hi; ox < ow; ox++)
+			off[q++] = (uint32_t)(oy * ow + ox);
+	}
 	for (int i = 0; i < nb; i++) {
 		float *di = d + i * ohw;
 
-		/* Most taps have no padding rows: calling memset for
-		 * nothing was 5% of a backward. */
-		if (t->y0 > 0)
-			memset(di, 0, (size_t)t->y0 * ow * sizeof *d);
-		if (t->y1 < oh)
-			memset(di + (size_t)t->y1 * ow, 0,
-			       (size_t)(oh - t->y1) * ow * sizeof *d);
-		for (int oy = t->y0; oy < t->y1; oy++) {
-			float *r = di + (size_t)oy * ow;
-
-			for (int ox = 0; ox < t->lo; ox++)
-				r[ox] = 0.0f;
-			for (int ox = t->hi; ox < ow; ox++)
-				r[ox] = 0.0f;
-		}
+		for (size_t k = 0; k < cnt; k++)
+			di[off[k]] = 0.0f;
 	}
 }
 
@@ -299,79 +350,77 @@ static void same_range(ptrdiff_t off, size_t len, size_t *j0, size_t *j1)
 }
 
 /*
- * col [cin*k*k, nb*oh*ow] from images n0 .. n0+nb-1 of x [cin, n, h, w]:
+ * Rows [r0, r1) of col [cin*k*k, nb*oh*ow] (row r at col + r*ld, ld >=
+ * nb*oh*ow) from images n0 .. n0+nb-1 of x [cin, n, h, w]:
  * col[(ci*k + ky)*k + kx][(i*oh + oy)*ow + ox] =
  *	x[ci][n0 + i][oy*s - pad + ky][ox*s - pad + kx]   (0 outside).
  */
-static void im2col(const struct dbv_conv *c, int n, int n0, int nb,
-		   const float *restrict x, float *restrict col)
+static void im2col(const struct dbv_conv *c, int n, int n0, int nb, int r0,
+		   int r1, const float *restrict x, float *restrict col,
+		   size_t ld)
 {
-	const int k = c->k, s = c->stride, pad = c->pad;
+	const int k = c->k, s = c->stride, pad = c->pad, k2 = k * k;
 	const int w = c->w, oh = c->oh, ow = c->ow;
 	const size_t hw = (size_t)c->h * w, ohw = (size_t)oh * ow;
 	const size_t len = nb * ohw;
 	const int same = conv_is_same(c);
-	float *restrict d = col;
 
-	for (int ci = 0; ci < c->cin; ci++) {
+	for (int r = r0; r < r1; r++) {
+		const int ci = r / k2, ky = r % k2 / k, kx = r % k;
 		const float *xc = x + ((size_t)ci * n + n0) * hw;
+		float *restrict d = col + (size_t)r * ld;
+		struct conv_tap t;
 
-		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++, d += len) {
-				struct conv_tap t;
+		conv_tap(c, ky, kx, &t);
+		if (same) {
+			size_t j0, j1;
 
-				conv_tap(c, ky, kx, &t);
-				if (same) {
-					size_t j0, j1;
+			same_range(t.off, len, &j0, &j1);
+			memcpy(d + j0, xc + j0 + t.off, (j1 - j0) * sizeof *d);
+			memset(d, 0, j0 * sizeof *d);
+			memset(d + j1, 0, (len - j1) * sizeof *d);
+			zero_padding(d, nb, oh, ow, &t);
+			continue;
+		}
+		zero_padding(d, nb, oh, ow, &t);
+		for (int i = 0; i < nb; i++)
+			for (int oy = t.y0; oy < t.y1; oy++) {
+				const float *src = xc + i * hw +
+					(size_t)(oy * s - pad + ky) * w;
+				float *dr = d + i * ohw + (size_t)oy * ow;
 
-					same_range(t.off, len, &j0, &j1);
-					memcpy(d + j0, xc + j0 + t.off,
-					       (j1 - j0) * sizeof *d);
-					memset(d, 0, j0 * sizeof *d);
-					memset(d + j1, 0, (len - j1) * sizeof *d);
-					zero_padding(d, nb, oh, ow, &t);
+				if (s == 1) {
+					memcpy(dr + t.lo, src + t.lo - pad + kx,
+					       (size_t)(t.hi - t.lo) * sizeof *d);
 					continue;
 				}
-				zero_padding(d, nb, oh, ow, &t);
-				for (int i = 0; i < nb; i++)
-					for (int oy = t.y0; oy < t.y1; oy++) {
-						const float *src = xc + i * hw +
-							(size_t)(oy * s - pad + ky) * w;
-						float *dr = d + i * ohw + (size_t)oy * ow;
-
-						if (s == 1) {
-							memcpy(dr + t.lo,
-							       src + t.lo - pad + kx,
-							       (size_t)(t.hi - t.lo) * sizeof *d);
-							continue;
-						}
-						for (int ox = t.lo; ox < t.hi; ox++)
-							dr[ox] = src[ox * s - pad + kx];
-					}
+				for (int ox = t.lo; ox < t.hi; ox++)
+					dr[ox] = src[ox * s - pad + kx];
 			}
 	}
 }
 
 /*
- * dx [cin, n, h, w] (images n0 .. n0+nb-1) += the transpose of im2col
- * applied to dcol [cin*k*k, nb*oh*ow], which is clobbered.  Each element
- * of dx receives its terms in the order of (ky, kx).
+ * Channels [ci0, ci1) of dx [cin, n, h, w] (images n0 .. n0+nb-1) += the
+ * transpose of im2col applied to their rows of dcol [cin*k*k, nb*oh*ow]
+ * (row r at dcol + r*ld), which are clobbered.  Each element of dx
+ * receives its terms in the order of (ky, kx).
  */
-static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
-		   float *restrict dcol, float *restrict dx)
+static void col2im(const struct dbv_conv *c, int n, int n0, int nb, int ci0,
+		   int ci1, float *restrict dcol, size_t ld, float *restrict dx)
 {
 	const int k = c->k, s = c->stride, pad = c->pad;
 	const int w = c->w, oh = c->oh, ow = c->ow;
 	const size_t hw = (size_t)c->h * w, ohw = (size_t)oh * ow;
 	const size_t len = nb * ohw;
 	const int same = conv_is_same(c);
-	float *restrict d = dcol;
+	float *restrict d = dcol + (size_t)ci0 * k * k * ld;
 
-	for (int ci = 0; ci < c->cin; ci++) {
+	for (int ci = ci0; ci < ci1; ci++) {
 		float *xc = dx + ((size_t)ci * n + n0) * hw;
 
 		for (int ky = 0; ky < k; ky++)
-			for (int kx = 0; kx < k; kx++, d += len) {
+			for (int kx = 0; kx < k; kx++, d += ld) {
 				struct conv_tap t;
 
 				conv_tap(c, ky, kx, &t);
@@ -402,19 +451,61 @@ static void col2im(const struct dbv_conv *c, int n, int n0, int nb,
 	}
 }
 
-/* y [cout, n*oh*ow] = b[co] on every row (or 0 without bias). */
-static void fill_rows(int rows, size_t len, const float *b, float *y)
+/* Columns [j0, j1) of y [rows, ld] = b[r] on row r. */
+static void fill_cols(int rows, size_t ld, size_t j0, size_t j1,
+		      const float *b, float *y)
 {
 	for (int r = 0; r < rows; r++) {
-		float v = b ? b[r] : 0.0f;
-		float *yr = y + (size_t)r * len;
-		size_t j = 0;
+		float v = b[r];
+		float *yr = y + (size_t)r * ld;
+		size_t j = j0;
 
-		for (; j + 8 <= len; j += 8)
+		for (; j + 8 <= j1; j += 8)
 			for (int t = 0; t < 8; t++)
 				yr[j + t] = v;
-		for (; j < len; j++)
+		for (; j < j1; j++)
 			yr[j] = v;
+	}
+}
+
+/* What the threads of a convolution share. */
+struct conv_job {
+	const struct dbv_conv *c;
+	int n, nb;
+	const float *x, *wt, *b, *dy;
+	float *y, *dx, *dwt, *db, *scratch;
+};
+
+/* Bias: columns [lo, hi) of y [cout, n*oh*ow]. */
+static void conv_bias_part(void *arg, size_t lo, size_t hi)
+{
+	const struct conv_job *j = arg;
+
+	fill_cols(j->c->cout, (size_t)j->n * j->c->oh * j->c->ow, lo, hi,
+		  j->b, j->y);
+}
+
+/* Forward, part t of nt: a contiguous run of images, in chunks of the
+ * thread's own nb/nt images of the scratch. */
+static void conv_fwd_part(void *arg, int t, int nt)
+{
+	const struct conv_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const int kk = c->cin * c->k * c->k, per = j->nb / nt;
+	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * j->n;
+	float *mine = j->scratch + (size_t)t * per * kk * ohw;
+	size_t lo, hi;
+
+	par_range((size_t)j->n, t, nt, 1, &lo, &hi);
+	if (j->b)
+		fill_cols(c->cout, ldy, lo * ohw, hi * ohw, j->b, j->y);
+	for (size_t n0 = lo; n0 < hi; n0 += per) {
+		int cnt = hi - n0 < (size_t)per ? (int)(hi - n0) : per;
+		int cols = (int)(cnt * ohw);
+
+		im2col(c, j->n, (int)n0, cnt, 0, kk, j->x, mine, (size_t)cols);
+		dbv_sgemm1(0, 0, c->cout, cols, kk, 1.0f, j->wt, kk, mine, cols,
+			   j->b ? 1.0f : 0.0f, j->y + n0 * ohw, (int)ldy);
 	}
 }
 
@@ -429,25 +520,103 @@ void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
 	const int kk = c->cin * c->k * c->k;
 	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * n;
 	const float beta = b ? 1.0f : 0.0f;
-	int nb;
+	struct conv_job j = { .c = c, .n = n, .x = x, .wt = wt, .b = b,
+			      .y = y, .scratch = scratch };
+	int nt;
 
 	if (n < 1)
 		return;
-	if (b)
-		fill_rows(c->cout, ldy, b, y);
 	if (conv_is_direct(c)) {
+		if (b)
+			par_for(par_threads((size_t)c->cout * ldy, PAR_MIN),
+				ldy, 16, conv_bias_part, &j);
 		dbv_sgemm(0, 0, c->cout, (int)ldy, kk, 1.0f, wt, kk, x,
 			  (int)ldy, beta, y, (int)ldy);
 		return;
 	}
-	nb = conv_chunk(c, n);
-	for (int n0 = 0; n0 < n; n0 += nb) {
-		int cnt = n - n0 < nb ? n - n0 : nb;
+	j.nb = conv_chunk(c, n);
+	/* Each thread needs at least one image of scratch. */
+	nt = par_threads((size_t)kk * ldy, PAR_MIN);
+	if (nt > j.nb)
+		nt = j.nb;
+	if (nt > 1) {
+		par_run(nt, conv_fwd_part, &j);
+		return;
+	}
+	/* One chunk at a time; dbv_sgemm may still split the products
+	 * (when a chunk is a single large image). */
+	if (b)
+		fill_cols(c->cout, ldy, 0, ldy, b, y);
+	for (int n0 = 0; n0 < n; n0 += j.nb) {
+		int cnt = n - n0 < j.nb ? n - n0 : j.nb;
 		int cols = (int)(cnt * ohw);
 
-		im2col(c, n, n0, cnt, x, scratch);
+		im2col(c, n, n0, cnt, 0, kk, x, scratch, (size_t)cols);
 		dbv_sgemm(0, 0, c->cout, cols, kk, 1.0f, wt, kk, scratch, cols,
 			  beta, y + n0 * ohw, (int)ldy);
+	}
+}
+
+/*
+ * Backward, part t of nt: db for a range of output channels, and a range
+ * of the rows of the column matrix (of x when direct) in units of `unit`
+ * rows -- whole input channels when dx is wanted.
+ */
+static void conv_bwd_part(void *arg, int t, int nt)
+{
+	const struct conv_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const int n = j->n, k2 = c->k * c->k, kk = c->cin * k2;
+	const int unit = j->dx ? k2 : 1;
+	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * n;
+	const float *dy = j->dy;
+	size_t lo, hi;
+	int r0, r1;
+
+	if (j->db) {
+		par_range((size_t)c->cout, t, nt, 1, &lo, &hi);
+		for (size_t co = lo; co < hi; co++)
+			j->db[co] += (float)sum_d(dy + co * ldy, ldy);
+	}
+	par_range((size_t)(kk / unit), t, nt, 1, &lo, &hi);
+	r0 = (int)lo * unit;
+	r1 = (int)hi * unit;
+	if (r1 <= r0 || (!j->dx && !j->dwt))
+		return;
+	if (conv_is_direct(c)) {
+		if (j->dwt)
+			dbv_sgemm1(0, 1, c->cout, r1 - r0, (int)ldy, 1.0f, dy,
+				   (int)ldy, j->x + r0 * ldy, (int)ldy, 1.0f,
+				   j->dwt + r0, kk);
+		if (j->dx)
+			dbv_sgemm1(1, 0, r1 - r0, (int)ldy, c->cout, 1.0f,
+				   j->wt + r0, kk, dy, (int)ldy, 1.0f,
+				   j->dx + r0 * ldy, (int)ldy);
+		return;
+	}
+	/* Rows keep the stride of a full chunk, so that a thread on the
+	 * short last chunk stays off the rows of one still on a full one. */
+	const size_t ld = (size_t)j->nb * ohw;
+	float *rows = j->scratch + (size_t)r0 * ld;
+
+	for (int n0 = 0; n0 < n; n0 += j->nb) {
+		int cnt = n - n0 < j->nb ? n - n0 : j->nb;
+		int cols = (int)(cnt * ohw);
+		const float *dyc = dy + n0 * ohw;
+
+		if (j->dwt) {
+			im2col(c, n, n0, cnt, r0, r1, j->x, j->scratch, ld);
+			dbv_sgemm1(0, 1, c->cout, r1 - r0, cols, 1.0f, dyc,
+				   (int)ldy, rows, (int)ld, 1.0f, j->dwt + r0,
+				   kk);
+		}
+		if (j->dx) {
+			dbv_sgemm1(1, 0, r1 - r0, cols, c->cout, 1.0f,
+				   j->wt + r0, kk, dyc, (int)ldy, 0.0f, rows,
+				   (int)ld);
+			col2im(c, n, n0, cnt, r0 / k2, r1 / k2, j->scratch, ld,
+			       j->dx);
+		}
 	}
 }
 
@@ -459,43 +628,20 @@ void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
 		       const float *wt, const float *dy, float *dx, float *dwt,
 		       float *db, float *scratch)
 {
-	const int kk = c->cin * c->k * c->k;
-	const size_t ohw = (size_t)c->oh * c->ow, ldy = ohw * n;
-	int nb;
+	const int k2 = c->k * c->k, kk = c->cin * k2;
+	const int units = dx ? c->cin : kk;
+	struct conv_job j = { .c = c, .n = n, .x = x, .wt = wt, .dy = dy,
+			      .dx = dx, .dwt = dwt, .db = db,
+			      .scratch = scratch };
+	int nt;
 
 	if (n < 1)
 		return;
-	if (db)
-		for (int co = 0; co < c->cout; co++)
-			db[co] += (float)sum_d(dy + co * ldy, ldy);
-	if (conv_is_direct(c)) {
-		if (dwt)
-			dbv_sgemm(0, 1, c->cout, kk, (int)ldy, 1.0f, dy,
-				  (int)ldy, x, (int)ldy, 1.0f, dwt, kk);
-		if (dx)
-			dbv_sgemm(1, 0, kk, (int)ldy, c->cout, 1.0f, wt, kk, dy,
-				  (int)ldy, 1.0f, dx, (int)ldy);
-		return;
-	}
-	if (!dx && !dwt)
-		return;
-	nb = conv_chunk(c, n);
-	for (int n0 = 0; n0 < n; n0 += nb) {
-		int cnt = n - n0 < nb ? n - n0 : nb;
-		int cols = (int)(cnt * ohw);
-		const float *dyc = dy + n0 * ohw;
-
-		if (dwt) {
-			im2col(c, n, n0, cnt, x, scratch);
-			dbv_sgemm(0, 1, c->cout, kk, cols, 1.0f, dyc, (int)ldy,
-				  scratch, cols, 1.0f, dwt, kk);
-		}
-		if (dx) {
-			dbv_sgemm(1, 0, kk, cols, c->cout, 1.0f, wt, kk, dyc,
-				  (int)ldy, 0.0f, scratch, cols);
-			col2im(c, n, n0, cnt, scratch, dx);
-		}
-	}
+	j.nb = conv_chunk(c, n);
+	nt = par_threads((size_t)kk * c->oh * c->ow * n, PAR_MIN);
+	if (nt > units)
+		nt = units;
+	par_run(nt, conv_bwd_part, &j);
 }
 
 /* The input row/column of output position o and kernel tap t; -1 when it
@@ -656,6 +802,59 @@ void dbv_linear_backward(int n, int in, int out, const float *x,
 
 /* ---- batch norm ------------------------------------------------------ */
 
+/* What the threads of a batch norm share; each takes a range of
+ * channels, and a channel's sums are computed by one thread in one
+ * order. */
+struct bn_job {
+	size_t m;
+	const float *x, *gamma, *beta, *dy;
+	float *y, *dx, *dgamma, *dbeta;
+	float *save_mean, *save_invstd, *run_mean, *run_var;
+	const float *mean, *invstd; /* backward */
+	const float *rmean, *rvar;  /* eval */
+	float momentum, eps;
+};
+
+static int bn_threads(int c, size_t m)
+{
+	int nt = par_threads((size_t)c * m, PAR_MIN);
+
+	return nt > c ? c : nt;
+}
+
+static void bn_train_part(void *arg, size_t lo, size_t hi)
+{
+	const struct bn_job *j = arg;
+	const size_t m = j->m;
+	const double momentum = j->momentum;
+
+	for (size_t ch = lo; ch < hi; ch++) {
+		const float *xc = j->x + ch * m;
+		float *yc = j->y + ch * m;
+		double mu = sum_d(xc, m) / (double)m;
+		double var = sumsq_dev_d(xc, m, mu) / (double)m;
+		double invstd = 1.0 / sqrt(var + j->eps);
+		const float fmu = (float)mu;
+		const float scale = (float)(j->gamma[ch] * invstd);
+
+		affine(yc, xc, m, fmu, scale, j->beta[ch]);
+		if (j->save_mean)
+			j->save_mean[ch] = fmu;
+		if (j->save_invstd)
+			j->save_invstd[ch] = (float)invstd;
+		if (j->run_mean)
+			j->run_mean[ch] = (float)((1.0 - momentum) * j->run_mean[ch] +
+						  momentum * mu);
+		if (j->run_var) {
+			double unb = m > 1 ? var * (double)m / (double)(m - 1)
+					   : var;
+
+			j->run_var[ch] = (float)((1.0 - momentum) * j->run_var[ch] +
+						 momentum * unb);
+		}
+	}
+}
+
 /*
  * x [c, m] -> y [c, m]; save_mean, save_invstd [c] for backward (either
  * may be NULL when no backward follows); run_mean, run_var [c] updated
@@ -667,32 +866,27 @@ void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
 			  float *save_invstd, float *run_mean, float *run_var,
 			  float momentum, float eps)
 {
-	if (m < 1)
+	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
+			    .y = y, .save_mean = save_mean,
+			    .save_invstd = save_invstd, .run_mean = run_mean,
+			    .run_var = run_var, .momentum = momentum,
+			    .eps = eps };
+
+	if (m < 1 || c < 1)
 		return;
-	for (int ch = 0; ch < c; ch++) {
-		const float *xc = x + ch * m;
-		float *yc = y + ch * m;
-		double mu = sum_d(xc, m) / (double)m;
-		double var = sumsq_dev_d(xc, m, mu) / (double)m;
-		double invstd = 1.0 / sqrt(var + eps);
-		const float fmu = (float)mu;
-		const float scale = (float)(gamma[ch] * invstd);
+	par_for(bn_threads(c, m), (size_t)c, 1, bn_train_part, &j);
+}
 
-		affine(yc, xc, m, fmu, scale, beta[ch]);
-		if (save_mean)
-			save_mean[ch] = fmu;
-		if (save_invstd)
-			save_invstd[ch] = (float)invstd;
-		if (run_mean)
-			run_mean[ch] = (float)((1.0 - momentum) * run_mean[ch] +
-					       (double)momentum * mu);
-		if (run_var) {
-			double unb = m > 1 ? var * (double)m / (double)(m - 1)
-					   : var;
+static void bn_eval_part(void *arg, size_t lo, size_t hi)
+{
+	const struct bn_job *j = arg;
 
-			run_var[ch] = (float)((1.0 - momentum) * run_var[ch] +
-					      (double)momentum * unb);
-		}
+	for (size_t ch = lo; ch < hi; ch++) {
+		const float scale = (float)(j->gamma[ch] /
+					    sqrt((double)j->rvar[ch] + j->eps));
+
+		affine(j->y + ch * j->m, j->x + ch * j->m, j->m, j->rmean[ch],
+		       scale, j->beta[ch]);
 	}
 }
 
@@ -701,15 +895,13 @@ void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
 			 const float *beta, float *y, const float *run_mean,
 			 const float *run_var, float eps)
 {
-	for (int ch = 0; ch < c; ch++) {
-		const float *xc = x + ch * m;
-		float *yc = y + ch * m;
-		const float mu = run_mean[ch];
-		const float scale =
-			(float)(gamma[ch] / sqrt((double)run_var[ch] + eps));
+	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
+			    .y = y, .rmean = run_mean, .rvar = run_var,
+			    .eps = eps };
 
-		affine(yc, xc, m, mu, scale, beta[ch]);
-	}
+	if (m < 1 || c < 1)
+		return;
+	par_for(bn_threads(c, m), (size_t)c, 1, bn_eval_part, &j);
 }
 
 /* dx += g * (dy - mdy - xhat * mdyx), xhat = (x - mu) * is.  (Blocks of
@@ -733,6 +925,33 @@ static void bn_dx(float *restrict dx, const float *restrict x,
 	}
 }
 
+static void bn_backward_part(void *arg, size_t lo, size_t hi)
+{
+	const struct bn_job *j = arg;
+	const size_t m = j->m;
+
+	for (size_t ch = lo; ch < hi; ch++) {
+		const float *xc = j->x + ch * m;
+		const float *dyc = j->dy + ch * m;
+		const double invstd = j->invstd[ch];
+		const double sdy = sum_d(dyc, m);
+		const double sdyx = dot_dev_d(dyc, xc, m, j->mean[ch]) * invstd;
+
+		if (j->dbeta)
+			j->dbeta[ch] += (float)sdy;
+		if (j->dgamma)
+			j->dgamma[ch] += (float)sdyx;
+		if (j->dx) {
+			const float mu = j->mean[ch], is = (float)invstd;
+			const float g = (float)(j->gamma[ch] * invstd);
+			const float mdy = (float)(sdy / (double)m);
+			const float mdyx = (float)(sdyx / (double)m);
+
+			bn_dx(j->dx + ch * m, xc, dyc, m, mu, is, g, mdy, mdyx);
+		}
+	}
+}
+
 /*
  * PyTorch's formula, with xhat = (x - mean) * invstd:
  *   dbeta  += sum(dy)            dgamma += sum(dy * xhat)
@@ -743,64 +962,75 @@ void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
 		     const float *save_mean, const float *save_invstd,
 		     const float *dy, float *dx, float *dgamma, float *dbeta)
 {
-	if (m < 1)
+	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .dy = dy,
+			    .dx = dx, .dgamma = dgamma, .dbeta = dbeta,
+			    .mean = save_mean, .invstd = save_invstd };
+
+	if (m < 1 || c < 1)
 		return;
-	for (int ch = 0; ch < c; ch++) {
-		const float *xc = x + ch * m;
-		const float *dyc = dy + ch * m;
-		const double invstd = save_invstd[ch];
-		const double sdy = sum_d(dyc, m);
-		const double sdyx = dot_dev_d(dyc, xc, m, save_mean[ch]) * invstd;
-
-		if (dbeta)
-			dbeta[ch] += (float)sdy;
-		if (dgamma)
-			dgamma[ch] += (float)sdyx;
-		if (dx) {
-			float *dxc = dx + ch * m;
-			const float mu = save_mean[ch], is = (float)invstd;
-			const float g = (float)(gamma[ch] * invstd);
-			const float mdy = (float)(sdy / (double)m);
-			const float mdyx = (float)(sdyx / (double)m);
-
-			bn_dx(dxc, xc, dyc, m, mu, is, g, mdy, mdyx);
-		}
-	}
+	par_for(bn_threads(c, m), (size_t)c, 1, bn_backward_part, &j);
 }
 
 /* ---- activations and pools ------------------------------------------- */
 
-/* x [n] -> y [n]; y may be x.  (Blocks of 8: see affine().) */
-void dbv_relu_forward(size_t n, const float *x, float *y)
+/* What the threads of the loops below share. */
+struct ew_job {
+	const float *x, *y, *dy;
+	float *out, *dx;
+	int c, n, h, w, hw;
+};
+
+/* y = max(x, 0) over [i, n); y may be x.  (Blocks of 8: see affine().) */
+static void relu_part(void *arg, size_t i, size_t n)
 {
-	size_t i = 0;
+	const struct ew_job *j = arg;
+	const float *x = j->x;
+	float *y = j->out;
 
 	for (; i + 8 <= n; i += 8) {
 		float t[8];
 
-		for (int j = 0; j < 8; j++)
-			t[j] = x[i + j];
-		for (int j = 0; j < 8; j++)
-			y[i + j] = t[j] > 0.0f ? t[j] : 0.0f;
+		for (int k = 0; k < 8; k++)
+			t[k] = x[i + k];
+		for (int k = 0; k < 8; k++)
+			y[i + k] = t[k] > 0.0f ? t[k] : 0.0f;
 	}
 	for (; i < n; i++)
 		y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* x [n] -> y [n]; y may be x. */
+void dbv_relu_forward(size_t n, const float *x, float *y)
+{
+	struct ew_job j = { .x = x, .out = y };
+
+	par_for(par_threads(n, PAR_MIN), n, 16, relu_part, &j);
+}
+
+/* dx += dy where y > 0, over [i, n). */
+static void relu_back_part(void *arg, size_t i, size_t n)
+{
+	const struct ew_job *j = arg;
+	const float *restrict y = j->y, *restrict dy = j->dy;
+	float *restrict dx = j->dx;
+
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++) {
+			float g = dy[i + k];
+
+			dx[i + k] += y[i + k] > 0.0f ? g : 0.0f;
+		}
+	for (; i < n; i++)
+		dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 /* y, dy, dx [n]: dx += dy where y > 0. */
 void dbv_relu_backward(size_t n, const float *restrict y,
 		       const float *restrict dy, float *restrict dx)
 {
-	size_t i = 0;
+	struct ew_job j = { .y = y, .dy = dy, .dx = dx };
 
-	for (; i + 8 <= n; i += 8)
-		for (int j = 0; j < 8; j++) {
-			float g = dy[i + j];
-
-			dx[i + j] += y[i + j] > 0.0f ? g : 0.0f;
-		}
-	for (; i < n; i++)
-		dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+	par_for(par_threads(n, PAR_MIN), n, 16, relu_back_part, &j);
 }
 
 /* PyTorch's comparison: a later value wins when larger or NaN. */
@@ -828,15 +1058,15 @@ static inline int window_argmax(const float *p, int w)
 	return best;
 }
 
-/* x [planes, h, w] -> y [planes, h/2, w/2]. */
-void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
-			  float *y)
+/* Planes [lo, hi) of the forward max pool. */
+static void maxpool_part(void *arg, size_t lo, size_t hi)
 {
-	const int oh = h / 2, ow = w / 2;
+	const struct ew_job *j = arg;
+	const int h = j->h, w = j->w, oh = h / 2, ow = w / 2;
 
-	for (size_t p = 0; p < planes; p++) {
-		const float *xp = x + p * h * w;
-		float *yp = y + p * oh * ow;
+	for (size_t p = lo; p < hi; p++) {
+		const float *xp = j->x + p * h * w;
+		float *yp = j->out + p * oh * ow;
 
 		for (int oy = 0; oy < oh; oy++)
 			for (int ox = 0; ox < ow; ox++) {
@@ -848,17 +1078,26 @@ void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
 	}
 }
 
-/* x, dx [planes, h, w], dy [planes, h/2, w/2]: the window's first
- * maximum gets dy. */
-void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
-			   const float *dy, float *dx)
+/* x [planes, h, w] -> y [planes, h/2, w/2]. */
+void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y)
 {
-	const int oh = h / 2, ow = w / 2;
+	struct ew_job j = { .x = x, .out = y, .h = h, .w = w };
 
-	for (size_t p = 0; p < planes; p++) {
-		const float *xp = x + p * h * w;
-		const float *dyp = dy + p * oh * ow;
-		float *dxp = dx + p * h * w;
+	par_for(par_threads(planes * h * w, PAR_MIN), planes, 1, maxpool_part,
+		&j);
+}
+
+/* Planes [lo, hi) of the backward max pool. */
+static void maxpool_back_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int h = j->h, w = j->w, oh = h / 2, ow = w / 2;
+
+	for (size_t p = lo; p < hi; p++) {
+		const float *xp = j->x + p * h * w;
+		const float *dyp = j->dy + p * oh * ow;
+		float *dxp = j->dx + p * h * w;
 
 		for (int oy = 0; oy < oh; oy++)
 			for (int ox = 0; ox < ow; ox++) {
@@ -870,26 +1109,15 @@ void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
 	}
 }
 
-/* x [c, n, hw] -> y [n, c] (means). */
-void dbv_gap_forward(int c, int n, int hw, const float *x, float *y)
+/* x, dx [planes, h, w], dy [planes, h/2, w/2]: the window's first
+ * maximum gets dy. */
+void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
+			   const float *dy, float *dx)
 {
-	for (int ch = 0; ch < c; ch++)
-		for (int i = 0; i < n; i++)
-			y[(size_t)i * c + ch] = (float)(
-				sum_d(x + ((size_t)ch * n + i) * hw, hw) / hw);
-}
+	struct ew_job j = { .x = x, .dy = dy, .dx = dx, .h = h, .w = w };
 
-/* dy [n, c] -> dx [c, n, hw] += dy / hw. */
-void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx)
-{
-	for (int ch = 0; ch < c; ch++)
-		for (int i = 0; i < n; i++) {
-			float g = dy[(size_t)i * c + ch] / (float)hw;
-			float *d = dx + ((size_t)ch * n + i) * hw;
-
-			for (int j = 0; j < hw; j++)
-				d[j] += g;
-		}
+	par_for(par_threads(planes * h * w, PAR_MIN), planes, 1,
+		maxpool_back_part, &j);
 }
 
 /* Index of the first maximum of p[0..len) (PyTorch's rule). */
@@ -903,14 +1131,91 @@ static size_t argmax_first(const float *p, size_t len)
 	return best;
 }
 
+/* The global pools take ranges of channels. */
+static int pool_threads(int c, int n, int hw)
+{
+	int nt = par_threads((size_t)c * n * hw, PAR_MIN);
+
+	return nt > c ? c : nt;
+}
+
+static void gap_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t ch = lo; ch < hi; ch++)
+		for (int i = 0; i < n; i++)
+			j->out[(size_t)i * c + ch] = (float)(
+				sum_d(j->x + (ch * n + i) * hw, hw) / hw);
+}
+
+/* x [c, n, hw] -> y [n, c] (means). */
+void dbv_gap_forward(int c, int n, int hw, const float *x, float *y)
+{
+	struct ew_job j = { .x = x, .out = y, .c = c, .n = n, .hw = hw };
+
+	if (c > 0)
+		par_for(pool_threads(c, n, hw), (size_t)c, 1, gap_part, &j);
+}
+
+static void gap_back_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t ch = lo; ch < hi; ch++)
+		for (int i = 0; i < n; i++) {
+			float g = j->dy[(size_t)i * c + ch] / (float)hw;
+			float *d = j->dx + (ch * n + i) * hw;
+
+			for (int k = 0; k < hw; k++)
+				d[k] += g;
+		}
+}
+
+/* dy [n, c] -> dx [c, n, hw] += dy / hw. */
+void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx)
+{
+	struct ew_job j = { .dy = dy, .dx = dx, .c = c, .n = n, .hw = hw };
+
+	if (c > 0)
+		par_for(pool_threads(c, n, hw), (size_t)c, 1, gap_back_part, &j);
+}
+
+static void gmp_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t ch = lo; ch < hi; ch++)
+		for (int i = 0; i < n; i++) {
+			const float *p = j->x + (ch * n + i) * hw;
+
+			j->out[(size_t)i * c + ch] = p[argmax_first(p, hw)];
+		}
+}
+
 /* x [c, n, hw] -> y [n, c] (maxima). */
 void dbv_gmp_forward(int c, int n, int hw, const float *x, float *y)
 {
-	for (int ch = 0; ch < c; ch++)
-		for (int i = 0; i < n; i++) {
-			const float *p = x + ((size_t)ch * n + i) * hw;
+	struct ew_job j = { .x = x, .out = y, .c = c, .n = n, .hw = hw };
 
-			y[(size_t)i * c + ch] = p[argmax_first(p, hw)];
+	if (c > 0)
+		par_for(pool_threads(c, n, hw), (size_t)c, 1, gmp_part, &j);
+}
+
+static void gmp_back_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t ch = lo; ch < hi; ch++)
+		for (int i = 0; i < n; i++) {
+			size_t o = (ch * n + i) * hw;
+
+			j->dx[o + argmax_first(j->x + o, hw)] +=
+				j->dy[(size_t)i * c + ch];
 		}
 }
 
@@ -918,32 +1223,56 @@ void dbv_gmp_forward(int c, int n, int hw, const float *x, float *y)
 void dbv_gmp_backward(int c, int n, int hw, const float *x, const float *dy,
 		      float *dx)
 {
-	for (int ch = 0; ch < c; ch++)
-		for (int i = 0; i < n; i++) {
-			size_t o = ((size_t)ch * n + i) * hw;
+	struct ew_job j = { .x = x, .dy = dy, .dx = dx, .c = c, .n = n,
+			    .hw = hw };
 
-			dx[o + argmax_first(x + o, hw)] += dy[(size_t)i * c + ch];
-		}
+	if (c > 0)
+		par_for(pool_threads(c, n, hw), (size_t)c, 1, gmp_back_part, &j);
+}
+
+/* Layouts: ranges of images (a channel per thread would leave the
+ * grey-scale input to one thread). */
+static void to_cnhw_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t i = lo; i < hi; i++)
+		for (int ch = 0; ch < c; ch++)
+			memcpy(j->out + ((size_t)ch * n + i) * hw,
+			       j->x + (i * c + ch) * hw, (size_t)hw * sizeof(float));
 }
 
 /* x [n, c, hw] -> y [c, n, hw]. */
 void dbv_nchw_to_cnhw(int n, int c, int hw, const float *x, float *y)
 {
-	for (int i = 0; i < n; i++)
+	struct ew_job j = { .x = x, .out = y, .c = c, .n = n, .hw = hw };
+
+	if (n > 0)
+		par_for(par_threads((size_t)c * n * hw, PAR_MIN), (size_t)n, 1,
+			to_cnhw_part, &j);
+}
+
+static void to_nchw_part(void *arg, size_t lo, size_t hi)
+{
+	const struct ew_job *j = arg;
+	const int c = j->c, n = j->n, hw = j->hw;
+
+	for (size_t i = lo; i < hi; i++)
 		for (int ch = 0; ch < c; ch++)
-			memcpy(y + ((size_t)ch * n + i) * hw,
-			       x + ((size_t)i * c + ch) * hw,
-			       (size_t)hw * sizeof *y);
+			memcpy(j->out + (i * c + ch) * hw,
+			       j->x + ((size_t)ch * n + i) * hw,
+			       (size_t)hw * sizeof(float));
 }
 
 /* x [c, n, hw] -> y [n, c, hw]. */
 void dbv_cnhw_to_nchw(int c, int n, int hw, const float *x, float *y)
 {
-	for (int ch = 0; ch < c; ch++)
-		for (int i = 0; i < n; i++)
-			memcpy(y + ((size_t)i * c + ch) * hw,
-			       x + ((size_t)ch * n + i) * hw,
-			       (size_t)hw * sizeof *y);
+	struct ew_job j = { .x = x, .out = y, .c = c, .n = n, .hw = hw };
+
+	if (n > 0)
+		par_for(par_threads((size_t)c * n * hw, PAR_MIN), (size_t)n, 1,
+			to_nchw_part, &j);
 }
 
 /* ---- loss ------------------------------------------------------------ */

@@ -148,12 +148,14 @@ int dbv_output_open(const char *path, int binary, int force, int *fd)
 		}
 		out_fd = *fd;
 		out_direct = 1;
+		free(out_path);
 		out_path = dbv_strdup(path);
 		return out_path ? DBV_OK : DBV_EIO;
 	}
 	/* Write FILE.tmp.PID in the same directory, rename on success: a
 	 * killed or failed run never leaves a half file under FILE. */
 	size_t n = strlen(path) + 32;
+	free(out_path);
 	out_tmp = dbv_malloc(n);
 	out_path = dbv_strdup(path);
 	if (!out_tmp || !out_path)

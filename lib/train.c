@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dbv.h"
+#include "par.h"
 
 void dbv_train_cfg_default(struct dbv_train_cfg *c)
 {
@@ -123,55 +124,139 @@ void dbv_optim_release(struct dbv_optim *o)
 	memset(o, 0, sizeof *o);
 }
 
-/* PyTorch's update rules (torch.optim, single-tensor, foreach=False):
- * SGD:   g += wd*p; b = step>1 ? mu*b + g : g; g = nesterov ? g + mu*b : b;
- *        p -= lr*g
- * Adam:  g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
- *        p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
- * AdamW: p *= 1 - lr*wd; then Adam without the L2 term. */
-void dbv_optim_step(struct dbv_optim *o, struct dbv_model *m,
-		    const struct dbv_train_cfg *c, double lr)
+struct optim_job {
+	struct dbv_optim *o;
+	struct dbv_model *m;
+	const struct dbv_train_cfg *c;
+	float flr, wd, mu, step_size, bc2s, b1, b2, eps;
+	int sgd, adamw;
+};
+
+/* Part t of nt: its range of every trainable parameter (elementwise). */
+static void optim_part(void *arg, int t, int nt)
 {
-	const float flr = (float)lr, wd = (float)c->weight_decay;
-	const float mu = (float)c->momentum;
-	int sgd = !strcmp(c->optim, "sgd"), adamw = !strcmp(c->optim, "adamw");
-	o->step++;
-	double bc1 = 1 - pow(c->beta1, (double)o->step);
-	double bc2 = 1 - pow(c->beta2, (double)o->step);
-	float step_size = (float)(lr / bc1), bc2s = (float)sqrt(bc2);
-	float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->adam_eps;
+	const struct optim_job *q = arg;
+	const struct dbv_optim *o = q->o;
+	const struct dbv_model *m = q->m;
+	const float flr = q->flr, wd = q->wd, mu = q->mu;
+	const float step_size = q->step_size, bc2s = q->bc2s;
+	const float b1 = q->b1, b2 = q->b2, eps = q->eps;
 
 	for (size_t i = 0; i < m->nparams; i++) {
 		const struct dbv_param *pp = &m->params[i];
 		if (pp->kind > DBV_P_BN_BIAS)
 			continue;
-		float *p = m->p + pp->offset, *g = m->g + pp->offset;
-		float *m1 = o->m1 + pp->offset;
-		size_t n = pp->numel;
-		if (sgd) {
+		size_t lo, hi;
+		par_range(pp->numel, t, nt, 16, &lo, &hi);
+		float *p = m->p + pp->offset + lo, *g = m->g + pp->offset + lo;
+		float *m1 = o->m1 + pp->offset + lo;
+		size_t n = hi - lo;
+		if (q->sgd) {
 			for (size_t j = 0; j < n; j++) {
 				float d = g[j] + wd * p[j];
 				if (mu != 0) {
 					m1[j] = o->step > 1 ? mu * m1[j] + d : d;
-					d = c->nesterov ? d + mu * m1[j] : m1[j];
+					d = q->c->nesterov ? d + mu * m1[j] : m1[j];
 				}
 				p[j] -= flr * d;
 			}
 		} else {
-			float *m2 = o->m2 + pp->offset;
+			float *m2 = o->m2 + pp->offset + lo;
 			for (size_t j = 0; j < n; j++) {
 				float d = g[j];
-				if (adamw)
+				if (q->adamw)
 					p[j] *= 1 - flr * wd;
 				else
 					d += wd * p[j];
 				m1[j] = b1 * m1[j] + (1 - b1) * d;
-				m2[j] = b2 * m2[j] + (float)(1 - c->beta2) * d * d;
+				m2[j] = b2 * m2[j] + (float)(1 - q->c->beta2) * d * d;
 				p[j] -= step_size * m1[j] / (sqrtf(m2[j]) / bc2s + eps);
 			}
 		}
 	}
 }
+
+/* PyTorch's update rules (torch.optim, single-tensor, foreach=False):
+ * SGD:   g += wd*p; b = step>1 ? mu*b + g : g; g = nesterov ? g + mu*b : b;
+ *        p -= lr*g
+ * Adam:  g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+ *        p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ * AdamW: p *= 1 - lr*wd; then Adam without the L2 term.
+ * Elementwise, so the threads (each its range of every parameter) give
+ * the one-thread result. */
+void dbv_optim_step(struct dbv_optim *o, struct dbv_model *m,
+		    const struct dbv_train_cfg *c, double lr)
+{
+	struct optim_job q;
+
+	o->step++;
+	double bc1 = 1 - pow(c->beta1, (double)o->step);
+	double bc2 = 1 - pow(c->beta2, (double)o->step);
+	q.o = o;
+	q.m = m;
+	q.c = c;
+	q.flr = (float)lr;
+	q.wd = (float)c->weight_decay;
+	q.mu = (float)c->momentum;
+	q.sgd = !strcmp(c->optim, "sgd");
+	q.adamw = !strcmp(c->optim, "adamw");
+	q.step_size = (float)(lr / bc1);
+	q.bc2s = (float)sqrt(bc2);
+	q.b1 = (float)c->beta1;
+	q.b2 = (float)c->beta2;
+	q.eps = (float)c->adam_eps;
+	par_run(par_threads(m->total, PAR_MIN), optim_part, &q);
+}
+
+/* One item of dbv_make_batch with its crop offsets and flip. */
+static void make_item(const uint8_t *x, int c, int h, int w, int oy, int ox,
+		      int fl, const float *scale, const float *shift, float *y)
+{
+	for (int ch = 0; ch < c; ch++) {
+		int k = ch < 4 ? ch : 3;
+		/* Zero padding is zero in pixel space, normalised. */
+		float pad = shift[k];
+		for (int r = 0; r < h; r++) {
+			int sr = r + oy;
+			float *yr = y + ((size_t)ch * h + r) * w;
+			if (sr < 0 || sr >= h) {
+				for (int q = 0; q < w; q++)
+					yr[q] = pad;
+				continue;
+			}
+			const uint8_t *xr = x + ((size_t)ch * h + sr) * w;
+			for (int q = 0; q < w; q++) {
+				int sq = (fl ? w - 1 - q : q) + ox;
+				yr[q] = (sq < 0 || sq >= w) ? pad
+							    : xr[sq] * scale[k] + shift[k];
+			}
+		}
+	}
+}
+
+struct batch_job {
+	const uint8_t *src;
+	const int64_t *idx;
+	int c, h, w;
+	const int *dy, *dx, *fl;
+	const float *scale, *shift;
+	float *out;
+};
+
+static void batch_part(void *arg, size_t lo, size_t hi)
+{
+	const struct batch_job *q = arg;
+	const size_t item = (size_t)q->c * (size_t)q->h * (size_t)q->w;
+
+	for (size_t i = lo; i < hi; i++)
+		make_item(q->src + (size_t)q->idx[i] * item, q->c, q->h, q->w,
+			  q->dy[i], q->dx[i], q->fl[i], q->scale, q->shift,
+			  q->out + i * item);
+}
+
+/* Items per block: the draws of a block are made first, in item order,
+ * then its items are made in parallel. */
+#define BATCH_BLOCK 256
 
 void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 		    const int64_t *idx, int n, const double *mean,
@@ -180,41 +265,27 @@ void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 {
 	size_t item = (size_t)c * (size_t)h * (size_t)w;
 	float scale[4], shift[4];
+	int dy[BATCH_BLOCK], dx[BATCH_BLOCK], fl[BATCH_BLOCK];
 	for (int ch = 0; ch < c && ch < 4; ch++) {
 		/* (v/255 - mean)/std = v*scale + shift */
 		scale[ch] = (float)(1.0 / (255.0 * std[ch]));
 		shift[ch] = (float)(-mean[ch] / std[ch]);
 	}
-	for (int i = 0; i < n; i++) {
-		const uint8_t *x = src + (size_t)idx[i] * item;
-		float *y = out + (size_t)i * item;
-		int oy = 0, ox = 0, fl = 0;
-		if (rng && crop_pad) {
-			oy = (int)dbv_rng_below(rng, 2 * (uint64_t)crop_pad + 1) - crop_pad;
-			ox = (int)dbv_rng_below(rng, 2 * (uint64_t)crop_pad + 1) - crop_pad;
-		}
-		if (rng && flip)
-			fl = (int)dbv_rng_below(rng, 2);
-		for (int ch = 0; ch < c; ch++) {
-			int k = ch < 4 ? ch : 3;
-			/* Zero padding is zero in pixel space, normalised. */
-			float pad = shift[k];
-			for (int r = 0; r < h; r++) {
-				int sr = r + oy;
-				float *yr = y + ((size_t)ch * h + r) * w;
-				if (sr < 0 || sr >= h) {
-					for (int q = 0; q < w; q++)
-						yr[q] = pad;
-					continue;
-				}
-				const uint8_t *xr = x + ((size_t)ch * h + sr) * w;
-				for (int q = 0; q < w; q++) {
-					int sq = (fl ? w - 1 - q : q) + ox;
-					yr[q] = (sq < 0 || sq >= w) ? pad
-								    : xr[sq] * scale[k] + shift[k];
-				}
+	for (int i0 = 0; i0 < n; i0 += BATCH_BLOCK) {
+		int cnt = n - i0 < BATCH_BLOCK ? n - i0 : BATCH_BLOCK;
+		for (int i = 0; i < cnt; i++) {
+			dy[i] = dx[i] = fl[i] = 0;
+			if (rng && crop_pad) {
+				dy[i] = (int)dbv_rng_below(rng, 2 * (uint64_t)crop_pad + 1) - crop_pad;
+				dx[i] = (int)dbv_rng_below(rng, 2 * (uint64_t)crop_pad + 1) - crop_pad;
 			}
+			if (rng && flip)
+				fl[i] = (int)dbv_rng_below(rng, 2);
 		}
+		struct batch_job q = { src, idx + i0, c, h, w, dy, dx, fl,
+				       scale, shift, out + (size_t)i0 * item };
+		par_for(par_threads((size_t)cnt * item, PAR_MIN), (size_t)cnt, 1,
+			batch_part, &q);
 	}
 }
 

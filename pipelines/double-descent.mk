@@ -46,6 +46,7 @@ SHELL := /bin/bash
 comma := ,
 empty :=
 space := $(empty) $(empty)
+labels = $(subst |, ,$(subst $(space),$(comma),$(strip $(1))))
 D     := $(OUT)/data
 MODELS := $(foreach n,$(NOISES),$(foreach w,$(WIDTHS),$(foreach s,$(SEEDS),w$(w)-n$(n)-s$(s))))
 # model name parts: w<W>-n<N>-s<S>
@@ -120,6 +121,6 @@ $(OUT)/agreement.png: $(OUT)/table-planes.dbv
 PICS = $(foreach n,$(NOISES),$(foreach w,$(PIC_WIDTHS),$(OUT)/pred/w$(w)-n$(n)-s$(firstword $(SEEDS))-picture.dbv))
 $(OUT)/pictures.png: $(PICS)
 	$(BIN)/dbv-render --montage --cols $(words $(PIC_WIDTHS)) \
-	  --row-labels $(subst $(space),$(comma),$(foreach n,$(NOISES),noise$(space)$(n))) \
-	  --col-labels $(subst $(space),$(comma),$(foreach w,$(PIC_WIDTHS),width$(space)$(w))) \
+	  --row-labels "$(call labels,$(foreach n,$(NOISES),noise|$(n)))" \
+	  --col-labels "$(call labels,$(foreach w,$(PIC_WIDTHS),width|$(w)))" \
 	  -o $@ $^

@@ -16,6 +16,8 @@ D       := $(OUT)/data
 comma   := ,
 empty   :=
 space   := $(empty) $(empty)
+# "a|1 b|2" -> "a 1,b 2": a comma-separated list of labels with spaces
+labels   = $(subst |, ,$(subst $(space),$(comma),$(strip $(1))))
 
 all: $(OUT)/summary.txt $(OUT)/figure1.png $(OUT)/heatmap.png
 	@cat $(OUT)/summary.txt
@@ -66,8 +68,8 @@ $(OUT)/heatmap.png: $(OUT)/table.dbv
 PICS = $(foreach s,$(SEEDS),$(foreach a,$(ARCHS),$(OUT)/pred/$(a)-s$(s)-picture.dbv))
 $(OUT)/figure1.png: $(PICS)
 	$(BIN)/dbv-render --montage --cols $(words $(ARCHS)) --thumbs \
-	  --row-labels $(subst $(space),$(comma),$(foreach s,$(SEEDS),seed$(space)$(s))) \
-	  --col-labels $(subst $(space),$(comma),$(foreach a,$(ARCHS),$(a)$(space)w=$(WIDTH_$(a)))) \
+	  --row-labels "$(call labels,$(foreach s,$(SEEDS),seed|$(s)))" \
+	  --col-labels "$(call labels,$(foreach a,$(ARCHS),$(a)|w=$(WIDTH_$(a))))" \
 	  -o $@ $^
 
 # Test accuracy of every model (its last log record), the group agreement

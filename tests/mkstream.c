@@ -40,6 +40,7 @@ static void batch(struct dbv_writer *w)
 int main(int argc, char **argv)
 {
 	struct dbv_writer *w = dbv_writer_new(1, "mkstream");
+	int rc;
 	if (argc != 2 || !w) {
 		fprintf(stderr, "usage: mkstream empty-dataset|upstream-error|no-end\n");
 		return 2;
@@ -55,7 +56,10 @@ int main(int argc, char **argv)
 		dbv_writer_flush(w); /* no trailer */
 	} else {
 		fprintf(stderr, "mkstream: unknown case '%s'\n", argv[1]);
+		dbv_writer_free(w);
 		return 2;
 	}
-	return dbv_writer_status(w) ? 4 : 0;
+	rc = dbv_writer_status(w) ? 4 : 0;
+	dbv_writer_free(w);
+	return rc;
 }

@@ -779,6 +779,47 @@ static int write_table(struct dbv_writer *w, const struct options *o,
 	return dbv_writer_status(w);
 }
 
+static void release(struct options *o, struct results *r)
+{
+	for (int i = 0; i < o->nstreams; i++) {
+		struct stream *s = &o->s[i];
+		dbv_reader_free(s->r);
+		if (s->fd > 0)
+			close(s->fd);
+		free(s->file);
+		free(s->group);
+		free(s->desc);
+		free(s->labels);
+		free(s->y);
+		free(s->y_true);
+		free(s->geom);
+	}
+	free(o->s);
+	for (int i = 0; i < o->ngroups; i++)
+		free(o->gnames[i]);
+	free(o->gnames);
+	free(r->pi);
+	free(r->pj);
+	free(r->agree);
+	free(r->pmean);
+	free(r->pstd);
+	free(r->plo);
+	free(r->phi);
+	free(r->piou);
+	free(r->gmean);
+	free(r->gstd);
+	free(r->glo);
+	free(r->ghi);
+	free(r->giou);
+	free(r->gpairs);
+	free(r->frag);
+	free(r->fmean);
+	free(r->fstd);
+	free(r->acc);
+	free(r->acc_true);
+	free(r->churn);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -825,5 +866,6 @@ int main(int argc, char **argv)
 	}
 	if ((rc = dbv_output_commit()))
 		dbv_tool_die(rc);
+	release(&o, &r);
 	return 0;
 }

@@ -428,7 +428,8 @@ int main(int argc, char **argv)
 	dbv_w_key(w, "model");
 	{
 		static const char *keys[] = {"arch", "width", "depth", "seed", "data_seed",
-					     "epochs", "n_train", "dataset", "optim", "lr"};
+					     "epochs", "n_train", "dataset", "optim", "lr",
+					     "label_noise"};
 		size_t n = 1;
 		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 			n += dbv_map_get(p.mmeta, keys[i]) != NULL;

@@ -45,7 +45,8 @@ static const char usage[] =
 	"      --augment SPEC     none (default) or crop:P,flip (either or both)\n"
 	"      --seed S           initialisation seed (default 0)\n"
 	"      --data-seed S      data order and augmentation seed (default 0)\n"
-	"      --threads N        threads for every pool, OpenBLAS's included (default 2)\n"
+	"      --threads N        threads dbv computes with; OpenBLAS runs single-threaded\n"
+	"                         in each (default 2)\n"
 	"Evaluation and state:\n"
 	"      --test FILE        dataset stream to evaluate after every epoch\n"
 	"      --checkpoint FILE  save the whole training state to FILE\n"
@@ -427,6 +428,18 @@ static int read_data(const char *path, uint64_t limit, struct data *d,
 		return dbv_seterr(DBV_EINPUT, "%s: the dataset is empty",
 				  path ? path : "standard input");
 	return DBV_OK;
+}
+
+static void data_release(struct data *d)
+{
+	if (d->names)
+		for (int i = 0; i < d->classes; i++)
+			free(d->names[i]);
+	free(d->names);
+	free(d->dataset);
+	free(d->x);
+	free(d->y);
+	memset(d, 0, sizeof *d);
 }
 
 static double now(void)
@@ -947,5 +960,13 @@ int main(int argc, char **argv)
 	dbv_reader_free(rt);
 	dbv_model_release(&m);
 	dbv_optim_release(&op);
+	data_release(&d);
+	data_release(&t);
+	free(st.perm);
+	free(st.logs);
+	dbv_afree(xb);
+	dbv_afree(dl);
+	free(idx);
+	free(ybuf);
 	return 0;
 }

@@ -261,41 +261,146 @@ static void test_conv_chunks(void)
 	}
 }
 
-/* Same inputs, same thread count: bit-identical outputs and gradients. */
+/*
+ * Same inputs, same thread count: bit-identical outputs and gradients,
+ * run after run (the threads' parts are fixed, whatever the timing).
+ * Thread counts 1-4, more than this machine may have cores, on a chunked
+ * 3x3 convolution, a strided one and a 1x1 one; each count close to one
+ * thread (another count may round differently).
+ */
 static void test_conv_repeat(void)
 {
+	static const int shapes[][4] = {
+		/* cin, k, stride, pad; 16 out, 28x28 */
+		{ 16, 3, 1, 1 }, { 16, 3, 2, 1 }, { 16, 1, 1, 0 },
+	};
+	const int n = 37; /* more than one chunk of the first shape */
 	struct dbv_rng r;
-	struct dbv_conv c;
-	const int n = 11;
-	size_t xs, ws, ys;
-	float *x, *wt, *b, *dy, *y[2], *dx[2], *dw[2], *db[2], *scratch;
 
 	dbv_rng_seed(&r, 3);
-	CHECK_OK(dbv_conv_init(&c, 16, 16, 3, 1, 1, 28, 28));
-	xs = (size_t)16 * n * 28 * 28;
-	ws = (size_t)16 * 16 * 9;
-	ys = (size_t)16 * n * c.oh * c.ow;
-	x = rand_f(&r, xs, -1, 1);
-	wt = rand_f(&r, ws, -1, 1);
-	b = rand_f(&r, 16, -1, 1);
-	dy = rand_f(&r, ys, -1, 1);
-	scratch = alloc_f(dbv_conv_scratch(&c, n));
-	for (int t = 0; t < 2; t++) {
-		y[t] = alloc_f(ys);
-		dx[t] = calloc(xs, sizeof(float));
-		dw[t] = calloc(ws, sizeof(float));
-		db[t] = calloc(16, sizeof(float));
-		dbv_conv_forward(&c, n, x, wt, b, y[t], scratch);
-		dbv_conv_backward(&c, n, x, wt, dy, dx[t], dw[t], db[t],
-				  scratch);
+	for (int s = 0; s < 3; s++) {
+		struct dbv_conv c;
+		size_t xs, ws, ys, ss;
+		float *x, *wt, *b, *dy, *scratch, *one[4];
+		int bad = 0, far = 0;
+
+		CHECK_OK(dbv_conv_init(&c, shapes[s][0], 16, shapes[s][1],
+				       shapes[s][2], shapes[s][3], 28, 28));
+		xs = (size_t)c.cin * n * 28 * 28;
+		ws = (size_t)16 * c.cin * c.k * c.k;
+		ys = (size_t)16 * n * c.oh * c.ow;
+		ss = dbv_conv_scratch(&c, n);
+		x = rand_f(&r, xs, -1, 1);
+		wt = rand_f(&r, ws, -1, 1);
+		b = rand_f(&r, 16, -1, 1);
+		dy = rand_f(&r, ys, -1, 1);
+		scratch = alloc_f(ss ? ss : 1);
+		memset(one, 0, sizeof one);
+		for (int T = 1; T <= 4; T++) {
+			float *got[3][4];
+			const size_t sz[4] = { ys, xs, ws, 16 };
+
+			dbv_threads_set(T);
+			for (int rep = 0; rep < 3; rep++) {
+				got[rep][0] = alloc_f(ys);
+				got[rep][1] = calloc(xs, sizeof(float));
+				got[rep][2] = calloc(ws, sizeof(float));
+				got[rep][3] = calloc(16, sizeof(float));
+				dbv_conv_forward(&c, n, x, wt, b, got[rep][0],
+						 scratch);
+				dbv_conv_backward(&c, n, x, wt, dy, got[rep][1],
+						  got[rep][2], got[rep][3],
+						  scratch);
+			}
+			for (int q = 0; q < 4; q++) {
+				for (int rep = 1; rep < 3; rep++)
+					bad += memcmp(got[0][q], got[rep][q],
+						      sz[q] * sizeof(float)) != 0;
+				if (T == 1) {
+					one[q] = got[0][q];
+					got[0][q] = NULL;
+					continue;
+				}
+				for (size_t i = 0; i < sz[q]; i++)
+					far += !(fabsf(got[0][q][i] - one[q][i]) <=
+						 1e-4f * (1.0f + fabsf(one[q][i])));
+			}
+			for (int rep = 0; rep < 3; rep++)
+				for (int q = 0; q < 4; q++)
+					free(got[rep][q]);
+		}
+		CHECK_EQ_INT(bad, 0);
+		CHECK_EQ_INT(far, 0);
+		for (int q = 0; q < 4; q++)
+			free(one[q]);
+		free(x), free(wt), free(b), free(dy), free(scratch);
 	}
-	CHECK(memcmp(y[0], y[1], ys * sizeof(float)) == 0);
-	CHECK(memcmp(dx[0], dx[1], xs * sizeof(float)) == 0);
-	CHECK(memcmp(dw[0], dw[1], ws * sizeof(float)) == 0);
-	CHECK(memcmp(db[0], db[1], 16 * sizeof(float)) == 0);
-	for (int t = 0; t < 2; t++)
-		free(y[t]), free(dx[t]), free(dw[t]), free(db[t]);
-	free(x), free(wt), free(b), free(dy), free(scratch);
+	dbv_threads_set(2);
+}
+
+/*
+ * The other layers split their work across channels, planes or ranges
+ * and keep every sum in one thread: any thread count gives the one-thread
+ * bits.
+ */
+static void test_threads_bitwise(void)
+{
+	const int c = 6, n = 40, h = 14, w = 14;
+	const size_t m = (size_t)n * h * w, all = (size_t)c * m;
+	struct dbv_rng r;
+	float *x, *dy, *gamma, *beta, *gdy, *ref[12] = { 0 };
+	int bad = 0;
+
+	dbv_rng_seed(&r, 11);
+	x = rand_f(&r, all, -2, 2);
+	dy = rand_f(&r, all, -1, 1);
+	gdy = rand_f(&r, (size_t)n * c, -1, 1);
+	gamma = rand_f(&r, c, 0.5f, 1.5f);
+	beta = rand_f(&r, c, -0.5f, 0.5f);
+	for (int T = 1; T <= 4; T++) {
+		float *o[12];
+		const size_t sz[12] = { all, c, c, c, c, all, all, c, c,
+					all / 4, all, (size_t)n * c };
+
+		dbv_threads_set(T);
+		o[0] = alloc_f(all);
+		o[1] = alloc_f(c), o[2] = alloc_f(c);
+		o[3] = alloc_f(c), o[4] = alloc_f(c);
+		for (int i = 0; i < c; i++)
+			o[3][i] = 0.0f, o[4][i] = 1.0f;
+		dbv_bn_forward_train(c, m, x, gamma, beta, o[0], o[1], o[2],
+				     o[3], o[4], 0.1f, 1e-5f);
+		o[5] = calloc(all, sizeof(float));
+		o[7] = calloc(c, sizeof(float));
+		o[8] = calloc(c, sizeof(float));
+		dbv_bn_backward(c, m, x, gamma, o[1], o[2], dy, o[5], o[7],
+				o[8]);
+		o[6] = alloc_f(all);
+		dbv_relu_forward(all, x, o[6]);
+		dbv_relu_backward(all, o[6], dy, o[5]);
+		o[9] = alloc_f(all / 4);
+		dbv_maxpool2_forward((size_t)c * n, h, w, x, o[9]);
+		o[10] = calloc(all, sizeof(float));
+		dbv_maxpool2_backward((size_t)c * n, h, w, x, o[9], o[10]);
+		dbv_gap_backward(c, n, h * w, gdy, o[10]);
+		dbv_gmp_backward(c, n, h * w, x, gdy, o[10]);
+		o[11] = alloc_f((size_t)n * c);
+		dbv_gap_forward(c, n, h * w, x, o[11]);
+		dbv_gmp_forward(c, n, h * w, o[10], o[11]);
+		for (int q = 0; q < 12; q++) {
+			if (T == 1) {
+				ref[q] = o[q];
+				continue;
+			}
+			bad += memcmp(ref[q], o[q], sz[q] * sizeof(float)) != 0;
+			free(o[q]);
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	for (int q = 0; q < 12; q++)
+		free(ref[q]);
+	free(x), free(dy), free(gdy), free(gamma), free(beta);
+	dbv_threads_set(2);
 }
 
 static void test_conv_init(void)
@@ -1065,6 +1170,7 @@ int main(int argc, char **argv)
 	test_conv_shapes();
 	test_conv_chunks();
 	test_conv_repeat();
+	test_threads_bitwise();
 	test_conv_fd();
 	test_linear_shapes();
 	test_linear_fd();

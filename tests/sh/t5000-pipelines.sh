@@ -1,0 +1,47 @@
+#!/bin/sh
+# The study pipelines on fixture data: a whole run, incremental reruns,
+# and a run killed midway then started again.
+. "$(dirname "$0")/lib.sh"
+
+mkfixtures fx >/dev/null || exit 1
+mkdir -p data && ln -s "$T/fx/fmnist" data/fashion-mnist
+DBV_DATA_DIR=$T/data
+# Small settings through the environment (the make files use ?=).
+ARCHS="mlp cnn5" SEEDS="0 1" NTRAIN=60 EPOCHS=1 WIDTH_mlp=8 WIDTH_cnn5=2 TRIPLETS=3 RES=8 PIC_RES=16
+export DBV_DATA_DIR ARCHS SEEDS NTRAIN EPOCHS WIDTH_mlp WIDTH_cnn5 TRIPLETS RES PIC_RES
+MK="make --no-print-directory -f $SRCDIR/pipelines/demo.mk BIN=$BIN"
+
+test_expect_success 'the demo pipeline runs and leaves its pictures and numbers' '
+	$MK OUT=d1 >log 2>&1 &&
+	for f in d1/figure1.png d1/heatmap.png d1/table.tsv d1/summary.txt; do test -s $f || exit 1; done &&
+	grep -q "^# group agreement" d1/table.tsv &&
+	grep -q "reproducibility" d1/summary.txt && grep -q "mlp-s1" d1/summary.txt &&
+	test $(ls d1/models | wc -l) = 4 && test $(ls d1/pred | wc -l) = 8 &&
+	for f in d1/models/*.dbv d1/pred/*.dbv d1/table.dbv; do dbv-inspect --summary $f >/dev/null || exit 1; done &&
+	! ls d1 d1/* | grep -q "\.tmp\."
+'
+test_expect_success 'a second run has nothing to do' '
+	$MK OUT=d1 -q all; test $? -le 1 &&
+	$MK OUT=d1 -n | grep -v "^cat " | { ! grep -q "dbv-"; }
+'
+test_expect_success 'a change redoes only what depends on it' '
+	sleep 1 && touch d1/models/cnn5-s1.dbv &&
+	$MK OUT=d1 -n >plan &&
+	grep -q "dbv-predict.*cnn5-s1" plan && ! grep -q "dbv-predict.*mlp-s0" plan &&
+	! grep -q "dbv-train" plan && ! grep -q "dbv-load" plan
+'
+test_expect_success 'a run killed midway finishes when started again, with whole files' '
+	{ setsid sh -c "echo \$\$ >pg; exec $MK OUT=d2" >log2 2>&1 & } &&
+	i=0 && while ! ls d2/models/*.dbv >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done &&
+	test -s pg && kill -9 -$(cat pg) && sleep 0.3 &&
+	! pgrep -f "OUT=d2" >/dev/null &&
+	! test -e d2/summary.txt &&
+	$MK OUT=d2 >log3 2>&1 && test -s d2/summary.txt &&
+	for f in d2/models/*.dbv d2/pred/*.dbv d2/table.dbv; do dbv-inspect --summary $f >/dev/null || exit 1; done
+'
+test_expect_success 'the same seeds give the same numbers in another directory' '
+	$MK OUT=d3 >/dev/null 2>&1 &&
+	sed -n "/^# agreement/,\$p" d1/table.tsv >a && sed -n "/^# agreement/,\$p" d3/table.tsv >b &&
+	test_cmp a b
+'
+test_done
