@@ -57,7 +57,7 @@ echo "# PyTorch $("$py" -c 'import torch; print(torch.__version__)'), eval mode,
 printf '%-16s %10s %11s %9s\n' case "dbv img/s" "torch img/s" dbv/torch
 for c in "cnn5 K=16:cnn5" "resnet18 K=8:resnet18" "mlp 784-256-10:mlp"; do
 	label=${c%%:*} arch=${c#*:}
-	d=$(grep "^$label " "$tmp/dbv" | sed 's/.* threads=[0-9]* \([0-9]*\) img\/s;.*/\1/' | sort -n | tail -1)
+	d=$(grep "^$label " "$tmp/dbv" | sed 's/^.* batch=[0-9]* threads=[0-9]* \([0-9]*\) img\/s;.*/\1/' | sort -n | tail -1)
 	t=$(grep "^$arch " "$tmp/torch" | awk '{ print $2 }' | sort -n | tail -1)
 	printf '%-16s %10s %11.0f %9s\n' "$label" "$d" "$t" \
 		"$(awk -v a="$d" -v b="$t" 'BEGIN { printf "%.2f", a / b }')"

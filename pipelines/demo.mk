@@ -26,7 +26,7 @@ OUT      ?= out/demo
 BIN      ?= bin
 DATA     ?= fashion-mnist
 NTRAIN   ?= 10000
-EPOCHS   ?= 3
+EPOCHS   ?= 4
 SEEDS    ?= 0 1
 ARCHS    ?= mlp cnn5 resnet18
 TRIPLETS ?= 20
@@ -45,10 +45,10 @@ WIDTH_cnn5     ?= 8
 WIDTH_resnet18 ?= 4
 WIDTH_vgg11    ?= 8
 WIDTH_fcnet    ?= 1
-OPT_mlp        ?= --optim adam --lr 0.001
-OPT_fcnet      ?= --optim adam --lr 0.001
-OPT_cnn5       ?= --lr 0.05
-OPT_resnet18   ?= --lr 0.05
-OPT_vgg11      ?= --lr 0.05
+OPT_mlp        ?= --optim adam --lr 0.001 --schedule cosine
+OPT_fcnet      ?= --optim adam --lr 0.001 --schedule cosine
+OPT_cnn5       ?= --lr 0.05 --schedule cosine
+OPT_resnet18   ?= --lr 0.05 --schedule cosine
+OPT_vgg11      ?= --lr 0.05 --schedule cosine
 
 include $(dir $(lastword $(MAKEFILE_LIST)))study.mk
