@@ -694,7 +694,8 @@ int64_t dbv_fragments(const int32_t *labels, int rows, int cols,
 void dbv_mean_std(const double *v, size_t n, double *mean, double *std);
 /* Percentile bootstrap 95% interval of the mean of v[0..n): reps
  * resamples with replacement drawn by dbv_rng(seed); interval = the
- * 2.5th and 97.5th percentiles (nearest rank) of the resampled means. */
+ * 2.5th and 97.5th percentiles (nearest rank) of the resampled means;
+ * NaN when n == 0 or reps < 1. */
 int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 		     double *lo, double *hi);
 
@@ -897,6 +898,10 @@ void dbv_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dbv_tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the failure message and exit with code. */
 __attribute__((noreturn)) void dbv_tool_die(int code);
+/* The option being parsed as the user typed it ("--batch" or
+ * "--batch=0"), for messages; call with getopt's optind and optarg. */
+const char *dbv_tool_optname(char *const *argv, int optind_,
+			     const char *optarg_);
 /* Print --version text to stdout. */
 void dbv_tool_version(void);
 

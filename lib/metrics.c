@@ -113,7 +113,8 @@ int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 	struct dbv_rng r;
 	double *means;
 	if (n == 0 || reps < 1) {
-		*lo = *hi = n ? v[0] : 0;
+		/* no interval without resamples (or data) */
+		*lo = *hi = NAN;
 		return DBV_OK;
 	}
 	means = dbv_malloc((size_t)reps * sizeof *means);

@@ -97,6 +97,16 @@ void dbv_tool_die(int code)
 	exit(code ? code : DBV_EIO);
 }
 
+const char *dbv_tool_optname(char *const *argv, int optind_,
+			     const char *optarg_)
+{
+	/* A value given as a separate word is argv[optind-1]; the option
+	 * is the word before it. */
+	if (optind_ >= 2 && optarg_ && argv[optind_ - 1] == optarg_)
+		return argv[optind_ - 2];
+	return optind_ >= 1 ? argv[optind_ - 1] : "?";
+}
+
 void dbv_tool_version(void)
 {
 	printf("%s (dbv) %s, stream format %d.%d\n", tool_name, DBV_VERSION,

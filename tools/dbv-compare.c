@@ -115,8 +115,13 @@ static void parse_group(struct options *o, const char *arg)
 			exit(DBV_EUSAGE);
 		}
 	g[o->ngroups] = name;
+	int before = o->nstreams;
 	for (tok = strtok_r(files, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		add_stream(o, tok, name, o->ngroups);
+	if (o->nstreams == before) {
+		dbv_tool_error("--group: '%s' names no streams", arg);
+		exit(DBV_EUSAGE);
+	}
 	o->ngroups++;
 	free(files);
 }
@@ -140,7 +145,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":g:o:fh", lo, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (c) {
 		case 'g': parse_group(o, optarg); break;
 		case O_FRAG: o->fragmentation = 1; break;
@@ -220,11 +225,16 @@ static int read_stream(struct stream *s, uint64_t limit, struct results *res,
 		const char *a = "?";
 		size_t al = 1;
 		int64_t wd = -1, sd = -1;
+		double noise = 0;
 		dbv_val_str(dbv_map_get(s->model, "arch"), &a, &al);
 		dbv_get_i64(s->model, "width", &wd);
 		dbv_get_i64(s->model, "seed", &sd);
-		snprintf(buf, sizeof buf, "%.*s w=%lld seed=%lld", (int)(al > 32 ? 32 : al), a,
-			 (long long)wd, (long long)sd);
+		if (dbv_get_double(s->model, "label_noise", &noise))
+			noise = 0;
+		int k = snprintf(buf, sizeof buf, "%.*s w=%lld seed=%lld", (int)(al > 32 ? 32 : al),
+				 a, (long long)wd, (long long)sd);
+		if (noise > 0 && k > 0 && (size_t)k < sizeof buf)
+			snprintf(buf + k, sizeof buf - (size_t)k, " noise=%g", noise);
 		s->desc = dbv_strdup(buf);
 	}
 	if (first) {

@@ -73,7 +73,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:o:fh", lo, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case O_TEMP:
@@ -219,12 +219,17 @@ static int predict_plane(struct predictor *p, struct dbv_writer *w,
 					p->m.arch.w)))
 		return rc;
 	pts = (size_t)pl.res * (size_t)pl.res;
-	/* Refuse before allocating what no reader would accept. */
-	if ((double)pts * (o->logits ? 4.0 * p->k + 5 : 5) > MAX_PRED_BYTES) {
+	/* Refuse before allocating what no reader would accept: labels (1
+	 * or 4 bytes), confidence (4), logits (4k) per point, plus the
+	 * plane's own keys copied on (3 basis vectors, anchors: < 1 MiB
+	 * for images up to 3x256x256 ... bounded by the input record). */
+	double per = (small ? 1 : 4) + 4 + (o->logits ? 4.0 * p->k : 0);
+	if ((double)pts * per + (1 << 20) > MAX_PRED_BYTES) {
+		int res = pl.res;
 		dbv_plane_release(&pl);
 		return dbv_seterr(DBV_EINPUT,
 				  "a plane of %dx%d points%s would make a record over %.0f MiB: lower --res",
-				  pl.res, pl.res, o->logits ? " with logits" : "",
+				  res, res, o->logits ? " with logits" : "",
 				  MAX_PRED_BYTES / (1 << 20));
 	}
 	if (small)

@@ -156,7 +156,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:fqh", lo, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (c) {
 		case O_ARCH:
 			if (strlen(optarg) >= sizeof o->arch.name) {
