@@ -113,6 +113,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_error("--model FILE is required");
 		exit(DBV_EUSAGE);
 	}
+	if (!strcmp(o->model, "-") && (!o->input || !strcmp(o->input, "-"))) {
+		dbv_tool_error("--model - reads the model from standard input: give the planes or dataset as a FILE");
+		exit(DBV_EUSAGE);
+	}
 }
 
 struct predictor {

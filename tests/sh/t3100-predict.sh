@@ -157,6 +157,9 @@ test_expect_success 'the pred stream: header, one record per plane with its keys
 	has "\"input\":\"planes\",\"model\":{\"arch\":\"mlp\",\"width\":8,\"depth\":1,\"seed\":0,\"data_seed\":0,\"epochs\":2,\"n_train\":60,\"dataset\":\"fashion-mnist\"," <h &&
 	has "\"file\":\"mlp.dbv\"},\"temp\":1,\"logits\":false}" <h &&
 	has "\"dbv-predict --model mlp.dbv p7.dbv\"]" <h &&
+	dbv-predict --model - p7.dbv <mlp.dbv >fm.dbv && tvals pred labels fm.dbv >a &&
+	tvals pred labels f7.dbv >b && test_cmp a b && header fm.dbv | has "\"file\":\"-\"}" &&
+	dbv-predict -m mlp.dbv <p7.dbv >fs.dbv && tvals pred labels fs.dbv >a && test_cmp a b &&
 	dbv-inspect p7.dbv | grep "\"t\":\"plane\"" | sed "s/^{\"record\":[0-9]*,\"t\":\"plane\",\"seq\":[0-9]*,//" >a &&
 	dbv-inspect f7.dbv | grep "\"t\":\"pred\"" | sed "s/^{\"record\":[0-9]*,\"t\":\"pred\",\"seq\":[0-9]*,//; s/,\"labels\":{[^}]*},\"conf\":{[^}]*}}\$/}/" >b &&
 	test $(wc -l <a) = 3 && test_cmp a b &&

@@ -163,6 +163,8 @@ test_expect_success 'synthetic pred streams' '
 '
 
 test_expect_success 'a stream against itself agrees everywhere' '
+	dbv-compare --tsv f3.dbv - <f3.dbv >t0 &&
+	section "agreement" t0 | has "0	1	1.000000	0.000000	1.000000	1.000000	1.000000" &&
 	dbv-compare --tsv f3.dbv f3.dbv >t &&
 	section "agreement" t >rows &&
 	printf "0\t1\t1.000000\t0.000000\t1.000000\t1.000000\t1.000000\n" >want && test_cmp want rows &&
@@ -311,7 +313,16 @@ test_expect_success 'bootstrap: intervals hold the mean, reproducible with --see
 	section "agreement" b5 | awk -F"\t" "\$4 <= 0 || \$5 > \$3 || \$6 < \$3 || \$5 >= \$6 { bad++ } END { exit bad > 0 || NR != 3 }" &&
 	section "group agreement with" b5 | awk -F"\t" "\$4 == \"nan\" { next } \$6 > \$4 || \$7 < \$4 { bad++ } END { exit bad > 0 }" &&
 	dbv-compare --tsv --bootstrap 50 --seed 5 r0.dbv r1.dbv >b50 && ! cmp -s b5 b50 &&
-	section "agreement" b50 | awk -F"\t" "\$5 > \$3 || \$6 < \$3 { bad++ } END { exit bad > 0 }"
+	section "agreement" b50 | awk -F"\t" "\$5 > \$3 || \$6 < \$3 { bad++ } END { exit bad > 0 }" &&
+	dbv-compare --tsv --bootstrap 0 --group X=r0.dbv,r1.dbv --group Y=r3.dbv >bn &&
+	section "agreement" bn | cut -f5,6 | sort -u >got && printf "nan\tnan\n" >want && test_cmp want got &&
+	section "agreement" bn | cut -f1-4,7 >got && section "agreement" b5 | cut -f1-4,7 >want &&
+	test_cmp want got &&
+	section "group agreement with" bn | cut -f6,7 | sort -u >got && printf "nan\tnan\n" >want &&
+	test_cmp want got &&
+	if test -n "$HAVE_JQ"; then
+		dbv-compare --json --bootstrap 0 r0.dbv r1.dbv | jq -e ".pairs[0].ci95 == [null, null]" >/dev/null
+	fi
 '
 
 test_expect_success 'bootstrap: the mean and std are those of the per-plane agreements' '
