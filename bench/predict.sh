@@ -17,7 +17,7 @@
 #                           500 makes it 10^6 points, several minutes
 #   TORCH_PYTHON=/usr/bin/python3
 #
-# Models (weights do not matter for speed): cnn5 K=16 and mlp 784-256-10,
+# Models (weights do not matter for speed): cnn5 K=16 and mlp 784-16-10,
 # one epoch of dbv-train on the first 2000 Fashion-MNIST training images;
 # planes through random triplets (--seed 1) of the test split.  Without
 # Fashion-MNIST, deterministic pseudo-random IDX images (as bench/train.sh).
@@ -31,7 +31,11 @@
 #              triplets, making the planes and every grid point, the
 #              forward passes, argmax and confidence, writing the stream)
 #   load|plane the same without dbv-predict (what the pipeline's first two
-#              stages cost on their own)
+#              stages cost on their own: a fixed cost, whatever the number
+#              of points; dbv-load also reads the training split for the
+#              normalisation statistics)
+#   file       dbv-predict alone on the same planes read from a file: the
+#              pipeline's cost per point without its fixed head
 #   forward    bench/predict_fwd: the same model file and planes (written
 #              once by the same dbv-load | dbv-plane), the same batch and
 #              threads; only dbv_model_forward(train = 0) is timed, the
@@ -49,11 +53,13 @@
 # whole pipeline takes than the bare forward pass: forward / pipeline - 1.
 #
 # Memory: peak RSS (/usr/bin/time -f %M, else VmHWM polled from /proc) of
-# dbv-predict --model mlp at --res PREDICT_RSS_RES over 1, 4 and 16 planes
-# (planes read from a file), and of one cnn5 run over 4 planes.  Flat
-# means: it does not grow with the number of planes.
+# dbv-predict with a cheap model (mlp 784-16-10) at --res PREDICT_RSS_RES
+# over 1, 4 and 16 planes (planes read from a file), and of one cnn5 K=16
+# run over 4 planes at --res PREDICT_RSS_CNN5_RES.  Flat means: it does not
+# grow with the number of planes.  (cnn5's figure is mostly its
+# activations for one batch of 256, bench/modelsize's act_bytes / 2.)
 #
-# Render: dbv-render of one real 500x500 plane (the mlp run's 1-plane
+# Render: dbv-render of one real 500x500 plane (the mlp16 run's 1-plane
 # output, when PREDICT_RSS_RES is 500), best of 5, process start included.
 # bench/render.sh times more pictures on synthetic planes.
 set -eu
@@ -84,6 +90,7 @@ rate() { awk -v p="$1" -v t="$2" 'BEGIN { printf "%.1f", p / (t / 1e9) }'; }
 # ---- data: the test split ($tmp/test.dbv) and 2000 training images
 be32() { # N: 4 bytes, big-endian
 	for s in 24 16 8 0; do
+		# shellcheck disable=SC2059 # an octal escape made on purpose
 		printf "\\$(printf %03o $((($1 >> s) & 255)))"
 	done
 }
@@ -111,9 +118,11 @@ else
 	load="\"\$bin/dbv-load\" --images \"\$tmp/img\" --labels \"\$tmp/lab\""
 fi
 "$bin/dbv-train" --arch cnn5 --width 16 --epochs 1 -q -o "$tmp/cnn5.dbv" "$tmp/train.dbv"
-"$bin/dbv-train" --arch mlp --width 256 --depth 1 --epochs 1 -q -o "$tmp/mlp.dbv" "$tmp/train.dbv"
+"$bin/dbv-train" --arch mlp --width 16 --depth 1 --epochs 1 -q -o "$tmp/mlp16.dbv" "$tmp/train.dbv"
 plane="\"\$bin/dbv-plane\" --triplets $np --seed 1 --res $res"
-pipe="$load | $plane | \"\$bin/dbv-predict\" --model \"\$tmp/cnn5.dbv\" --threads $threads --batch $batch -o /dev/null"
+predict="\"\$bin/dbv-predict\" --model \"\$tmp/cnn5.dbv\" --threads $threads --batch $batch -o /dev/null"
+pipe="$load | $plane | $predict"
+file="$predict \"\$tmp/planes.dbv\""
 floor="$load | $plane >/dev/null"
 export bin tmp
 sh -c "$load | $plane -o \"\$tmp/planes.dbv\""
@@ -136,9 +145,10 @@ if [ $have_torch = 1 ]; then
 else
 	echo "PyTorch not installed: dbv figures only ($py cannot import torch, numpy and msgpack)"
 fi
+# shellcheck disable=SC2016 # $bin, $tmp: literal text to strip
 echo "# pipeline: $(echo "$pipe" | sed 's/"\$bin\/\([a-z-]*\)"/\1/g; s/"\$tmp\/\([a-z0-9.]*\)"/\1/g')"
 
-: >"$tmp/r-pipe"; : >"$tmp/r-floor"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
+: >"$tmp/r-pipe"; : >"$tmp/r-floor"; : >"$tmp/r-file"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
@@ -152,11 +162,16 @@ while [ $r -lt "$rounds" ]; do
 	t1=$(ns)
 	fl=$(awk -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t / 1e9 }')
 	echo "$fl" >>"$tmp/r-floor"
+	t0=$(ns)
+	sh -c "$file" || { echo "predict.sh: failed: $file" >&2; exit 1; }
+	t1=$(ns)
+	pf=$(rate $points $((t1 - t0)))
+	echo "$pf" >>"$tmp/r-file"
 	fl_line=$("$bb/predict_fwd" "$tmp/cnn5.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
 		{ echo "predict.sh: predict_fwd failed" >&2; exit 1; }
 	f=$(kv pts_s "$fl_line")
 	echo "$f" >>"$tmp/r-fwd"
-	line="round $r: pipeline $p pts/s, load|plane ${fl} s, forward $f pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%)"
+	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), load|plane ${fl} s, file $pf pts/s, forward $f pts/s"
 	if [ $have_torch = 1 ]; then
 		# shellcheck disable=SC2086 # $torch_env: nothing or one word
 		tl=$(env $torch_env "$py" "$here/predict_torch.py" "$tmp/cnn5.dbv" "$tmp/planes.dbv" \
@@ -169,16 +184,19 @@ while [ $r -lt "$rounds" ]; do
 	fi
 	echo "$line"
 done
-bp=$(best "$tmp/r-pipe") bf=$(best "$tmp/r-fwd") bfl=$(sort -n "$tmp/r-floor" | head -1)
+bp=$(best "$tmp/r-pipe") bpf=$(best "$tmp/r-file") bf=$(best "$tmp/r-fwd") bfl=$(sort -n "$tmp/r-floor" | head -1)
 echo "# best of $rounds rounds (points/s)"
 printf '%-34s %10s\n' "dbv-load | dbv-plane | dbv-predict" "$bp"
+printf '%-34s %10s\n' "dbv-predict PLANES-FILE" "$bpf"
 printf '%-34s %10s\n' "dbv forward only (predict_fwd)" "$bf"
 if [ $have_torch = 1 ]; then
 	btp=$(best "$tmp/r-paper") btb=$(best "$tmp/r-batched")
 	printf '%-34s %10s\n' "torch paper pipeline (DataLoader)" "$btp"
 	printf '%-34s %10s\n' "torch forward only (batched)" "$btb"
 fi
-echo "pipeline overhead over the bare forward pass: $(awk -v a="$bf" -v b="$bp" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')% (load|plane alone: $bfl s)"
+echo "pipeline overhead over the bare forward pass: $(awk -v a="$bf" -v b="$bp" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
+     "dbv-predict from a file: $(awk -v a="$bf" -v b="$bpf" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
+     "load|plane alone: $bfl s (fixed)"
 if [ $have_torch = 1 ]; then
 	echo "dbv pipeline / paper pipeline: $(awk -v a="$bp" -v b="$btp" 'BEGIN { printf "%.2f", a / b }')x;" \
 	     "dbv forward / torch forward: $(awk -v a="$bf" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
@@ -215,9 +233,9 @@ rss_run() { # MODEL PLANES RES OUT
 }
 echo "# dbv-predict peak RSS ($rss_how), planes read from a file"
 printf '%-6s %6s %5s %10s %12s %10s\n' model planes res "RSS MiB" points "pts/s"
-rss_run mlp 1 "$rss_res" "$tmp/pred1.dbv"
-rss_run mlp 4 "$rss_res" /dev/null
-rss_run mlp 16 "$rss_res" /dev/null
+rss_run mlp16 1 "$rss_res" "$tmp/pred1.dbv"
+rss_run mlp16 4 "$rss_res" /dev/null
+rss_run mlp16 16 "$rss_res" /dev/null
 rss_run cnn5 4 "$cnn5_rss_res" /dev/null
 
 # ---- dbv-render of one plane
@@ -232,4 +250,4 @@ while [ $i -lt $reps ]; do
 	if [ -z "$bt" ] || [ $t -lt "$bt" ]; then bt=$t; fi
 	i=$((i + 1))
 done
-echo "dbv-render of one ${rss_res}x$rss_res plane (real mlp predictions): $(awk -v t="$bt" 'BEGIN { printf "%.3f", t / 1e9 }') s (best of $reps)"
+echo "dbv-render of one ${rss_res}x$rss_res plane (real mlp16 predictions): $(awk -v t="$bt" 'BEGIN { printf "%.3f", t / 1e9 }') s (best of $reps)"
