@@ -50,7 +50,10 @@
 # OpenBLAS core dbv runs (as bench/train.sh).  Each rate shown is the best
 # of the rounds (the least disturbed); the ratios are of those bests, and
 # every round's figures are printed too.  "overhead" is how much longer the
-# whole pipeline takes than the bare forward pass: forward / pipeline - 1.
+# whole pipeline takes than the bare forward pass: forward / pipeline - 1;
+# the time it adds is then also set against one 500x500 plane's forward
+# time, as if it were all fixed (with more points per run it is: at 2
+# planes of 250x250 the pipeline and the bare pass were within noise).
 #
 # Memory: peak RSS (/usr/bin/time -f %M, else VmHWM polled from /proc) of
 # dbv-predict with a cheap model (mlp 784-16-10) at --res PREDICT_RSS_RES
@@ -197,6 +200,12 @@ fi
 echo "pipeline overhead over the bare forward pass: $(awk -v a="$bf" -v b="$bp" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
      "dbv-predict from a file: $(awk -v a="$bf" -v b="$bpf" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
      "load|plane alone: $bfl s (fixed)"
+# What the pipeline adds is mostly fixed per run (process starts, dbv-load
+# reading both splits, the first touch of the activations): spread over
+# the points of one paper-size plane it weighs less.
+awk -v p=$points -v a="$bf" -v b="$bp" 'BEGIN {
+	x = p / b - p / a
+	printf "pipeline - forward: %.2f s a run; as a fixed cost, over one 500x500 plane (%.0f s of forward): %.1f%%\n", x, 250000 / a, x / (250000 / a) * 100 }'
 if [ $have_torch = 1 ]; then
 	echo "dbv pipeline / paper pipeline: $(awk -v a="$bp" -v b="$btp" 'BEGIN { printf "%.2f", a / b }')x;" \
 	     "dbv forward / torch forward: $(awk -v a="$bf" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"

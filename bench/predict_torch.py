@@ -36,10 +36,15 @@ reported (the machine may be shared: the best round is the least
 disturbed), with every round's.
 
 Threads: torch.set_num_threads(THREADS); as in bench/train_torch.py, unless
-the environment says otherwise this sets OMP_WAIT_POLICY=PASSIVE and
-OPENBLAS_NUM_THREADS=THREADS before torch loads; OPENBLAS_CORETYPE is
-inherited (bench/predict.sh passes the core dbv runs).  DataLoader workers
-are forked processes (PyTorch gives each one thread).
+the environment says otherwise this sets OMP_WAIT_POLICY=PASSIVE before
+torch loads, but OPENBLAS_NUM_THREADS=1, not THREADS: Debian's torch runs
+the convolutions in oneDNN on its OpenMP threads and only the small
+linear layer in OpenBLAS, whose own pthreads then spin (sched_yield)
+beside the OpenMP threads; on the shared 2-core machine that made the
+batched cnn5 forward 2-5x slower whenever anything else ran, and no
+faster when nothing did.  OPENBLAS_CORETYPE is inherited
+(bench/predict.sh passes the core dbv runs).  DataLoader workers are
+forked processes (PyTorch gives each one thread).
 
 --check PRED.dbv  also compare the labels of both ways with a dbv-predict
                   pred stream of the same planes (the fraction of points on
@@ -75,7 +80,7 @@ def main():
     a = ap.parse_args()
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(a.threads))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     try:
         import numpy as np

@@ -35,7 +35,7 @@ PIC_RES  ?= 120
 PIC_RANGE ?= 0.5
 PLANE_SEED ?= 1
 PIC_SEED ?= 7
-THREADS  ?= 1
+THREADS  ?= 2
 STUDY    ?= demo
 TRAIN_OPTS ?=
 

@@ -35,7 +35,7 @@ TRIPLETS  ?= 50
 RES       ?= 50
 PIC_RES   ?= 150
 PIC_RANGE ?= 0.5
-THREADS   ?= 1
+THREADS   ?= 2
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

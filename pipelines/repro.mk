@@ -31,7 +31,7 @@ PIC_RES  ?= 200
 PIC_RANGE ?= 0.5
 PLANE_SEED ?= 1
 PIC_SEED ?= 7
-THREADS  ?= 1
+THREADS  ?= 2
 STUDY    ?= architecture study
 TRAIN_OPTS ?= --batch 128
 
