@@ -47,13 +47,16 @@
 #   batched    the same script: PyTorch's bare forward pass, the points
 #              precomputed as one tensor, batches of 256
 # PyTorch: Debian's python3-torch, OMP_WAIT_POLICY=PASSIVE and the
-# OpenBLAS core dbv runs (as bench/train.sh).  Each rate shown is the best
+# OpenBLAS core dbv runs (as bench/train.sh), and what predict_torch.py
+# explains: OPENBLAS_NUM_THREADS=1 and glibc malloc thresholds fixed (each
+# was PyTorch's faster choice here; left at their defaults PyTorch ran 2-5x
+# slower in about half of the runs).  Each rate shown is the best
 # of the rounds (the least disturbed); the ratios are of those bests, and
 # every round's figures are printed too.  "overhead" is how much longer the
 # whole pipeline takes than the bare forward pass: forward / pipeline - 1;
 # the time it adds is then also set against one 500x500 plane's forward
 # time, as if it were all fixed (with more points per run it is: at 2
-# planes of 250x250 the pipeline and the bare pass were within noise).
+# planes of 250x250 it took about 1.1 s longer than the bare pass, <5%).
 #
 # Memory: peak RSS (/usr/bin/time -f %M, else VmHWM polled from /proc) of
 # dbv-predict with a cheap model (mlp 784-16-10) at --res PREDICT_RSS_RES
@@ -144,7 +147,7 @@ fi
 echo "# dbv-predict: cnn5 K=16, $np planes x ${res}x$res = $points points, batch $batch, $threads threads; data: $data_src"
 echo "# $("$bin/dbv-predict" --version | sed -n 's/^BLAS: //p')"
 if [ $have_torch = 1 ]; then
-	echo "# PyTorch $("$py" -c 'import torch; print(torch.__version__)') ($py), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-${core:-unset}} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}"
+	echo "# PyTorch $("$py" -c 'import torch; print(torch.__version__)') ($py), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-${core:-unset}} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}"
 else
 	echo "PyTorch not installed: dbv figures only ($py cannot import torch, numpy and msgpack)"
 fi

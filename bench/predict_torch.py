@@ -4,7 +4,7 @@ PyTorch, for bench/predict.sh to set beside `dbv-plane | dbv-predict`.
 
     /usr/bin/python3 bench/predict_torch.py MODEL.dbv PLANES.dbv
                      [--batch 256] [--workers 2] [--threads 2] [--reps 1]
-                     [--check PRED.dbv]
+                     [--check PRED.dbv] [--default-malloc]
 
 (Debian's /usr/bin/python3 with python3-torch, python3-numpy and
 python3-msgpack; a pyenv `python3` first on PATH usually lacks torch.)
@@ -40,11 +40,23 @@ the environment says otherwise this sets OMP_WAIT_POLICY=PASSIVE before
 torch loads, but OPENBLAS_NUM_THREADS=1, not THREADS: Debian's torch runs
 the convolutions in oneDNN on its OpenMP threads and only the small
 linear layer in OpenBLAS, whose own pthreads then spin (sched_yield)
-beside the OpenMP threads; on the shared 2-core machine that made the
-batched cnn5 forward 2-5x slower whenever anything else ran, and no
-faster when nothing did.  OPENBLAS_CORETYPE is inherited
-(bench/predict.sh passes the core dbv runs).  DataLoader workers are
-forked processes (PyTorch gives each one thread).
+beside the OpenMP threads; on the shared 2-core machine, in alternated
+runs, THREADS OpenBLAS threads made the batched cnn5 forward 1.1-7x
+slower and the paper's pipeline 1.3-2.5x slower, never faster.
+OPENBLAS_CORETYPE is inherited (bench/predict.sh passes the core dbv
+runs).  DataLoader workers are forked processes (PyTorch gives each one
+thread).
+
+Memory: glibc's malloc, left to its defaults, now and then settles (for a
+whole run) on giving the activations' memory back to the kernel after
+every layer and faulting it in again: 4.6 million page faults instead of
+0.2 million, twice the system time, and both ways 2-5x slower, in about
+half of the runs on this machine.  So unless MALLOC_MMAP_THRESHOLD_ is
+already set (or --default-malloc is given) the script runs itself again
+with MALLOC_MMAP_THRESHOLD_=33554432 (32 MiB: the largest activation of
+these models comes from the heap) and MALLOC_TRIM_THRESHOLD_=1073741824
+(the heap is not trimmed), what a tuned PyTorch CPU set-up (jemalloc,
+tcmalloc) would also give.  dbv allocates its activations once.
 
 --check PRED.dbv  also compare the labels of both ways with a dbv-predict
                   pred stream of the same planes (the fraction of points on
@@ -55,7 +67,8 @@ Prints one line of key=value pairs: points (per round) planes res batch
 workers threads paper_pts_s paper_all batched_pts_s batched_all
 paper_vs_batched (the fraction of points whose labels agree) [dbv_agree_paper
 dbv_agree_batched] rss_kb omp_wait_policy openblas_threads
-openblas_coretype torch.  Exit 4 when torch, numpy or msgpack is missing.
+openblas_coretype malloc_mmap_threshold torch.  Exit 4 when torch, numpy
+or msgpack is missing.
 """
 import argparse
 import os
@@ -77,7 +90,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--check")
+    ap.add_argument("--default-malloc", action="store_true")
     a = ap.parse_args()
+    if not a.default_malloc and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        os.environ["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
+        os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -195,7 +214,8 @@ def main():
     print("points=%d planes=%d res=%d batch=%d workers=%d threads=%d "
           "paper_pts_s=%.1f paper_all=%s batched_pts_s=%.1f batched_all=%s "
           "paper_vs_batched=%.5f%s rss_kb=%d omp_wait_policy=%s "
-          "openblas_threads=%s openblas_coretype=%s torch=%s" %
+          "openblas_threads=%s openblas_coretype=%s malloc_mmap_threshold=%s "
+          "torch=%s" %
           (points, len(planes), planes[0][5], a.batch, a.workers,
            torch.get_num_threads(), points / min(tp),
            ",".join("%.1f" % (points / t) for t in tp), points / min(tb),
@@ -203,7 +223,9 @@ def main():
            float((lab_paper == lab_batched).double().mean()), extra, rss,
            os.environ.get("OMP_WAIT_POLICY"),
            os.environ.get("OPENBLAS_NUM_THREADS"),
-           os.environ.get("OPENBLAS_CORETYPE", "unset"), torch.__version__))
+           os.environ.get("OPENBLAS_CORETYPE", "unset"),
+           os.environ.get("MALLOC_MMAP_THRESHOLD_", "default"),
+           torch.__version__))
     return 0
 
 
