@@ -106,19 +106,27 @@ static double sumsq_dev_d(const float *restrict x, size_t m, double mu)
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* Sum of y * (x - mu) in double. */
-static double dot_dev_d(const float *restrict y, const float *restrict x,
-			size_t m, double mu)
+/*
+ * *sy = sum of y and *syx = sum of y * (x - mu), in double, in one pass
+ * (each with the accumulators and order of sum_d).
+ */
+static void sum_dot_dev_d(const float *restrict y, const float *restrict x,
+			  size_t m, double mu, double *sy, double *syx)
 {
-	double a[8] = { 0 };
+	double a[8] = { 0 }, c[8] = { 0 };
 	size_t i = 0;
 
 	for (; i + 8 <= m; i += 8)
-		for (int j = 0; j < 8; j++)
-			a[j] += y[i + j] * (x[i + j] - mu);
-	for (int j = 0; i < m; i++, j++)
-		a[j] += y[i] * (x[i] - mu);
-	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+		for (int j = 0; j < 8; j++) {
+			a[j] += y[i + j];
+			c[j] += y[i + j] * (x[i + j] - mu);
+		}
+	for (int j = 0; i < m; i++, j++) {
+		a[j] += y[i];
+		c[j] += y[i] * (x[i] - mu);
+	}
+	*sy = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+	*syx = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
 }
 
 /*
@@ -934,8 +942,10 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 		const float *xc = j->x + ch * m;
 		const float *dyc = j->dy + ch * m;
 		const double invstd = j->invstd[ch];
-		const double sdy = sum_d(dyc, m);
-		const double sdyx = dot_dev_d(dyc, xc, m, j->mean[ch]) * invstd;
+		double sdy, sdyx;
+
+		sum_dot_dev_d(dyc, xc, m, j->mean[ch], &sdy, &sdyx);
+		sdyx *= invstd;
 
 		if (j->dbeta)
 			j->dbeta[ch] += (float)sdy;
