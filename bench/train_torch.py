@@ -33,10 +33,18 @@ this sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS=THREADS before
 torch loads (PyTorch's best 2-thread setting here), and reports them.
 OPENBLAS_CORETYPE is inherited (bench/train.sh passes the core dbv runs).
 
+Memory: as bench/predict_torch.py explains, glibc's malloc left to its
+defaults sometimes gives the activations' memory back to the kernel after
+every layer and faults it in again, for a whole run (2-5x slower).  So
+unless MALLOC_MMAP_THRESHOLD_ is already set (or --default-malloc is
+given) the script runs itself again with MALLOC_MMAP_THRESHOLD_=33554432
+and MALLOC_TRIM_THRESHOLD_=1073741824, what a tuned PyTorch CPU set-up
+(jemalloc, tcmalloc) would also give.  dbv allocates its activations once.
+
 Prints one line of key=value pairs: arch width depth threads steps images
 (per round) seconds (best round) ips (images/s, best round) ips_all (every
 round, comma-separated) rss_kb (peak RSS of this process) omp_wait_policy
-openblas_threads openblas_coretype torch.
+openblas_threads openblas_coretype malloc_mmap_threshold torch.
 """
 import argparse
 import math
@@ -62,7 +70,13 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--eval", action="store_true")
+    ap.add_argument("--default-malloc", action="store_true")
     a = ap.parse_args()
+    if not a.default_malloc and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        os.environ["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
+        os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(a.threads))
@@ -118,13 +132,14 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("arch=%s width=%d depth=%d threads=%d steps=%d images=%d seconds=%.3f "
           "ips=%.1f ips_all=%s rss_kb=%d omp_wait_policy=%s openblas_threads=%s "
-          "openblas_coretype=%s torch=%s" %
+          "openblas_coretype=%s malloc_mmap_threshold=%s torch=%s" %
           (a.arch, a.width, a.depth, torch.get_num_threads(), steps,
            steps * a.batch, dt, steps * a.batch / dt,
            ",".join("%.1f" % (steps * a.batch / t) for t in times), rss,
            os.environ.get("OMP_WAIT_POLICY"),
            os.environ.get("OPENBLAS_NUM_THREADS"),
-           os.environ.get("OPENBLAS_CORETYPE", "unset"), torch.__version__))
+           os.environ.get("OPENBLAS_CORETYPE", "unset"),
+           os.environ.get("MALLOC_MMAP_THRESHOLD_", "default"), torch.__version__))
     return 0
 
 

@@ -448,16 +448,35 @@ void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
 void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
 		     const float *save_mean, const float *save_invstd,
 		     const float *dy, float *dx, float *dgamma, float *dbeta);
+/* Evaluation batch norm and ReLU in one pass: the values of
+ * dbv_bn_forward_eval followed by dbv_relu_forward. */
+void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
+			      const float *gamma, const float *beta, float *y,
+			      const float *run_mean, const float *run_var,
+			      float eps);
+/*
+ * The _set forms of the backward functions overwrite dx instead of adding
+ * into it (every element written, zeros included): for an activation
+ * gradient with one producer, which then needs no zeroing first.
+ */
+void dbv_bn_backward_set(int c, size_t m, const float *x, const float *gamma,
+			 const float *save_mean, const float *save_invstd,
+			 const float *dy, float *dx, float *dgamma,
+			 float *dbeta);
 
 /* y = max(x, 0); backward uses y (dx += dy where y > 0). */
 void dbv_relu_forward(size_t n, const float *x, float *y);
 void dbv_relu_backward(size_t n, const float *y, const float *dy, float *dx);
+void dbv_relu_backward_set(size_t n, const float *y, const float *dy,
+			   float *dx);
 /* 2x2 max pool, stride 2, floor: [c*n, h, w] -> [c*n, h/2, w/2].  Ties go
  * to the first maximum in row-major window order (as PyTorch). */
 void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
 			  float *y);
 void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
 			   const float *dy, float *dx);
+void dbv_maxpool2_backward_set(size_t planes, int h, int w, const float *x,
+			       const float *dy, float *dx);
 /* Global pools: [c, n, h, w] -> flat [n, c]. */
 void dbv_gap_forward(int c, int n, int hw, const float *x, float *y);
 void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx);
@@ -531,6 +550,7 @@ struct dbv_model {
 	int nslots;
 	size_t *slot_size; /* floats per item of each activation slot */
 	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
+	int *slot_uses;    /* ops reading each slot (in or in2)        */
 	int batch;     /* activations are allocated for this batch    */
 	float **act, **dact;
 	float *scratch;

@@ -51,6 +51,9 @@
  * thread waits for another.
  */
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -821,6 +824,8 @@ struct bn_job {
 	const float *mean, *invstd; /* backward */
 	const float *rmean, *rvar;  /* eval */
 	float momentum, eps;
+	int set;  /* backward: dx = instead of dx += */
+	int relu; /* eval: max(y, 0) in the same pass */
 };
 
 static int bn_threads(int c, size_t m)
@@ -885,6 +890,28 @@ void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
 	par_for(bn_threads(c, m), (size_t)c, 1, bn_train_part, &j);
 }
 
+/* affine() followed by max(y, 0), in one pass: the same values as the
+ * two passes. */
+static void affine_relu(float *y, const float *x, size_t m, float mu,
+			float scale, float shift)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= m; i += 8) {
+		float t[8];
+
+		for (int j = 0; j < 8; j++)
+			t[j] = (x[i + j] - mu) * scale + shift;
+		for (int j = 0; j < 8; j++)
+			y[i + j] = t[j] > 0.0f ? t[j] : 0.0f;
+	}
+	for (; i < m; i++) {
+		float t = (x[i] - mu) * scale + shift;
+
+		y[i] = t > 0.0f ? t : 0.0f;
+	}
+}
+
 static void bn_eval_part(void *arg, size_t lo, size_t hi)
 {
 	const struct bn_job *j = arg;
@@ -893,9 +920,24 @@ static void bn_eval_part(void *arg, size_t lo, size_t hi)
 		const float scale = (float)(j->gamma[ch] /
 					    sqrt((double)j->rvar[ch] + j->eps));
 
-		affine(j->y + ch * j->m, j->x + ch * j->m, j->m, j->rmean[ch],
-		       scale, j->beta[ch]);
+		(j->relu ? affine_relu : affine)(j->y + ch * j->m,
+						 j->x + ch * j->m, j->m,
+						 j->rmean[ch], scale,
+						 j->beta[ch]);
 	}
+}
+
+static void bn_eval(int c, size_t m, const float *x, const float *gamma,
+		    const float *beta, float *y, const float *run_mean,
+		    const float *run_var, float eps, int relu)
+{
+	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
+			    .y = y, .rmean = run_mean, .rvar = run_var,
+			    .eps = eps, .relu = relu };
+
+	if (m < 1 || c < 1)
+		return;
+	par_for(bn_threads(c, m), (size_t)c, 1, bn_eval_part, &j);
 }
 
 /* x [c, m] -> y [c, m] with the running statistics. */
@@ -903,33 +945,45 @@ void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
 			 const float *beta, float *y, const float *run_mean,
 			 const float *run_var, float eps)
 {
-	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
-			    .y = y, .rmean = run_mean, .rvar = run_var,
-			    .eps = eps };
-
-	if (m < 1 || c < 1)
-		return;
-	par_for(bn_threads(c, m), (size_t)c, 1, bn_eval_part, &j);
+	bn_eval(c, m, x, gamma, beta, y, run_mean, run_var, eps, 0);
 }
 
-/* dx += g * (dy - mdy - xhat * mdyx), xhat = (x - mu) * is.  (Blocks of
- * 8: see affine().) */
+void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
+			      const float *gamma, const float *beta, float *y,
+			      const float *run_mean, const float *run_var,
+			      float eps)
+{
+	bn_eval(c, m, x, gamma, beta, y, run_mean, run_var, eps, 1);
+}
+
+/* dx += g * (dy - mdy - xhat * mdyx), xhat = (x - mu) * is; with set,
+ * dx = that.  (Blocks of 8: see affine().) */
 static void bn_dx(float *restrict dx, const float *restrict x,
 		  const float *restrict dy, size_t m, float mu, float is,
-		  float g, float mdy, float mdyx)
+		  float g, float mdy, float mdyx, int set)
 {
 	size_t i = 0;
 
-	for (; i + 8 <= m; i += 8)
-		for (int j = 0; j < 8; j++) {
-			float xhat = (x[i + j] - mu) * is;
+	if (set) {
+		for (; i + 8 <= m; i += 8)
+			for (int j = 0; j < 8; j++) {
+				float xhat = (x[i + j] - mu) * is;
 
-			dx[i + j] += g * (dy[i + j] - mdy - xhat * mdyx);
-		}
+				dx[i + j] = g * (dy[i + j] - mdy - xhat * mdyx);
+			}
+	} else {
+		for (; i + 8 <= m; i += 8)
+			for (int j = 0; j < 8; j++) {
+				float xhat = (x[i + j] - mu) * is;
+
+				dx[i + j] += g * (dy[i + j] - mdy - xhat * mdyx);
+			}
+	}
 	for (; i < m; i++) {
 		float xhat = (x[i] - mu) * is;
+		float v = g * (dy[i] - mdy - xhat * mdyx);
 
-		dx[i] += g * (dy[i] - mdy - xhat * mdyx);
+		dx[i] = set ? v : dx[i] + v;
 	}
 }
 
@@ -957,7 +1011,8 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 			const float mdy = (float)(sdy / (double)m);
 			const float mdyx = (float)(sdyx / (double)m);
 
-			bn_dx(j->dx + ch * m, xc, dyc, m, mu, is, g, mdy, mdyx);
+			bn_dx(j->dx + ch * m, xc, dyc, m, mu, is, g, mdy, mdyx,
+			      j->set);
 		}
 	}
 }
@@ -968,17 +1023,36 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
  *   dx     += gamma * invstd * (dy - sum(dy)/m - xhat * sum(dy * xhat)/m)
  * x, dy, dx [c, m]; the other arrays [c].
  */
-void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
-		     const float *save_mean, const float *save_invstd,
-		     const float *dy, float *dx, float *dgamma, float *dbeta)
+static void bn_backward(int c, size_t m, const float *x, const float *gamma,
+			const float *save_mean, const float *save_invstd,
+			const float *dy, float *dx, float *dgamma,
+			float *dbeta, int set)
 {
 	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .dy = dy,
 			    .dx = dx, .dgamma = dgamma, .dbeta = dbeta,
-			    .mean = save_mean, .invstd = save_invstd };
+			    .mean = save_mean, .invstd = save_invstd,
+			    .set = set };
 
 	if (m < 1 || c < 1)
 		return;
 	par_for(bn_threads(c, m), (size_t)c, 1, bn_backward_part, &j);
+}
+
+void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
+		     const float *save_mean, const float *save_invstd,
+		     const float *dy, float *dx, float *dgamma, float *dbeta)
+{
+	bn_backward(c, m, x, gamma, save_mean, save_invstd, dy, dx, dgamma,
+		    dbeta, 0);
+}
+
+void dbv_bn_backward_set(int c, size_t m, const float *x, const float *gamma,
+			 const float *save_mean, const float *save_invstd,
+			 const float *dy, float *dx, float *dgamma,
+			 float *dbeta)
+{
+	bn_backward(c, m, x, gamma, save_mean, save_invstd, dy, dx, dgamma,
+		    dbeta, 1);
 }
 
 /* ---- activations and pools ------------------------------------------- */
@@ -988,6 +1062,7 @@ struct ew_job {
 	const float *x, *y, *dy;
 	float *out, *dx;
 	int c, n, h, w, hw;
+	int set; /* backward: dx = instead of dx += */
 };
 
 /* y = max(x, 0) over [i, n); y may be x.  (Blocks of 8: see affine().) */
@@ -1017,13 +1092,24 @@ void dbv_relu_forward(size_t n, const float *x, float *y)
 	par_for(par_threads(n, PAR_MIN), n, 16, relu_part, &j);
 }
 
-/* dx += dy where y > 0, over [i, n). */
+/* dx += dy where y > 0, over [i, n); with set, dx = dy there, else 0. */
 static void relu_back_part(void *arg, size_t i, size_t n)
 {
 	const struct ew_job *j = arg;
 	const float *restrict y = j->y, *restrict dy = j->dy;
 	float *restrict dx = j->dx;
 
+	if (j->set) {
+		for (; i + 8 <= n; i += 8)
+			for (int k = 0; k < 8; k++) {
+				float g = dy[i + k];
+
+				dx[i + k] = y[i + k] > 0.0f ? g : 0.0f;
+			}
+		for (; i < n; i++)
+			dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+		return;
+	}
 	for (; i + 8 <= n; i += 8)
 		for (int k = 0; k < 8; k++) {
 			float g = dy[i + k];
@@ -1034,13 +1120,25 @@ static void relu_back_part(void *arg, size_t i, size_t n)
 		dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+static void relu_backward(size_t n, const float *y, const float *dy,
+			  float *dx, int set)
+{
+	struct ew_job j = { .y = y, .dy = dy, .dx = dx, .set = set };
+
+	par_for(par_threads(n, PAR_MIN), n, 16, relu_back_part, &j);
+}
+
 /* y, dy, dx [n]: dx += dy where y > 0. */
 void dbv_relu_backward(size_t n, const float *restrict y,
 		       const float *restrict dy, float *restrict dx)
 {
-	struct ew_job j = { .y = y, .dy = dy, .dx = dx };
+	relu_backward(n, y, dy, dx, 0);
+}
 
-	par_for(par_threads(n, PAR_MIN), n, 16, relu_back_part, &j);
+void dbv_relu_backward_set(size_t n, const float *restrict y,
+			   const float *restrict dy, float *restrict dx)
+{
+	relu_backward(n, y, dy, dx, 1);
 }
 
 /* PyTorch's comparison: a later value wins when larger or NaN. */
@@ -1068,6 +1166,44 @@ static inline int window_argmax(const float *p, int w)
 	return best;
 }
 
+#ifdef __SSE2__
+/* Lane by lane, v where v beats best (greater, or NaN), else best; *won
+ * gets the lanes where v won. */
+static inline __m128 pick4(__m128 best, __m128 v, __m128 *won)
+{
+	__m128 w = _mm_or_ps(_mm_cmpgt_ps(v, best), _mm_cmpunord_ps(v, v));
+
+	*won = w;
+	return _mm_or_ps(_mm_and_ps(w, v), _mm_andnot_ps(w, best));
+}
+
+/*
+ * Four windows at once: from the rows r0, r1 (8 floats each, from column
+ * 2 * ox), the four maxima, and in sel[0..3] the lanes whose first
+ * maximum is the window's position 0..3 (row-major), as window_argmax().
+ */
+static inline __m128 window4(const float *r0, const float *r1, __m128 sel[4])
+{
+	__m128 a = _mm_loadu_ps(r0), b = _mm_loadu_ps(r0 + 4);
+	__m128 c = _mm_loadu_ps(r1), d = _mm_loadu_ps(r1 + 4);
+	__m128 v[4] = {
+		_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+		_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)),
+		_mm_shuffle_ps(c, d, _MM_SHUFFLE(2, 0, 2, 0)),
+		_mm_shuffle_ps(c, d, _MM_SHUFFLE(3, 1, 3, 1)),
+	};
+	__m128 m = v[0];
+
+	sel[0] = _mm_castsi128_ps(_mm_set1_epi32(-1));
+	for (int k = 1; k < 4; k++) {
+		m = pick4(m, v[k], &sel[k]);
+		for (int q = 0; q < k; q++)
+			sel[q] = _mm_andnot_ps(sel[k], sel[q]);
+	}
+	return m;
+}
+#endif
+
 /* Planes [lo, hi) of the forward max pool. */
 static void maxpool_part(void *arg, size_t lo, size_t hi)
 {
@@ -1078,13 +1214,27 @@ static void maxpool_part(void *arg, size_t lo, size_t hi)
 		const float *xp = j->x + p * h * w;
 		float *yp = j->out + p * oh * ow;
 
-		for (int oy = 0; oy < oh; oy++)
-			for (int ox = 0; ox < ow; ox++) {
-				const float *q = xp + (size_t)2 * oy * w + 2 * ox;
+		for (int oy = 0; oy < oh; oy++) {
+			const float *r0 = xp + (size_t)2 * oy * w;
+			float *yr = yp + (size_t)oy * ow;
+			int ox = 0;
+
+#ifdef __SSE2__
+			for (; ox + 4 <= ow; ox += 4) {
+				__m128 sel[4];
+
+				_mm_storeu_ps(yr + ox, window4(r0 + 2 * ox,
+							       r0 + w + 2 * ox,
+							       sel));
+			}
+#endif
+			for (; ox < ow; ox++) {
+				const float *q = r0 + 2 * ox;
 				int a = window_argmax(q, w);
 
-				yp[oy * ow + ox] = q[(a >> 1) * w + (a & 1)];
+				yr[ox] = q[(a >> 1) * w + (a & 1)];
 			}
+		}
 	}
 }
 
@@ -1098,25 +1248,72 @@ void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
 		&j);
 }
 
-/* Planes [lo, hi) of the backward max pool. */
+/* Planes [lo, hi) of the backward max pool; with set, dx is written
+ * whole (0 where no window's maximum is, the odd last row and column
+ * included). */
 static void maxpool_back_part(void *arg, size_t lo, size_t hi)
 {
 	const struct ew_job *j = arg;
-	const int h = j->h, w = j->w, oh = h / 2, ow = w / 2;
+	const int h = j->h, w = j->w, oh = h / 2, ow = w / 2, set = j->set;
 
 	for (size_t p = lo; p < hi; p++) {
 		const float *xp = j->x + p * h * w;
 		const float *dyp = j->dy + p * oh * ow;
 		float *dxp = j->dx + p * h * w;
 
-		for (int oy = 0; oy < oh; oy++)
-			for (int ox = 0; ox < ow; ox++) {
-				size_t o = (size_t)2 * oy * w + 2 * ox;
-				int a = window_argmax(xp + o, w);
+		for (int oy = 0; oy < oh; oy++) {
+			const float *r0 = xp + (size_t)2 * oy * w;
+			const float *dyr = dyp + (size_t)oy * ow;
+			float *d0 = dxp + (size_t)2 * oy * w, *d1 = d0 + w;
+			int ox = 0;
 
-				dxp[o + (a >> 1) * w + (a & 1)] += dyp[oy * ow + ox];
+#ifdef __SSE2__
+			for (; ox + 4 <= ow; ox += 4) {
+				__m128 sel[4], g = _mm_loadu_ps(dyr + ox);
+				__m128 t[4];
+
+				window4(r0 + 2 * ox, r0 + w + 2 * ox, sel);
+				for (int k = 0; k < 4; k++)
+					t[k] = _mm_and_ps(sel[k], g);
+				__m128 o[4] = {
+					_mm_unpacklo_ps(t[0], t[1]),
+					_mm_unpackhi_ps(t[0], t[1]),
+					_mm_unpacklo_ps(t[2], t[3]),
+					_mm_unpackhi_ps(t[2], t[3]),
+				};
+				float *dst[4] = { d0 + 2 * ox, d0 + 2 * ox + 4,
+						  d1 + 2 * ox, d1 + 2 * ox + 4 };
+
+				for (int k = 0; k < 4; k++)
+					_mm_storeu_ps(dst[k], set ? o[k] :
+						      _mm_add_ps(_mm_loadu_ps(dst[k]), o[k]));
 			}
+#endif
+			for (; ox < ow; ox++) {
+				size_t o = (size_t)2 * ox;
+				int a = window_argmax(r0 + o, w);
+				float *t = dxp + (size_t)2 * oy * w + o;
+
+				if (set)
+					t[0] = t[1] = t[w] = t[w + 1] = 0.0f;
+				t[(a >> 1) * w + (a & 1)] += dyr[ox];
+			}
+			if (set && (w & 1))
+				d0[w - 1] = d1[w - 1] = 0.0f;
+		}
+		if (set && (h & 1))
+			memset(dxp + (size_t)(h - 1) * w, 0, (size_t)w * sizeof(float));
 	}
+}
+
+static void maxpool2_backward(size_t planes, int h, int w, const float *x,
+			      const float *dy, float *dx, int set)
+{
+	struct ew_job j = { .x = x, .dy = dy, .dx = dx, .h = h, .w = w,
+			    .set = set };
+
+	par_for(par_threads(planes * h * w, PAR_MIN), planes, 1,
+		maxpool_back_part, &j);
 }
 
 /* x, dx [planes, h, w], dy [planes, h/2, w/2]: the window's first
@@ -1124,10 +1321,13 @@ static void maxpool_back_part(void *arg, size_t lo, size_t hi)
 void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
 			   const float *dy, float *dx)
 {
-	struct ew_job j = { .x = x, .dy = dy, .dx = dx, .h = h, .w = w };
+	maxpool2_backward(planes, h, w, x, dy, dx, 0);
+}
 
-	par_for(par_threads(planes * h * w, PAR_MIN), planes, 1,
-		maxpool_back_part, &j);
+void dbv_maxpool2_backward_set(size_t planes, int h, int w, const float *x,
+			       const float *dy, float *dx)
+{
+	maxpool2_backward(planes, h, w, x, dy, dx, 1);
 }
 
 /* Index of the first maximum of p[0..len) (PyTorch's rule). */

@@ -416,12 +416,18 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 	m->bn_save = dbv_calloc(b.bn_save ? b.bn_save : 1, sizeof(float));
 	m->p = dbv_amalloc(m->total * sizeof(float));
 	m->g = dbv_amalloc(m->total * sizeof(float));
-	if (!m->bn_save || !m->p || !m->g) {
+	m->slot_uses = dbv_calloc((size_t)m->nslots, sizeof(int));
+	if (!m->bn_save || !m->p || !m->g || !m->slot_uses) {
 		dbv_model_release(m);
 		return DBV_EIO;
 	}
 	memset(m->p, 0, m->total * sizeof(float));
 	memset(m->g, 0, m->total * sizeof(float));
+	for (int i = 0; i < m->nops; i++) {
+		m->slot_uses[m->ops[i].in]++;
+		if (m->ops[i].type == OP_ADD)
+			m->slot_uses[m->ops[i].in2]++;
+	}
 	return DBV_OK;
 }
 
@@ -615,6 +621,19 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 						     p + m->params[o->prv].offset,
 						     BN_MOMENTUM, BN_EPS);
 				p[m->params[o->pnbt].offset] += 1;
+			} else if (i + 1 < m->nops && m->ops[i + 1].type == OP_RELU &&
+				   m->ops[i + 1].in == o->out &&
+				   m->slot_uses[o->out] == 1) {
+				/* BN then ReLU, BN's output read by nothing
+				 * else: one pass, into the ReLU's output. */
+				i++;
+				dbv_bn_relu_forward_eval(o->c, (size_t)n * hw, in,
+							 p + m->params[o->pw].offset,
+							 p + m->params[o->pb].offset,
+							 m->act[m->ops[i].out],
+							 p + m->params[o->prm].offset,
+							 p + m->params[o->prv].offset,
+							 BN_EPS);
 			} else {
 				dbv_bn_forward_eval(o->c, (size_t)n * hw, in,
 						    p + m->params[o->pw].offset,
@@ -655,12 +674,30 @@ void dbv_model_zero_grad(struct dbv_model *m)
 	zero_floats(m->g, m->total);
 }
 
+/* Whether slot i's gradient is written whole by its one reader (a BN,
+ * ReLU or max pool, with their _set forms) rather than summed into. */
+static int set_grad(const struct dbv_model *m, int i)
+{
+	if (i <= 0 || m->slot_uses[i] != 1)
+		return 0;
+	for (int k = 0; k < m->nops; k++)
+		if (m->ops[k].in == i)
+			return m->ops[k].type == OP_BN ||
+			       m->ops[k].type == OP_RELU ||
+			       m->ops[k].type == OP_MAXPOOL;
+	return 0;
+}
+
 void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 {
 	float *g = m->g;
 	const float *p = m->p;
+	/* A slot read by one BN, ReLU or max pool gets its gradient from
+	 * that op alone, which writes it whole (the _set forms); every other
+	 * gradient is summed into, from zero. */
 	for (int i = 1; i < m->nslots - 1; i++)
-		zero_floats(m->dact[i], m->slot_size[i] * (size_t)n);
+		if (!set_grad(m, i))
+			zero_floats(m->dact[i], m->slot_size[i] * (size_t)n);
 	memcpy(m->dact[m->nslots - 1], dlogits,
 	       m->slot_size[m->nslots - 1] * (size_t)n * sizeof(float));
 	for (int i = m->nops - 1; i >= 0; i--) {
@@ -681,20 +718,23 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 					  m->scratch);
 			break;
 		case OP_BN:
-			dbv_bn_backward(o->c, (size_t)n * hw, in,
-					p + m->params[o->pw].offset,
-					m->bn_save + o->save, m->bn_save + o->save + o->c,
-					dy, dx, g + m->params[o->pw].offset,
-					g + m->params[o->pb].offset);
+			(set_grad(m, o->in) ? dbv_bn_backward_set : dbv_bn_backward)(
+				o->c, (size_t)n * hw, in, p + m->params[o->pw].offset,
+				m->bn_save + o->save, m->bn_save + o->save + o->c,
+				dy, dx, g + m->params[o->pw].offset,
+				g + m->params[o->pb].offset);
 			break;
 		case OP_RELU:
 			if (dx)
-				dbv_relu_backward(m->slot_size[o->in] * (size_t)n, out, dy, dx);
+				(set_grad(m, o->in) ? dbv_relu_backward_set
+						    : dbv_relu_backward)(
+					m->slot_size[o->in] * (size_t)n, out, dy, dx);
 			break;
 		case OP_MAXPOOL:
 			if (dx)
-				dbv_maxpool2_backward((size_t)o->c * (size_t)n, o->h, o->w,
-						      in, dy, dx);
+				(set_grad(m, o->in) ? dbv_maxpool2_backward_set
+						    : dbv_maxpool2_backward)(
+					(size_t)o->c * (size_t)n, o->h, o->w, in, dy, dx);
 			break;
 		case OP_GAP:
 			if (dx)
@@ -725,6 +765,7 @@ void dbv_model_release(struct dbv_model *m)
 	free(m->ops);
 	free(m->slot_size);
 	free(m->slot_flat);
+	free(m->slot_uses);
 	free(m->bn_save);
 	dbv_afree(m->p);
 	dbv_afree(m->g);

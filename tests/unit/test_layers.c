@@ -876,6 +876,130 @@ static void test_bn_accumulates(void)
 	free(x), free(y), free(dy), free(dx), free(dx2);
 }
 
+/*
+ * The vectorised max pool against a plain loop over every window, with
+ * ties and NaNs mixed in, for shapes with odd sides and widths on both
+ * sides of the 8-float vector step; the backward pass both adding into dx
+ * and, in the _set form, overwriting a dx full of garbage.  The forward
+ * values and the argmax (who gets dy) must agree exactly.
+ */
+static void test_maxpool_vs_loop(void)
+{
+	static const int shapes[][2] = { { 2, 2 }, { 3, 5 }, { 4, 8 }, { 5, 9 },
+					 { 6, 16 }, { 7, 7 }, { 8, 17 },
+					 { 9, 24 }, { 28, 28 }, { 1, 10 } };
+	struct dbv_rng r;
+	int bad = 0, cases = 0;
+
+	dbv_rng_seed(&r, 77);
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+		const int h = shapes[s][0], w = shapes[s][1], planes = 3;
+		const int oh = h / 2, ow = w / 2;
+		const size_t nx = (size_t)planes * h * w;
+		const size_t ny = (size_t)planes * (oh > 0 ? oh : 0) * ow;
+		float *x = alloc_f(nx), *y = alloc_f(ny + 1), *dy = alloc_f(ny + 1);
+		float *dxa = alloc_f(nx), *dxs = alloc_f(nx), *want = alloc_f(nx);
+		float *wy = alloc_f(ny + 1);
+
+		for (size_t i = 0; i < nx; i++) {
+			/* few distinct values: many ties; a NaN now and then */
+			float u = dbv_rng_float(&r);
+
+			x[i] = u < 0.03f ? NAN : (float)(int)(u * 4) - 1.0f;
+			dxa[i] = 0.25f;
+			dxs[i] = 1e30f;
+			want[i] = 0.25f;
+		}
+		for (size_t i = 0; i < ny; i++)
+			dy[i] = (float)(i % 13) + 1.0f;
+		for (int p = 0; p < planes; p++)
+			for (int oy = 0; oy < oh; oy++)
+				for (int ox = 0; ox < ow; ox++) {
+					size_t base = (size_t)p * h * w;
+					size_t o = (size_t)p * oh * ow + (size_t)oy * ow + ox;
+					size_t bi = base + (size_t)2 * oy * w + 2 * ox;
+					float m = x[bi];
+
+					for (int k = 1; k < 4; k++) {
+						size_t q = base + (size_t)(2 * oy + k / 2) * w +
+							   2 * ox + k % 2;
+
+						if (x[q] > m || isnan(x[q])) {
+							m = x[q];
+							bi = q;
+						}
+					}
+					wy[o] = m;
+					want[bi] += dy[o];
+				}
+		dbv_maxpool2_forward(planes, h, w, x, y);
+		dbv_maxpool2_backward(planes, h, w, x, dy, dxa);
+		dbv_maxpool2_backward_set(planes, h, w, x, dy, dxs);
+		for (size_t i = 0; i < ny; i++)
+			if (!(y[i] == wy[i] || (isnan(y[i]) && isnan(wy[i]))))
+				bad++;
+		for (size_t i = 0; i < nx; i++) {
+			if (dxa[i] != want[i])
+				bad++;
+			if (dxs[i] != want[i] - 0.25f)
+				bad++;
+		}
+		cases++;
+		free(x), free(y), free(dy), free(dxa), free(dxs), free(want),
+			free(wy);
+	}
+	CHECK(cases == 10);
+	if (bad)
+		fprintf(stderr, "maxpool against the loop: %d values differ\n", bad);
+	CHECK(bad == 0);
+}
+
+/* The _set backward forms against the adding ones from zero, bit for
+ * bit, over garbage; the fused evaluation BN + ReLU against the two
+ * passes. */
+static void test_set_forms(void)
+{
+	struct dbv_rng r;
+	const int c = 3;
+	const size_t m = 37;
+	float g[3] = { 1.5f, -0.5f, 2 }, b[3] = { 0, 1, -0.25f };
+	float mean[3], invstd[3], dg[3] = { 0 }, db[3] = { 0 };
+	float dg2[3] = { 0 }, db2[3] = { 0 };
+	float rm[3] = { 0.1f, -0.2f, 0.3f }, rv[3] = { 0.5f, 1.5f, 2.0f };
+	float *x, *y, *y2, *dy, *dx, *dx2;
+
+	dbv_rng_seed(&r, 11);
+	x = rand_f(&r, c * m, -2, 2);
+	dy = rand_f(&r, c * m, -1, 1);
+	y = alloc_f(c * m);
+	y2 = alloc_f(c * m);
+	dx = calloc(c * m, sizeof *dx);
+	dx2 = alloc_f(c * m);
+	for (size_t i = 0; i < c * m; i++)
+		dx2[i] = NAN;
+	dbv_bn_forward_train(c, m, x, g, b, y, mean, invstd, NULL, NULL, 0.1f,
+			     1e-5f);
+	dbv_bn_backward(c, m, x, g, mean, invstd, dy, dx, dg, db);
+	dbv_bn_backward_set(c, m, x, g, mean, invstd, dy, dx2, dg2, db2);
+	CHECK(memcmp(dx, dx2, c * m * sizeof *dx) == 0);
+	CHECK(memcmp(dg, dg2, sizeof dg) == 0 && memcmp(db, db2, sizeof db) == 0);
+
+	for (size_t i = 0; i < c * m; i++) {
+		dx[i] = 0;
+		dx2[i] = NAN;
+	}
+	dbv_relu_forward(c * m, x, y);
+	dbv_relu_backward(c * m, y, dy, dx);
+	dbv_relu_backward_set(c * m, y, dy, dx2);
+	CHECK(memcmp(dx, dx2, c * m * sizeof *dx) == 0);
+
+	dbv_bn_forward_eval(c, m, x, g, b, y, rm, rv, 1e-5f);
+	dbv_relu_forward(c * m, y, y);
+	dbv_bn_relu_forward_eval(c, m, x, g, b, y2, rm, rv, 1e-5f);
+	CHECK(memcmp(y, y2, c * m * sizeof *y) == 0);
+	free(x), free(y), free(y2), free(dy), free(dx), free(dx2);
+}
+
 /* ---- loss ------------------------------------------------------------ */
 
 static void test_xent_values(void)
@@ -1182,6 +1306,8 @@ int main(int argc, char **argv)
 	test_xent_values();
 	test_xent_large();
 	test_pools_known();
+	test_maxpool_vs_loop();
+	test_set_forms();
 	test_relu_known();
 	test_layouts();
 	return check_done();
