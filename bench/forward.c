@@ -59,7 +59,7 @@ static void run_case(const char *label, const char *arch, int width,
 	if (dbv_model_build(&m, &a) != DBV_OK)
 		die();
 	dbv_model_init(&m, 1);
-	if (dbv_model_reserve(&m, batch) != DBV_OK)
+	if (dbv_model_reserve_eval(&m, batch) != DBV_OK)
 		die();
 	x = dbv_amalloc((size_t)batch * 784 * sizeof *x);
 	if (!x)

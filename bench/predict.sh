@@ -6,8 +6,10 @@
 # About 2-3 minutes on 2 cores.
 #
 #   BIN=bin BENCHBIN=build/obj/bench sh bench/predict.sh    (make bench sets them)
-#   PREDICT_PLANES=2        planes of the speed rounds
-#   PREDICT_RES=100         their points per axis (points = PLANES x RES^2)
+#   PREDICT_PLANES=20       planes of the speed rounds
+#   PREDICT_RES=50          their points per axis (points = PLANES x RES^2;
+#                           the defaults, 50,000 points, are a fifth of the
+#                           paper's scoring run: 100 planes of 50x50)
 #   PREDICT_ROUNDS=3        rounds; each runs every side once, in turn
 #   PREDICT_THREADS=2       dbv-predict --threads, torch.set_num_threads
 #   PREDICT_BATCH=256       points per forward pass (dbv-predict's default,
@@ -24,18 +26,18 @@
 #
 # Speed (cnn5 K=16, 1x28x28, 10 classes).  Each round runs, one after the
 # other, so that all meet the same weather on a shared machine:
-#   pipeline   dbv-load fashion-mnist --split test | dbv-plane --triplets P
-#              --seed 1 --res R | dbv-predict --model cnn5 --threads T -o
-#              /dev/null, timed from outside end to end (three processes,
-#              reading and decompressing the test split, choosing the
-#              triplets, making the planes and every grid point, the
-#              forward passes, argmax and confidence, writing the stream)
-#   load|plane the same without dbv-predict (what the pipeline's first two
-#              stages cost on their own: a fixed cost, whatever the number
-#              of points; dbv-load also reads the training split for the
-#              normalisation statistics)
-#   file       dbv-predict alone on the same planes read from a file: the
-#              pipeline's cost per point without its fixed head
+#   pipeline   dbv-plane --triplets P --seed 1 --res R TEST.dbv |
+#              dbv-predict --model cnn5 --threads T -o /dev/null, timed from
+#              outside end to end (two processes; reading the test split's
+#              dataset stream, choosing the triplets, making the planes and
+#              every grid point, the forward passes, argmax and
+#              confidence, writing the stream).  TEST.dbv was written once
+#              by dbv-load fashion-mnist --split test.
+#   +load      dbv-load fashion-mnist --split test | the pipeline: three
+#              processes, from the IDX files (dbv-load also reads the
+#              training split for the normalisation statistics)
+#   load|plane dbv-load | dbv-plane alone (a fixed cost, whatever the
+#              number of points)
 #   forward    bench/predict_fwd: the same model file and planes (written
 #              once by the same dbv-load | dbv-plane), the same batch and
 #              threads; only dbv_model_forward(train = 0) is timed, the
@@ -63,7 +65,8 @@
 # over 1, 4 and 16 planes (planes read from a file), and of one cnn5 K=16
 # run over 4 planes at --res PREDICT_RSS_CNN5_RES.  Flat means: it does not
 # grow with the number of planes.  (cnn5's figure is mostly its
-# activations for one batch of 256, bench/modelsize's act_bytes / 2.)
+# evaluation buffers for one batch of 256: dbv_model_reserve_eval shares
+# them between layers, 77 MB where one per layer would take 182 MB.)
 #
 # Render: dbv-render of one real 500x500 plane (the mlp16 run's 1-plane
 # output, when PREDICT_RSS_RES is 500), best of 5, process start included.
@@ -72,8 +75,8 @@ set -eu
 bin=${BIN:?BIN must name the tools directory}
 bb=${BENCHBIN:?BENCHBIN must name the bench build directory}
 here=$(cd "$(dirname "$0")" && pwd)
-np=${PREDICT_PLANES:-2}
-res=${PREDICT_RES:-100}
+np=${PREDICT_PLANES:-20}
+res=${PREDICT_RES:-50}
 rounds=${PREDICT_ROUNDS:-3}
 threads=${PREDICT_THREADS:-2}
 batch=${PREDICT_BATCH:-256}
@@ -127,8 +130,8 @@ fi
 "$bin/dbv-train" --arch mlp --width 16 --depth 1 --epochs 1 -q -o "$tmp/mlp16.dbv" "$tmp/train.dbv"
 plane="\"\$bin/dbv-plane\" --triplets $np --seed 1 --res $res"
 predict="\"\$bin/dbv-predict\" --model \"\$tmp/cnn5.dbv\" --threads $threads --batch $batch -o /dev/null"
-pipe="$load | $plane | $predict"
-file="$predict \"\$tmp/planes.dbv\""
+pipe="$plane \"\$tmp/test.dbv\" | $predict"
+full="$load | $plane | $predict"
 floor="$load | $plane >/dev/null"
 export bin tmp
 sh -c "$load | $plane -o \"\$tmp/planes.dbv\""
@@ -154,7 +157,7 @@ fi
 # shellcheck disable=SC2016 # $bin, $tmp: literal text to strip
 echo "# pipeline: $(echo "$pipe" | sed 's/"\$bin\/\([a-z-]*\)"/\1/g; s/"\$tmp\/\([a-z0-9.]*\)"/\1/g')"
 
-: >"$tmp/r-pipe"; : >"$tmp/r-floor"; : >"$tmp/r-file"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
+: >"$tmp/r-pipe"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
@@ -169,15 +172,15 @@ while [ $r -lt "$rounds" ]; do
 	fl=$(awk -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t / 1e9 }')
 	echo "$fl" >>"$tmp/r-floor"
 	t0=$(ns)
-	sh -c "$file" || { echo "predict.sh: failed: $file" >&2; exit 1; }
+	sh -c "$full" || { echo "predict.sh: failed: $full" >&2; exit 1; }
 	t1=$(ns)
 	pf=$(rate $points $((t1 - t0)))
-	echo "$pf" >>"$tmp/r-file"
+	echo "$pf" >>"$tmp/r-full"
 	fl_line=$("$bb/predict_fwd" "$tmp/cnn5.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
 		{ echo "predict.sh: predict_fwd failed" >&2; exit 1; }
 	f=$(kv pts_s "$fl_line")
 	echo "$f" >>"$tmp/r-fwd"
-	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), load|plane ${fl} s, file $pf pts/s, forward $f pts/s"
+	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), +load $pf pts/s, load|plane ${fl} s, forward $f pts/s"
 	if [ $have_torch = 1 ]; then
 		# shellcheck disable=SC2086 # $torch_env: nothing or one word
 		tl=$(env $torch_env "$py" "$here/predict_torch.py" "$tmp/cnn5.dbv" "$tmp/planes.dbv" \
@@ -190,10 +193,10 @@ while [ $r -lt "$rounds" ]; do
 	fi
 	echo "$line"
 done
-bp=$(best "$tmp/r-pipe") bpf=$(best "$tmp/r-file") bf=$(best "$tmp/r-fwd") bfl=$(sort -n "$tmp/r-floor" | head -1)
+bp=$(best "$tmp/r-pipe") bpf=$(best "$tmp/r-full") bf=$(best "$tmp/r-fwd") bfl=$(sort -n "$tmp/r-floor" | head -1)
 echo "# best of $rounds rounds (points/s)"
-printf '%-34s %10s\n' "dbv-load | dbv-plane | dbv-predict" "$bp"
-printf '%-34s %10s\n' "dbv-predict PLANES-FILE" "$bpf"
+printf '%-34s %10s\n' "dbv-plane TEST | dbv-predict" "$bp"
+printf '%-34s %10s\n' "dbv-load | dbv-plane | dbv-predict" "$bpf"
 printf '%-34s %10s\n' "dbv forward only (predict_fwd)" "$bf"
 if [ $have_torch = 1 ]; then
 	btp=$(best "$tmp/r-paper") btb=$(best "$tmp/r-batched")
@@ -201,11 +204,11 @@ if [ $have_torch = 1 ]; then
 	printf '%-34s %10s\n' "torch forward only (batched)" "$btb"
 fi
 echo "pipeline overhead over the bare forward pass: $(awk -v a="$bf" -v b="$bp" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
-     "dbv-predict from a file: $(awk -v a="$bf" -v b="$bpf" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
+     "with dbv-load in front: $(awk -v a="$bf" -v b="$bpf" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
      "load|plane alone: $bfl s (fixed)"
-# What the pipeline adds is mostly fixed per run (process starts, dbv-load
-# reading both splits, the first touch of the activations): spread over
-# the points of one paper-size plane it weighs less.
+# What the pipeline adds is mostly fixed per run (process starts, reading
+# the data, the first touch of the activations): spread over the points of
+# one paper-size plane it weighs less.
 awk -v p=$points -v a="$bf" -v b="$bp" 'BEGIN {
 	x = p / b - p / a
 	printf "pipeline - forward: %.2f s a run; as a fixed cost, over one 500x500 plane (%.0f s of forward): %.1f%%\n", x, 250000 / a, x / (250000 / a) * 100 }'

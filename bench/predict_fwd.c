@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 	mr = open_stream(argv[1], NULL);
 	if (dbv_model_read(mr, &m, mean, std) != DBV_OK)
 		die(argv[1]);
-	if (dbv_model_reserve(&m, (int)batch) != DBV_OK)
+	if (dbv_model_reserve_eval(&m, (int)batch) != DBV_OK)
 		die("reserve");
 	dim = (size_t)m.arch.c * (size_t)m.arch.h * (size_t)m.arch.w;
 

@@ -552,7 +552,9 @@ struct dbv_model {
 	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
 	int *slot_uses;    /* ops reading each slot (in or in2)        */
 	int batch;     /* activations are allocated for this batch    */
+	int eval_only; /* reserved by dbv_model_reserve_eval           */
 	float **act, **dact;
+	float *arena;  /* eval_only: the shared activation buffers     */
 	float *scratch;
 	size_t scratch_size;
 	float *bn_save; /* per-BN saved mean/invstd for backward */
@@ -569,9 +571,15 @@ void dbv_model_init(struct dbv_model *m, uint64_t seed);
 struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);
 /* Allocate activations for batches of up to n items. */
 int dbv_model_reserve(struct dbv_model *m, int n);
+/* The same for forward passes with train = 0 only (prediction): slots
+ * whose lives do not overlap share memory, and no gradients are made.
+ * cnn5 K=16 at 256 items: 77 MB instead of 182 MB.  A later
+ * dbv_model_reserve replaces it. */
+int dbv_model_reserve_eval(struct dbv_model *m, int n);
 /* Forward pass on n normalised items x [n, c, h, w] (NCHW).  train: BN
  * uses batch statistics and updates running averages.  Returns the logits
- * [n, classes] (inside the model; valid until the next call). */
+ * [n, classes] (inside the model; valid until the next call); NULL for
+ * train = 1 after dbv_model_reserve_eval. */
 const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			       int train);
 /* Backward from dlogits [n, classes]; ADDS into m->g (zero it first with

@@ -478,7 +478,7 @@ size_t dbv_model_count(const struct dbv_model *m, int trainable_only)
 
 static void free_acts(struct dbv_model *m)
 {
-	if (m->act)
+	if (m->act && !m->eval_only)
 		for (int i = 1; i < m->nslots; i++) { /* slot 0: caller's */
 			dbv_afree(m->act[i]);
 			dbv_afree(m->dact[i]);
@@ -486,15 +486,114 @@ static void free_acts(struct dbv_model *m)
 	free(m->act);
 	free(m->dact);
 	dbv_afree(m->scratch);
+	dbv_afree(m->arena);
 	m->act = m->dact = NULL;
-	m->scratch = NULL;
+	m->scratch = m->arena = NULL;
 	m->batch = 0;
+	m->eval_only = 0;
+}
+
+/* The im2col scratch for batches of n. */
+static int reserve_scratch(struct dbv_model *m, int n)
+{
+	size_t scratch = 1;
+
+	for (int i = 0; i < m->nops; i++)
+		if (m->ops[i].type == OP_CONV) {
+			size_t s = dbv_conv_scratch(&m->ops[i].conv, n);
+			if (s > scratch)
+				scratch = s;
+		}
+	m->scratch = dbv_amalloc(scratch * sizeof(float));
+	if (!m->scratch)
+		return DBV_EIO;
+	m->scratch_size = scratch;
+	return DBV_OK;
+}
+
+/*
+ * Evaluation needs a slot only from the op that writes it to the last op
+ * that reads it (the logits, read by nobody, to the end).  Slots are
+ * given buffers in op order, each the first buffer whose slot is dead by
+ * then (last read by an earlier op), so an op's output never shares with
+ * its own inputs -- except through the fused BN + ReLU of
+ * dbv_model_forward, which writes the ReLU's slot while reading the
+ * BN's input: that may be the same buffer, and the fused pass is
+ * element by element, safe in place.  A buffer is as large as its
+ * largest slot.
+ */
+int dbv_model_reserve_eval(struct dbv_model *m, int n)
+{
+	int ns = m->nslots, nbuf = 0, rc = DBV_EIO;
+	int *last = NULL, *buf = NULL, *owner = NULL;
+	size_t *size = NULL, total = 0, sz;
+
+	if (n <= m->batch)
+		return DBV_OK;
+	free_acts(m);
+	last = dbv_calloc((size_t)ns, sizeof *last);
+	buf = dbv_calloc((size_t)ns, sizeof *buf);
+	owner = dbv_calloc((size_t)ns, sizeof *owner);
+	size = dbv_calloc((size_t)ns, sizeof *size);
+	m->act = dbv_calloc((size_t)ns, sizeof *m->act);
+	if (!last || !buf || !owner || !size || !m->act)
+		goto out;
+	for (int i = 0; i < ns; i++)
+		last[i] = i == ns - 1 ? m->nops : -1;
+	for (int k = 0; k < m->nops; k++) {
+		last[m->ops[k].in] = k;
+		if (m->ops[k].type == OP_ADD)
+			last[m->ops[k].in2] = k;
+	}
+	for (int k = 0; k < m->nops; k++) {
+		int s = m->ops[k].out, b = 0;
+
+		while (b < nbuf && last[owner[b]] >= k)
+			b++;
+		if (b == nbuf)
+			nbuf++;
+		owner[b] = s;
+		buf[s] = b;
+		if (m->slot_size[s] > size[b])
+			size[b] = m->slot_size[s];
+	}
+	for (int b = 0; b < nbuf; b++) {
+		if (dbv_mul_size(size[b], (size_t)n, &sz) ||
+		    (total += sz) < sz) {
+			rc = DBV_EUSAGE;
+			goto out;
+		}
+		size[b] = sz;
+	}
+	if (dbv_mul_size(total, sizeof(float), &sz)) {
+		rc = DBV_EUSAGE;
+		goto out;
+	}
+	m->arena = dbv_amalloc(sz);
+	if (!m->arena || reserve_scratch(m, n))
+		goto out;
+	/* Slot 0 is the caller's input. */
+	for (int i = 1; i < ns; i++) {
+		size_t off = 0;
+
+		for (int b = 0; b < buf[i]; b++)
+			off += size[b];
+		m->act[i] = m->arena + off;
+	}
+	m->eval_only = 1;
+	m->batch = n;
+	rc = DBV_OK;
+out:
+	if (rc)
+		free_acts(m);
+	free(last), free(buf), free(owner), free(size);
+	return rc;
 }
 
 int dbv_model_reserve(struct dbv_model *m, int n)
 {
-	size_t scratch = 1, sz;
-	if (n <= m->batch)
+	size_t sz;
+	if (n <= m->batch && !m->eval_only)
 		return DBV_OK;
 	free_acts(m);
 	m->act = dbv_calloc((size_t)m->nslots, sizeof *m->act);
@@ -511,16 +610,8 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 		if (!m->act[i] || !m->dact[i])
 			return free_acts(m), DBV_EIO;
 	}
-	for (int i = 0; i < m->nops; i++)
-		if (m->ops[i].type == OP_CONV) {
-			size_t s = dbv_conv_scratch(&m->ops[i].conv, n);
-			if (s > scratch)
-				scratch = s;
-		}
-	m->scratch = dbv_amalloc(scratch * sizeof(float));
-	if (!m->scratch)
+	if (reserve_scratch(m, n))
 		return free_acts(m), DBV_EIO;
-	m->scratch_size = scratch;
 	m->batch = n;
 	return DBV_OK;
 }
@@ -594,6 +685,8 @@ static void zero_floats(float *p, size_t cnt)
 const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			       int train)
 {
+	if (train && m->eval_only)
+		return NULL; /* reserved for evaluation only */
 	m->act[0] = (float *)x;
 	for (int i = 0; i < m->nops; i++) {
 		const struct dbv_op *o = &m->ops[i];

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "dbv.h"
@@ -85,15 +86,31 @@ void *dbv_realloc(void *p, size_t n)
 	return q;
 }
 
+/*
+ * Blocks of 4 MiB and more (activations, im2col scratch) are aligned to 2
+ * MiB and offered to transparent huge pages (MADV_HUGEPAGE; kernels set
+ * to "madvise", Debian's default, use them only when asked): 512 times
+ * fewer page faults when a batch first touches them, and fewer TLB
+ * misses on every pass over them.  Where the kernel says no, nothing
+ * changes.
+ */
+#define HUGE_MIN ((size_t)4 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+
 void *dbv_amalloc(size_t n)
 {
 	void *p = NULL;
 	/* Round up so that vector loads past the end of a row stay inside. */
 	size_t r = (n + 63) & ~(size_t)63;
-	if (r < n || posix_memalign(&p, 64, r ? r : 64) != 0) {
+	size_t align = r >= HUGE_MIN ? HUGE_ALIGN : 64;
+	if (r < n || posix_memalign(&p, align, r ? r : 64) != 0) {
 		dbv_seterr(DBV_EIO, "out of memory (%zu bytes)", n);
 		return NULL;
 	}
+#ifdef MADV_HUGEPAGE
+	if (r >= HUGE_MIN)
+		(void)madvise(p, r & ~(HUGE_ALIGN - 1), MADV_HUGEPAGE);
+#endif
 	return p;
 }
 

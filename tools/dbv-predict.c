@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 	p.k = p.m.arch.classes;
 	p.batch = o.batch;
 	p.temp = o.temp;
-	if ((rc = dbv_model_reserve(&p.m, p.batch)))
+	if ((rc = dbv_model_reserve_eval(&p.m, p.batch)))
 		dbv_tool_die(rc);
 	p.xb = dbv_amalloc((size_t)p.batch * (size_t)p.m.arch.c * (size_t)p.m.arch.h *
 			   (size_t)p.m.arch.w * sizeof(float));

@@ -300,6 +300,66 @@ static void test_model_stream(const char *tmp)
 	dbv_model_release(&m2);
 }
 
+/*
+ * dbv_model_reserve_eval shares buffers between slots whose lives do not
+ * overlap: evaluation through it must give the logits of the ordinary
+ * reservation bit for bit, for every architecture (after a training step,
+ * so that BN's running statistics are not trivial), with less memory.
+ */
+static void test_eval_arena(void)
+{
+	static const struct { const char *name; int width, depth, c, h; } as[] = {
+		{ "mlp", 7, 2, 1, 8 }, { "fcnet", 1, 1, 1, 8 },
+		{ "cnn5", 2, 1, 3, 16 }, { "resnet18", 2, 1, 3, 16 },
+		{ "vgg11", 4, 1, 1, 16 },
+	};
+	for (size_t k = 0; k < sizeof as / sizeof as[0]; k++) {
+		struct dbv_arch a = {.width = as[k].width, .depth = as[k].depth,
+				     .c = as[k].c, .h = as[k].h, .w = as[k].h,
+				     .classes = 4};
+		struct dbv_model m1, m2;
+		struct dbv_rng r;
+		const int n = 5, f = a.c * a.h * a.w;
+		float *x = malloc((size_t)n * f * sizeof *x);
+		const float *l1, *l2;
+		size_t full = 0;
+
+		strcpy(a.name, as[k].name);
+		CHECK_OK(dbv_model_build(&m1, &a));
+		CHECK_OK(dbv_model_build(&m2, &a));
+		dbv_model_init(&m1, 3);
+		dbv_rng_seed(&r, 5);
+		for (int i = 0; i < n * f; i++)
+			x[i] = (float)dbv_rng_normal(&r);
+		CHECK_OK(dbv_model_reserve(&m1, n));
+		dbv_model_forward(&m1, x, n, 1); /* running statistics move */
+		memcpy(m2.p, m1.p, m1.total * sizeof(float));
+		CHECK_OK(dbv_model_reserve_eval(&m2, n));
+		CHECK(dbv_model_forward(&m2, x, n, 1) == NULL);
+		for (int rep = 0; rep < 2; rep++) { /* n, then fewer */
+			int nn = rep ? 3 : n;
+
+			l1 = dbv_model_forward(&m1, x, nn, 0);
+			l2 = dbv_model_forward(&m2, x, nn, 0);
+			CHECK(l1 && l2 && memcmp(l1, l2, (size_t)nn * 4 * sizeof *l1) == 0);
+		}
+		/* The arena's extent against one buffer per slot. */
+		size_t used = 0;
+		for (int i = 1; i < m1.nslots; i++) {
+			size_t end = (size_t)(m2.act[i] - m2.arena) +
+				     m2.slot_size[i] * n;
+			full += m1.slot_size[i] * n;
+			if (end > used)
+				used = end;
+		}
+		if (strcmp(as[k].name, "mlp") && strcmp(as[k].name, "fcnet"))
+			CHECK(used < full / 2);
+		dbv_model_release(&m1);
+		dbv_model_release(&m2);
+		free(x);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -311,6 +371,7 @@ int main(int argc, char **argv)
 	test_make_batch();
 	test_sgd_by_hand();
 	test_model_stream(tmp);
+	test_eval_arena();
 	gradcheck("mlp", 5, 2, 1, 4, 4);
 	gradcheck("fcnet", 1, 0, 1, 4, 4);
 	gradcheck("cnn5", 2, 0, 1, 12, 12);
