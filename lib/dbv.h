@@ -448,12 +448,28 @@ void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
 void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
 		     const float *save_mean, const float *save_invstd,
 		     const float *dy, float *dx, float *dgamma, float *dbeta);
-/* Evaluation batch norm and ReLU in one pass: the values of
- * dbv_bn_forward_eval followed by dbv_relu_forward. */
+/*
+ * Batch norm with a ReLU fused after it, for a BN output read by the ReLU
+ * alone: one pass, the ReLU's output y written, the BN's never made.
+ * The forward forms give the values of the BN forward followed by
+ * dbv_relu_forward; the backward takes the ReLU's y and dy and gives what
+ * dbv_relu_backward_set followed by the BN backward would (set: dx
+ * overwritten, as the _set forms below), bit for bit.
+ */
+void dbv_bn_relu_forward_train(int c, size_t m, const float *x,
+			       const float *gamma, const float *beta, float *y,
+			       float *save_mean, float *save_invstd,
+			       float *run_mean, float *run_var, float momentum,
+			       float eps);
 void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
 			      const float *gamma, const float *beta, float *y,
 			      const float *run_mean, const float *run_var,
 			      float eps);
+void dbv_bn_relu_backward(int c, size_t m, const float *x,
+			  const float *gamma, const float *save_mean,
+			  const float *save_invstd, const float *y,
+			  const float *dy, float *dx, float *dgamma,
+			  float *dbeta, int set);
 /*
  * The _set forms of the backward functions overwrite dx instead of adding
  * into it (every element written, zeros included): for an activation
@@ -553,6 +569,7 @@ struct dbv_model {
 	int *slot_uses;    /* ops reading each slot (in or in2)        */
 	int batch;     /* activations are allocated for this batch    */
 	int eval_only; /* reserved by dbv_model_reserve_eval           */
+	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
 	float **act, **dact;
 	float *arena;  /* eval_only: the shared activation buffers     */
 	float *scratch;

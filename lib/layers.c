@@ -89,44 +89,75 @@ static double sum_d(const float *restrict x, size_t m)
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* Sum of (x - mu)^2 in double. */
-static double sumsq_dev_d(const float *restrict x, size_t m, double mu)
+/*
+ * Mean and biased variance of x[0..m) in one pass, in double: sums of
+ * d = x - x[0] and of d*d (8 accumulators each, combined pairwise), then
+ * var = E[d^2] - E[d]^2.  Shifting by a sample keeps the subtraction
+ * from cancelling when the mean is large against the spread; a float's
+ * square is exact in double.  One read of x instead of the two of a
+ * two-pass variance: batch norm's forward reads the largest activations.
+ */
+static void mean_var_d(const float *restrict x, size_t m, double *mean,
+		       double *var)
 {
-	double a[8] = { 0 };
+	double a[8] = { 0 }, c[8] = { 0 };
+	const double s = x[0];
 	size_t i = 0;
 
 	for (; i + 8 <= m; i += 8)
 		for (int j = 0; j < 8; j++) {
-			double d = x[i + j] - mu;
+			double d = x[i + j] - s;
 
-			a[j] += d * d;
+			a[j] += d;
+			c[j] += d * d;
 		}
 	for (int j = 0; i < m; i++, j++) {
-		double d = x[i] - mu;
+		double d = x[i] - s;
 
-		a[j] += d * d;
+		a[j] += d;
+		c[j] += d * d;
 	}
-	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+	double sa = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+	double sc = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+	double md = sa / (double)m, v = sc / (double)m - md * md;
+
+	*mean = s + md;
+	*var = v > 0 ? v : 0;
 }
 
 /*
- * *sy = sum of y and *syx = sum of y * (x - mu), in double, in one pass
- * (each with the accumulators and order of sum_d).
+ * The gradient that reaches batch norm: dy, or with a ReLU fused after
+ * it (ry, the ReLU's output, non-NULL) dy where ry > 0, else 0 -- what
+ * dbv_relu_backward_set would have written.
  */
-static void sum_dot_dev_d(const float *restrict y, const float *restrict x,
-			  size_t m, double mu, double *sy, double *syx)
+#define BN_DY(dy, ry, i) ((ry) ? ((ry)[i] > 0.0f ? (dy)[i] : 0.0f) : (dy)[i])
+
+/*
+ * *sy = sum of g and *syx = sum of g * (x - mu), g = BN_DY, in double, in
+ * one pass (each with the accumulators and order of sum_d).  Inlined
+ * into callers that pass ry as a constant NULL or not, so the test
+ * leaves the loops.
+ */
+static inline __attribute__((always_inline)) void
+sum_dot_dev_d(const float *restrict dy, const float *restrict ry,
+	      const float *restrict x, size_t m, double mu, double *sy,
+	      double *syx)
 {
 	double a[8] = { 0 }, c[8] = { 0 };
 	size_t i = 0;
 
 	for (; i + 8 <= m; i += 8)
 		for (int j = 0; j < 8; j++) {
-			a[j] += y[i + j];
-			c[j] += y[i + j] * (x[i + j] - mu);
+			float g = BN_DY(dy, ry, i + j);
+
+			a[j] += g;
+			c[j] += g * (x[i + j] - mu);
 		}
 	for (int j = 0; i < m; i++, j++) {
-		a[j] += y[i];
-		c[j] += y[i] * (x[i] - mu);
+		float g = BN_DY(dy, ry, i);
+
+		a[j] += g;
+		c[j] += g * (x[i] - mu);
 	}
 	*sy = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 	*syx = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
@@ -154,6 +185,28 @@ static void affine(float *y, const float *x, size_t m, float mu,
 	}
 	for (; i < m; i++)
 		y[i] = (x[i] - mu) * scale + shift;
+}
+
+/* affine() followed by max(y, 0), in one pass: the same values as the
+ * two passes. */
+static void affine_relu(float *y, const float *x, size_t m, float mu,
+			float scale, float shift)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= m; i += 8) {
+		float t[8];
+
+		for (int j = 0; j < 8; j++)
+			t[j] = (x[i + j] - mu) * scale + shift;
+		for (int j = 0; j < 8; j++)
+			y[i + j] = t[j] > 0.0f ? t[j] : 0.0f;
+	}
+	for (; i < m; i++) {
+		float t = (x[i] - mu) * scale + shift;
+
+		y[i] = t > 0.0f ? t : 0.0f;
+	}
 }
 
 /* ---- convolution ----------------------------------------------------- */
@@ -824,8 +877,9 @@ struct bn_job {
 	const float *mean, *invstd; /* backward */
 	const float *rmean, *rvar;  /* eval */
 	float momentum, eps;
+	const float *ry; /* backward: a fused ReLU's output (BN_DY) */
 	int set;  /* backward: dx = instead of dx += */
-	int relu; /* eval: max(y, 0) in the same pass */
+	int relu; /* forward: max(y, 0) in the same pass */
 };
 
 static int bn_threads(int c, size_t m)
@@ -844,13 +898,15 @@ static void bn_train_part(void *arg, size_t lo, size_t hi)
 	for (size_t ch = lo; ch < hi; ch++) {
 		const float *xc = j->x + ch * m;
 		float *yc = j->y + ch * m;
-		double mu = sum_d(xc, m) / (double)m;
-		double var = sumsq_dev_d(xc, m, mu) / (double)m;
+		double mu, var;
+
+		mean_var_d(xc, m, &mu, &var);
 		double invstd = 1.0 / sqrt(var + j->eps);
 		const float fmu = (float)mu;
 		const float scale = (float)(j->gamma[ch] * invstd);
 
-		affine(yc, xc, m, fmu, scale, j->beta[ch]);
+		(j->relu ? affine_relu : affine)(yc, xc, m, fmu, scale,
+						 j->beta[ch]);
 		if (j->save_mean)
 			j->save_mean[ch] = fmu;
 		if (j->save_invstd)
@@ -874,42 +930,39 @@ static void bn_train_part(void *arg, size_t lo, size_t hi)
  * when non-NULL.  With m == 1 the unbiased variance is undefined; the
  * running variance then takes the biased one (0).
  */
-void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
-			  const float *beta, float *y, float *save_mean,
-			  float *save_invstd, float *run_mean, float *run_var,
-			  float momentum, float eps)
+static void bn_train(int c, size_t m, const float *x, const float *gamma,
+		     const float *beta, float *y, float *save_mean,
+		     float *save_invstd, float *run_mean, float *run_var,
+		     float momentum, float eps, int relu)
 {
 	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
 			    .y = y, .save_mean = save_mean,
 			    .save_invstd = save_invstd, .run_mean = run_mean,
 			    .run_var = run_var, .momentum = momentum,
-			    .eps = eps };
+			    .eps = eps, .relu = relu };
 
 	if (m < 1 || c < 1)
 		return;
 	par_for(bn_threads(c, m), (size_t)c, 1, bn_train_part, &j);
 }
 
-/* affine() followed by max(y, 0), in one pass: the same values as the
- * two passes. */
-static void affine_relu(float *y, const float *x, size_t m, float mu,
-			float scale, float shift)
+void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
+			  const float *beta, float *y, float *save_mean,
+			  float *save_invstd, float *run_mean, float *run_var,
+			  float momentum, float eps)
 {
-	size_t i = 0;
+	bn_train(c, m, x, gamma, beta, y, save_mean, save_invstd, run_mean,
+		 run_var, momentum, eps, 0);
+}
 
-	for (; i + 8 <= m; i += 8) {
-		float t[8];
-
-		for (int j = 0; j < 8; j++)
-			t[j] = (x[i + j] - mu) * scale + shift;
-		for (int j = 0; j < 8; j++)
-			y[i + j] = t[j] > 0.0f ? t[j] : 0.0f;
-	}
-	for (; i < m; i++) {
-		float t = (x[i] - mu) * scale + shift;
-
-		y[i] = t > 0.0f ? t : 0.0f;
-	}
+void dbv_bn_relu_forward_train(int c, size_t m, const float *x,
+			       const float *gamma, const float *beta, float *y,
+			       float *save_mean, float *save_invstd,
+			       float *run_mean, float *run_var, float momentum,
+			       float eps)
+{
+	bn_train(c, m, x, gamma, beta, y, save_mean, save_invstd, run_mean,
+		 run_var, momentum, eps, 1);
 }
 
 static void bn_eval_part(void *arg, size_t lo, size_t hi)
@@ -956,11 +1009,13 @@ void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
 	bn_eval(c, m, x, gamma, beta, y, run_mean, run_var, eps, 1);
 }
 
-/* dx += g * (dy - mdy - xhat * mdyx), xhat = (x - mu) * is; with set,
- * dx = that.  (Blocks of 8: see affine().) */
-static void bn_dx(float *restrict dx, const float *restrict x,
-		  const float *restrict dy, size_t m, float mu, float is,
-		  float g, float mdy, float mdyx, int set)
+/* dx += g * (dy' - mdy - xhat * mdyx), xhat = (x - mu) * is, dy' =
+ * BN_DY; with set, dx = that.  (Blocks of 8: see affine(); inlined as
+ * sum_dot_dev_d.) */
+static inline __attribute__((always_inline)) void
+bn_dx(float *restrict dx, const float *restrict x, const float *restrict dy,
+      const float *restrict ry, size_t m, float mu, float is, float g,
+      float mdy, float mdyx, int set)
 {
 	size_t i = 0;
 
@@ -969,22 +1024,44 @@ static void bn_dx(float *restrict dx, const float *restrict x,
 			for (int j = 0; j < 8; j++) {
 				float xhat = (x[i + j] - mu) * is;
 
-				dx[i + j] = g * (dy[i + j] - mdy - xhat * mdyx);
+				dx[i + j] = g * (BN_DY(dy, ry, i + j) - mdy -
+						 xhat * mdyx);
 			}
 	} else {
 		for (; i + 8 <= m; i += 8)
 			for (int j = 0; j < 8; j++) {
 				float xhat = (x[i + j] - mu) * is;
 
-				dx[i + j] += g * (dy[i + j] - mdy - xhat * mdyx);
+				dx[i + j] += g * (BN_DY(dy, ry, i + j) - mdy -
+						  xhat * mdyx);
 			}
 	}
 	for (; i < m; i++) {
 		float xhat = (x[i] - mu) * is;
-		float v = g * (dy[i] - mdy - xhat * mdyx);
+		float v = g * (BN_DY(dy, ry, i) - mdy - xhat * mdyx);
 
 		dx[i] = set ? v : dx[i] + v;
 	}
+}
+
+/* One channel's sums of the backward pass (ry: see BN_DY). */
+static void bn_back_sums(const float *dyc, const float *ryc, const float *xc,
+			 size_t m, double mu, double *sdy, double *sdyx)
+{
+	if (ryc)
+		sum_dot_dev_d(dyc, ryc, xc, m, mu, sdy, sdyx);
+	else
+		sum_dot_dev_d(dyc, NULL, xc, m, mu, sdy, sdyx);
+}
+
+static void bn_back_dx(float *dxc, const float *xc, const float *dyc,
+		       const float *ryc, size_t m, float mu, float is, float g,
+		       float mdy, float mdyx, int set)
+{
+	if (ryc)
+		bn_dx(dxc, xc, dyc, ryc, m, mu, is, g, mdy, mdyx, set);
+	else
+		bn_dx(dxc, xc, dyc, NULL, m, mu, is, g, mdy, mdyx, set);
 }
 
 static void bn_backward_part(void *arg, size_t lo, size_t hi)
@@ -995,10 +1072,11 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 	for (size_t ch = lo; ch < hi; ch++) {
 		const float *xc = j->x + ch * m;
 		const float *dyc = j->dy + ch * m;
+		const float *ryc = j->ry ? j->ry + ch * m : NULL;
 		const double invstd = j->invstd[ch];
 		double sdy, sdyx;
 
-		sum_dot_dev_d(dyc, xc, m, j->mean[ch], &sdy, &sdyx);
+		bn_back_sums(dyc, ryc, xc, m, j->mean[ch], &sdy, &sdyx);
 		sdyx *= invstd;
 
 		if (j->dbeta)
@@ -1011,8 +1089,8 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 			const float mdy = (float)(sdy / (double)m);
 			const float mdyx = (float)(sdyx / (double)m);
 
-			bn_dx(j->dx + ch * m, xc, dyc, m, mu, is, g, mdy, mdyx,
-			      j->set);
+			bn_back_dx(j->dx + ch * m, xc, dyc, ryc, m, mu, is, g,
+				   mdy, mdyx, j->set);
 		}
 	}
 }
@@ -1025,13 +1103,13 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
  */
 static void bn_backward(int c, size_t m, const float *x, const float *gamma,
 			const float *save_mean, const float *save_invstd,
-			const float *dy, float *dx, float *dgamma,
-			float *dbeta, int set)
+			const float *ry, const float *dy, float *dx,
+			float *dgamma, float *dbeta, int set)
 {
 	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .dy = dy,
 			    .dx = dx, .dgamma = dgamma, .dbeta = dbeta,
 			    .mean = save_mean, .invstd = save_invstd,
-			    .set = set };
+			    .set = set, .ry = ry };
 
 	if (m < 1 || c < 1)
 		return;
@@ -1042,8 +1120,8 @@ void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
 		     const float *save_mean, const float *save_invstd,
 		     const float *dy, float *dx, float *dgamma, float *dbeta)
 {
-	bn_backward(c, m, x, gamma, save_mean, save_invstd, dy, dx, dgamma,
-		    dbeta, 0);
+	bn_backward(c, m, x, gamma, save_mean, save_invstd, NULL, dy, dx,
+		    dgamma, dbeta, 0);
 }
 
 void dbv_bn_backward_set(int c, size_t m, const float *x, const float *gamma,
@@ -1051,8 +1129,18 @@ void dbv_bn_backward_set(int c, size_t m, const float *x, const float *gamma,
 			 const float *dy, float *dx, float *dgamma,
 			 float *dbeta)
 {
-	bn_backward(c, m, x, gamma, save_mean, save_invstd, dy, dx, dgamma,
-		    dbeta, 1);
+	bn_backward(c, m, x, gamma, save_mean, save_invstd, NULL, dy, dx,
+		    dgamma, dbeta, 1);
+}
+
+void dbv_bn_relu_backward(int c, size_t m, const float *x,
+			  const float *gamma, const float *save_mean,
+			  const float *save_invstd, const float *y,
+			  const float *dy, float *dx, float *dgamma,
+			  float *dbeta, int set)
+{
+	bn_backward(c, m, x, gamma, save_mean, save_invstd, y, dy, dx, dgamma,
+		    dbeta, set);
 }
 
 /* ---- activations and pools ------------------------------------------- */

@@ -682,6 +682,20 @@ static void zero_floats(float *p, size_t cnt)
 	par_for(par_threads(cnt, PAR_MIN), cnt, 16, zero_part, &q);
 }
 
+/*
+ * Whether op i is a BN whose output only the next op, a ReLU, reads: the
+ * two then run as one pass (dbv_bn_relu_*), forward and backward, and the
+ * BN's output slot and its gradient are never touched.
+ */
+static int fused_bn_relu(const struct dbv_model *m, int i)
+{
+	const struct dbv_op *o = &m->ops[i];
+
+	return !m->no_fuse && o->type == OP_BN && i + 1 < m->nops &&
+	       m->ops[i + 1].type == OP_RELU && m->ops[i + 1].in == o->out &&
+	       m->slot_uses[o->out] == 1;
+}
+
 const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			       int train)
 {
@@ -704,7 +718,31 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 					 out, m->scratch);
 			break;
 		case OP_BN:
-			if (train) {
+			if (fused_bn_relu(m, i)) {
+				/* One pass, into the ReLU's output; the
+				 * ReLU op is skipped. */
+				float *y = m->act[m->ops[++i].out];
+
+				if (train) {
+					dbv_bn_relu_forward_train(
+						o->c, (size_t)n * hw, in,
+						p + m->params[o->pw].offset,
+						p + m->params[o->pb].offset, y,
+						m->bn_save + o->save,
+						m->bn_save + o->save + o->c,
+						p + m->params[o->prm].offset,
+						p + m->params[o->prv].offset,
+						BN_MOMENTUM, BN_EPS);
+					p[m->params[o->pnbt].offset] += 1;
+				} else {
+					dbv_bn_relu_forward_eval(
+						o->c, (size_t)n * hw, in,
+						p + m->params[o->pw].offset,
+						p + m->params[o->pb].offset, y,
+						p + m->params[o->prm].offset,
+						p + m->params[o->prv].offset, BN_EPS);
+				}
+			} else if (train) {
 				dbv_bn_forward_train(o->c, (size_t)n * hw, in,
 						     p + m->params[o->pw].offset,
 						     p + m->params[o->pb].offset, out,
@@ -714,19 +752,6 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 						     p + m->params[o->prv].offset,
 						     BN_MOMENTUM, BN_EPS);
 				p[m->params[o->pnbt].offset] += 1;
-			} else if (i + 1 < m->nops && m->ops[i + 1].type == OP_RELU &&
-				   m->ops[i + 1].in == o->out &&
-				   m->slot_uses[o->out] == 1) {
-				/* BN then ReLU, BN's output read by nothing
-				 * else: one pass, into the ReLU's output. */
-				i++;
-				dbv_bn_relu_forward_eval(o->c, (size_t)n * hw, in,
-							 p + m->params[o->pw].offset,
-							 p + m->params[o->pb].offset,
-							 m->act[m->ops[i].out],
-							 p + m->params[o->prm].offset,
-							 p + m->params[o->prv].offset,
-							 BN_EPS);
 			} else {
 				dbv_bn_forward_eval(o->c, (size_t)n * hw, in,
 						    p + m->params[o->pw].offset,
@@ -811,6 +836,19 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 					  m->scratch);
 			break;
 		case OP_BN:
+			if (fused_bn_relu(m, i)) {
+				const struct dbv_op *r = &m->ops[i + 1];
+
+				dbv_bn_relu_backward(o->c, (size_t)n * hw, in,
+						     p + m->params[o->pw].offset,
+						     m->bn_save + o->save,
+						     m->bn_save + o->save + o->c,
+						     m->act[r->out], m->dact[r->out],
+						     dx, g + m->params[o->pw].offset,
+						     g + m->params[o->pb].offset,
+						     set_grad(m, o->in));
+				break;
+			}
 			(set_grad(m, o->in) ? dbv_bn_backward_set : dbv_bn_backward)(
 				o->c, (size_t)n * hw, in, p + m->params[o->pw].offset,
 				m->bn_save + o->save, m->bn_save + o->save + o->c,
@@ -818,6 +856,8 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 				g + m->params[o->pb].offset);
 			break;
 		case OP_RELU:
+			if (i > 0 && fused_bn_relu(m, i - 1))
+				break; /* done with its BN */
 			if (dx)
 				(set_grad(m, o->in) ? dbv_relu_backward_set
 						    : dbv_relu_backward)(

@@ -997,6 +997,39 @@ static void test_set_forms(void)
 	dbv_relu_forward(c * m, y, y);
 	dbv_bn_relu_forward_eval(c, m, x, g, b, y2, rm, rv, 1e-5f);
 	CHECK(memcmp(y, y2, c * m * sizeof *y) == 0);
+
+	/* Training BN + ReLU fused against the two ops, forward (output,
+	 * saved and running statistics) and backward (adding and set). */
+	{
+		float rm2[3], rv2[3], mean2[3], invstd2[3], *t = alloc_f(c * m);
+		float *dxb = alloc_f(c * m), dg3[3] = { 0.5f, 0, 0 }, db3[3] = { 0 };
+		float dg4[3] = { 0.5f, 0, 0 }, db4[3] = { 0 };
+
+		memcpy(rm2, rm, sizeof rm);
+		memcpy(rv2, rv, sizeof rv);
+		dbv_bn_forward_train(c, m, x, g, b, t, mean, invstd, rm, rv, 0.1f,
+				     1e-5f);
+		dbv_relu_forward(c * m, t, y);
+		dbv_bn_relu_forward_train(c, m, x, g, b, y2, mean2, invstd2, rm2,
+					  rv2, 0.1f, 1e-5f);
+		CHECK(memcmp(y, y2, c * m * sizeof *y) == 0);
+		CHECK(memcmp(mean, mean2, sizeof mean) == 0 &&
+		      memcmp(invstd, invstd2, sizeof invstd) == 0 &&
+		      memcmp(rm, rm2, sizeof rm) == 0 && memcmp(rv, rv2, sizeof rv) == 0);
+		for (int set = 0; set < 2; set++) {
+			for (size_t i = 0; i < c * m; i++)
+				dx[i] = dxb[i] = set ? NAN : 0.125f * (float)i;
+			dbv_relu_backward_set(c * m, y, dy, t);
+			(set ? dbv_bn_backward_set : dbv_bn_backward)(
+				c, m, x, g, mean, invstd, t, dx, dg3, db3);
+			dbv_bn_relu_backward(c, m, x, g, mean, invstd, y, dy, dxb,
+					     dg4, db4, set);
+			CHECK(memcmp(dx, dxb, c * m * sizeof *dx) == 0);
+			CHECK(memcmp(dg3, dg4, sizeof dg3) == 0 &&
+			      memcmp(db3, db4, sizeof db3) == 0);
+		}
+		free(t), free(dxb);
+	}
 	free(x), free(y), free(y2), free(dy), free(dx), free(dx2);
 }
 
