@@ -126,41 +126,81 @@ static void mean_var_d(const float *restrict x, size_t m, double *mean,
 }
 
 /*
- * The gradient that reaches batch norm: dy, or with a ReLU fused after
- * it (ry, the ReLU's output, non-NULL) dy where ry > 0, else 0 -- what
- * dbv_relu_backward_set would have written.
+ * Accumulate y and y * (x - mu) over len elements into a[8], c[8] (double;
+ * element i into accumulator i % 8 of the call, so a run split into
+ * calls of multiples of 8 sums in the order of one call).
  */
-#define BN_DY(dy, ry, i) ((ry) ? ((ry)[i] > 0.0f ? (dy)[i] : 0.0f) : (dy)[i])
-
-/*
- * *sy = sum of g and *syx = sum of g * (x - mu), g = BN_DY, in double, in
- * one pass (each with the accumulators and order of sum_d).  Inlined
- * into callers that pass ry as a constant NULL or not, so the test
- * leaves the loops.
- */
-static inline __attribute__((always_inline)) void
-sum_dot_dev_d(const float *restrict dy, const float *restrict ry,
-	      const float *restrict x, size_t m, double mu, double *sy,
-	      double *syx)
+static void acc_dot_dev(const float *restrict y, const float *restrict x,
+			size_t len, double mu, double *restrict a,
+			double *restrict c)
 {
-	double a[8] = { 0 }, c[8] = { 0 };
 	size_t i = 0;
 
-	for (; i + 8 <= m; i += 8)
+	for (; i + 8 <= len; i += 8)
 		for (int j = 0; j < 8; j++) {
-			float g = BN_DY(dy, ry, i + j);
-
-			a[j] += g;
-			c[j] += g * (x[i + j] - mu);
+			a[j] += y[i + j];
+			c[j] += y[i + j] * (x[i + j] - mu);
 		}
-	for (int j = 0; i < m; i++, j++) {
-		float g = BN_DY(dy, ry, i);
-
-		a[j] += g;
-		c[j] += g * (x[i] - mu);
+	for (int j = 0; i < len; i++, j++) {
+		a[j] += y[i];
+		c[j] += y[i] * (x[i] - mu);
 	}
-	*sy = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-	*syx = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+}
+
+/* The pairwise combination of 8 accumulators (the order of sum_d). */
+static double combine8(const double *a)
+{
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/*
+ * A fused ReLU's mask, in blocks: t = dy where ry > 0, else 0 (what
+ * dbv_relu_backward_set would have written), BN_BLOCK elements at a time
+ * into a buffer that stays in L1, so that the batch-norm loops run on
+ * it unchanged (vectorised) and in the same order.
+ */
+enum { BN_BLOCK = 2048 };
+
+static void relu_mask(float *restrict t, const float *restrict dy,
+		      const float *restrict ry, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		for (int k = 0; k < 8; k++) {
+			float g = dy[i + k];
+
+			t[i + k] = ry[i + k] > 0.0f ? g : 0.0f;
+		}
+	for (; i < len; i++)
+		t[i] = ry[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/*
+ * *sy = sum of g and *syx = sum of g * (x - mu), in double, in one pass
+ * (each with the accumulators and order of sum_d); g = dy, or with a ReLU
+ * fused after the BN (ry, its output, non-NULL) dy masked by ry > 0.
+ */
+static void sum_dot_dev_d(const float *restrict dy, const float *restrict ry,
+			  const float *restrict x, size_t m, double mu,
+			  double *sy, double *syx)
+{
+	double a[8] = { 0 }, c[8] = { 0 };
+
+	if (!ry) {
+		acc_dot_dev(dy, x, m, mu, a, c);
+	} else {
+		float t[BN_BLOCK];
+
+		for (size_t o = 0; o < m; o += BN_BLOCK) {
+			size_t len = m - o < BN_BLOCK ? m - o : BN_BLOCK;
+
+			relu_mask(t, dy + o, ry + o, len);
+			acc_dot_dev(t, x + o, len, mu, a, c);
+		}
+	}
+	*sy = combine8(a);
+	*syx = combine8(c);
 }
 
 /*
@@ -877,7 +917,7 @@ struct bn_job {
 	const float *mean, *invstd; /* backward */
 	const float *rmean, *rvar;  /* eval */
 	float momentum, eps;
-	const float *ry; /* backward: a fused ReLU's output (BN_DY) */
+	const float *ry; /* backward: a fused ReLU's output (see relu_mask) */
 	int set;  /* backward: dx = instead of dx += */
 	int relu; /* forward: max(y, 0) in the same pass */
 };
@@ -1009,13 +1049,11 @@ void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
 	bn_eval(c, m, x, gamma, beta, y, run_mean, run_var, eps, 1);
 }
 
-/* dx += g * (dy' - mdy - xhat * mdyx), xhat = (x - mu) * is, dy' =
- * BN_DY; with set, dx = that.  (Blocks of 8: see affine(); inlined as
- * sum_dot_dev_d.) */
-static inline __attribute__((always_inline)) void
-bn_dx(float *restrict dx, const float *restrict x, const float *restrict dy,
-      const float *restrict ry, size_t m, float mu, float is, float g,
-      float mdy, float mdyx, int set)
+/* dx += g * (dy - mdy - xhat * mdyx), xhat = (x - mu) * is; with set,
+ * dx = that.  (Blocks of 8: see affine().) */
+static void bn_dx(float *restrict dx, const float *restrict x,
+		  const float *restrict dy, size_t m, float mu, float is,
+		  float g, float mdy, float mdyx, int set)
 {
 	size_t i = 0;
 
@@ -1024,44 +1062,41 @@ bn_dx(float *restrict dx, const float *restrict x, const float *restrict dy,
 			for (int j = 0; j < 8; j++) {
 				float xhat = (x[i + j] - mu) * is;
 
-				dx[i + j] = g * (BN_DY(dy, ry, i + j) - mdy -
-						 xhat * mdyx);
+				dx[i + j] = g * (dy[i + j] - mdy - xhat * mdyx);
 			}
 	} else {
 		for (; i + 8 <= m; i += 8)
 			for (int j = 0; j < 8; j++) {
 				float xhat = (x[i + j] - mu) * is;
 
-				dx[i + j] += g * (BN_DY(dy, ry, i + j) - mdy -
-						  xhat * mdyx);
+				dx[i + j] += g * (dy[i + j] - mdy - xhat * mdyx);
 			}
 	}
 	for (; i < m; i++) {
 		float xhat = (x[i] - mu) * is;
-		float v = g * (BN_DY(dy, ry, i) - mdy - xhat * mdyx);
+		float v = g * (dy[i] - mdy - xhat * mdyx);
 
 		dx[i] = set ? v : dx[i] + v;
 	}
 }
 
-/* One channel's sums of the backward pass (ry: see BN_DY). */
-static void bn_back_sums(const float *dyc, const float *ryc, const float *xc,
-			 size_t m, double mu, double *sdy, double *sdyx)
-{
-	if (ryc)
-		sum_dot_dev_d(dyc, ryc, xc, m, mu, sdy, sdyx);
-	else
-		sum_dot_dev_d(dyc, NULL, xc, m, mu, sdy, sdyx);
-}
-
+/* bn_dx with dy masked by a fused ReLU's output ry (NULL: none). */
 static void bn_back_dx(float *dxc, const float *xc, const float *dyc,
 		       const float *ryc, size_t m, float mu, float is, float g,
 		       float mdy, float mdyx, int set)
 {
-	if (ryc)
-		bn_dx(dxc, xc, dyc, ryc, m, mu, is, g, mdy, mdyx, set);
-	else
-		bn_dx(dxc, xc, dyc, NULL, m, mu, is, g, mdy, mdyx, set);
+	float t[BN_BLOCK];
+
+	if (!ryc) {
+		bn_dx(dxc, xc, dyc, m, mu, is, g, mdy, mdyx, set);
+		return;
+	}
+	for (size_t o = 0; o < m; o += BN_BLOCK) {
+		size_t len = m - o < BN_BLOCK ? m - o : BN_BLOCK;
+
+		relu_mask(t, dyc + o, ryc + o, len);
+		bn_dx(dxc + o, xc + o, t, len, mu, is, g, mdy, mdyx, set);
+	}
 }
 
 static void bn_backward_part(void *arg, size_t lo, size_t hi)
@@ -1076,7 +1111,7 @@ static void bn_backward_part(void *arg, size_t lo, size_t hi)
 		const double invstd = j->invstd[ch];
 		double sdy, sdyx;
 
-		bn_back_sums(dyc, ryc, xc, m, j->mean[ch], &sdy, &sdyx);
+		sum_dot_dev_d(dyc, ryc, xc, m, j->mean[ch], &sdy, &sdyx);
 		sdyx *= invstd;
 
 		if (j->dbeta)
