@@ -3,7 +3,7 @@
 # against the bare forward pass of the same model on the same points and
 # against the paper's PyTorch pipeline; dbv-predict's peak RSS at --res 500
 # over more and more planes; dbv-render's time for one 500x500 plane.
-# About 2-3 minutes on 2 cores.
+# About 5 minutes on 2 cores.
 #
 #   BIN=bin BENCHBIN=build/obj/bench sh bench/predict.sh    (make bench sets them)
 #   PREDICT_PLANES=20       planes of the speed rounds

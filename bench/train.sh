@@ -2,14 +2,14 @@
 # bench/train.sh - training throughput of dbv-train beside PyTorch's on the
 # same architecture, width, batch (128), optimizer (SGD momentum 0.9, lr
 # 0.01), threads (2) and data shape (1x28x28, 10 classes), no augmentation;
-# and dbv-train's peak RSS beside what its model needs.  About 1-2 minutes
+# and dbv-train's peak RSS beside what its model needs.  About 1.5 minutes
 # on 2 cores.
 #
 #   BENCHBIN=build/obj/bench BIN=bin sh bench/train.sh    (make bench sets them)
-#   TRAIN_IMAGES=512         images per epoch, cnn5 and resnet18
+#   TRAIN_IMAGES=2048        images per epoch, cnn5 and resnet18
 #   TRAIN_IMAGES_MLP=10240   images per epoch, mlp
 #   TRAIN_EPOCHS=4           epochs a run: the first is warm-up, the rest measured
-#   TRAIN_ROUNDS=2           runs of dbv-train and of train_torch.py, taking turns
+#   TRAIN_ROUNDS=3           runs of dbv-train and of train_torch.py, taking turns
 #   TRAIN_THREADS=2          dbv-train --threads, torch.set_num_threads
 #   TORCH_PYTHON=/usr/bin/python3   a Python with torch (Debian's; a pyenv
 #                            `python3` first on PATH usually lacks it)
@@ -50,11 +50,11 @@ set -eu
 bin=${BIN:?BIN must name the tools directory}
 bb=${BENCHBIN:?BENCHBIN must name the bench build directory}
 here=$(cd "$(dirname "$0")" && pwd)
-nconv=${TRAIN_IMAGES:-512}
+nconv=${TRAIN_IMAGES:-2048}
 nmlp=${TRAIN_IMAGES_MLP:-10240}
 threads=${TRAIN_THREADS:-2}
 epochs=${TRAIN_EPOCHS:-4}
-rounds=${TRAIN_ROUNDS:-2}
+rounds=${TRAIN_ROUNDS:-3}
 py=${TORCH_PYTHON:-/usr/bin/python3}
 batch=128
 [ "$epochs" -ge 2 ] && [ "$rounds" -ge 1 ] ||
