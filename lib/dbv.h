@@ -417,6 +417,11 @@ void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
 void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
 		       const float *wt, const float *dy, float *dx, float *dwt,
 		       float *db, float *scratch);
+/* The same, dx overwritten instead of added into (see the _set forms
+ * below). */
+void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db, float *scratch);
 /* Direct (naive) references for the tests. */
 void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
 			  const float *wt, const float *b, float *y);

@@ -578,6 +578,7 @@ struct conv_job {
 	int n, nb;
 	const float *x, *wt, *b, *dy;
 	float *y, *dx, *dwt, *db, *scratch;
+	int set; /* backward: dx overwritten, not added into */
 };
 
 /* Bias: columns [lo, hi) of y [cout, n*oh*ow]. */
@@ -694,8 +695,9 @@ static void conv_bwd_part(void *arg, int t, int nt)
 				   j->dwt + r0, kk);
 		if (j->dx)
 			dbv_sgemm1(1, 0, r1 - r0, (int)ldy, c->cout, 1.0f,
-				   j->wt + r0, kk, dy, (int)ldy, 1.0f,
-				   j->dx + r0 * ldy, (int)ldy);
+				   j->wt + r0, kk, dy, (int)ldy,
+				   j->set ? 0.0f : 1.0f, j->dx + r0 * ldy,
+				   (int)ldy);
 		return;
 	}
 	/* Rows keep the stride of a full chunk, so that a thread on the
@@ -718,6 +720,14 @@ static void conv_bwd_part(void *arg, int t, int nt)
 			dbv_sgemm1(1, 0, r1 - r0, cols, c->cout, 1.0f,
 				   j->wt + r0, kk, dyc, (int)ldy, 0.0f, rows,
 				   (int)ld);
+			/* set: this chunk's part of dx is zeroed just before
+			 * col2im adds into it, while it is in cache, instead
+			 * of all of dx in a pass of its own beforehand. */
+			if (j->set)
+				for (int ci = r0 / k2; ci < r1 / k2; ci++)
+					memset(j->dx + ((size_t)ci * n + n0) * c->h * c->w,
+					       0, (size_t)cnt * c->h * c->w *
+						  sizeof(float));
 			col2im(c, n, n0, cnt, r0 / k2, r1 / k2, j->scratch, ld,
 			       j->dx);
 		}
@@ -728,15 +738,15 @@ static void conv_bwd_part(void *arg, int t, int nt)
  * x [cin, n, h, w], wt [cout, cin*k*k], dy [cout, n, oh, ow] ->
  * dx [cin, n, h, w] +=, dwt [cout, cin*k*k] +=, db [cout] +=.
  */
-void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
-		       const float *wt, const float *dy, float *dx, float *dwt,
-		       float *db, float *scratch)
+static void conv_backward(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *dy, float *dx,
+			  float *dwt, float *db, float *scratch, int set)
 {
 	const int k2 = c->k * c->k, kk = c->cin * k2;
 	const int units = dx ? c->cin : kk;
 	struct conv_job j = { .c = c, .n = n, .x = x, .wt = wt, .dy = dy,
 			      .dx = dx, .dwt = dwt, .db = db,
-			      .scratch = scratch };
+			      .scratch = scratch, .set = set };
 	int nt;
 
 	if (n < 1)
@@ -746,6 +756,20 @@ void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
 	if (nt > units)
 		nt = units;
 	par_run(nt, conv_bwd_part, &j);
+}
+
+void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *dy, float *dx, float *dwt,
+		       float *db, float *scratch)
+{
+	conv_backward(c, n, x, wt, dy, dx, dwt, db, scratch, 0);
+}
+
+void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db, float *scratch)
+{
+	conv_backward(c, n, x, wt, dy, dx, dwt, db, scratch, 1);
 }
 
 /* The input row/column of output position o and kernel tap t; -1 when it

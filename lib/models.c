@@ -620,6 +620,7 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 struct add_job {
 	const float *a, *b;
 	float *out, *d2;
+	int set1, set2; /* backward: out, d2 overwritten */
 };
 
 /* out = a + b.  (Blocks of 8 so that -O2 vectorises.) */
@@ -641,7 +642,7 @@ static void add_fwd(size_t cnt, const float *a, const float *b, float *out)
 	par_for(par_threads(cnt, PAR_MIN), cnt, 16, add_fwd_part, &q);
 }
 
-/* out += a and d2 += a (either may be NULL). */
+/* out += a and d2 += a (either may be NULL); set1, set2: = instead. */
 static void add_bwd_part(void *arg, size_t lo, size_t hi)
 {
 	const struct add_job *q = arg;
@@ -652,6 +653,10 @@ static void add_bwd_part(void *arg, size_t lo, size_t hi)
 
 		if (!d)
 			continue;
+		if (pass ? q->set2 : q->set1) {
+			memcpy(d + lo, q->a + lo, (hi - lo) * sizeof(float));
+			continue;
+		}
 		for (; j + 8 <= hi; j += 8)
 			for (int t = 0; t < 8; t++)
 				d[j + t] += q->a[j + t];
@@ -660,9 +665,11 @@ static void add_bwd_part(void *arg, size_t lo, size_t hi)
 	}
 }
 
-static void add_bwd(size_t cnt, const float *dy, float *d1, float *d2)
+static void add_bwd(size_t cnt, const float *dy, float *d1, float *d2,
+		    int set1, int set2)
 {
-	struct add_job q = { .a = dy, .out = d1, .d2 = d2 };
+	struct add_job q = { .a = dy, .out = d1, .d2 = d2, .set1 = set1,
+			     .set2 = set2 };
 
 	par_for(par_threads(cnt, PAR_MIN), cnt, 16, add_bwd_part, &q);
 }
@@ -793,16 +800,20 @@ void dbv_model_zero_grad(struct dbv_model *m)
 }
 
 /* Whether slot i's gradient is written whole by its one reader (a BN,
- * ReLU or max pool, with their _set forms) rather than summed into. */
+ * ReLU, max pool or convolution with their _set forms, or a residual
+ * add, which then copies) rather than summed into from zero. */
 static int set_grad(const struct dbv_model *m, int i)
 {
 	if (i <= 0 || m->slot_uses[i] != 1)
 		return 0;
-	for (int k = 0; k < m->nops; k++)
-		if (m->ops[k].in == i)
-			return m->ops[k].type == OP_BN ||
-			       m->ops[k].type == OP_RELU ||
-			       m->ops[k].type == OP_MAXPOOL;
+	for (int k = 0; k < m->nops; k++) {
+		const struct dbv_op *o = &m->ops[k];
+
+		if (o->in == i || (o->type == OP_ADD && o->in2 == i))
+			return o->type == OP_BN || o->type == OP_RELU ||
+			       o->type == OP_MAXPOOL || o->type == OP_CONV ||
+			       o->type == OP_ADD;
+	}
 	return 0;
 }
 
@@ -830,10 +841,11 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 		case OP_TOCNHW:
 			break;
 		case OP_CONV:
-			dbv_conv_backward(&o->conv, n, in, p + m->params[o->pw].offset,
-					  dy, dx, g + m->params[o->pw].offset,
-					  o->pb >= 0 ? g + m->params[o->pb].offset : NULL,
-					  m->scratch);
+			(set_grad(m, o->in) ? dbv_conv_backward_set : dbv_conv_backward)(
+				&o->conv, n, in, p + m->params[o->pw].offset, dy, dx,
+				g + m->params[o->pw].offset,
+				o->pb >= 0 ? g + m->params[o->pb].offset : NULL,
+				m->scratch);
 			break;
 		case OP_BN:
 			if (fused_bn_relu(m, i)) {
@@ -885,7 +897,8 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 			break;
 		case OP_ADD:
 			add_bwd(m->slot_size[o->out] * (size_t)n, dy, dx,
-				o->in2 == 0 ? NULL : m->dact[o->in2]);
+				o->in2 == 0 ? NULL : m->dact[o->in2],
+				set_grad(m, o->in), set_grad(m, o->in2));
 			break;
 		}
 	}

@@ -268,6 +268,54 @@ static void test_conv_chunks(void)
  * 3x3 convolution, a strided one and a 1x1 one; each count close to one
  * thread (another count may round differently).
  */
+/*
+ * dbv_conv_backward_set over a dx full of NaN against dbv_conv_backward
+ * into zeros, bit for bit: a same convolution over several chunks, a
+ * strided one and a direct 1x1, with 1 and 2 threads.
+ */
+static void test_conv_set(void)
+{
+	static const int shapes[][4] = {
+		{ 16, 3, 1, 1 }, { 8, 3, 2, 1 }, { 16, 1, 1, 0 },
+	};
+	const int n = 37;
+	struct dbv_rng r;
+
+	dbv_rng_seed(&r, 31);
+	for (int s = 0; s < 3; s++)
+		for (int T = 1; T <= 2; T++) {
+			struct dbv_conv c;
+			size_t xs, ws, ys, ss;
+			float *x, *wt, *dy, *scratch, *dx0, *dx1, *dw0, *dw1;
+
+			dbv_threads_set(T);
+			CHECK_OK(dbv_conv_init(&c, shapes[s][0], 8, shapes[s][1],
+					       shapes[s][2], shapes[s][3], 28, 28));
+			xs = (size_t)c.cin * n * 28 * 28;
+			ws = (size_t)8 * c.cin * c.k * c.k;
+			ys = (size_t)8 * n * c.oh * c.ow;
+			ss = dbv_conv_scratch(&c, n);
+			x = rand_f(&r, xs, -1, 1);
+			wt = rand_f(&r, ws, -1, 1);
+			dy = rand_f(&r, ys, -1, 1);
+			scratch = alloc_f(ss ? ss : 1);
+			dx0 = calloc(xs, sizeof *dx0);
+			dx1 = alloc_f(xs);
+			dw0 = calloc(ws, sizeof *dw0);
+			dw1 = calloc(ws, sizeof *dw1);
+			for (size_t i = 0; i < xs; i++)
+				dx1[i] = NAN;
+			dbv_conv_backward(&c, n, x, wt, dy, dx0, dw0, NULL, scratch);
+			dbv_conv_backward_set(&c, n, x, wt, dy, dx1, dw1, NULL,
+					      scratch);
+			CHECK(memcmp(dx0, dx1, xs * sizeof *dx0) == 0);
+			CHECK(memcmp(dw0, dw1, ws * sizeof *dw0) == 0);
+			free(x), free(wt), free(dy), free(scratch), free(dx0),
+				free(dx1), free(dw0), free(dw1);
+		}
+	dbv_threads_set(2);
+}
+
 static void test_conv_repeat(void)
 {
 	static const int shapes[][4] = {
@@ -1327,6 +1375,7 @@ int main(int argc, char **argv)
 	test_conv_shapes();
 	test_conv_chunks();
 	test_conv_repeat();
+	test_conv_set();
 	test_threads_bitwise();
 	test_conv_fd();
 	test_linear_shapes();
