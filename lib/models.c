@@ -724,49 +724,31 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 					 o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
 					 out, m->scratch);
 			break;
-		case OP_BN:
-			if (fused_bn_relu(m, i)) {
-				/* One pass, into the ReLU's output; the
-				 * ReLU op is skipped. */
-				float *y = m->act[m->ops[++i].out];
+		case OP_BN: {
+			/* Fused with the ReLU after it: one pass, into the
+			 * ReLU's output, and the ReLU op is skipped. */
+			const int fuse = fused_bn_relu(m, i);
+			float *y = fuse ? m->act[m->ops[++i].out] : out;
 
-				if (train) {
-					dbv_bn_relu_forward_train(
-						o->c, (size_t)n * hw, in,
-						p + m->params[o->pw].offset,
-						p + m->params[o->pb].offset, y,
-						m->bn_save + o->save,
-						m->bn_save + o->save + o->c,
-						p + m->params[o->prm].offset,
-						p + m->params[o->prv].offset,
-						BN_MOMENTUM, BN_EPS);
-					p[m->params[o->pnbt].offset] += 1;
-				} else {
-					dbv_bn_relu_forward_eval(
-						o->c, (size_t)n * hw, in,
-						p + m->params[o->pw].offset,
-						p + m->params[o->pb].offset, y,
-						p + m->params[o->prm].offset,
-						p + m->params[o->prv].offset, BN_EPS);
-				}
-			} else if (train) {
-				dbv_bn_forward_train(o->c, (size_t)n * hw, in,
-						     p + m->params[o->pw].offset,
-						     p + m->params[o->pb].offset, out,
-						     m->bn_save + o->save,
-						     m->bn_save + o->save + o->c,
-						     p + m->params[o->prm].offset,
-						     p + m->params[o->prv].offset,
-						     BN_MOMENTUM, BN_EPS);
+			if (train) {
+				(fuse ? dbv_bn_relu_forward_train : dbv_bn_forward_train)(
+					o->c, (size_t)n * hw, in,
+					p + m->params[o->pw].offset,
+					p + m->params[o->pb].offset, y,
+					m->bn_save + o->save, m->bn_save + o->save + o->c,
+					p + m->params[o->prm].offset,
+					p + m->params[o->prv].offset, BN_MOMENTUM, BN_EPS);
 				p[m->params[o->pnbt].offset] += 1;
 			} else {
-				dbv_bn_forward_eval(o->c, (size_t)n * hw, in,
-						    p + m->params[o->pw].offset,
-						    p + m->params[o->pb].offset, out,
-						    p + m->params[o->prm].offset,
-						    p + m->params[o->prv].offset, BN_EPS);
+				(fuse ? dbv_bn_relu_forward_eval : dbv_bn_forward_eval)(
+					o->c, (size_t)n * hw, in,
+					p + m->params[o->pw].offset,
+					p + m->params[o->pb].offset, y,
+					p + m->params[o->prm].offset,
+					p + m->params[o->prv].offset, BN_EPS);
 			}
 			break;
+		}
 		case OP_RELU:
 			dbv_relu_forward(m->slot_size[o->in] * (size_t)n, in, out);
 			break;
