@@ -470,6 +470,13 @@ void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
 			      const float *gamma, const float *beta, float *y,
 			      const float *run_mean, const float *run_var,
 			      float eps);
+/* Evaluation BN, ReLU and 2x2 max pool in one pass ([c, n, h, w] ->
+ * [c, n, h/2, w/2]): the values of the three ops. */
+void dbv_bn_relu_maxpool2_forward_eval(int c, int n, int h, int w,
+				       const float *x, const float *gamma,
+				       const float *beta, float *y,
+				       const float *run_mean,
+				       const float *run_var, float eps);
 void dbv_bn_relu_backward(int c, size_t m, const float *x,
 			  const float *gamma, const float *save_mean,
 			  const float *save_invstd, const float *y,

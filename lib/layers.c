@@ -1395,6 +1395,103 @@ void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
 		&j);
 }
 
+/* What the threads of the fused evaluation BN + ReLU + max pool share. */
+struct bnpool_job {
+	const float *x, *gamma, *beta, *rmean, *rvar;
+	float *y;
+	float eps;
+	int n, h, w;
+};
+
+/* relu((v - mu) * scale + shift), as affine_relu() computes it. */
+static inline float bn_relu1(float v, float mu, float scale, float shift)
+{
+	float t = (v - mu) * scale + shift;
+
+	return t > 0.0f ? t : 0.0f;
+}
+
+/* Planes [lo, hi) (plane p: channel p / n) of the fused pass. */
+static void bnpool_part(void *arg, size_t lo, size_t hi)
+{
+	const struct bnpool_job *j = arg;
+	const int h = j->h, w = j->w, oh = h / 2, ow = w / 2;
+
+	for (size_t p = lo; p < hi; p++) {
+		const size_t ch = p / (size_t)j->n;
+		const float mu = j->rmean[ch], shift = j->beta[ch];
+		const float scale = (float)(j->gamma[ch] /
+					    sqrt((double)j->rvar[ch] + j->eps));
+		const float *xp = j->x + p * h * w;
+		float *yp = j->y + p * oh * ow;
+
+		for (int oy = 0; oy < oh; oy++) {
+			const float *r0 = xp + (size_t)2 * oy * w, *r1 = r0 + w;
+			float *yr = yp + (size_t)oy * ow;
+			int ox = 0;
+
+#ifdef __SSE2__
+			/* After the ReLU nothing is NaN and the order of the
+			 * window no longer matters: a plain max. */
+			const __m128 vmu = _mm_set1_ps(mu), vsc = _mm_set1_ps(scale);
+			const __m128 vsh = _mm_set1_ps(shift), zero = _mm_setzero_ps();
+
+			for (; ox + 4 <= ow; ox += 4) {
+				__m128 v[4] = {
+					_mm_loadu_ps(r0 + 2 * ox), _mm_loadu_ps(r0 + 2 * ox + 4),
+					_mm_loadu_ps(r1 + 2 * ox), _mm_loadu_ps(r1 + 2 * ox + 4),
+				};
+
+				for (int k = 0; k < 4; k++) {
+					__m128 t = _mm_add_ps(_mm_mul_ps(_mm_sub_ps(v[k], vmu),
+									 vsc), vsh);
+
+					v[k] = _mm_and_ps(_mm_cmpgt_ps(t, zero), t);
+				}
+				__m128 a = _mm_max_ps(v[0], v[2]), b = _mm_max_ps(v[1], v[3]);
+
+				_mm_storeu_ps(yr + ox,
+					      _mm_max_ps(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+							 _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
+			}
+#endif
+			for (; ox < ow; ox++) {
+				float m = bn_relu1(r0[2 * ox], mu, scale, shift);
+				float q[3] = { bn_relu1(r0[2 * ox + 1], mu, scale, shift),
+					       bn_relu1(r1[2 * ox], mu, scale, shift),
+					       bn_relu1(r1[2 * ox + 1], mu, scale, shift) };
+
+				for (int k = 0; k < 3; k++)
+					if (q[k] > m)
+						m = q[k];
+				yr[ox] = m;
+			}
+		}
+	}
+}
+
+/*
+ * Evaluation batch norm, ReLU and 2x2 max pool in one pass: x [c, n, h,
+ * w] -> y [c, n, h/2, w/2], the values of dbv_bn_relu_forward_eval
+ * followed by dbv_maxpool2_forward, without the full-size intermediate.
+ */
+void dbv_bn_relu_maxpool2_forward_eval(int c, int n, int h, int w,
+				       const float *x, const float *gamma,
+				       const float *beta, float *y,
+				       const float *run_mean,
+				       const float *run_var, float eps)
+{
+	struct bnpool_job j = { .x = x, .gamma = gamma, .beta = beta,
+				.rmean = run_mean, .rvar = run_var, .y = y,
+				.eps = eps, .n = n, .h = h, .w = w };
+	size_t planes = (size_t)c * (size_t)n;
+
+	if (planes < 1 || h < 2 || w < 2)
+		return;
+	par_for(par_threads(planes * h * w, PAR_MIN), planes, 1, bnpool_part,
+		&j);
+}
+
 /* Planes [lo, hi) of the backward max pool; with set, dx is written
  * whole (0 where no window's maximum is, the odd last row and column
  * included). */

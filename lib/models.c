@@ -511,16 +511,20 @@ static int reserve_scratch(struct dbv_model *m, int n)
 	return DBV_OK;
 }
 
+static int fused_bn_relu(const struct dbv_model *m, int i);
+static int eval_group(const struct dbv_model *m, int i);
+
 /*
  * Evaluation needs a slot only from the op that writes it to the last op
  * that reads it (the logits, read by nobody, to the end).  Slots are
  * given buffers in op order, each the first buffer whose slot is dead by
  * then (last read by an earlier op), so an op's output never shares with
- * its own inputs -- except through the fused BN + ReLU of
- * dbv_model_forward, which writes the ReLU's slot while reading the
- * BN's input: that may be the same buffer, and the fused pass is
- * element by element, safe in place.  A buffer is as large as its
- * largest slot.
+ * its own inputs.  Ops that evaluation runs as one pass (eval_group) read
+ * their first op's input while they write their last op's output: a
+ * fused BN + ReLU element by element, by channels, so that the two may
+ * share a buffer; a fused BN + ReLU + max pool writes a smaller map,
+ * whose threads would overwrite input others still read, so its input
+ * lives to the group's end.  A buffer is as large as its largest slot.
  */
 int dbv_model_reserve_eval(struct dbv_model *m, int n)
 {
@@ -544,6 +548,12 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 		last[m->ops[k].in] = k;
 		if (m->ops[k].type == OP_ADD)
 			last[m->ops[k].in2] = k;
+	}
+	for (int k = 0; k < m->nops; k++) {
+		int g = eval_group(m, k);
+
+		if (g == 3 && last[m->ops[k].in] < k + 2)
+			last[m->ops[k].in] = k + 2;
 	}
 	for (int k = 0; k < m->nops; k++) {
 		int s = m->ops[k].out, b = 0;
@@ -703,6 +713,23 @@ static int fused_bn_relu(const struct dbv_model *m, int i)
 	       m->slot_uses[o->out] == 1;
 }
 
+/*
+ * How many ops from op i evaluation runs as one pass: 3 for a fused BN +
+ * ReLU whose output only a 2x2 max pool reads (the pool's output is
+ * written, neither full-size intermediate), 2 for a fused BN + ReLU, else
+ * 1.
+ */
+static int eval_group(const struct dbv_model *m, int i)
+{
+	if (!fused_bn_relu(m, i))
+		return 1;
+	if (i + 2 < m->nops && m->ops[i + 2].type == OP_MAXPOOL &&
+	    m->ops[i + 2].in == m->ops[i + 1].out &&
+	    m->slot_uses[m->ops[i + 1].out] == 1)
+		return 3;
+	return 2;
+}
+
 const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			       int train)
 {
@@ -726,9 +753,24 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			break;
 		case OP_BN: {
 			/* Fused with the ReLU after it: one pass, into the
-			 * ReLU's output, and the ReLU op is skipped. */
+			 * ReLU's output, and the ReLU op is skipped; in
+			 * evaluation also the max pool after that. */
 			const int fuse = fused_bn_relu(m, i);
-			float *y = fuse ? m->act[m->ops[++i].out] : out;
+			float *y;
+
+			if (!train && eval_group(m, i) == 3) {
+				const struct dbv_op *q = &m->ops[i + 2];
+
+				dbv_bn_relu_maxpool2_forward_eval(
+					o->c, n, q->h, q->w, in,
+					p + m->params[o->pw].offset,
+					p + m->params[o->pb].offset, m->act[q->out],
+					p + m->params[o->prm].offset,
+					p + m->params[o->prv].offset, BN_EPS);
+				i += 2;
+				break;
+			}
+			y = fuse ? m->act[m->ops[++i].out] : out;
 
 			if (train) {
 				(fuse ? dbv_bn_relu_forward_train : dbv_bn_forward_train)(

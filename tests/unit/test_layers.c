@@ -1046,6 +1046,28 @@ static void test_set_forms(void)
 	dbv_bn_relu_forward_eval(c, m, x, g, b, y2, rm, rv, 1e-5f);
 	CHECK(memcmp(y, y2, c * m * sizeof *y) == 0);
 
+	/* Evaluation BN + ReLU + max pool in one pass against the ops, on
+	 * odd and even maps, a plane width past the vector step. */
+	{
+		static const int hw[][2] = { { 5, 9 }, { 8, 16 }, { 7, 7 }, { 2, 2 } };
+
+		for (int k = 0; k < 4; k++) {
+			const int n = 2, h = hw[k][0], w = hw[k][1];
+			const size_t all = (size_t)c * n * h * w;
+			const size_t part = (size_t)c * n * (h / 2) * (w / 2);
+			float *xx = rand_f(&r, all, -2, 2), *t = alloc_f(all);
+			float *p1 = alloc_f(part), *p2 = alloc_f(part);
+
+			dbv_bn_relu_forward_eval(c, (size_t)n * h * w, xx, g, b, t,
+						 rm, rv, 1e-5f);
+			dbv_maxpool2_forward((size_t)c * n, h, w, t, p1);
+			dbv_bn_relu_maxpool2_forward_eval(c, n, h, w, xx, g, b, p2,
+							  rm, rv, 1e-5f);
+			CHECK(memcmp(p1, p2, part * sizeof *p1) == 0);
+			free(xx), free(t), free(p1), free(p2);
+		}
+	}
+
 	/* Training BN + ReLU fused against the two ops, forward (output,
 	 * saved and running statistics) and backward (adding and set). */
 	{
