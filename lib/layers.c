@@ -602,12 +602,15 @@ static void conv_fwd_part(void *arg, int t, int nt)
 	size_t lo, hi;
 
 	par_range((size_t)j->n, t, nt, 1, &lo, &hi);
-	if (j->b)
-		fill_cols(c->cout, ldy, lo * ohw, hi * ohw, j->b, j->y);
 	for (size_t n0 = lo; n0 < hi; n0 += per) {
 		int cnt = hi - n0 < (size_t)per ? (int)(hi - n0) : per;
 		int cols = (int)(cnt * ohw);
 
+		/* The bias just before the product that adds into it: the
+		 * chunk's part of y is then still in cache. */
+		if (j->b)
+			fill_cols(c->cout, ldy, n0 * ohw, n0 * ohw + cols, j->b,
+				  j->y);
 		im2col(c, j->n, (int)n0, cnt, 0, kk, j->x, mine, (size_t)cols);
 		dbv_sgemm1(0, 0, c->cout, cols, kk, 1.0f, j->wt, kk, mine, cols,
 			   j->b ? 1.0f : 0.0f, j->y + n0 * ohw, (int)ldy);
@@ -650,12 +653,12 @@ void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
 	}
 	/* One chunk at a time; dbv_sgemm may still split the products
 	 * (when a chunk is a single large image). */
-	if (b)
-		fill_cols(c->cout, ldy, 0, ldy, b, y);
 	for (int n0 = 0; n0 < n; n0 += j.nb) {
 		int cnt = n - n0 < j.nb ? n - n0 : j.nb;
 		int cols = (int)(cnt * ohw);
 
+		if (b)
+			fill_cols(c->cout, ldy, n0 * ohw, n0 * ohw + cols, b, y);
 		im2col(c, n, n0, cnt, 0, kk, x, scratch, (size_t)cols);
 		dbv_sgemm(0, 0, c->cout, cols, kk, 1.0f, wt, kk, scratch, cols,
 			  beta, y + n0 * ohw, (int)ldy);
