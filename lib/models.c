@@ -823,21 +823,47 @@ void dbv_model_zero_grad(struct dbv_model *m)
 	zero_floats(m->g, m->total);
 }
 
-/* Whether slot i's gradient is written whole by its one reader (a BN,
- * ReLU, max pool or convolution with their _set forms, or a residual
- * add, which then copies) rather than summed into from zero. */
-static int set_grad(const struct dbv_model *m, int i)
+/*
+ * Whether op k writes slot i's gradient whole (a BN, ReLU, max pool or
+ * convolution through their _set forms, a residual add by copying)
+ * rather than adding into it.  Backward runs the ops in reverse, so the
+ * last op that reads slot i gives the first contribution: that one may
+ * set, when it can; later contributions (from earlier readers) add.  A
+ * slot whose first contribution sets needs no zeroing.  An add reading
+ * one slot twice adds both.
+ */
+static int set_grad(const struct dbv_model *m, int i, int k)
 {
-	if (i <= 0 || m->slot_uses[i] != 1)
-		return 0;
-	for (int k = 0; k < m->nops; k++) {
-		const struct dbv_op *o = &m->ops[k];
+	int last = -1;
 
-		if (o->in == i || (o->type == OP_ADD && o->in2 == i))
-			return o->type == OP_BN || o->type == OP_RELU ||
-			       o->type == OP_MAXPOOL || o->type == OP_CONV ||
-			       o->type == OP_ADD;
+	if (i <= 0)
+		return 0;
+	for (int q = 0; q < m->nops; q++)
+		if (m->ops[q].in == i ||
+		    (m->ops[q].type == OP_ADD && m->ops[q].in2 == i))
+			last = q;
+	if (last != k)
+		return 0;
+	switch (m->ops[k].type) {
+	case OP_ADD:
+		return m->ops[k].in != m->ops[k].in2;
+	case OP_BN:
+	case OP_RELU:
+	case OP_MAXPOOL:
+	case OP_CONV:
+		return 1;
+	default:
+		return 0;
 	}
+}
+
+/* Whether slot i's gradient starts with a set (see set_grad). */
+static int grad_is_set(const struct dbv_model *m, int i)
+{
+	for (int k = m->nops - 1; k >= 0; k--)
+		if (m->ops[k].in == i ||
+		    (m->ops[k].type == OP_ADD && m->ops[k].in2 == i))
+			return set_grad(m, i, k);
 	return 0;
 }
 
@@ -849,7 +875,7 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 	 * that op alone, which writes it whole (the _set forms); every other
 	 * gradient is summed into, from zero. */
 	for (int i = 1; i < m->nslots - 1; i++)
-		if (!set_grad(m, i))
+		if (!grad_is_set(m, i))
 			zero_floats(m->dact[i], m->slot_size[i] * (size_t)n);
 	memcpy(m->dact[m->nslots - 1], dlogits,
 	       m->slot_size[m->nslots - 1] * (size_t)n * sizeof(float));
@@ -865,7 +891,7 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 		case OP_TOCNHW:
 			break;
 		case OP_CONV:
-			(set_grad(m, o->in) ? dbv_conv_backward_set : dbv_conv_backward)(
+			(set_grad(m, o->in, i) ? dbv_conv_backward_set : dbv_conv_backward)(
 				&o->conv, n, in, p + m->params[o->pw].offset, dy, dx,
 				g + m->params[o->pw].offset,
 				o->pb >= 0 ? g + m->params[o->pb].offset : NULL,
@@ -882,10 +908,10 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 						     m->act[r->out], m->dact[r->out],
 						     dx, g + m->params[o->pw].offset,
 						     g + m->params[o->pb].offset,
-						     set_grad(m, o->in));
+						     set_grad(m, o->in, i));
 				break;
 			}
-			(set_grad(m, o->in) ? dbv_bn_backward_set : dbv_bn_backward)(
+			(set_grad(m, o->in, i) ? dbv_bn_backward_set : dbv_bn_backward)(
 				o->c, (size_t)n * hw, in, p + m->params[o->pw].offset,
 				m->bn_save + o->save, m->bn_save + o->save + o->c,
 				dy, dx, g + m->params[o->pw].offset,
@@ -895,13 +921,13 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 			if (i > 0 && fused_bn_relu(m, i - 1))
 				break; /* done with its BN */
 			if (dx)
-				(set_grad(m, o->in) ? dbv_relu_backward_set
+				(set_grad(m, o->in, i) ? dbv_relu_backward_set
 						    : dbv_relu_backward)(
 					m->slot_size[o->in] * (size_t)n, out, dy, dx);
 			break;
 		case OP_MAXPOOL:
 			if (dx)
-				(set_grad(m, o->in) ? dbv_maxpool2_backward_set
+				(set_grad(m, o->in, i) ? dbv_maxpool2_backward_set
 						    : dbv_maxpool2_backward)(
 					(size_t)o->c * (size_t)n, o->h, o->w, in, dy, dx);
 			break;
@@ -922,7 +948,7 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 		case OP_ADD:
 			add_bwd(m->slot_size[o->out] * (size_t)n, dy, dx,
 				o->in2 == 0 ? NULL : m->dact[o->in2],
-				set_grad(m, o->in), set_grad(m, o->in2));
+				set_grad(m, o->in, i), set_grad(m, o->in2, i));
 			break;
 		}
 	}
