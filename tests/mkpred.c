@@ -44,7 +44,8 @@
  * --input dataset writes a pred stream of a data set instead: --items N
  * items (default 4), y = y_true = item mod classes, predicted right but
  * for the first --wrong K (label + 1), in one pred record, and an
- * accuracy record (acc = acc_true = (N - K)/N).
+ * accuracy record (acc = acc_true = (N - K)/N); idx = item + --idx-offset
+ * (default 0).
  * --i32 writes labels as i32; --bad-label puts label 99 at (0, 0);
  * --nan-conf puts NaN at (0, 0).
  */
@@ -63,7 +64,7 @@ static const char *fm_names[10] = {
 struct opts {
 	int res, planes, classes, shift, channels, band, regions, f32_anchors, i32;
 	int noisy, no_model, dataset_input, bad_label, nan_conf;
-	int flip_rows, dots, items, wrong;
+	int flip_rows, dots, items, wrong, idx_offset;
 	double range[4], tilt, label_noise;
 	const char *arch;
 	int64_t width, seed;
@@ -366,7 +367,7 @@ static int write_dataset_pred(struct dbv_writer *w, const struct opts *o,
 		y[i] = i % o->classes;
 		lab[i] = i < o->wrong ? (y[i] + 1) % o->classes : y[i];
 		conf[i] = 0.9f;
-		idx[i] = i;
+		idx[i] = i + o->idx_offset;
 	}
 	dbv_writer_header_begin(w, "pred", NULL, argc, argv,
 				META_COMMON + 3 + (o->no_model ? 0 : 1));
@@ -435,6 +436,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--dots")) o.dots = (int)num(VAL());
 		else if (!strcmp(a, "--items")) o.items = (int)num(VAL());
 		else if (!strcmp(a, "--wrong")) o.wrong = (int)num(VAL());
+		else if (!strcmp(a, "--idx-offset")) o.idx_offset = (int)num(VAL());
 		else if (!strcmp(a, "--arch")) o.arch = VAL();
 		else if (!strcmp(a, "--width")) o.width = num(VAL());
 		else if (!strcmp(a, "--seed")) o.seed = num(VAL());

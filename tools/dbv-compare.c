@@ -48,6 +48,8 @@ struct stream {
 	int64_t n;              /* planes, or items */
 	int32_t *labels;        /* planes: n*res*res; dataset: n */
 	int32_t *y, *y_true;    /* dataset only */
+	int64_t *idx;           /* dataset: the items' indices (when given) */
+	int no_idx;             /* some record had no idx */
 	uint32_t *geom;         /* planes: a fingerprint per plane */
 };
 
@@ -295,10 +297,12 @@ static int read_stream(struct stream *s, uint64_t limit, struct results *res,
 			if (!planes) {
 				int32_t *a = dbv_realloc(s->y, nc * sizeof *a);
 				int32_t *b = a ? dbv_realloc(s->y_true, nc * sizeof *b) : NULL;
-				if (!a || !b)
+				int64_t *c = b ? dbv_realloc(s->idx, nc * sizeof *c) : NULL;
+				if (!a || !b || !c)
 					return DBV_EIO;
 				s->y = a;
 				s->y_true = b;
+				s->idx = c;
 			}
 			cap = nc;
 		}
@@ -341,6 +345,22 @@ static int read_stream(struct stream *s, uint64_t limit, struct results *res,
 			memcpy(s->y_true + have, yt.data, per * sizeof(int32_t));
 			dbv_tensor_release(&y);
 			dbv_tensor_release(&yt);
+			/* idx (dbv-predict writes it) says which items these
+			 * are; without it only the true labels can tell. */
+			if (dbv_map_get(rec, "idx")) {
+				struct dbv_tensor ix;
+				if ((rc = dbv_get_tensor(rec, "idx", &ix)))
+					return rc;
+				if (ix.dtype != DBV_I64 || dbv_tensor_numel(&ix) != per) {
+					dbv_tensor_release(&ix);
+					return dbv_seterr(DBV_EINPUT, "%s: pred record whose idx is not %zu i64 values",
+							  s->file, per);
+				}
+				memcpy(s->idx + have, ix.data, per * sizeof(int64_t));
+				dbv_tensor_release(&ix);
+			} else {
+				s->no_idx = 1;
+			}
 			s->n += (int64_t)per;
 		}
 	}
@@ -367,7 +387,9 @@ static int check_same(const struct options *o, struct results *res)
 					return dbv_seterr(DBV_EINPUT,
 							  "plane %lld of %s differs from plane %lld of %s (other anchors or grid): compare predictions of the same planes",
 							  (long long)p, b->file, (long long)p, a->file);
-		} else if (memcmp(a->y_true, b->y_true, (size_t)a->n * sizeof(int32_t))) {
+		} else if (memcmp(a->y_true, b->y_true, (size_t)a->n * sizeof(int32_t)) ||
+			   (!a->no_idx && !b->no_idx &&
+			    memcmp(a->idx, b->idx, (size_t)a->n * sizeof(int64_t)))) {
 			return dbv_seterr(DBV_EINPUT, "%s and %s are predictions over different items",
 					  a->file, b->file);
 		}
@@ -802,6 +824,7 @@ static void release(struct options *o, struct results *r)
 		free(s->labels);
 		free(s->y);
 		free(s->y_true);
+		free(s->idx);
 		free(s->geom);
 	}
 	free(o->s);

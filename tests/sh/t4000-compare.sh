@@ -325,7 +325,10 @@ test_expect_success 'refused: other planes, other grids, other classes, bad labe
 	mk --bad-label >bl.dbv && test_must_fail 3 dbv-compare f0.dbv bl.dbv &&
 	mkpred --res $R --planes 0 >p0.dbv && test_must_fail 3 dbv-compare --fragmentation p0.dbv &&
 	head -c 10000 f0.dbv >cut.dbv && test_must_fail 3 dbv-compare f0.dbv cut.dbv &&
-	mkpred --input dataset --items 12 >d12.dbv && test_must_fail 3 dbv-compare d0.dbv d12.dbv
+	mkpred --input dataset --items 12 >d12.dbv && test_must_fail 3 dbv-compare d0.dbv d12.dbv &&
+	mkpred --input dataset --items 10 --idx-offset 10 >d10o.dbv &&
+	test_must_fail 3 dbv-compare d0.dbv d10o.dbv &&
+	grep -q "predictions over different items" .mf_err
 '
 
 test_expect_success 'refused: a dataset pred against a planes pred, non-pred streams (exit 3/4)' '
