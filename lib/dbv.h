@@ -955,6 +955,13 @@ void dbv_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dbv_tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the failure message and exit with code. */
 __attribute__((noreturn)) void dbv_tool_die(int code);
+/* Command-line mistakes: print "name: error: msg" and exit DBV_EUSAGE
+ * (2).  dbv_tool_bad_value: "OPT: " and the library's message (a value
+ * that did not parse); dbv_tool_check: that, when rc is not 0. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void dbv_tool_usage(const char *fmt, ...);
+__attribute__((noreturn)) void dbv_tool_bad_value(const char *opt);
+void dbv_tool_check(int rc, const char *opt);
 /* The option being parsed as the user typed it ("--batch" or
  * "--batch=0"), for messages; call with getopt's optind and optarg. */
 const char *dbv_tool_optname(char *const *argv, int optind_,

@@ -97,6 +97,26 @@ void dbv_tool_die(int code)
 	exit(code ? code : DBV_EIO);
 }
 
+void dbv_tool_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+	exit(DBV_EUSAGE);
+}
+
+void dbv_tool_bad_value(const char *opt)
+{
+	dbv_tool_usage("%s: %s", opt, dbv_errmsg());
+}
+
+void dbv_tool_check(int rc, const char *opt)
+{
+	if (rc)
+		dbv_tool_bad_value(opt);
+}
+
 const char *dbv_tool_optname(char *const *argv, int optind_,
 			     const char *optarg_)
 {

@@ -77,12 +77,6 @@ struct results {
 	double *acc, *acc_true, *churn; /* dataset */
 };
 
-static void die_usage(const char *opt)
-{
-	dbv_tool_error("%s: %s", opt, dbv_errmsg());
-	exit(DBV_EUSAGE);
-}
-
 static void add_stream(struct options *o, const char *file, const char *group,
 		       int gi)
 {
@@ -152,16 +146,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'g': parse_group(o, optarg); break;
 		case O_FRAG: o->fragmentation = 1; break;
 		case O_BOOT:
-			if (dbv_parse_i64(optarg, 0, 1000000, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 0, 1000000, &v)) dbv_tool_bad_value(opt);
 			o->bootstrap = (int)v;
 			break;
 		case O_SEED:
-			if (dbv_parse_u64(optarg, UINT64_MAX, &o->seed)) die_usage(opt);
+			if (dbv_parse_u64(optarg, UINT64_MAX, &o->seed)) dbv_tool_bad_value(opt);
 			break;
 		case O_TSV: o->tsv = 1; break;
 		case O_JSON: o->json = 1; break;
 		case O_MAXREC:
-			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) die_usage(opt);
+			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) dbv_tool_bad_value(opt);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;

@@ -73,25 +73,6 @@ enum {
 	OPT_NOISE, OPT_NOISE_SEED, OPT_BATCH, OPT_VERSION,
 };
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	dbv_tool_error("%s", buf);
-	exit(DBV_EUSAGE);
-}
-
-/* A parse failure of an option's value: "--limit: 'x' is not an integer". */
-static void check_value(int rc, const char *opt)
-{
-	if (rc)
-		usage_error("%s: %s", opt, dbv_errmsg());
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -130,66 +111,66 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_CIFAR10:
 		case OPT_CIFAR100:
 			if (o->cifar && o->cifar != (c == OPT_CIFAR10 ? 1 : 2))
-				usage_error("--cifar10 and --cifar100 exclude each other");
+				dbv_tool_usage("--cifar10 and --cifar100 exclude each other");
 			o->cifar = c == OPT_CIFAR10 ? 1 : 2;
 			break;
 		case OPT_CLASSES:
 			free(o->classes);
-			check_value(dbv_parse_i64_list(optarg, 0, INT32_MAX,
+			dbv_tool_check(dbv_parse_i64_list(optarg, 0, INT32_MAX,
 						       &o->classes, &o->nclasses),
 				    "--classes");
 			break;
 		case OPT_SHUFFLE: o->shuffle = 1; break;
 		case OPT_SEED:
-			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->seed), "--seed");
+			dbv_tool_check(dbv_parse_u64(optarg, UINT64_MAX, &o->seed), "--seed");
 			o->seed_set = 1;
 			break;
 		case OPT_OFFSET:
-			check_value(dbv_parse_i64(optarg, 0, INT64_MAX, &o->offset),
+			dbv_tool_check(dbv_parse_i64(optarg, 0, INT64_MAX, &o->offset),
 				    "--offset");
 			break;
 		case OPT_LIMIT:
-			check_value(dbv_parse_i64(optarg, 1, INT64_MAX, &o->limit),
+			dbv_tool_check(dbv_parse_i64(optarg, 1, INT64_MAX, &o->limit),
 				    "--limit");
 			break;
 		case OPT_NOISE:
-			check_value(dbv_parse_double(optarg, 0, 1, &o->noise),
+			dbv_tool_check(dbv_parse_double(optarg, 0, 1, &o->noise),
 				    "--label-noise");
 			if (o->noise >= 1)
-				usage_error("--label-noise: '%s' must be below 1", optarg);
+				dbv_tool_usage("--label-noise: '%s' must be below 1", optarg);
 			o->noise_set = 1;
 			break;
 		case OPT_NOISE_SEED:
-			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->noise_seed),
+			dbv_tool_check(dbv_parse_u64(optarg, UINT64_MAX, &o->noise_seed),
 				    "--noise-seed");
 			o->noise_seed_set = 1;
 			break;
 		case OPT_BATCH:
-			check_value(dbv_parse_i64(optarg, 1, INT32_MAX, &o->batch),
+			dbv_tool_check(dbv_parse_i64(optarg, 1, INT32_MAX, &o->batch),
 				    "--batch");
 			break;
 		case 'o': o->out = optarg; break;
 		case 'f': o->force = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': usage_error("option '%s' needs a value (see --help)", opt);
-		default: usage_error("unknown option '%s' (see --help)", opt);
+		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
+		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
 		}
 	}
 
 	if (o->seed_set && !o->shuffle)
-		usage_error("--seed needs --shuffle");
+		dbv_tool_usage("--seed needs --shuffle");
 	if (o->noise_seed_set && !o->noise_set)
-		usage_error("--noise-seed needs --label-noise");
+		dbv_tool_usage("--noise-seed needs --label-noise");
 	if (o->cifar || o->images || o->labels) {
 		if (o->dir || o->split)
-			usage_error("--dir and --split apply to named data sets only");
+			dbv_tool_usage("--dir and --split apply to named data sets only");
 		if (o->cifar && (o->images || o->labels))
-			usage_error("--images/--labels and --cifar10/--cifar100 exclude each other");
+			dbv_tool_usage("--images/--labels and --cifar10/--cifar100 exclude each other");
 	}
 	if (o->cifar) {
 		if (optind == argc)
-			usage_error("--cifar%s needs one or more files",
+			dbv_tool_usage("--cifar%s needs one or more files",
 				    o->cifar == 1 ? "10" : "100");
 		o->files = argv + optind;
 		o->nfiles = (size_t)(argc - optind);
@@ -197,25 +178,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->images || o->labels) {
 		if (!o->images || !o->labels)
-			usage_error("--images and --labels go together");
+			dbv_tool_usage("--images and --labels go together");
 		if (optind < argc)
-			usage_error("unexpected argument '%s' with --images/--labels",
+			dbv_tool_usage("unexpected argument '%s' with --images/--labels",
 				    argv[optind]);
 		return;
 	}
 	if (optind == argc)
-		usage_error("no data set named (see --help)");
+		dbv_tool_usage("no data set named (see --help)");
 	if (argc - optind > 1)
-		usage_error("too many arguments: '%s' (one data set name)",
+		dbv_tool_usage("too many arguments: '%s' (one data set name)",
 			    argv[optind + 1]);
 	o->name = argv[optind];
 	if (!dbv_dataset_known(o->name))
-		usage_error("unknown data set '%s' (known: fashion-mnist, mnist, "
+		dbv_tool_usage("unknown data set '%s' (known: fashion-mnist, mnist, "
 			    "cifar10, cifar100)", o->name);
 	if (!o->split)
 		o->split = "train";
 	if (strcmp(o->split, "train") && strcmp(o->split, "test"))
-		usage_error("--split: '%s' is not train or test", o->split);
+		dbv_tool_usage("--split: '%s' is not train or test", o->split);
 }
 
 static int load(const struct options *o, struct dbv_dataset *d)
@@ -357,7 +338,7 @@ int main(int argc, char **argv)
 	if (batch > (size_t)d.n)
 		batch = (size_t)d.n;
 	if (batch > MAX_RECORD_PIXELS / item)
-		usage_error("--batch %lld makes records over %zu MiB of pixels",
+		dbv_tool_usage("--batch %lld makes records over %zu MiB of pixels",
 			    (long long)o.batch, MAX_RECORD_PIXELS >> 20);
 
 	if ((rc = dbv_output_open(o.out, 1, o.force, &fd)))

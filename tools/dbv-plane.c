@@ -109,24 +109,6 @@ enum {
 	OPT_VERSION,
 };
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	dbv_tool_error("%s", buf);
-	exit(DBV_EUSAGE);
-}
-
-static void check_value(int rc, const char *opt)
-{
-	if (rc)
-		usage_error("%s: %s", opt, dbv_errmsg());
-}
-
 /* Append one triplet "a,b,c" (where: the option or file:line). */
 static void add_triplet(struct options *o, const char *s, const char *where)
 {
@@ -134,13 +116,13 @@ static void add_triplet(struct options *o, const char *s, const char *where)
 	size_t n;
 
 	if (dbv_parse_i64_list(s, 0, INT64_MAX, &v, &n))
-		usage_error("%s: %s", where, dbv_errmsg());
+		dbv_tool_usage("%s: %s", where, dbv_errmsg());
 	if (n != 3)
-		usage_error("%s: '%s' is not a triplet A,B,C", where, s);
+		dbv_tool_usage("%s: '%s' is not a triplet A,B,C", where, s);
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
 			if (v[i] == v[j])
-				usage_error("%s: '%s' names item %lld twice", where, s,
+				dbv_tool_usage("%s: '%s' names item %lld twice", where, s,
 					    (long long)v[i]);
 	if (o->nids == o->capids) {
 		size_t cap = o->capids ? 2 * o->capids : 16;
@@ -234,27 +216,27 @@ static void parse_options(int argc, char **argv, struct options *o)
 			have_ids = 1;
 			break;
 		case OPT_TRIPLETS:
-			check_value(dbv_parse_i64(optarg, 1, MAX_TRIPLETS,
+			dbv_tool_check(dbv_parse_i64(optarg, 1, MAX_TRIPLETS,
 						  &o->ntriplets), "--triplets");
 			break;
 		case OPT_SEED:
-			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->seed), "--seed");
+			dbv_tool_check(dbv_parse_u64(optarg, UINT64_MAX, &o->seed), "--seed");
 			o->seed_set = 1;
 			break;
 		case OPT_SAME_CLASS: o->same_class = 1; break;
 		case OPT_CLASSES:
 			free(o->classes);
-			check_value(dbv_parse_i64_list(optarg, 0, INT32_MAX,
+			dbv_tool_check(dbv_parse_i64_list(optarg, 0, INT32_MAX,
 						       &o->classes, &o->nclasses),
 				    "--classes");
 			for (size_t i = 0; i < o->nclasses; i++)
 				for (size_t j = i + 1; j < o->nclasses; j++)
 					if (o->classes[i] == o->classes[j])
-						usage_error("--classes: class %lld is listed twice",
+						dbv_tool_usage("--classes: class %lld is listed twice",
 							    (long long)o->classes[i]);
 			break;
 		case OPT_MISLABELED:
-			check_value(dbv_parse_i64(optarg, 0, 3, &k), "--mislabeled");
+			dbv_tool_check(dbv_parse_i64(optarg, 0, 3, &k), "--mislabeled");
 			o->mislabeled = (int)k;
 			break;
 		case OPT_LIST: o->list = 1; break;
@@ -262,77 +244,77 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (!strcmp(optarg, "none")) o->noise = NOISE_NONE;
 			else if (!strcmp(optarg, "uniform")) o->noise = NOISE_UNIFORM;
 			else if (!strcmp(optarg, "shuffle")) o->noise = NOISE_SHUFFLE;
-			else usage_error("--noise: '%s' is not none, uniform or shuffle",
+			else dbv_tool_usage("--noise: '%s' is not none, uniform or shuffle",
 					 optarg);
 			break;
 		case OPT_NOISE_SEED:
-			check_value(dbv_parse_u64(optarg, UINT64_MAX, &o->noise_seed),
+			dbv_tool_check(dbv_parse_u64(optarg, UINT64_MAX, &o->noise_seed),
 				    "--noise-seed");
 			o->noise_seed_set = 1;
 			break;
 		case OPT_RES:
-			check_value(dbv_parse_i64(optarg, INT64_MIN, INT64_MAX, &o->res),
+			dbv_tool_check(dbv_parse_i64(optarg, INT64_MIN, INT64_MAX, &o->res),
 				    "--res");
 			if (o->res < 2)
-				usage_error("--res %s: a plane needs at least 2 points "
+				dbv_tool_usage("--res %s: a plane needs at least 2 points "
 					    "per axis", optarg);
 			if (o->res > DBV_PLANE_MAX_RES)
-				usage_error("--res %s: over %d points per axis (a plane's "
+				dbv_tool_usage("--res %s: over %d points per axis (a plane's "
 					    "predictions would not fit a record)", optarg,
 					    DBV_PLANE_MAX_RES);
 			break;
 		case OPT_RANGE:
-			check_value(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_l),
+			dbv_tool_check(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_l),
 				    "--range");
 			o->range_r = o->range_l;
 			break;
 		case OPT_RANGE_L:
-			check_value(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_l),
+			dbv_tool_check(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_l),
 				    "--range-l");
 			break;
 		case OPT_RANGE_R:
-			check_value(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_r),
+			dbv_tool_check(dbv_parse_double(optarg, 0, MAX_RANGE, &o->range_r),
 				    "--range-r");
 			break;
 		case OPT_EXPAND: o->expand = 1; break;
 		case OPT_MAXREC:
-			check_value(dbv_parse_u64(optarg, SIZE_MAX, &o->max_record),
+			dbv_tool_check(dbv_parse_u64(optarg, SIZE_MAX, &o->max_record),
 				    "--max-record");
 			break;
 		case 'o': o->out = optarg; break;
 		case 'f': o->force = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': usage_error("option '%s' needs a value (see --help)", opt);
-		default: usage_error("unknown option '%s' (see --help)", opt);
+		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
+		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
 		}
 	}
 	if (optind < argc)
 		o->input = argv[optind++];
 	if (optind < argc)
-		usage_error("too many arguments: '%s' (one dataset stream)",
+		dbv_tool_usage("too many arguments: '%s' (one dataset stream)",
 			    argv[optind]);
 
 	if (have_ids && o->ntriplets)
-		usage_error("--ids/--ids-file and --triplets exclude each other");
+		dbv_tool_usage("--ids/--ids-file and --triplets exclude each other");
 	if (!have_ids && !o->ntriplets)
-		usage_error("no triplets: give --ids, --ids-file or --triplets N "
+		dbv_tool_usage("no triplets: give --ids, --ids-file or --triplets N "
 			    "(see --help)");
 	if (have_ids && o->nids == 0)
-		usage_error("--ids-file: no triplets in the file");
+		dbv_tool_usage("--ids-file: no triplets in the file");
 	if (!o->ntriplets) {
 		const char *need = o->seed_set ? "--seed" : o->same_class ? "--same-class" :
 				   o->classes ? "--classes" :
 				   o->mislabeled >= 0 ? "--mislabeled" : NULL;
 		if (need)
-			usage_error("%s needs --triplets N", need);
+			dbv_tool_usage("%s needs --triplets N", need);
 	}
 	if (o->noise_seed_set && o->noise == NOISE_NONE)
-		usage_error("--noise-seed needs --noise uniform or shuffle");
+		dbv_tool_usage("--noise-seed needs --noise uniform or shuffle");
 	if (o->list && o->expand)
-		usage_error("--list and --expand exclude each other");
+		dbv_tool_usage("--list and --expand exclude each other");
 	if (ids_stdin && (!o->input || !strcmp(o->input, "-")))
-		usage_error("--ids-file - and the dataset cannot both be standard input");
+		dbv_tool_usage("--ids-file - and the dataset cannot both be standard input");
 }
 
 /* ---- input ---- */

@@ -46,12 +46,6 @@ struct options {
 	uint64_t max_record;
 };
 
-static void die_usage(const char *opt)
-{
-	dbv_tool_error("%s: %s", opt, dbv_errmsg());
-	exit(DBV_EUSAGE);
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_TEMP = 256, O_LOGITS, O_BATCH, O_THREADS, O_MAXREC, O_VERSION };
@@ -77,19 +71,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case O_TEMP:
-			if (dbv_parse_double(optarg, 1e-6, 1e6, &o->temp)) die_usage(opt);
+			if (dbv_parse_double(optarg, 1e-6, 1e6, &o->temp)) dbv_tool_bad_value(opt);
 			break;
 		case O_LOGITS: o->logits = 1; break;
 		case O_BATCH:
-			if (dbv_parse_i64(optarg, 1, 65536, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 65536, &v)) dbv_tool_bad_value(opt);
 			o->batch = (int)v;
 			break;
 		case O_THREADS:
-			if (dbv_parse_i64(optarg, 1, 256, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 256, &v)) dbv_tool_bad_value(opt);
 			o->threads = (int)v;
 			break;
 		case O_MAXREC:
-			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) die_usage(opt);
+			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) dbv_tool_bad_value(opt);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;

@@ -159,24 +159,6 @@ enum {
 	OPT_SCALE, OPT_X, OPT_Y, OPT_BY, OPT_LOGX,
 };
 
-__attribute__((noreturn, format(printf, 1, 2)))
-static void usage_error(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	dbv_tool_error("%s", buf);
-	exit(DBV_EUSAGE);
-}
-
-static void check_value(int rc, const char *opt)
-{
-	if (rc)
-		usage_error("%s: %s", opt, dbv_errmsg());
-}
-
 /* Split "a,b,,c" into strings (empty ones kept); *out is one allocation. */
 static char **split_list(const char *s, size_t *n)
 {
@@ -236,12 +218,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		const char *opt = argv[optind - 1];
 		switch (c) {
 		case OPT_PLANE:
-			check_value(dbv_parse_i64(optarg, 0, INT64_MAX, &o->plane),
+			dbv_tool_check(dbv_parse_i64(optarg, 0, INT64_MAX, &o->plane),
 				    "--plane");
 			o->plane_set = 1;
 			break;
 		case OPT_SIZE:
-			check_value(dbv_parse_i64(optarg, 16, MAX_SIZE, &v), "--size");
+			dbv_tool_check(dbv_parse_i64(optarg, 16, MAX_SIZE, &v), "--size");
 			o->size = (int)v;
 			break;
 		case OPT_SHADE:
@@ -250,7 +232,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			else if (!strcmp(optarg, "none"))
 				o->shade = 0;
 			else
-				usage_error("--shade: '%s' is not conf or none", optarg);
+				dbv_tool_usage("--shade: '%s' is not conf or none", optarg);
 			o->shade_set = 1;
 			break;
 		case OPT_THUMBS: o->thumbs = 1; break;
@@ -258,12 +240,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_LEGEND: o->legend = 0; break;
 		case OPT_BARE: o->bare = 1; break;
 		case OPT_TEXT_SCALE:
-			check_value(dbv_parse_i64(optarg, 1, 8, &v), "--text-scale");
+			dbv_tool_check(dbv_parse_i64(optarg, 1, 8, &v), "--text-scale");
 			o->text_scale = (int)v;
 			break;
 		case OPT_MONTAGE: o->montage = 1; break;
 		case OPT_COLS:
-			check_value(dbv_parse_i64(optarg, 1, MAX_COLS, &v), "--cols");
+			dbv_tool_check(dbv_parse_i64(optarg, 1, MAX_COLS, &v), "--cols");
 			o->cols = (int)v;
 			break;
 		case OPT_ROW_LABELS:
@@ -280,7 +262,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			else if (!strcmp(optarg, "line"))
 				o->chart = CHART_LINE;
 			else
-				usage_error("--chart: '%s' is not heatmap or line", optarg);
+				dbv_tool_usage("--chart: '%s' is not heatmap or line", optarg);
 			o->chart_set = 1;
 			break;
 		case OPT_VALUE:
@@ -289,7 +271,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			else if (!strcmp(optarg, "iou"))
 				o->iou = 1;
 			else
-				usage_error("--value: '%s' is not agreement or iou", optarg);
+				dbv_tool_usage("--value: '%s' is not agreement or iou", optarg);
 			o->value_set = 1;
 			break;
 		case OPT_SCALE: {
@@ -298,7 +280,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (n != 2 || dbv_parse_double(sv[0], -1e300, 1e300, &o->scale[0]) ||
 			    dbv_parse_double(sv[1], -1e300, 1e300, &o->scale[1]) ||
 			    !(o->scale[0] < o->scale[1]))
-				usage_error("--scale: '%s' is not LO,HI with LO < HI", optarg);
+				dbv_tool_usage("--scale: '%s' is not LO,HI with LO < HI", optarg);
 			free(sv);
 			o->scale_set = 1;
 			break;
@@ -312,14 +294,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 				if (!strcmp(optarg, y_names[k]))
 					o->y = k;
 			if (o->y == Y_NONE)
-				usage_error("--y: '%s' is not fragmentation, error, acc, "
+				dbv_tool_usage("--y: '%s' is not fragmentation, error, acc, "
 					    "acc_true or agreement", optarg);
 			break;
 		case 'o': o->out = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': usage_error("option '%s' needs a value (see --help)", opt);
-		default: usage_error("unknown option '%s' (see --help)", opt);
+		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
+		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
 		}
 	}
 	o->files = argv + optind;
@@ -334,34 +316,34 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (!o->chart_set && heat_opts)
 			o->chart = CHART_HEATMAP;
 		if (o->chart == CHART_HEATMAP && line_opts)
-			usage_error("--x, --y, --by and --logx are for --chart line");
+			dbv_tool_usage("--x, --y, --by and --logx are for --chart line");
 		if (o->chart == CHART_LINE && heat_opts)
-			usage_error("--value and --scale are for --chart heatmap");
+			dbv_tool_usage("--value and --scale are for --chart heatmap");
 		if (o->chart == CHART_LINE && (!o->x || !o->y))
-			usage_error("--chart line needs --x KEY (a number of the "
+			dbv_tool_usage("--chart line needs --x KEY (a number of the "
 				    "models, such as width) and --y FIGURE");
 		if (o->chart && o->montage)
-			usage_error("--montage draws pred streams, not charts");
+			dbv_tool_usage("--montage draws pred streams, not charts");
 	}
 	if (!o->montage) {
 		if (o->nfiles > 1)
-			usage_error("too many arguments: '%s' (one FILE; several "
+			dbv_tool_usage("too many arguments: '%s' (one FILE; several "
 				    "go into one picture with --montage)",
 				    argv[optind + 1]);
 		if (o->cols || o->row_labels || o->col_labels)
-			usage_error("--cols, --row-labels and --col-labels need --montage");
+			dbv_tool_usage("--cols, --row-labels and --col-labels need --montage");
 		return;
 	}
 	if (o->nfiles == 0)
-		usage_error("--montage needs one or more FILEs");
+		dbv_tool_usage("--montage needs one or more FILEs");
 	if (!o->cols || o->cols > o->nfiles)
 		o->cols = o->nfiles;
 	const int rows = (o->nfiles + o->cols - 1) / o->cols;
 	if (o->row_labels && o->nrow_labels != (size_t)rows)
-		usage_error("--row-labels: %zu labels for %d rows", o->nrow_labels,
+		dbv_tool_usage("--row-labels: %zu labels for %d rows", o->nrow_labels,
 			    rows);
 	if (o->col_labels && o->ncol_labels != (size_t)o->cols)
-		usage_error("--col-labels: %zu labels for %d columns",
+		dbv_tool_usage("--col-labels: %zu labels for %d columns",
 			    o->ncol_labels, o->cols);
 }
 
@@ -2177,10 +2159,10 @@ int main(int argc, char **argv)
 	dbv_tool_init("dbv-render", argv);
 	parse_options(argc, argv, &o);
 	if (o.montage && out_is_dir(o.out))
-		usage_error("--montage draws one picture: -o FILE.png, not a "
+		dbv_tool_usage("--montage draws one picture: -o FILE.png, not a "
 			    "directory");
 	if (!out_is_dir(o.out) && (!o.out || !strcmp(o.out, "-")) && isatty(1))
-		usage_error("refusing to write PNG to a terminal: use -o "
+		dbv_tool_usage("refusing to write PNG to a terminal: use -o "
 			    "FILE.png or redirect standard output");
 	rc = o.montage ? run_montage(&o) : run_single(&o);
 	if (rc)

@@ -88,12 +88,6 @@ struct data {
 enum { L_TRAIN_LOSS, L_TRAIN_ACC, L_TEST_LOSS, L_TEST_ACC, L_LR, L_SECONDS,
        L_HAS_TEST, LOGW };
 
-static void die_usage(const char *opt)
-{
-	dbv_tool_error("%s: %s", opt, dbv_errmsg());
-	exit(DBV_EUSAGE);
-}
-
 static void parse_augment(struct options *o, const char *s)
 {
 	char buf[64], *tok, *save;
@@ -115,7 +109,7 @@ static void parse_augment(struct options *o, const char *s)
 	return;
 bad:
 	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip)", s);
-	die_usage("--augment");
+	dbv_tool_bad_value("--augment");
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -161,94 +155,94 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_ARCH:
 			if (strlen(optarg) >= sizeof o->arch.name) {
 				dbv_seterr(DBV_EUSAGE, "unknown architecture '%s'", optarg);
-				die_usage("--arch");
+				dbv_tool_bad_value("--arch");
 			}
 			strcpy(o->arch.name, optarg);
 			break;
 		case O_WIDTH:
-			if (dbv_parse_i64(optarg, 1, 65536, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 65536, &v)) dbv_tool_bad_value(opt);
 			o->arch.width = (int)v;
 			break;
 		case O_DEPTH:
-			if (dbv_parse_i64(optarg, 1, 64, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 64, &v)) dbv_tool_bad_value(opt);
 			o->arch.depth = (int)v;
 			break;
 		case O_OPTIM:
 			if (strlen(optarg) >= sizeof o->cfg.optim) {
 				dbv_seterr(DBV_EUSAGE, "unknown optimizer '%s'", optarg);
-				die_usage("--optim");
+				dbv_tool_bad_value("--optim");
 			}
 			strcpy(o->cfg.optim, optarg);
 			break;
 		case O_LR:
-			if (dbv_parse_double(optarg, 1e-12, 1e6, &o->cfg.lr)) die_usage(opt);
+			if (dbv_parse_double(optarg, 1e-12, 1e6, &o->cfg.lr)) dbv_tool_bad_value(opt);
 			o->lr_set = 1;
 			break;
 		case O_MOM:
-			if (dbv_parse_double(optarg, 0, 0.999999, &o->cfg.momentum)) die_usage(opt);
+			if (dbv_parse_double(optarg, 0, 0.999999, &o->cfg.momentum)) dbv_tool_bad_value(opt);
 			break;
 		case O_NEST: o->cfg.nesterov = 1; break;
 		case O_WD:
-			if (dbv_parse_double(optarg, 0, 10, &o->cfg.weight_decay)) die_usage(opt);
+			if (dbv_parse_double(optarg, 0, 10, &o->cfg.weight_decay)) dbv_tool_bad_value(opt);
 			break;
 		case O_BETAS: {
 			char b1[64];
 			const char *comma = strchr(optarg, ',');
 			if (!comma || (size_t)(comma - optarg) >= sizeof b1) {
 				dbv_seterr(DBV_EUSAGE, "'%s' is not B1,B2", optarg);
-				die_usage(opt);
+				dbv_tool_bad_value(opt);
 			}
 			memcpy(b1, optarg, (size_t)(comma - optarg));
 			b1[comma - optarg] = 0;
 			if (dbv_parse_double(b1, 0, 0.999999, &o->cfg.beta1) ||
 			    dbv_parse_double(comma + 1, 0, 0.999999999, &o->cfg.beta2))
-				die_usage(opt);
+				dbv_tool_bad_value(opt);
 			break;
 		}
 		case O_AEPS:
-			if (dbv_parse_double(optarg, 1e-30, 1, &o->cfg.adam_eps)) die_usage(opt);
+			if (dbv_parse_double(optarg, 1e-30, 1, &o->cfg.adam_eps)) dbv_tool_bad_value(opt);
 			break;
 		case O_SCHED:
 			if (strlen(optarg) >= sizeof o->cfg.schedule) {
 				dbv_seterr(DBV_EUSAGE, "unknown schedule '%s'", optarg);
-				die_usage(opt);
+				dbv_tool_bad_value(opt);
 			}
 			strcpy(o->cfg.schedule, optarg);
 			break;
 		case O_MILE:
-			if (dbv_parse_i64_list(optarg, 1, 1000000, &list, &n)) die_usage(opt);
+			if (dbv_parse_i64_list(optarg, 1, 1000000, &list, &n)) dbv_tool_bad_value(opt);
 			if (n > DBV_MAX_MILESTONES) {
 				free(list);
 				dbv_seterr(DBV_EUSAGE, "at most %d milestones", DBV_MAX_MILESTONES);
-				die_usage(opt);
+				dbv_tool_bad_value(opt);
 			}
 			o->cfg.nmilestones = (int)n;
 			memcpy(o->cfg.milestones, list, n * sizeof *list);
 			free(list);
 			break;
 		case O_GAMMA:
-			if (dbv_parse_double(optarg, 0, 1e6, &o->cfg.gamma)) die_usage(opt);
+			if (dbv_parse_double(optarg, 0, 1e6, &o->cfg.gamma)) dbv_tool_bad_value(opt);
 			break;
 		case O_WARM:
-			if (dbv_parse_double(optarg, 0, 1e6, &o->cfg.warmup)) die_usage(opt);
+			if (dbv_parse_double(optarg, 0, 1e6, &o->cfg.warmup)) dbv_tool_bad_value(opt);
 			break;
 		case O_EPOCHS:
-			if (dbv_parse_i64(optarg, 1, 1000000, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 1000000, &v)) dbv_tool_bad_value(opt);
 			o->cfg.epochs = (int)v;
 			break;
 		case O_BATCH:
-			if (dbv_parse_i64(optarg, 1, 65536, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 65536, &v)) dbv_tool_bad_value(opt);
 			o->cfg.batch = (int)v;
 			break;
 		case O_AUG: parse_augment(o, optarg); break;
 		case O_SEED:
-			if (dbv_parse_u64(optarg, UINT64_MAX, &o->cfg.seed)) die_usage(opt);
+			if (dbv_parse_u64(optarg, UINT64_MAX, &o->cfg.seed)) dbv_tool_bad_value(opt);
 			break;
 		case O_DSEED:
-			if (dbv_parse_u64(optarg, UINT64_MAX, &o->cfg.data_seed)) die_usage(opt);
+			if (dbv_parse_u64(optarg, UINT64_MAX, &o->cfg.data_seed)) dbv_tool_bad_value(opt);
 			break;
 		case O_THREADS:
-			if (dbv_parse_i64(optarg, 1, 256, &v)) die_usage(opt);
+			if (dbv_parse_i64(optarg, 1, 256, &v)) dbv_tool_bad_value(opt);
 			o->cfg.threads = (int)v;
 			break;
 		case O_TEST: o->test = optarg; break;
@@ -263,17 +257,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 				unit = 'e';
 			if (l == 0 || l >= sizeof num) {
 				dbv_seterr(DBV_EUSAGE, "'%s' is not N[e|s|b]", optarg);
-				die_usage(opt);
+				dbv_tool_bad_value(opt);
 			}
 			memcpy(num, optarg, l);
 			num[l] = 0;
-			if (dbv_parse_i64(num, 1, INT64_MAX / 2, &o->ckpt_every)) die_usage(opt);
+			if (dbv_parse_i64(num, 1, INT64_MAX / 2, &o->ckpt_every)) dbv_tool_bad_value(opt);
 			o->ckpt_unit = unit;
 			break;
 		}
 		case O_RESUME: o->resume = 1; break;
 		case O_MAXREC:
-			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) die_usage(opt);
+			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record)) dbv_tool_bad_value(opt);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
