@@ -579,6 +579,7 @@ struct dbv_model {
 	size_t *slot_size; /* floats per item of each activation slot */
 	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
 	int *slot_uses;    /* ops reading each slot (in or in2)        */
+	int *slot_last;    /* the last op reading each slot, or -1     */
 	int batch;     /* activations are allocated for this batch    */
 	int eval_only; /* reserved by dbv_model_reserve_eval           */
 	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
@@ -846,6 +847,9 @@ const uint8_t *dbv_font_glyph(int ch);
 /* Width in pixels of s at scale (advance x characters, less the last
  * column of spacing); 0 for "". */
 int dbv_text_width(const char *s, int scale);
+/* Shorten s in place, ending it with "..", until it fits w pixels at
+ * scale (or is 2 bytes long). */
+void dbv_text_fit(char *s, int w, int scale);
 void dbv_image_text(struct dbv_image *im, int x, int y, const char *s,
 		    int scale, struct dbv_rgb c);
 /* The same text turned 90 degrees counter-clockwise (reading upward, the

@@ -417,16 +417,22 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 	m->p = dbv_amalloc(m->total * sizeof(float));
 	m->g = dbv_amalloc(m->total * sizeof(float));
 	m->slot_uses = dbv_calloc((size_t)m->nslots, sizeof(int));
-	if (!m->bn_save || !m->p || !m->g || !m->slot_uses) {
+	m->slot_last = dbv_calloc((size_t)m->nslots, sizeof(int));
+	if (!m->bn_save || !m->p || !m->g || !m->slot_uses || !m->slot_last) {
 		dbv_model_release(m);
 		return DBV_EIO;
 	}
 	memset(m->p, 0, m->total * sizeof(float));
 	memset(m->g, 0, m->total * sizeof(float));
+	for (int i = 0; i < m->nslots; i++)
+		m->slot_last[i] = -1;
 	for (int i = 0; i < m->nops; i++) {
 		m->slot_uses[m->ops[i].in]++;
-		if (m->ops[i].type == OP_ADD)
+		m->slot_last[m->ops[i].in] = i;
+		if (m->ops[i].type == OP_ADD) {
 			m->slot_uses[m->ops[i].in2]++;
+			m->slot_last[m->ops[i].in2] = i;
+		}
 	}
 	return DBV_OK;
 }
@@ -543,12 +549,7 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	if (!last || !buf || !owner || !size || !m->act)
 		goto out;
 	for (int i = 0; i < ns; i++)
-		last[i] = i == ns - 1 ? m->nops : -1;
-	for (int k = 0; k < m->nops; k++) {
-		last[m->ops[k].in] = k;
-		if (m->ops[k].type == OP_ADD)
-			last[m->ops[k].in2] = k;
-	}
+		last[i] = i == ns - 1 ? m->nops : m->slot_last[i];
 	for (int k = 0; k < m->nops; k++) {
 		int g = eval_group(m, k);
 
@@ -834,15 +835,7 @@ void dbv_model_zero_grad(struct dbv_model *m)
  */
 static int set_grad(const struct dbv_model *m, int i, int k)
 {
-	int last = -1;
-
-	if (i <= 0)
-		return 0;
-	for (int q = 0; q < m->nops; q++)
-		if (m->ops[q].in == i ||
-		    (m->ops[q].type == OP_ADD && m->ops[q].in2 == i))
-			last = q;
-	if (last != k)
+	if (i <= 0 || k < 0 || m->slot_last[i] != k)
 		return 0;
 	switch (m->ops[k].type) {
 	case OP_ADD:
@@ -857,25 +850,14 @@ static int set_grad(const struct dbv_model *m, int i, int k)
 	}
 }
 
-/* Whether slot i's gradient starts with a set (see set_grad). */
-static int grad_is_set(const struct dbv_model *m, int i)
-{
-	for (int k = m->nops - 1; k >= 0; k--)
-		if (m->ops[k].in == i ||
-		    (m->ops[k].type == OP_ADD && m->ops[k].in2 == i))
-			return set_grad(m, i, k);
-	return 0;
-}
-
 void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 {
 	float *g = m->g;
 	const float *p = m->p;
-	/* A slot read by one BN, ReLU or max pool gets its gradient from
-	 * that op alone, which writes it whole (the _set forms); every other
-	 * gradient is summed into, from zero. */
+	/* A slot whose last reader writes its gradient whole (set_grad)
+	 * needs no zeroing; every other gradient is summed into, from zero. */
 	for (int i = 1; i < m->nslots - 1; i++)
-		if (!grad_is_set(m, i))
+		if (!set_grad(m, i, m->slot_last[i]))
 			zero_floats(m->dact[i], m->slot_size[i] * (size_t)n);
 	memcpy(m->dact[m->nslots - 1], dlogits,
 	       m->slot_size[m->nslots - 1] * (size_t)n * sizeof(float));
@@ -962,6 +944,7 @@ void dbv_model_release(struct dbv_model *m)
 	free(m->slot_size);
 	free(m->slot_flat);
 	free(m->slot_uses);
+	free(m->slot_last);
 	free(m->bn_save);
 	dbv_afree(m->p);
 	dbv_afree(m->g);
