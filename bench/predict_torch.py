@@ -76,6 +76,8 @@ import resource
 import sys
 import time
 
+from torch_malloc import fix_malloc
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "gen"))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
@@ -92,11 +94,7 @@ def main():
     ap.add_argument("--check")
     ap.add_argument("--default-malloc", action="store_true")
     a = ap.parse_args()
-    if not a.default_malloc and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        os.environ["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
-        os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 30))
-        sys.stdout.flush()
-        os.execv(sys.executable, [sys.executable] + sys.argv)
+    fix_malloc(a.default_malloc)
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

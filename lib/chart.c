@@ -95,18 +95,6 @@ static void text_centred(struct dbv_image *im, int x, int y, const char *s,
 	dbv_image_text(im, x - dbv_text_width(s, ts) / 2, y, s, ts, c);
 }
 
-/* Shorten s in place with ".." until it fits w pixels. */
-static void fit(char *s, int w, int ts)
-{
-	size_t n = strlen(s);
-	while (n > 2 && dbv_text_width(s, ts) > w) {
-		n--;
-		s[n - 2] = '.';
-		s[n - 1] = '.';
-		s[n] = 0;
-	}
-}
-
 /* Title (and note) lines above a chart: their height. */
 static int head_height(const char *title, const char *note, int ts)
 {
@@ -274,7 +262,7 @@ int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
 		if (h->bar_label && h->bar_label[0]) {
 			char s[128];
 			snprintf(s, sizeof s, "%s", h->bar_label);
-			fit(s, side, t);
+			dbv_text_fit(s, side, t);
 			const int w = dbv_text_width(s, t);
 			dbv_image_text_up(im, bx + bw + 1 + 6 * t + tlw + 6 * t,
 					  Y + (side + w) / 2, s, t, DBV_BLACK);
@@ -525,7 +513,7 @@ int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
 	if (has_yt) {
 		char s[256];
 		snprintf(s, sizeof s, "%s", c->ylabel);
-		fit(s, h, t);
+		dbv_text_fit(s, h, t);
 		dbv_image_text_up(im, pad, T + (h + dbv_text_width(s, t)) / 2, s, t,
 				  DBV_BLACK);
 	}

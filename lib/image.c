@@ -563,6 +563,17 @@ int dbv_text_width(const char *s, int scale)
 		 : 0;
 }
 
+void dbv_text_fit(char *s, int w, int scale)
+{
+	size_t n = strlen(s);
+	while (n > 2 && dbv_text_width(s, scale) > w) {
+		n--;
+		s[n - 2] = '.';
+		s[n - 1] = '.';
+		s[n] = 0;
+	}
+}
+
 void dbv_image_text(struct dbv_image *im, int x, int y, const char *s,
 		    int scale, struct dbv_rgb c)
 {

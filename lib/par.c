@@ -98,6 +98,21 @@ static uint64_t now_ns(void)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 
+/* After spin i of a wait that began its clock at *t0 (0: not yet):
+ * whether the wait has spun SPIN_NS and should sleep.  The clock is read
+ * every 64 spins. */
+static int spun_out(unsigned i, uint64_t *t0)
+{
+	uint64_t t;
+
+	if ((i & 63) != 63)
+		return 0;
+	t = now_ns();
+	if (!*t0)
+		*t0 = t;
+	return t - *t0 > SPIN_NS;
+}
+
 /* Wait until the job word differs from `seen`; return it. */
 static uint64_t wait_job(uint64_t seen)
 {
@@ -107,14 +122,8 @@ static uint64_t wait_job(uint64_t seen)
 		if ((j = LOAD(&pool.job)) != seen)
 			return j;
 		cpu_relax();
-		if ((i & 63) == 63) {
-			uint64_t t = now_ns();
-
-			if (!t0)
-				t0 = t;
-			else if (t - t0 > SPIN_NS)
-				break;
-		}
+		if (spun_out(i, &t0))
+			break;
 	}
 	for (;;) {
 		uint32_t w;
@@ -224,14 +233,8 @@ void par_run(int nt, par_fn *fn, void *arg)
 	in_job = 0;
 	for (unsigned i = 0; (d = LOAD(&pool.done)) != (uint32_t)nt - 1; i++) {
 		cpu_relax();
-		if ((i & 63) == 63) {
-			uint64_t t = now_ns();
-
-			if (!t0)
-				t0 = t;
-			else if (t - t0 > SPIN_NS)
-				break;
-		}
+		if (spun_out(i, &t0))
+			break;
 	}
 	while (d != (uint32_t)nt - 1) {
 		STORE(&pool.caller_asleep, 1);

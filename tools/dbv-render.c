@@ -957,18 +957,6 @@ static void default_title(const struct options *o, const struct info *in,
 	}
 }
 
-/* Shorten s in place with ".." until it fits w pixels. */
-static void fit_text(char *s, int w, int ts)
-{
-	size_t n = strlen(s);
-	while (n > 2 && dbv_text_width(s, ts) > w) {
-		n--;
-		s[n - 2] = '.';
-		s[n - 1] = '.';
-		s[n] = 0;
-	}
-}
-
 /*
  * Draw a grid of pics (rows x cols; NULL cells stay blank), with title,
  * row/column labels and a legend as the options ask.  One pic without
@@ -1047,7 +1035,7 @@ static int draw_picture(struct dbv_image *im, struct pic *const *pics,
 	if (title[0]) {
 		char t[512];
 		snprintf(t, sizeof t, "%s", title);
-		fit_text(t, W - 2 * margin, ts);
+		dbv_text_fit(t, W - 2 * margin, ts);
 		int tx = gx + (grid_w - dbv_text_width(t, ts)) / 2;
 		if (tx + dbv_text_width(t, ts) > W - margin)
 			tx = W - margin - dbv_text_width(t, ts);
@@ -1058,7 +1046,7 @@ static int draw_picture(struct dbv_image *im, struct pic *const *pics,
 		char t[256];
 		for (int c = 0; c < cols; c++) {
 			snprintf(t, sizeof t, "%s", clab[c]);
-			fit_text(t, S, ts);
+			dbv_text_fit(t, S, ts);
 			dbv_image_text(im, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
 				       gy - clh, t, ts, DBV_BLACK);
 		}
