@@ -303,11 +303,26 @@ static int conv_chunk(const struct dbv_conv *c, int n)
 	return nb < (size_t)n ? (int)nb : n;
 }
 
-size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
+/* The im2col columns of a chunk. */
+static size_t conv_cols(const struct dbv_conv *c, int n)
 {
 	if (n < 1 || conv_is_direct(c))
 		return 0;
 	return (size_t)c->cin * c->k * c->k * c->oh * c->ow * conv_chunk(c, n);
+}
+
+size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
+{
+	if (n >= 1 && dbv_conv_is_direct3(c))
+		return dbv_conv3_scratch(c);
+	return conv_cols(c, n);
+}
+
+size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
+{
+	size_t cols = conv_cols(c, n), fwd = dbv_conv_scratch_fwd(c, n);
+
+	return cols > fwd ? cols : fwd;
 }
 
 /*
@@ -634,6 +649,10 @@ void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
 
 	if (n < 1)
 		return;
+	if (dbv_conv_is_direct3(c)) {
+		dbv_conv3_forward(c, n, x, wt, b, y, scratch);
+		return;
+	}
 	if (conv_is_direct(c)) {
 		if (b)
 			par_for(par_threads((size_t)c->cout * ldy, PAR_MIN),

@@ -499,14 +499,16 @@ static void free_acts(struct dbv_model *m)
 	m->eval_only = 0;
 }
 
-/* The im2col scratch for batches of n. */
-static int reserve_scratch(struct dbv_model *m, int n)
+/* The convolutions' scratch for batches of n (forward only: fwd). */
+static int reserve_scratch(struct dbv_model *m, int n, int fwd)
 {
 	size_t scratch = 1;
 
 	for (int i = 0; i < m->nops; i++)
 		if (m->ops[i].type == OP_CONV) {
-			size_t s = dbv_conv_scratch(&m->ops[i].conv, n);
+			const struct dbv_conv *c = &m->ops[i].conv;
+			size_t s = fwd ? dbv_conv_scratch_fwd(c, n)
+				       : dbv_conv_scratch(c, n);
 			if (s > scratch)
 				scratch = s;
 		}
@@ -581,7 +583,7 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 		goto out;
 	}
 	m->arena = dbv_amalloc(sz);
-	if (!m->arena || reserve_scratch(m, n))
+	if (!m->arena || reserve_scratch(m, n, 1))
 		goto out;
 	/* Slot 0 is the caller's input. */
 	for (int i = 1; i < ns; i++) {
@@ -621,7 +623,7 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 		if (!m->act[i] || !m->dact[i])
 			return free_acts(m), DBV_EIO;
 	}
-	if (reserve_scratch(m, n))
+	if (reserve_scratch(m, n, 0))
 		return free_acts(m), DBV_EIO;
 	m->batch = n;
 	return DBV_OK;

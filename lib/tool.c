@@ -132,6 +132,7 @@ void dbv_tool_version(void)
 	printf("%s (dbv) %s, stream format %d.%d\n", tool_name, DBV_VERSION,
 	       DBV_STREAM_MAJOR, DBV_STREAM_MINOR);
 	printf("BLAS: %s\n", dbv_blas_describe());
+	printf("Convolution: %s\n", dbv_conv_describe());
 	printf("msgpack-c %s, libpng %s, zlib %s\n", msgpack_version(),
 	       png_get_libpng_ver(NULL), zlibVersion());
 }

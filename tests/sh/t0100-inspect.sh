@@ -17,6 +17,7 @@ test_expect_success 'help goes to stdout, exit 0' '
 test_expect_success 'version names dbv, BLAS core, msgpack-c, libpng' '
 	dbv-inspect --version >out &&
 	grep -q "^dbv-inspect (dbv) " out && grep -q "^BLAS: OpenBLAS .*core" out &&
+	grep -q "^Convolution: .*sgemm" out &&
 	grep -q "msgpack-c .*libpng .*zlib" out
 '
 test_expect_success 'unknown option and bad numbers are usage errors' '

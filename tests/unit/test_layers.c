@@ -13,6 +13,8 @@
  *   - pools, ReLU and layout changes on hand-made cases.
  */
 #include <float.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "check.h"
@@ -195,6 +197,9 @@ static void test_conv_shapes(void)
 	struct dbv_rng r;
 	int ncase = 0, nbad = 0;
 
+	/* The im2col forward here (the 3x3 direct kernel has its own test,
+	 * test_conv_direct); the backward is the same either way. */
+	dbv_conv_direct_force(0);
 	dbv_rng_seed(&r, 1);
 	for (int ci = 0; ci < 6; ci++)
 		for (int si = 0; si < 7; si++)
@@ -223,6 +228,145 @@ static void test_conv_shapes(void)
 	CHECK_EQ_INT(nbad, 0);
 	fprintf(stderr, "conv against direct: %d cases, %d bad\n", ncase,
 		nbad);
+	dbv_conv_direct_force(-1);
+}
+
+/*
+ * x of xs floats placed flush against an inaccessible page, before it
+ * (end = 0) or after it (end = 1): a load of any float outside x faults.
+ */
+static float *guarded(size_t xs, int end, void **map, size_t *len)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t body = (xs * sizeof(float) + pg - 1) / pg * pg;
+	char *p;
+
+	*len = body + 2 * pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	mprotect(p, pg, PROT_NONE);
+	mprotect(p + pg + body, pg, PROT_NONE);
+	*map = p;
+	if (end)
+		return (float *)(p + pg + body) - xs;
+	return (float *)(p + pg);
+}
+
+/*
+ * The direct 3x3 kernel (lib/conv3.c) against the naive reference, over
+ * channel counts around its block of 8 output channels, maps from 1x1 to
+ * 28x28 and batches whose runs of positions end inside a block of 48; with
+ * 1 and 2 threads.  Also: its input is read only inside x (x sits against
+ * inaccessible pages, so a stray read of a masked lane would fault),
+ * nothing is written outside y, the result is the same bits whatever the
+ * thread count, and each image's outputs are the same bits whether it is
+ * computed alone or inside the batch.
+ */
+static void test_conv_direct(void)
+{
+	static const int chans[][2] = {
+		{ 1, 16 }, { 3, 5 }, { 16, 8 }, { 5, 9 }, { 17, 24 }, { 8, 1 },
+	};
+	static const int sizes[][2] = {
+		{ 1, 1 }, { 1, 7 }, { 8, 1 }, { 2, 3 }, { 7, 7 }, { 5, 17 },
+		{ 14, 14 }, { 28, 28 },
+	};
+	static const int batch[] = { 1, 2, 3, 7 };
+	struct dbv_rng r;
+	int ncase = 0, nbad = 0;
+
+	dbv_conv_direct_force(1);
+	if (!dbv_conv_direct_cpu()) {
+		fprintf(stderr, "conv direct 3x3: skipped, no AVX-512 here\n");
+		dbv_conv_direct_force(-1);
+		return;
+	}
+	dbv_rng_seed(&r, 5);
+	for (int ci = 0; ci < 6; ci++)
+		for (int si = 0; si < 8; si++) {
+			int cin = chans[ci][0], cout = chans[ci][1];
+			int h = sizes[si][0], w = sizes[si][1];
+			int n = batch[(ci + si) % 4], bias = (ci + si) % 2;
+			size_t xs = (size_t)cin * n * h * w, ws = (size_t)cout * cin * 9;
+			size_t ys = (size_t)cout * n * h * w, hw = (size_t)h * w;
+			struct dbv_conv c;
+			void *map;
+			size_t len;
+			float *x, *wt, *b, *y, *y2, *y1, *yref, *ax, *aw, *ab, *scale;
+			float *x1, *scratch;
+			char what[128];
+			int bad = 0;
+
+			CHECK_OK(dbv_conv_init(&c, cin, cout, 3, 1, 1, h, w));
+			CHECK(dbv_conv_is_direct3(&c));
+			CHECK(dbv_conv_scratch_fwd(&c, n) ==
+			      (size_t)(cout + 7) / 8 * 8 * cin * 9);
+			CHECK(dbv_conv_scratch(&c, n) >= dbv_conv_scratch_fwd(&c, n));
+			x = guarded(xs, (ci + si) % 2, &map, &len);
+			CHECK(x != NULL);
+			if (!x)
+				return;
+			for (size_t i = 0; i < xs; i++)
+				x[i] = (float)dbv_rng_double(&r) * 2 - 1;
+			wt = rand_f(&r, ws, -1, 1);
+			b = bias ? rand_f(&r, cout, -1, 1) : NULL;
+			/* y with a guard of NaN-free sentinels on both sides. */
+			y = alloc_f(ys + 64);
+			for (size_t i = 0; i < ys + 64; i++)
+				y[i] = NAN;
+			for (size_t i = 0; i < 32; i++)
+				y[i] = y[ys + 32 + i] = 12345.0f;
+			yref = alloc_f(ys);
+			y2 = alloc_f(ys);
+			scratch = alloc_f(dbv_conv_scratch_fwd(&c, n));
+			snprintf(what, sizeof what,
+				 "direct conv cin=%d cout=%d %dx%d n=%d bias=%d",
+				 cin, cout, h, w, n, bias);
+			dbv_threads_set(1);
+			dbv_conv_forward(&c, n, x, wt, b, y + 32, scratch);
+			dbv_conv_forward_ref(&c, n, x, wt, b, yref);
+			ax = abs_f(x, xs);
+			aw = abs_f(wt, ws);
+			ab = b ? abs_f(b, cout) : NULL;
+			scale = alloc_f(ys);
+			dbv_conv_forward_ref(&c, n, ax, aw, ab, scale);
+			bad += compare(what, y + 32, yref, scale, ys, 4.0 + cin * 9);
+			for (size_t i = 0; i < 32; i++)
+				if (y[i] != 12345.0f || y[ys + 32 + i] != 12345.0f)
+					bad++;
+			/* Two threads: the same bits. */
+			dbv_threads_set(2);
+			dbv_conv_forward(&c, n, x, wt, b, y2, scratch);
+			if (memcmp(y2, y + 32, ys * sizeof *y2))
+				bad++;
+			/* The last image alone: the same bits as in the batch. */
+			x1 = alloc_f((size_t)cin * hw);
+			y1 = alloc_f((size_t)cout * hw);
+			for (int k = 0; k < cin; k++)
+				memcpy(x1 + k * hw, x + ((size_t)k * n + n - 1) * hw,
+				       hw * sizeof *x1);
+			dbv_conv_forward(&c, 1, x1, wt, b, y1, scratch);
+			for (int k = 0; k < cout; k++)
+				if (memcmp(y1 + k * hw,
+					   y + 32 + ((size_t)k * n + n - 1) * hw,
+					   hw * sizeof *y1))
+					bad++;
+			if (bad)
+				fprintf(stderr, "  in %s\n", what);
+			nbad += bad != 0;
+			ncase++;
+			munmap(map, len);
+			free(wt), free(b), free(y), free(y2), free(yref);
+			free(ax), free(aw), free(ab), free(scale), free(scratch);
+			free(x1), free(y1);
+		}
+	dbv_threads_set(2);
+	dbv_conv_direct_force(-1);
+	CHECK_EQ_INT(nbad, 0);
+	fprintf(stderr, "conv direct 3x3 against naive: %d cases, %d bad\n",
+		ncase, nbad);
 }
 
 /*
@@ -1395,6 +1539,7 @@ int main(int argc, char **argv)
 	test_conv_init();
 	test_conv_known();
 	test_conv_shapes();
+	test_conv_direct();
 	test_conv_chunks();
 	test_conv_repeat();
 	test_conv_set();

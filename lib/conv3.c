@@ -1,0 +1,275 @@
+/*
+ * conv3.c - the forward pass of a 3x3 convolution of stride 1 and
+ * padding 1 computed directly with AVX-512, without im2col or sgemm.
+ *
+ * In CNHW (see dbv.h) each input channel is one contiguous row of
+ * n*h*w floats, and so is each output channel.  Number the positions of
+ * that row q = (image*h + y)*w + x.  The tap (ky, kx) of output q reads
+ * input q + (ky-1)*w + (kx-1) of every channel: a fixed offset, so sixteen
+ * consecutive outputs read sixteen consecutive inputs, whatever rows or
+ * images they straddle.  The lanes whose tap falls outside their own
+ * image (the padding) are masked off: a zero-masking load reads 0.0 there
+ * and never touches (nor faults on) that memory.  So the whole batch is a
+ * single run of positions, with no padded copy and no waste at the image
+ * edges: a 7x7 map costs 49 positions, not 81.
+ *
+ * Blocking: a block is BLK = 16*NV consecutive positions by CO output
+ * channels, CO*NV accumulators in registers (24 of the 32).  For every
+ * input channel and tap the block loads NV input vectors and does CO*NV
+ * FMAs with the CO weights broadcast from the packed weights
+ * [cout/CO][cin][9][CO] (zero rows pad cout to a multiple of CO).  A
+ * thread takes a run of position blocks and, for each, sweeps every
+ * channel block, so the block's inputs (cin rows of BLK + 2w + 2 floats)
+ * stay in L1 while the weights stream from L2.
+ *
+ * Each output is the sum of its cin*9 products, added in the order ci,
+ * ky, kx, plus the bias (last, as sgemm with beta 1 adds it), whatever the batch, the thread count or the block's
+ * place: results are bit-reproducible and a point's value does not depend
+ * on the other points of its batch.
+ *
+ * The kernel is compiled for AVX-512F with a target attribute and used
+ * only when the CPU and OS support it (__builtin_cpu_supports), whatever
+ * the rest of dbv was compiled for.  DBV_CONV=gemm in the environment
+ * turns it off (im2col + sgemm then, as for every other shape).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbv.h"
+#include "par.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_CONV3 1
+#include <immintrin.h>
+#else
+#define HAVE_CONV3 0
+#endif
+
+#ifndef CO
+#define CO 8                 /* output channels per block */
+#endif
+#ifndef NV
+#define NV 3                 /* vectors of 16 positions per block */
+#endif
+#define BLK (16 * NV)        /* positions per block */
+
+static int forced = -1; /* dbv_conv_direct_force */
+
+void dbv_conv_direct_force(int mode)
+{
+	forced = mode < 0 ? -1 : !!mode;
+}
+
+/* The CPU can run the kernel, and DBV_CONV does not forbid it. */
+static int direct_wanted(void)
+{
+	static int cached = -1;
+
+	if (forced >= 0)
+		return forced && HAVE_CONV3 && dbv_conv_direct_cpu();
+	if (cached < 0) {
+		const char *e = getenv("DBV_CONV");
+
+		cached = dbv_conv_direct_cpu() &&
+			 !(e && strcmp(e, "gemm") == 0);
+	}
+	return cached;
+}
+
+int dbv_conv_direct_cpu(void)
+{
+#if HAVE_CONV3
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") != 0;
+#else
+	return 0;
+#endif
+}
+
+int dbv_conv_is_direct3(const struct dbv_conv *c)
+{
+	return c->k == 3 && c->stride == 1 && c->pad == 1 && c->oh == c->h &&
+	       c->ow == c->w && direct_wanted();
+}
+
+size_t dbv_conv3_scratch(const struct dbv_conv *c)
+{
+	return (size_t)(c->cout + CO - 1) / CO * CO * c->cin * 9;
+}
+
+const char *dbv_conv_describe(void)
+{
+	if (direct_wanted())
+		return "3x3 stride 1: direct, AVX-512 (DBV_CONV=gemm: im2col + "
+		       "sgemm); others: im2col + sgemm";
+	if (dbv_conv_direct_cpu())
+		return "im2col + sgemm (direct 3x3 kernel turned off by "
+		       "DBV_CONV)";
+	return "im2col + sgemm (the direct 3x3 kernel needs AVX-512)";
+}
+
+#if HAVE_CONV3
+
+struct conv3_job {
+	const struct dbv_conv *c;
+	size_t total; /* n*h*w */
+	const float *x, *wp, *b;
+	float *y;
+	int off[9];   /* input offset of each tap */
+};
+
+/*
+ * m[t][v]: the lanes of vector v of the block at q0 whose tap t lies in
+ * their image (and q < total); m[4][v] (the centre) is just q < total.
+ */
+static void block_masks(const struct conv3_job *j, size_t q0,
+			__mmask16 m[9][NV])
+{
+	const int h = j->c->h, w = j->c->w;
+	const size_t hw = (size_t)h * w;
+	size_t p = q0 % hw;
+	int yy = (int)(p / (size_t)w), xx = (int)(p % (size_t)w);
+
+	for (int v = 0; v < NV; v++) {
+		unsigned in = 0, l = 0, r = 0, t = 0, b = 0;
+
+		for (int i = 0; i < 16; i++) {
+			unsigned bit = 1u << i;
+
+			if (q0 + 16 * (size_t)v + i < j->total)
+				in |= bit;
+			l |= xx > 0 ? bit : 0;
+			r |= xx < w - 1 ? bit : 0;
+			t |= yy > 0 ? bit : 0;
+			b |= yy < h - 1 ? bit : 0;
+			if (++xx == w) {
+				xx = 0;
+				if (++yy == h)
+					yy = 0;
+			}
+		}
+		const unsigned row[3] = { in & t, in, in & b };
+		const unsigned col[3] = { l, 0xffffu, r };
+
+		for (int ky = 0; ky < 3; ky++)
+			for (int kx = 0; kx < 3; kx++)
+				m[ky * 3 + kx][v] =
+					(__mmask16)(row[ky] & col[kx]);
+	}
+}
+
+/*
+ * One block: outputs q0 .. q0+BLK-1 of the CO channels whose packed
+ * weights are wp ([cin][9][CO]); x points at input q0 of channel 0, y at
+ * output q0 of the block's first channel; nco (<= CO) channels are real.
+ */
+__attribute__((target("avx512f"))) static void
+conv3_block(const float *x, size_t ld, const int off[9],
+	    const __mmask16 m[9][NV], const float *wp, int cin,
+	    const float *bias, float *y, int nco)
+{
+	__m512 a[CO][NV];
+
+#pragma GCC unroll 16
+	for (int co = 0; co < CO; co++)
+#pragma GCC unroll 16
+		for (int v = 0; v < NV; v++)
+			a[co][v] = _mm512_setzero_ps();
+	for (int ci = 0; ci < cin; ci++, x += ld) {
+#pragma GCC unroll 9
+		for (int t = 0; t < 9; t++, wp += CO) {
+			const float *xt = x + off[t];
+			__m512 in[NV];
+
+#pragma GCC unroll 16
+			for (int v = 0; v < NV; v++)
+				in[v] = _mm512_maskz_loadu_ps(m[t][v],
+							      xt + 16 * v);
+#pragma GCC unroll 16
+			for (int co = 0; co < CO; co++) {
+				__m512 wv = _mm512_set1_ps(wp[co]);
+#pragma GCC unroll 16
+				for (int v = 0; v < NV; v++)
+					a[co][v] = _mm512_fmadd_ps(in[v], wv,
+								   a[co][v]);
+			}
+		}
+	}
+#pragma GCC unroll 16
+	for (int co = 0; co < CO; co++) {
+		if (co >= nco)
+			break;
+		__m512 b = _mm512_set1_ps(bias ? bias[co] : 0.0f);
+#pragma GCC unroll 16
+		for (int v = 0; v < NV; v++)
+			_mm512_mask_storeu_ps(y + co * ld + 16 * v, m[4][v],
+					      _mm512_add_ps(a[co][v], b));
+	}
+}
+
+static void conv3_part(void *arg, size_t lo, size_t hi)
+{
+	const struct conv3_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const size_t ld = j->total, per = (size_t)c->cin * 9 * CO;
+	__mmask16 m[9][NV];
+
+	for (size_t blk = lo; blk < hi; blk++) {
+		size_t q0 = blk * BLK;
+
+		block_masks(j, q0, m);
+		for (int co0 = 0; co0 < c->cout; co0 += CO) {
+			int nco = c->cout - co0 < CO ? c->cout - co0 : CO;
+
+			conv3_block(j->x + q0, ld, j->off, (const __mmask16(*)[NV])m,
+				    j->wp + (size_t)(co0 / CO) * per, c->cin,
+				    j->b ? j->b + co0 : NULL,
+				    j->y + (size_t)co0 * ld + q0, nco);
+		}
+	}
+}
+
+/* wt [cout][cin*9] -> wp [cout/CO][cin][9][CO], zero-padded. */
+static void pack_weights(const struct dbv_conv *c, const float *wt,
+			 float *wp)
+{
+	for (int co0 = 0; co0 < c->cout; co0 += CO)
+		for (int ci = 0; ci < c->cin; ci++)
+			for (int t = 0; t < 9; t++)
+				for (int co = 0; co < CO; co++)
+					*wp++ = co0 + co < c->cout
+							? wt[(size_t)(co0 + co) *
+								     c->cin * 9 +
+							     (size_t)ci * 9 + t]
+							: 0.0f;
+}
+
+void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *b, float *y,
+		       float *scratch)
+{
+	struct conv3_job j = { .c = c, .x = x, .wp = scratch, .b = b, .y = y };
+	size_t nblk;
+
+	if (n < 1)
+		return;
+	j.total = (size_t)n * c->h * c->w;
+	for (int t = 0; t < 9; t++)
+		j.off[t] = (t / 3 - 1) * c->w + (t % 3 - 1);
+	pack_weights(c, wt, scratch);
+	nblk = (j.total + BLK - 1) / BLK;
+	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
+		nblk, 1, conv3_part, &j);
+}
+
+#else
+
+void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *b, float *y,
+		       float *scratch)
+{
+	(void)c, (void)n, (void)x, (void)wt, (void)b, (void)y, (void)scratch;
+	abort(); /* dbv_conv_is_direct3 is never true here */
+}
+
+#endif
