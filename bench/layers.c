@@ -11,6 +11,9 @@
  *   sgemm 1024x1024x1024 threads=2 core=SkylakeX 300.1 GFLOP/s
  *   conv3x3 16->32 28x28 n=128 forward 240.0 GFLOP/s 0.80 of sgemm
  *     (16.000 ms; sgemm beside it 300.0)
+ * "forward" is the forward pass as dbv runs it (the direct 3x3 kernel of
+ * lib/conv3.c where the CPU has AVX-512; the line is left out where it
+ * would repeat the next), "forward im2col" the im2col + sgemm path.
  * The layers are the large ones of the 5-layer CNN of width 16 on 28x28
  * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a
  * 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
@@ -127,7 +130,10 @@ static void conv_bench(int cin, int cout, int hw, double min_s)
 {
 	struct dbv_rng r;
 	struct job j;
-	const char *what[] = { "forward", "backward" };
+	/* The forward twice: as dbv runs it (the direct 3x3 kernel where
+	 * the CPU has AVX-512) and as im2col + sgemm. */
+	const char *what[] = { "forward", "forward im2col", "backward" };
+	const int kind[] = { 1, 1, 2 }, mode[] = { -1, 0, -1 };
 	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * 9;
 	double flops;
 
@@ -144,15 +150,19 @@ static void conv_bench(int cin, int cout, int hw, double min_s)
 	j.e = random_buf(&r, ws);
 	j.scratch = random_buf(&r, dbv_conv_scratch(&j.conv, BATCH));
 	flops = 2.0 * cout * cin * 9 * BATCH * j.conv.oh * j.conv.ow;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		double t, tg;
 		char name[128];
 
-		j.kind = 1 + pass;
+		if (pass == 0 && !dbv_conv_is_direct3(&j.conv))
+			continue; /* the next line is the same path */
+		j.kind = kind[pass];
+		dbv_conv_direct_force(mode[pass]);
 		job_time(&j, &ref_job, min_s, &t, &tg);
+		dbv_conv_direct_force(-1);
 		snprintf(name, sizeof name, "conv3x3 %d->%d %dx%d n=%d %s", cin,
 			 cout, hw, hw, BATCH, what[pass]);
-		report(name, flops * (pass + 1), t, tg);
+		report(name, flops * kind[pass], t, tg);
 	}
 	dbv_afree(j.a);
 	dbv_afree(j.b);

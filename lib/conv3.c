@@ -92,16 +92,19 @@ int dbv_conv_is_direct3(const struct dbv_conv *c)
 	       c->ow == c->w && direct_wanted();
 }
 
-size_t dbv_conv3_scratch(const struct dbv_conv *c)
+size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx)
 {
+	if (dx)
+		return (size_t)(c->cin + CO - 1) / CO * CO * c->cout * 9;
 	return (size_t)(c->cout + CO - 1) / CO * CO * c->cin * 9;
 }
 
 const char *dbv_conv_describe(void)
 {
 	if (direct_wanted())
-		return "3x3 stride 1: direct, AVX-512 (DBV_CONV=gemm: im2col + "
-		       "sgemm); others: im2col + sgemm";
+		return "3x3 stride 1: direct, AVX-512, forward and input "
+		       "gradient (DBV_CONV=gemm: im2col + sgemm); the rest: "
+		       "im2col + sgemm";
 	if (dbv_conv_direct_cpu())
 		return "im2col + sgemm (direct 3x3 kernel turned off by "
 		       "DBV_CONV)";
@@ -111,11 +114,12 @@ const char *dbv_conv_describe(void)
 #if HAVE_CONV3
 
 struct conv3_job {
-	const struct dbv_conv *c;
-	size_t total; /* n*h*w */
+	int cin, cout, h, w; /* of this pass (the dx pass swaps cin, cout) */
+	size_t total;        /* n*h*w */
 	const float *x, *wp, *b;
 	float *y;
-	int off[9];   /* input offset of each tap */
+	int add;             /* y += instead of y = */
+	int off[9];          /* input offset of each tap */
 };
 
 /*
@@ -125,7 +129,7 @@ struct conv3_job {
 static void block_masks(const struct conv3_job *j, size_t q0,
 			__mmask16 m[9][NV])
 {
-	const int h = j->c->h, w = j->c->w;
+	const int h = j->h, w = j->w;
 	const size_t hw = (size_t)h * w;
 	size_t p = q0 % hw;
 	int yy = (int)(p / (size_t)w), xx = (int)(p % (size_t)w);
@@ -166,7 +170,7 @@ static void block_masks(const struct conv3_job *j, size_t q0,
 __attribute__((target("avx512f"))) static void
 conv3_block(const float *x, size_t ld, const int off[9],
 	    const __mmask16 m[9][NV], const float *wp, int cin,
-	    const float *bias, float *y, int nco)
+	    const float *bias, float *y, int nco, int add)
 {
 	__m512 a[CO][NV];
 
@@ -201,54 +205,73 @@ conv3_block(const float *x, size_t ld, const int off[9],
 			break;
 		__m512 b = _mm512_set1_ps(bias ? bias[co] : 0.0f);
 #pragma GCC unroll 16
-		for (int v = 0; v < NV; v++)
-			_mm512_mask_storeu_ps(y + co * ld + 16 * v, m[4][v],
-					      _mm512_add_ps(a[co][v], b));
+		for (int v = 0; v < NV; v++) {
+			float *yv = y + co * ld + 16 * v;
+
+			__m512 r = _mm512_add_ps(a[co][v], b);
+
+			if (add)
+				r = _mm512_add_ps(
+					_mm512_maskz_loadu_ps(m[4][v], yv), r);
+			_mm512_mask_storeu_ps(yv, m[4][v], r);
+		}
 	}
 }
 
 static void conv3_part(void *arg, size_t lo, size_t hi)
 {
 	const struct conv3_job *j = arg;
-	const struct dbv_conv *c = j->c;
-	const size_t ld = j->total, per = (size_t)c->cin * 9 * CO;
+	const size_t ld = j->total, per = (size_t)j->cin * 9 * CO;
 	__mmask16 m[9][NV];
 
 	for (size_t blk = lo; blk < hi; blk++) {
 		size_t q0 = blk * BLK;
 
 		block_masks(j, q0, m);
-		for (int co0 = 0; co0 < c->cout; co0 += CO) {
-			int nco = c->cout - co0 < CO ? c->cout - co0 : CO;
+		for (int co0 = 0; co0 < j->cout; co0 += CO) {
+			int nco = j->cout - co0 < CO ? j->cout - co0 : CO;
 
-			conv3_block(j->x + q0, ld, j->off, (const __mmask16(*)[NV])m,
-				    j->wp + (size_t)(co0 / CO) * per, c->cin,
+			conv3_block(j->x + q0, ld, j->off,
+				    (const __mmask16(*)[NV])m,
+				    j->wp + (size_t)(co0 / CO) * per, j->cin,
 				    j->b ? j->b + co0 : NULL,
-				    j->y + (size_t)co0 * ld + q0, nco);
+				    j->y + (size_t)co0 * ld + q0, nco, j->add);
 		}
 	}
 }
 
-/* wt [cout][cin*9] -> wp [cout/CO][cin][9][CO], zero-padded. */
+/*
+ * Packed weights [cout'/CO][cin'][9][CO] of a pass from cin' to cout'
+ * channels, zero-padded.  Forward: cin' = cin, cout' = cout and
+ * wp[o][i][t] = wt[o][i][t].  dx: cin' = cout, cout' = cin and
+ * wp[o][i][t] = wt[i][o][8 - t] -- dx is the 3x3 convolution of dy with
+ * the kernels transposed and turned by 180 degrees.
+ */
 static void pack_weights(const struct dbv_conv *c, const float *wt,
-			 float *wp)
+			 float *wp, int dx)
 {
-	for (int co0 = 0; co0 < c->cout; co0 += CO)
-		for (int ci = 0; ci < c->cin; ci++)
+	const int ci_n = dx ? c->cout : c->cin, co_n = dx ? c->cin : c->cout;
+
+	for (int co0 = 0; co0 < co_n; co0 += CO)
+		for (int ci = 0; ci < ci_n; ci++)
 			for (int t = 0; t < 9; t++)
-				for (int co = 0; co < CO; co++)
-					*wp++ = co0 + co < c->cout
-							? wt[(size_t)(co0 + co) *
-								     c->cin * 9 +
-							     (size_t)ci * 9 + t]
-							: 0.0f;
+				for (int co = 0; co < CO; co++) {
+					int o = co0 + co;
+					size_t at = dx ? ((size_t)ci * c->cin + o) * 9 + 8 - t
+						       : ((size_t)o * c->cin + ci) * 9 + t;
+
+					*wp++ = o < co_n ? wt[at] : 0.0f;
+				}
 }
 
-void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
-		       const float *wt, const float *b, float *y,
-		       float *scratch)
+static void conv3_run(const struct dbv_conv *c, int n, const float *x,
+		      const float *wt, const float *b, float *y,
+		      float *scratch, int dx, int add)
 {
-	struct conv3_job j = { .c = c, .x = x, .wp = scratch, .b = b, .y = y };
+	struct conv3_job j = { .cin = dx ? c->cout : c->cin,
+			       .cout = dx ? c->cin : c->cout, .h = c->h,
+			       .w = c->w, .x = x, .wp = scratch, .b = b,
+			       .y = y, .add = add };
 	size_t nblk;
 
 	if (n < 1)
@@ -256,10 +279,24 @@ void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
 	j.total = (size_t)n * c->h * c->w;
 	for (int t = 0; t < 9; t++)
 		j.off[t] = (t / 3 - 1) * c->w + (t % 3 - 1);
-	pack_weights(c, wt, scratch);
+	pack_weights(c, wt, scratch, dx);
 	nblk = (j.total + BLK - 1) / BLK;
 	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
 		nblk, 1, conv3_part, &j);
+}
+
+void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *b, float *y,
+		       float *scratch)
+{
+	conv3_run(c, n, x, wt, b, y, scratch, 0, 0);
+}
+
+void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
+			   const float *wt, float *dx, float *scratch,
+			   int set)
+{
+	conv3_run(c, n, dy, wt, NULL, dx, scratch, 1, !set);
 }
 
 #else
@@ -270,6 +307,15 @@ void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
 {
 	(void)c, (void)n, (void)x, (void)wt, (void)b, (void)y, (void)scratch;
 	abort(); /* dbv_conv_is_direct3 is never true here */
+}
+
+void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
+			   const float *wt, float *dx, float *scratch,
+			   int set)
+{
+	(void)c, (void)n, (void)dy, (void)wt, (void)dx, (void)scratch,
+		(void)set;
+	abort();
 }
 
 #endif

@@ -426,22 +426,29 @@ void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
  * dbv_conv_scratch; evaluation reserves only this). */
 size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n);
 /*
- * The direct forward kernel (lib/conv3.c): 3x3, stride 1, padding 1,
- * AVX-512, no im2col.  dbv_conv_forward uses it by itself when
- * dbv_conv_is_direct3(c): the shape fits, the CPU has AVX-512F and
- * DBV_CONV=gemm is not in the environment.  dbv_conv_direct_force(0 or 1)
+ * The direct kernel (lib/conv3.c): 3x3, stride 1, padding 1, AVX-512, no
+ * im2col, for the forward pass and for dx (the convolution of dy with the
+ * kernels transposed and turned).  dbv_conv_forward and the backward
+ * functions use it by themselves when dbv_conv_is_direct3(c): the shape
+ * fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the environment
+ * (dwt and db stay im2col + sgemm).  dbv_conv_direct_force(0 or 1)
  * overrides the environment (tests, benches; -1 restores it); 1 still
  * needs the CPU.  dbv_conv_describe says which kernels run (--version).
- * dbv_conv3_forward needs dbv_conv3_scratch(c) floats of scratch.
+ * dbv_conv3_forward needs dbv_conv3_scratch(c, 0) floats of scratch,
+ * dbv_conv3_backward_dx dbv_conv3_scratch(c, 1); the latter adds into dx,
+ * or overwrites it when set.
  */
 int dbv_conv_direct_cpu(void);
 int dbv_conv_is_direct3(const struct dbv_conv *c);
 void dbv_conv_direct_force(int mode);
 const char *dbv_conv_describe(void);
-size_t dbv_conv3_scratch(const struct dbv_conv *c);
+size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx);
 void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
 		       const float *wt, const float *b, float *y,
 		       float *scratch);
+void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
+			   const float *wt, float *dx, float *scratch,
+			   int set);
 /* Direct (naive) references for the tests. */
 void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
 			  const float *wt, const float *b, float *y);

@@ -314,15 +314,21 @@ static size_t conv_cols(const struct dbv_conv *c, int n)
 size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
 {
 	if (n >= 1 && dbv_conv_is_direct3(c))
-		return dbv_conv3_scratch(c);
+		return dbv_conv3_scratch(c, 0);
 	return conv_cols(c, n);
 }
 
+/* The backward passes use the scratch one after the other: the columns
+ * for dwt, then the packed weights for a direct dx. */
 size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
 {
 	size_t cols = conv_cols(c, n), fwd = dbv_conv_scratch_fwd(c, n);
+	size_t most = cols > fwd ? cols : fwd;
 
-	return cols > fwd ? cols : fwd;
+	if (n >= 1 && dbv_conv_is_direct3(c) &&
+	    dbv_conv3_scratch(c, 1) > most)
+		most = dbv_conv3_scratch(c, 1);
+	return most;
 }
 
 /*
@@ -773,6 +779,15 @@ static void conv_backward(const struct dbv_conv *c, int n, const float *x,
 
 	if (n < 1)
 		return;
+	if (dx && dbv_conv_is_direct3(c)) {
+		/* dwt and db by im2col + sgemm, then dx directly (the
+		 * scratch serves one, then the other). */
+		if (dwt || db)
+			conv_backward(c, n, x, wt, dy, NULL, dwt, db, scratch,
+				      set);
+		dbv_conv3_backward_dx(c, n, dy, wt, dx, scratch, set);
+		return;
+	}
 	j.nb = conv_chunk(c, n);
 	nt = par_threads((size_t)kk * c->oh * c->ow * n, PAR_MIN);
 	if (nt > units)

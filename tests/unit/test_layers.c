@@ -255,6 +255,57 @@ static float *guarded(size_t xs, int end, void **map, size_t *len)
 }
 
 /*
+ * The backward pass of a direct 3x3 convolution (dx by lib/conv3.c, dwt
+ * and db by im2col + sgemm): added into gradients that hold something,
+ * against the naive reference; dx alone; the _set form over NaN bit for
+ * bit as the adding form over zeros; 2 threads as 1.  Bad elements.
+ */
+static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
+			   int n, const float *x, const float *wt,
+			   float *scratch)
+{
+	size_t xs = (size_t)c->cin * n * c->h * c->w;
+	size_t ws = (size_t)c->cout * c->cin * 9;
+	size_t ys = (size_t)c->cout * n * c->h * c->w;
+	float *dy = rand_f(r, ys, -1, 1), *dx0 = rand_f(r, xs, -1, 1);
+	float *dw0 = rand_f(r, ws, -1, 1), *db0 = rand_f(r, c->cout, -1, 1);
+	float *dx = copy_f(dx0, xs), *dw = copy_f(dw0, ws);
+	float *db = copy_f(db0, c->cout), *dxr = copy_f(dx0, xs);
+	float *dwr = copy_f(dw0, ws), *dbr = copy_f(db0, c->cout);
+	float *sdx = abs_f(dx0, xs), *sdw = abs_f(dw0, ws);
+	float *sdb = abs_f(db0, c->cout), *ax = abs_f(x, xs);
+	float *aw = abs_f(wt, ws), *ady = abs_f(dy, ys);
+	float *z = alloc_f(xs), *s1 = alloc_f(xs), *s2 = alloc_f(xs);
+	double ulps = 4.0 + c->cout * 9 + (double)n * c->h * c->w;
+	int bad = 0;
+
+	dbv_threads_set(1);
+	dbv_conv_backward(c, n, x, wt, dy, dx, dw, db, scratch);
+	dbv_conv_backward_ref(c, n, x, wt, dy, dxr, dwr, dbr);
+	dbv_conv_backward_ref(c, n, ax, aw, ady, sdx, sdw, sdb);
+	bad += compare("direct dx", dx, dxr, sdx, xs, ulps);
+	bad += compare("direct dwt", dw, dwr, sdw, ws, ulps);
+	bad += compare("direct db", db, dbr, sdb, c->cout, ulps);
+	/* dx alone, over zeros; then set over NaN; then 2 threads. */
+	memset(z, 0, xs * sizeof *z);
+	dbv_conv_backward(c, n, x, wt, dy, z, NULL, NULL, scratch);
+	for (size_t i = 0; i < xs; i++)
+		s1[i] = s2[i] = NAN;
+	dbv_conv_backward_set(c, n, x, wt, dy, s1, NULL, NULL, scratch);
+	dbv_threads_set(2);
+	dbv_conv_backward_set(c, n, x, wt, dy, s2, NULL, NULL, scratch);
+	if (memcmp(z, s1, xs * sizeof *z) || memcmp(s1, s2, xs * sizeof *z))
+		bad++;
+	memcpy(dx, dx0, xs * sizeof *dx);
+	dbv_conv_backward(c, n, x, wt, dy, dx, NULL, NULL, scratch);
+	bad += compare("direct dx alone", dx, dxr, sdx, xs, ulps);
+	free(dy), free(dx0), free(dw0), free(db0), free(dx), free(dw);
+	free(db), free(dxr), free(dwr), free(dbr), free(sdx), free(sdw);
+	free(sdb), free(ax), free(aw), free(ady), free(z), free(s1), free(s2);
+	return bad;
+}
+
+/*
  * The direct 3x3 kernel (lib/conv3.c) against the naive reference, over
  * channel counts around its block of 8 output channels, maps from 1x1 to
  * 28x28 and batches whose runs of positions end inside a block of 48; with
@@ -262,7 +313,8 @@ static float *guarded(size_t xs, int end, void **map, size_t *len)
  * inaccessible pages, so a stray read of a masked lane would fault),
  * nothing is written outside y, the result is the same bits whatever the
  * thread count, and each image's outputs are the same bits whether it is
- * computed alone or inside the batch.
+ * computed alone or inside the batch.  Then the backward pass
+ * (direct_backward).
  */
 static void test_conv_direct(void)
 {
@@ -304,6 +356,8 @@ static void test_conv_direct(void)
 			CHECK(dbv_conv_scratch_fwd(&c, n) ==
 			      (size_t)(cout + 7) / 8 * 8 * cin * 9);
 			CHECK(dbv_conv_scratch(&c, n) >= dbv_conv_scratch_fwd(&c, n));
+			CHECK(dbv_conv_scratch(&c, n) >=
+			      (size_t)(cin + 7) / 8 * 8 * cout * 9);
 			x = guarded(xs, (ci + si) % 2, &map, &len);
 			CHECK(x != NULL);
 			if (!x)
@@ -320,7 +374,7 @@ static void test_conv_direct(void)
 				y[i] = y[ys + 32 + i] = 12345.0f;
 			yref = alloc_f(ys);
 			y2 = alloc_f(ys);
-			scratch = alloc_f(dbv_conv_scratch_fwd(&c, n));
+			scratch = alloc_f(dbv_conv_scratch(&c, n));
 			snprintf(what, sizeof what,
 				 "direct conv cin=%d cout=%d %dx%d n=%d bias=%d",
 				 cin, cout, h, w, n, bias);
@@ -353,6 +407,7 @@ static void test_conv_direct(void)
 					   y + 32 + ((size_t)k * n + n - 1) * hw,
 					   hw * sizeof *y1))
 					bad++;
+			bad += direct_backward(&r, &c, n, x, wt, scratch);
 			if (bad)
 				fprintf(stderr, "  in %s\n", what);
 			nbad += bad != 0;
