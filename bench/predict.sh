@@ -38,7 +38,8 @@
 #              training split for the normalisation statistics)
 #   load|plane dbv-load | dbv-plane alone (a fixed cost, whatever the
 #              number of points)
-#   forward    bench/predict_fwd: the same model file and planes (written
+#   forward    (run right after the pipeline)
+#              bench/predict_fwd: the same model file and planes (written
 #              once by the same dbv-load | dbv-plane), the same batch and
 #              threads; only dbv_model_forward(train = 0) is timed, the
 #              points are made outside the clock
@@ -55,8 +56,9 @@
 # slower in about half of the runs).  Each rate shown is the best
 # of the rounds (the least disturbed); the ratios are of those bests, and
 # every round's figures are printed too.  "overhead" is how much longer the
-# whole pipeline takes than the bare forward pass: forward / pipeline - 1;
-# the time it adds is then also set against one 500x500 plane's forward
+# whole pipeline takes than the bare forward pass: forward / pipeline - 1,
+# of the bests and, steadier, of each round (the forward pass is timed
+# right after the pipeline) with their median; the time it adds is then also set against one 500x500 plane's forward
 # time, as if it were all fixed (with more points per run it is: at 2
 # planes of 250x250 it took about 1.1 s longer than the bare pass, <5%).
 #
@@ -157,7 +159,7 @@ fi
 # shellcheck disable=SC2016 # $bin, $tmp: literal text to strip
 echo "# pipeline: $(echo "$pipe" | sed 's/"\$bin\/\([a-z-]*\)"/\1/g; s/"\$tmp\/\([a-z0-9.]*\)"/\1/g')"
 
-: >"$tmp/r-pipe"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
+: >"$tmp/r-pipe"; : >"$tmp/r-over"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
@@ -166,6 +168,11 @@ while [ $r -lt "$rounds" ]; do
 	t1=$(ns)
 	p=$(rate $points $((t1 - t0)))
 	echo "$p" >>"$tmp/r-pipe"
+	fl_line=$("$bb/predict_fwd" "$tmp/cnn5.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
+		{ echo "predict.sh: predict_fwd failed" >&2; exit 1; }
+	f=$(kv pts_s "$fl_line")
+	echo "$f" >>"$tmp/r-fwd"
+	awk -v a="$f" -v b="$p" 'BEGIN { printf "%.4f\n", (a / b - 1) * 100 }' >>"$tmp/r-over"
 	t0=$(ns)
 	sh -c "$floor" || { echo "predict.sh: failed: $floor" >&2; exit 1; }
 	t1=$(ns)
@@ -176,10 +183,6 @@ while [ $r -lt "$rounds" ]; do
 	t1=$(ns)
 	pf=$(rate $points $((t1 - t0)))
 	echo "$pf" >>"$tmp/r-full"
-	fl_line=$("$bb/predict_fwd" "$tmp/cnn5.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
-		{ echo "predict.sh: predict_fwd failed" >&2; exit 1; }
-	f=$(kv pts_s "$fl_line")
-	echo "$f" >>"$tmp/r-fwd"
 	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), +load $pf pts/s, load|plane ${fl} s, forward $f pts/s"
 	if [ $have_torch = 1 ]; then
 		# shellcheck disable=SC2086 # $torch_env: nothing or one word
@@ -206,6 +209,9 @@ fi
 echo "pipeline overhead over the bare forward pass: $(awk -v a="$bf" -v b="$bp" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
      "with dbv-load in front: $(awk -v a="$bf" -v b="$bpf" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%;" \
      "load|plane alone: $bfl s (fixed)"
+# The bests may come from different rounds; each round's own ratio (the
+# pipeline and the forward pass run back to back) is steadier.
+echo "pipeline overhead, each round (forward timed right after the pipeline): $(awk '{ printf "%s%.1f%%", sep, $1; sep = ", " }' "$tmp/r-over"); median $(sort -n "$tmp/r-over" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m }')%"
 # What the pipeline adds is mostly fixed per run (process starts, reading
 # the data, the first touch of the activations): spread over the points of
 # one paper-size plane it weighs less.

@@ -102,9 +102,9 @@ size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx)
 const char *dbv_conv_describe(void)
 {
 	if (direct_wanted())
-		return "3x3 stride 1: direct, AVX-512, forward and input "
-		       "gradient (DBV_CONV=gemm: im2col + sgemm); the rest: "
-		       "im2col + sgemm";
+		return "3x3 stride 1: direct, AVX-512, forward and backward "
+		       "(DBV_CONV=gemm: im2col + sgemm); the rest: im2col + "
+		       "sgemm";
 	if (dbv_conv_direct_cpu())
 		return "im2col + sgemm (direct 3x3 kernel turned off by "
 		       "DBV_CONV)";
@@ -123,24 +123,24 @@ struct conv3_job {
 };
 
 /*
- * m[t][v]: the lanes of vector v of the block at q0 whose tap t lies in
- * their image (and q < total); m[4][v] (the centre) is just q < total.
+ * The lanes of vector v (of nv from position q0) whose tap t lies in
+ * their image (and q < total), into m[t*st + v*sv]; the centre tap's
+ * mask (t = 4) is just q < total.
  */
-static void block_masks(const struct conv3_job *j, size_t q0,
-			__mmask16 m[9][NV])
+static void lane_masks(int h, int w, size_t total, size_t q0, int nv,
+		       __mmask16 *m, int st, int sv)
 {
-	const int h = j->h, w = j->w;
 	const size_t hw = (size_t)h * w;
 	size_t p = q0 % hw;
 	int yy = (int)(p / (size_t)w), xx = (int)(p % (size_t)w);
 
-	for (int v = 0; v < NV; v++) {
+	for (int v = 0; v < nv; v++) {
 		unsigned in = 0, l = 0, r = 0, t = 0, b = 0;
 
 		for (int i = 0; i < 16; i++) {
 			unsigned bit = 1u << i;
 
-			if (q0 + 16 * (size_t)v + i < j->total)
+			if (q0 + 16 * (size_t)v + i < total)
 				in |= bit;
 			l |= xx > 0 ? bit : 0;
 			r |= xx < w - 1 ? bit : 0;
@@ -157,9 +157,16 @@ static void block_masks(const struct conv3_job *j, size_t q0,
 
 		for (int ky = 0; ky < 3; ky++)
 			for (int kx = 0; kx < 3; kx++)
-				m[ky * 3 + kx][v] =
+				m[(ky * 3 + kx) * st + v * sv] =
 					(__mmask16)(row[ky] & col[kx]);
 	}
+}
+
+/* m[t][v] for the NV vectors of the block at q0. */
+static void block_masks(const struct conv3_job *j, size_t q0,
+			__mmask16 m[9][NV])
+{
+	lane_masks(j->h, j->w, j->total, q0, NV, &m[0][0], NV, 1);
 }
 
 /*
@@ -241,6 +248,135 @@ static void conv3_part(void *arg, size_t lo, size_t hi)
 }
 
 /*
+ * The weight gradient: dwt[co][ci][t] += sum over q of dy[co][q] times
+ * x[ci][q + off[t]] (tap t inside the image).  Positions go in chunks of
+ * WCH; for each chunk, each (block of CO output channels, input channel)
+ * pair and each kernel row ky, CO x 3 accumulators (the row's three taps)
+ * sum over the chunk's vectors lane by lane, then each is reduced across
+ * its lanes and added into dwt.  So dwt gets the chunks' sums in chunk
+ * order, each summed in a fixed order: the bits do not depend on the
+ * thread count (threads take ranges of pairs, and every thread walks all
+ * the chunks).  A chunk's dy rows of a channel block are packed (pack_dy,
+ * CO * WCH floats on the stack) and stay in cache across the input
+ * channels, and its x row across the three kernel rows.
+ */
+#define WCH 1024 /* positions per chunk */
+
+struct conv3w_job {
+	const struct dbv_conv *c;
+	size_t total;
+	const float *x, *dy;
+	float *dwt;
+	int off[9];
+};
+
+/*
+ * A chunk's dy rows of one channel block, packed vector by vector:
+ * pk[v][co][16] (zeros past total and past nco).  Read in place, the CO
+ * rows lie n*h*w floats apart -- often a multiple of 4 KiB, so that they
+ * all fall into the same L1 sets.
+ */
+__attribute__((target("avx512f"))) static void
+pack_dy(const float *dy, size_t ld, int nco, int nv,
+	const __mmask16 (*m)[9], float *pk)
+{
+	for (int v = 0; v < nv; v++)
+		for (int co = 0; co < CO; co++)
+			_mm512_store_ps(pk + ((size_t)v * CO + co) * 16,
+					co < nco ? _mm512_maskz_loadu_ps(
+							   m[v][4], dy + co * ld + 16 * v)
+						 : _mm512_setzero_ps());
+}
+
+__attribute__((target("avx512f"))) static void
+conv3w_row(const float *x, const float *pk, int nco, const int off[3],
+	   const __mmask16 (*m)[9], int ky, int nv, float *dw, size_t dwld)
+{
+	__m512 a[CO][3];
+
+#pragma GCC unroll 16
+	for (int co = 0; co < CO; co++)
+		for (int k = 0; k < 3; k++)
+			a[co][k] = _mm512_setzero_ps();
+	for (int v = 0; v < nv; v++) {
+		const float *xv = x + 16 * v;
+		__m512 in[3];
+
+#pragma GCC unroll 3
+		for (int k = 0; k < 3; k++)
+			in[k] = _mm512_maskz_loadu_ps(m[v][ky * 3 + k],
+						      xv + off[k]);
+#pragma GCC unroll 16
+		for (int co = 0; co < CO; co++) {
+			__m512 d = _mm512_load_ps(pk + ((size_t)v * CO + co) * 16);
+#pragma GCC unroll 3
+			for (int k = 0; k < 3; k++)
+				a[co][k] = _mm512_fmadd_ps(d, in[k], a[co][k]);
+		}
+	}
+	/* Constant indices only: an a[co] indexed at run time would keep
+	 * the accumulators in memory. */
+#pragma GCC unroll 16
+	for (int co = 0; co < CO; co++)
+#pragma GCC unroll 3
+		for (int k = 0; k < 3; k++)
+			if (co < nco)
+				dw[co * dwld + k] +=
+					_mm512_reduce_add_ps(a[co][k]);
+}
+
+/* Pairs [lo, hi) of (channel block, input channel), block-major. */
+static void conv3w_part(void *arg, size_t lo, size_t hi)
+{
+	const struct conv3w_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const size_t ld = j->total, dwld = (size_t)c->cin * 9;
+	__mmask16 m[WCH / 16][9];
+	float pk[WCH * CO] __attribute__((aligned(64)));
+
+	for (size_t q0 = 0; q0 < j->total; q0 += WCH) {
+		size_t left = j->total - q0;
+		int nv = left < WCH ? (int)((left + 15) / 16) : WCH / 16;
+		int packed = -1;
+
+		lane_masks(c->h, c->w, j->total, q0, nv, &m[0][0], 1, 9);
+		for (size_t p = lo; p < hi; p++) {
+			int cb = (int)(p / (size_t)c->cin), co0 = cb * CO;
+			int ci = (int)(p % (size_t)c->cin);
+			int nco = c->cout - co0 < CO ? c->cout - co0 : CO;
+
+			if (cb != packed) {
+				pack_dy(j->dy + (size_t)co0 * ld + q0, ld, nco,
+					nv, (const __mmask16(*)[9])m, pk);
+				packed = cb;
+			}
+			for (int ky = 0; ky < 3; ky++)
+				conv3w_row(j->x + (size_t)ci * ld + q0, pk, nco,
+					   j->off + 3 * ky,
+					   (const __mmask16(*)[9])m, ky, nv,
+					   j->dwt + (size_t)co0 * dwld +
+						   (size_t)ci * 9 + 3 * ky,
+					   dwld);
+		}
+	}
+}
+
+void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
+			   const float *dy, float *dwt)
+{
+	struct conv3w_job j = { .c = c, .x = x, .dy = dy, .dwt = dwt };
+	size_t pairs = (size_t)(c->cout + CO - 1) / CO * c->cin;
+
+	if (n < 1)
+		return;
+	j.total = (size_t)n * c->h * c->w;
+	for (int t = 0; t < 9; t++)
+		j.off[t] = (t / 3 - 1) * c->w + (t % 3 - 1);
+	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
+		pairs, 1, conv3w_part, &j);
+}
+
+/*
  * Packed weights [cout'/CO][cin'][9][CO] of a pass from cin' to cout'
  * channels, zero-padded.  Forward: cin' = cin, cout' = cout and
  * wp[o][i][t] = wt[o][i][t].  dx: cin' = cout, cout' = cin and
@@ -315,6 +451,13 @@ void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
 {
 	(void)c, (void)n, (void)dy, (void)wt, (void)dx, (void)scratch,
 		(void)set;
+	abort();
+}
+
+void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
+			   const float *dy, float *dwt)
+{
+	(void)c, (void)n, (void)x, (void)dy, (void)dwt;
 	abort();
 }
 

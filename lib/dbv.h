@@ -426,14 +426,15 @@ void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
  * dbv_conv_scratch; evaluation reserves only this). */
 size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n);
 /*
- * The direct kernel (lib/conv3.c): 3x3, stride 1, padding 1, AVX-512, no
- * im2col, for the forward pass and for dx (the convolution of dy with the
- * kernels transposed and turned).  dbv_conv_forward and the backward
- * functions use it by themselves when dbv_conv_is_direct3(c): the shape
- * fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the environment
- * (dwt and db stay im2col + sgemm).  dbv_conv_direct_force(0 or 1)
+ * The direct kernels (lib/conv3.c): 3x3, stride 1, padding 1, AVX-512, no
+ * im2col, for the forward pass, dx (the convolution of dy with the
+ * kernels transposed and turned) and dwt (+=).  dbv_conv_forward and the
+ * backward functions use them by themselves when dbv_conv_is_direct3(c):
+ * the shape fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the
+ * environment (read once).  dbv_conv_direct_force(0 or 1)
  * overrides the environment (tests, benches; -1 restores it); 1 still
- * needs the CPU.  dbv_conv_describe says which kernels run (--version).
+ * needs the CPU; scratch sized under one setting may be too small under
+ * another.  dbv_conv_describe says which kernels run (--version).
  * dbv_conv3_forward needs dbv_conv3_scratch(c, 0) floats of scratch,
  * dbv_conv3_backward_dx dbv_conv3_scratch(c, 1); the latter adds into dx,
  * or overwrites it when set.
@@ -449,6 +450,8 @@ void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
 void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
 			   const float *wt, float *dx, float *scratch,
 			   int set);
+void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
+			   const float *dy, float *dwt);
 /* Direct (naive) references for the tests. */
 void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
 			  const float *wt, const float *b, float *y);

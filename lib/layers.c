@@ -318,17 +318,17 @@ size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
 	return conv_cols(c, n);
 }
 
-/* The backward passes use the scratch one after the other: the columns
- * for dwt, then the packed weights for a direct dx. */
+/* A direct convolution needs only packed weights (for the forward pass
+ * or for dx); the others the columns of a chunk. */
 size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
 {
-	size_t cols = conv_cols(c, n), fwd = dbv_conv_scratch_fwd(c, n);
-	size_t most = cols > fwd ? cols : fwd;
+	size_t fwd, dx;
 
-	if (n >= 1 && dbv_conv_is_direct3(c) &&
-	    dbv_conv3_scratch(c, 1) > most)
-		most = dbv_conv3_scratch(c, 1);
-	return most;
+	if (n < 1 || !dbv_conv_is_direct3(c))
+		return conv_cols(c, n);
+	fwd = dbv_conv3_scratch(c, 0);
+	dx = dbv_conv3_scratch(c, 1);
+	return fwd > dx ? fwd : dx;
 }
 
 /*
@@ -779,13 +779,14 @@ static void conv_backward(const struct dbv_conv *c, int n, const float *x,
 
 	if (n < 1)
 		return;
-	if (dx && dbv_conv_is_direct3(c)) {
-		/* dwt and db by im2col + sgemm, then dx directly (the
-		 * scratch serves one, then the other). */
-		if (dwt || db)
-			conv_backward(c, n, x, wt, dy, NULL, dwt, db, scratch,
+	if ((dx || dwt) && dbv_conv_is_direct3(c)) {
+		if (db) /* db alone: the row sums of dy */
+			conv_backward(c, n, x, wt, dy, NULL, NULL, db, scratch,
 				      set);
-		dbv_conv3_backward_dx(c, n, dy, wt, dx, scratch, set);
+		if (dwt)
+			dbv_conv3_backward_dw(c, n, x, dy, dwt);
+		if (dx)
+			dbv_conv3_backward_dx(c, n, dy, wt, dx, scratch, set);
 		return;
 	}
 	j.nb = conv_chunk(c, n);

@@ -255,9 +255,9 @@ static float *guarded(size_t xs, int end, void **map, size_t *len)
 }
 
 /*
- * The backward pass of a direct 3x3 convolution (dx by lib/conv3.c, dwt
- * and db by im2col + sgemm): added into gradients that hold something,
- * against the naive reference; dx alone; the _set form over NaN bit for
+ * The backward pass of a direct 3x3 convolution (dx and dwt by
+ * lib/conv3.c): added into gradients that hold something, against the
+ * naive reference; dx alone and dwt alone; the _set form over NaN bit for
  * bit as the adding form over zeros; 2 threads as 1.  Bad elements.
  */
 static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
@@ -299,6 +299,12 @@ static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
 	memcpy(dx, dx0, xs * sizeof *dx);
 	dbv_conv_backward(c, n, x, wt, dy, dx, NULL, NULL, scratch);
 	bad += compare("direct dx alone", dx, dxr, sdx, xs, ulps);
+	/* dwt alone with 2 threads: the same bits as with 1. */
+	float *dw2 = copy_f(dw0, ws);
+	dbv_conv_backward(c, n, x, wt, dy, NULL, dw2, NULL, scratch);
+	if (memcmp(dw2, dw, ws * sizeof *dw))
+		bad++;
+	free(dw2);
 	free(dy), free(dx0), free(dw0), free(db0), free(dx), free(dw);
 	free(db), free(dxr), free(dwr), free(dbr), free(sdx), free(sdw);
 	free(sdb), free(ax), free(aw), free(ady), free(z), free(s1), free(s2);
@@ -440,6 +446,7 @@ static void test_conv_chunks(void)
 	};
 	struct dbv_rng r;
 
+	dbv_conv_direct_force(0); /* the im2col path's chunks */
 	dbv_rng_seed(&r, 2);
 	for (int t = 0; t < 4; t++) {
 		struct dbv_conv c;
@@ -458,6 +465,7 @@ static void test_conv_chunks(void)
 		CHECK_EQ_INT(conv_case(&r, cin, cases[t][1], hw, hw, 3,
 				       cases[t][3], 1, n, t != 1), 0);
 	}
+	dbv_conv_direct_force(-1);
 }
 
 /*
