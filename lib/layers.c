@@ -6,6 +6,11 @@
  * flat ones [N, F]; weights have PyTorch's layouts.  Backward functions
  * add into their gradients; a NULL gradient is not computed.
  *
+ * A 3x3 convolution of stride 1 and padding 1 runs the direct kernels of
+ * lib/conv3.c instead, forward and backward (db aside), when the CPU has
+ * AVX-512 (dbv_conv_is_direct3); the rest of this comment is about the
+ * general path.
+ *
  * Convolution is im2col + one gemm per chunk of images.  In CNHW the
  * columns of a chunk of nb images (n0 .. n0+nb-1) are a contiguous range
  * of every channel row, so the gemm reads and writes y/dy in place with a

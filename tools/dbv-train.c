@@ -719,7 +719,7 @@ static void write_header(struct dbv_writer *w, const struct options *o,
 {
 	const struct dbv_train_cfg *c = &o->cfg;
 	dbv_writer_header_begin(w, "model", pipeline, argc, argv,
-				DBV_MODEL_META_PAIRS + 23);
+				DBV_MODEL_META_PAIRS + 24);
 	dbv_model_write_meta(w, m, d->names, d->mean, d->std);
 	dbv_w_key(w, "dataset"); dbv_w_str(w, d->dataset);
 	dbv_w_key(w, "n_train"); dbv_w_i64(w, d->n);
@@ -745,6 +745,7 @@ static void write_header(struct dbv_writer *w, const struct options *o,
 	dbv_w_key(w, "threads"); dbv_w_i64(w, c->threads);
 	dbv_w_key(w, "dbv_version"); dbv_w_str(w, DBV_VERSION);
 	dbv_w_key(w, "blas"); dbv_w_str(w, dbv_blas_describe());
+	dbv_w_key(w, "conv"); dbv_w_str(w, dbv_conv_describe());
 	dbv_writer_header_end(w);
 }
 
