@@ -1,6 +1,8 @@
 /*
- * conv3.c - the forward pass of a 3x3 convolution of stride 1 and
- * padding 1 computed directly with AVX-512, without im2col or sgemm.
+ * conv3.c - a 3x3 convolution of stride 1 and padding 1 computed
+ * directly with AVX-512, without im2col or sgemm: the forward pass, the
+ * input gradient dx (the same kernel) and the weight gradient dwt (a
+ * kernel of its own, described above dbv_conv3_backward_dw).
  *
  * In CNHW (see dbv.h) each input channel is one contiguous row of
  * n*h*w floats, and so is each output channel.  Number the positions of
@@ -9,7 +11,11 @@
  * consecutive outputs read sixteen consecutive inputs, whatever rows or
  * images they straddle.  The lanes whose tap falls outside their own
  * image (the padding) are masked off: a zero-masking load reads 0.0 there
- * and never touches (nor faults on) that memory.  So the whole batch is a
+ * and never touches (nor faults on) that memory.  (The address of such a
+ * load may lie before or past the array: outside what ISO C defines for
+ * pointer arithmetic, but the lanes that would read there are masked, as
+ * the instruction set guarantees; the tests put the input against
+ * inaccessible pages.)  So the whole batch is a
  * single run of positions, with no padded copy and no waste at the image
  * edges: a 7x7 map costs 49 positions, not 81.
  *
@@ -23,15 +29,21 @@
  * stay in L1 while the weights stream from L2.
  *
  * Each output is the sum of its cin*9 products, added in the order ci,
- * ky, kx, plus the bias (last, as sgemm with beta 1 adds it), whatever the batch, the thread count or the block's
- * place: results are bit-reproducible and a point's value does not depend
- * on the other points of its batch.
+ * ky, kx, plus the bias (last, as sgemm with beta 1 adds it), whatever
+ * the batch, the thread count or the block's place: results are
+ * bit-reproducible and a point's value does not depend on the other
+ * points of its batch.
  *
- * The kernel is compiled for AVX-512F with a target attribute and used
+ * dx is the convolution of dy with the kernels transposed and turned by
+ * 180 degrees (pack_weights), run by the same blocks, adding into dx or
+ * overwriting it.
+ *
+ * The kernels are compiled for AVX-512F with a target attribute and used
  * only when the CPU and OS support it (__builtin_cpu_supports), whatever
  * the rest of dbv was compiled for.  DBV_CONV=gemm in the environment
  * turns it off (im2col + sgemm then, as for every other shape).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +65,8 @@
 #endif
 #define BLK (16 * NV)        /* positions per block */
 
-static int forced = -1; /* dbv_conv_direct_force */
+/* Atomic: the first convolutions of two threads may both fill cached. */
+static _Atomic int forced = -1; /* dbv_conv_direct_force */
 
 void dbv_conv_direct_force(int mode)
 {
@@ -63,7 +76,7 @@ void dbv_conv_direct_force(int mode)
 /* The CPU can run the kernel, and DBV_CONV does not forbid it. */
 static int direct_wanted(void)
 {
-	static int cached = -1;
+	static _Atomic int cached = -1;
 
 	if (forced >= 0)
 		return forced && HAVE_CONV3 && dbv_conv_direct_cpu();
@@ -119,7 +132,7 @@ struct conv3_job {
 	const float *x, *wp, *b;
 	float *y;
 	int add;             /* y += instead of y = */
-	int off[9];          /* input offset of each tap */
+	ptrdiff_t off[9];    /* input offset of each tap */
 };
 
 /*
@@ -175,7 +188,7 @@ static void block_masks(const struct conv3_job *j, size_t q0,
  * output q0 of the block's first channel; nco (<= CO) channels are real.
  */
 __attribute__((target("avx512f"))) static void
-conv3_block(const float *x, size_t ld, const int off[9],
+conv3_block(const float *x, size_t ld, const ptrdiff_t off[9],
 	    const __mmask16 m[9][NV], const float *wp, int cin,
 	    const float *bias, float *y, int nco, int add)
 {
@@ -267,7 +280,7 @@ struct conv3w_job {
 	size_t total;
 	const float *x, *dy;
 	float *dwt;
-	int off[9];
+	ptrdiff_t off[9];
 };
 
 /*
@@ -289,7 +302,7 @@ pack_dy(const float *dy, size_t ld, int nco, int nv,
 }
 
 __attribute__((target("avx512f"))) static void
-conv3w_row(const float *x, const float *pk, int nco, const int off[3],
+conv3w_row(const float *x, const float *pk, int nco, const ptrdiff_t off[3],
 	   const __mmask16 (*m)[9], int ky, int nv, float *dw, size_t dwld)
 {
 	__m512 a[CO][3];
@@ -371,7 +384,7 @@ void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
 		return;
 	j.total = (size_t)n * c->h * c->w;
 	for (int t = 0; t < 9; t++)
-		j.off[t] = (t / 3 - 1) * c->w + (t % 3 - 1);
+		j.off[t] = (ptrdiff_t)(t / 3 - 1) * c->w + (t % 3 - 1);
 	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
 		pairs, 1, conv3w_part, &j);
 }
@@ -414,7 +427,7 @@ static void conv3_run(const struct dbv_conv *c, int n, const float *x,
 		return;
 	j.total = (size_t)n * c->h * c->w;
 	for (int t = 0; t < 9; t++)
-		j.off[t] = (t / 3 - 1) * c->w + (t % 3 - 1);
+		j.off[t] = (ptrdiff_t)(t / 3 - 1) * c->w + (t % 3 - 1);
 	pack_weights(c, wt, scratch, dx);
 	nblk = (j.total + BLK - 1) / BLK;
 	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),

@@ -433,8 +433,10 @@ size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n);
  * the shape fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the
  * environment (read once).  dbv_conv_direct_force(0 or 1)
  * overrides the environment (tests, benches; -1 restores it); 1 still
- * needs the CPU; scratch sized under one setting may be too small under
- * another.  dbv_conv_describe says which kernels run (--version).
+ * needs the CPU.  dbv_conv_scratch and _fwd cover both paths wherever
+ * the CPU could run the direct kernels, so the setting may change between
+ * sizing the scratch and using it.  dbv_conv_describe says which kernels
+ * run (--version).
  * dbv_conv3_forward needs dbv_conv3_scratch(c, 0) floats of scratch,
  * dbv_conv3_backward_dx dbv_conv3_scratch(c, 1); the latter adds into dx,
  * or overwrites it when set.

@@ -316,24 +316,35 @@ static size_t conv_cols(const struct dbv_conv *c, int n)
 	return (size_t)c->cin * c->k * c->k * c->oh * c->ow * conv_chunk(c, n);
 }
 
-size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
+/*
+ * Scratch must serve whichever path runs, and dbv_conv_direct_force may
+ * change that after the caller sized it: where the CPU could run the
+ * direct kernels and the shape fits, the size is the larger of both
+ * paths' (pages the running path never touches cost no memory).
+ */
+static int conv3_possible(const struct dbv_conv *c)
 {
-	if (n >= 1 && dbv_conv_is_direct3(c))
-		return dbv_conv3_scratch(c, 0);
-	return conv_cols(c, n);
+	return c->k == 3 && c->stride == 1 && c->pad == 1 &&
+	       dbv_conv_direct_cpu();
 }
 
-/* A direct convolution needs only packed weights (for the forward pass
- * or for dx); the others the columns of a chunk. */
+size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
+{
+	size_t cols = conv_cols(c, n), pack;
+
+	if (n < 1 || !conv3_possible(c))
+		return cols;
+	pack = dbv_conv3_scratch(c, 0);
+	return cols > pack ? cols : pack;
+}
+
 size_t dbv_conv_scratch(const struct dbv_conv *c, int n)
 {
-	size_t fwd, dx;
+	size_t most = dbv_conv_scratch_fwd(c, n);
 
-	if (n < 1 || !dbv_conv_is_direct3(c))
-		return conv_cols(c, n);
-	fwd = dbv_conv3_scratch(c, 0);
-	dx = dbv_conv3_scratch(c, 1);
-	return fwd > dx ? fwd : dx;
+	if (n >= 1 && conv3_possible(c) && dbv_conv3_scratch(c, 1) > most)
+		most = dbv_conv3_scratch(c, 1);
+	return most;
 }
 
 /*

@@ -262,23 +262,32 @@ static float *guarded(size_t xs, int end, void **map, size_t *len)
  */
 static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
 			   int n, const float *x, const float *wt,
-			   float *scratch)
+			   float *scratch, int end)
 {
 	size_t xs = (size_t)c->cin * n * c->h * c->w;
 	size_t ws = (size_t)c->cout * c->cin * 9;
 	size_t ys = (size_t)c->cout * n * c->h * c->w;
-	float *dy = rand_f(r, ys, -1, 1), *dx0 = rand_f(r, xs, -1, 1);
+	void *map;
+	size_t len;
+	/* dy, read by masked loads, against a guard page too. */
+	float *dy = guarded(ys, !end, &map, &len), *dx0 = rand_f(r, xs, -1, 1);
 	float *dw0 = rand_f(r, ws, -1, 1), *db0 = rand_f(r, c->cout, -1, 1);
 	float *dx = copy_f(dx0, xs), *dw = copy_f(dw0, ws);
 	float *db = copy_f(db0, c->cout), *dxr = copy_f(dx0, xs);
 	float *dwr = copy_f(dw0, ws), *dbr = copy_f(db0, c->cout);
 	float *sdx = abs_f(dx0, xs), *sdw = abs_f(dw0, ws);
 	float *sdb = abs_f(db0, c->cout), *ax = abs_f(x, xs);
-	float *aw = abs_f(wt, ws), *ady = abs_f(dy, ys);
+	float *aw = abs_f(wt, ws), *ady;
 	float *z = alloc_f(xs), *s1 = alloc_f(xs), *s2 = alloc_f(xs);
 	double ulps = 4.0 + c->cout * 9 + (double)n * c->h * c->w;
 	int bad = 0;
 
+	CHECK(dy != NULL);
+	if (!dy)
+		return 1;
+	for (size_t i = 0; i < ys; i++)
+		dy[i] = (float)dbv_rng_double(r) * 2 - 1;
+	ady = abs_f(dy, ys);
 	dbv_threads_set(1);
 	dbv_conv_backward(c, n, x, wt, dy, dx, dw, db, scratch);
 	dbv_conv_backward_ref(c, n, x, wt, dy, dxr, dwr, dbr);
@@ -305,7 +314,8 @@ static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
 	if (memcmp(dw2, dw, ws * sizeof *dw))
 		bad++;
 	free(dw2);
-	free(dy), free(dx0), free(dw0), free(db0), free(dx), free(dw);
+	munmap(map, len);
+	free(dx0), free(dw0), free(db0), free(dx), free(dw);
 	free(db), free(dxr), free(dwr), free(dbr), free(sdx), free(sdw);
 	free(sdb), free(ax), free(aw), free(ady), free(z), free(s1), free(s2);
 	return bad;
@@ -322,6 +332,89 @@ static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
  * computed alone or inside the batch.  Then the backward pass
  * (direct_backward).
  */
+/* One case of test_conv_direct; 1 when anything is off. */
+static int direct_case(struct dbv_rng *r, int cin, int cout, int h, int w,
+		       int n, int bias, int end)
+{
+	size_t xs = (size_t)cin * n * h * w, ws = (size_t)cout * cin * 9;
+	size_t ys = (size_t)cout * n * h * w, hw = (size_t)h * w;
+	struct dbv_conv c;
+	void *map, *smap[2];
+	size_t len, slen[2];
+	float *x, *wt, *b, *y, *y2, *y1, *yref, *ax, *aw, *ab, *scale;
+	float *x1, *sc[2];
+	char what[128];
+	int bad = 0;
+
+	CHECK_OK(dbv_conv_init(&c, cin, cout, 3, 1, 1, h, w));
+	CHECK(dbv_conv_is_direct3(&c));
+	CHECK(dbv_conv3_scratch(&c, 0) == (size_t)(cout + 7) / 8 * 8 * cin * 9);
+	CHECK(dbv_conv3_scratch(&c, 1) == (size_t)(cin + 7) / 8 * 8 * cout * 9);
+	CHECK(dbv_conv_scratch_fwd(&c, n) >= dbv_conv3_scratch(&c, 0));
+	CHECK(dbv_conv_scratch(&c, n) >= dbv_conv_scratch_fwd(&c, n));
+	CHECK(dbv_conv_scratch(&c, n) >= dbv_conv3_scratch(&c, 1));
+	x = guarded(xs, end, &map, &len);
+	/* Each kernel's scratch at its exact size, against a guard page. */
+	for (int k = 0; k < 2; k++)
+		sc[k] = guarded(dbv_conv3_scratch(&c, k), 1, &smap[k], &slen[k]);
+	CHECK(x && sc[0] && sc[1]);
+	if (!x || !sc[0] || !sc[1])
+		return 1;
+	for (size_t i = 0; i < xs; i++)
+		x[i] = (float)dbv_rng_double(r) * 2 - 1;
+	wt = rand_f(r, ws, -1, 1);
+	b = bias ? rand_f(r, cout, -1, 1) : NULL;
+	/* y with a guard of NaN-free sentinels on both sides. */
+	y = alloc_f(ys + 64);
+	for (size_t i = 0; i < ys + 64; i++)
+		y[i] = NAN;
+	for (size_t i = 0; i < 32; i++)
+		y[i] = y[ys + 32 + i] = 12345.0f;
+	yref = alloc_f(ys);
+	y2 = alloc_f(ys);
+	snprintf(what, sizeof what,
+		 "direct conv cin=%d cout=%d %dx%d n=%d bias=%d", cin, cout,
+		 h, w, n, bias);
+	dbv_threads_set(1);
+	dbv_conv3_forward(&c, n, x, wt, b, y + 32, sc[0]);
+	dbv_conv_forward_ref(&c, n, x, wt, b, yref);
+	ax = abs_f(x, xs);
+	aw = abs_f(wt, ws);
+	ab = b ? abs_f(b, cout) : NULL;
+	scale = alloc_f(ys);
+	dbv_conv_forward_ref(&c, n, ax, aw, ab, scale);
+	bad += compare(what, y + 32, yref, scale, ys, 4.0 + cin * 9);
+	for (size_t i = 0; i < 32; i++)
+		if (y[i] != 12345.0f || y[ys + 32 + i] != 12345.0f)
+			bad++;
+	/* Two threads, through dbv_conv_forward: the same bits. */
+	dbv_threads_set(2);
+	dbv_conv_forward(&c, n, x, wt, b, y2, sc[0]);
+	if (memcmp(y2, y + 32, ys * sizeof *y2))
+		bad++;
+	/* The last image alone: the same bits as in the batch. */
+	x1 = alloc_f((size_t)cin * hw);
+	y1 = alloc_f((size_t)cout * hw);
+	for (int k = 0; k < cin; k++)
+		memcpy(x1 + k * hw, x + ((size_t)k * n + n - 1) * hw,
+		       hw * sizeof *x1);
+	dbv_conv_forward(&c, 1, x1, wt, b, y1, sc[0]);
+	for (int k = 0; k < cout; k++)
+		if (memcmp(y1 + k * hw, y + 32 + ((size_t)k * n + n - 1) * hw,
+			   hw * sizeof *y1))
+			bad++;
+	bad += direct_backward(r, &c, n, x, wt, sc[1], end);
+	if (bad)
+		fprintf(stderr, "  in %s\n", what);
+	munmap(map, len);
+	munmap(smap[0], slen[0]);
+	munmap(smap[1], slen[1]);
+	free(wt), free(b), free(y), free(y2), free(yref);
+	free(ax), free(aw), free(ab), free(scale);
+	free(x1), free(y1);
+	return bad != 0;
+}
+
 static void test_conv_direct(void)
 {
 	static const int chans[][2] = {
@@ -332,6 +425,13 @@ static void test_conv_direct(void)
 		{ 14, 14 }, { 28, 28 },
 	};
 	static const int batch[] = { 1, 2, 3, 7 };
+	/* Large enough for two threads (cin*cout*n*h*w >= 2^17), rows wider
+	 * than a block of 48, long thin maps, runs of several dwt chunks. */
+	static const int extra[][5] = {
+		/* cin, cout, h, w, n */
+		{ 64, 64, 8, 8, 5 }, { 32, 16, 3, 61, 7 }, { 3, 8, 1, 100, 3 },
+		{ 16, 16, 100, 1, 11 }, { 24, 40, 14, 14, 9 },
+	};
 	struct dbv_rng r;
 	int ncase = 0, nbad = 0;
 
@@ -343,86 +443,14 @@ static void test_conv_direct(void)
 	}
 	dbv_rng_seed(&r, 5);
 	for (int ci = 0; ci < 6; ci++)
-		for (int si = 0; si < 8; si++) {
-			int cin = chans[ci][0], cout = chans[ci][1];
-			int h = sizes[si][0], w = sizes[si][1];
-			int n = batch[(ci + si) % 4], bias = (ci + si) % 2;
-			size_t xs = (size_t)cin * n * h * w, ws = (size_t)cout * cin * 9;
-			size_t ys = (size_t)cout * n * h * w, hw = (size_t)h * w;
-			struct dbv_conv c;
-			void *map;
-			size_t len;
-			float *x, *wt, *b, *y, *y2, *y1, *yref, *ax, *aw, *ab, *scale;
-			float *x1, *scratch;
-			char what[128];
-			int bad = 0;
-
-			CHECK_OK(dbv_conv_init(&c, cin, cout, 3, 1, 1, h, w));
-			CHECK(dbv_conv_is_direct3(&c));
-			CHECK(dbv_conv_scratch_fwd(&c, n) ==
-			      (size_t)(cout + 7) / 8 * 8 * cin * 9);
-			CHECK(dbv_conv_scratch(&c, n) >= dbv_conv_scratch_fwd(&c, n));
-			CHECK(dbv_conv_scratch(&c, n) >=
-			      (size_t)(cin + 7) / 8 * 8 * cout * 9);
-			x = guarded(xs, (ci + si) % 2, &map, &len);
-			CHECK(x != NULL);
-			if (!x)
-				return;
-			for (size_t i = 0; i < xs; i++)
-				x[i] = (float)dbv_rng_double(&r) * 2 - 1;
-			wt = rand_f(&r, ws, -1, 1);
-			b = bias ? rand_f(&r, cout, -1, 1) : NULL;
-			/* y with a guard of NaN-free sentinels on both sides. */
-			y = alloc_f(ys + 64);
-			for (size_t i = 0; i < ys + 64; i++)
-				y[i] = NAN;
-			for (size_t i = 0; i < 32; i++)
-				y[i] = y[ys + 32 + i] = 12345.0f;
-			yref = alloc_f(ys);
-			y2 = alloc_f(ys);
-			scratch = alloc_f(dbv_conv_scratch(&c, n));
-			snprintf(what, sizeof what,
-				 "direct conv cin=%d cout=%d %dx%d n=%d bias=%d",
-				 cin, cout, h, w, n, bias);
-			dbv_threads_set(1);
-			dbv_conv_forward(&c, n, x, wt, b, y + 32, scratch);
-			dbv_conv_forward_ref(&c, n, x, wt, b, yref);
-			ax = abs_f(x, xs);
-			aw = abs_f(wt, ws);
-			ab = b ? abs_f(b, cout) : NULL;
-			scale = alloc_f(ys);
-			dbv_conv_forward_ref(&c, n, ax, aw, ab, scale);
-			bad += compare(what, y + 32, yref, scale, ys, 4.0 + cin * 9);
-			for (size_t i = 0; i < 32; i++)
-				if (y[i] != 12345.0f || y[ys + 32 + i] != 12345.0f)
-					bad++;
-			/* Two threads: the same bits. */
-			dbv_threads_set(2);
-			dbv_conv_forward(&c, n, x, wt, b, y2, scratch);
-			if (memcmp(y2, y + 32, ys * sizeof *y2))
-				bad++;
-			/* The last image alone: the same bits as in the batch. */
-			x1 = alloc_f((size_t)cin * hw);
-			y1 = alloc_f((size_t)cout * hw);
-			for (int k = 0; k < cin; k++)
-				memcpy(x1 + k * hw, x + ((size_t)k * n + n - 1) * hw,
-				       hw * sizeof *x1);
-			dbv_conv_forward(&c, 1, x1, wt, b, y1, scratch);
-			for (int k = 0; k < cout; k++)
-				if (memcmp(y1 + k * hw,
-					   y + 32 + ((size_t)k * n + n - 1) * hw,
-					   hw * sizeof *y1))
-					bad++;
-			bad += direct_backward(&r, &c, n, x, wt, scratch);
-			if (bad)
-				fprintf(stderr, "  in %s\n", what);
-			nbad += bad != 0;
-			ncase++;
-			munmap(map, len);
-			free(wt), free(b), free(y), free(y2), free(yref);
-			free(ax), free(aw), free(ab), free(scale), free(scratch);
-			free(x1), free(y1);
-		}
+		for (int si = 0; si < 8; si++, ncase++)
+			nbad += direct_case(&r, chans[ci][0], chans[ci][1],
+					    sizes[si][0], sizes[si][1],
+					    batch[(ci + si) % 4], (ci + si) % 2,
+					    (ci + si) % 2);
+	for (int e = 0; e < 5; e++, ncase++)
+		nbad += direct_case(&r, extra[e][0], extra[e][1], extra[e][2],
+				    extra[e][3], extra[e][4], e % 2, e % 2);
 	dbv_threads_set(2);
 	dbv_conv_direct_force(-1);
 	CHECK_EQ_INT(nbad, 0);
