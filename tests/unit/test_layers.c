@@ -497,16 +497,10 @@ static void test_conv_chunks(void)
 }
 
 /*
- * Same inputs, same thread count: bit-identical outputs and gradients,
- * run after run (the threads' parts are fixed, whatever the timing).
- * Thread counts 1-4, more than this machine may have cores, on a chunked
- * 3x3 convolution, a strided one and a 1x1 one; each count close to one
- * thread (another count may round differently).
- */
-/*
  * dbv_conv_backward_set over a dx full of NaN against dbv_conv_backward
  * into zeros, bit for bit: a same convolution over several chunks, a
- * strided one and a direct 1x1, with 1 and 2 threads.
+ * strided one and a direct 1x1, with 1 and 2 threads; on the im2col path,
+ * then on the path dbv picks.
  */
 static void test_conv_set(void)
 {
@@ -517,15 +511,18 @@ static void test_conv_set(void)
 	struct dbv_rng r;
 
 	dbv_rng_seed(&r, 31);
-	for (int s = 0; s < 3; s++)
+	/* im2col first, then as dbv runs it (direct where it can). */
+	for (int s = 0; s < 6; s++)
 		for (int T = 1; T <= 2; T++) {
+			const int *sh = shapes[s % 3];
 			struct dbv_conv c;
 			size_t xs, ws, ys, ss;
 			float *x, *wt, *dy, *scratch, *dx0, *dx1, *dw0, *dw1;
 
+			dbv_conv_direct_force(s < 3 ? 0 : -1);
 			dbv_threads_set(T);
-			CHECK_OK(dbv_conv_init(&c, shapes[s][0], 8, shapes[s][1],
-					       shapes[s][2], shapes[s][3], 28, 28));
+			CHECK_OK(dbv_conv_init(&c, sh[0], 8, sh[1], sh[2], sh[3],
+					       28, 28));
 			xs = (size_t)c.cin * n * 28 * 28;
 			ws = (size_t)8 * c.cin * c.k * c.k;
 			ys = (size_t)8 * n * c.oh * c.ow;
@@ -549,8 +546,18 @@ static void test_conv_set(void)
 				free(dx1), free(dw0), free(dw1);
 		}
 	dbv_threads_set(2);
+	dbv_conv_direct_force(-1);
 }
 
+/*
+ * Same inputs, same thread count: bit-identical outputs and gradients,
+ * run after run (the threads' parts are fixed, whatever the timing).
+ * Thread counts 1-4, more than this machine may have cores, on a chunked
+ * 3x3 convolution, a strided one and a 1x1 one; each count close to one
+ * thread (another count may round differently).  Each shape on the
+ * im2col path and then on the path dbv picks (the direct kernels for the
+ * 3x3 one where the CPU has AVX-512).
+ */
 static void test_conv_repeat(void)
 {
 	static const int shapes[][4] = {
@@ -561,14 +568,17 @@ static void test_conv_repeat(void)
 	struct dbv_rng r;
 
 	dbv_rng_seed(&r, 3);
-	for (int s = 0; s < 3; s++) {
+	/* im2col first, then as dbv runs it (direct where it can). */
+	for (int s = 0; s < 6; s++) {
+		const int *sh = shapes[s % 3];
 		struct dbv_conv c;
 		size_t xs, ws, ys, ss;
 		float *x, *wt, *b, *dy, *scratch, *one[4];
 		int bad = 0, far = 0;
 
-		CHECK_OK(dbv_conv_init(&c, shapes[s][0], 16, shapes[s][1],
-				       shapes[s][2], shapes[s][3], 28, 28));
+		dbv_conv_direct_force(s < 3 ? 0 : -1);
+		CHECK_OK(dbv_conv_init(&c, sh[0], 16, sh[1], sh[2], sh[3], 28,
+				       28));
 		xs = (size_t)c.cin * n * 28 * 28;
 		ws = (size_t)16 * c.cin * c.k * c.k;
 		ys = (size_t)16 * n * c.oh * c.ow;
@@ -619,6 +629,7 @@ static void test_conv_repeat(void)
 		free(x), free(wt), free(b), free(dy), free(scratch);
 	}
 	dbv_threads_set(2);
+	dbv_conv_direct_force(-1);
 }
 
 /*
