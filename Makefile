@@ -41,14 +41,15 @@ build/config.mk: scripts/deps
 
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -Ilib -Itools $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS = $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_SRC   := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBDBV    := $(BUILD)/libdbv.a
-TOOL_SRC  := $(filter-out tools/common.c,$(sort $(wildcard tools/dbv-*.c)))
+TOOL_SRC  := $(sort $(wildcard tools/dbv-*.c))
+TOOLLIB   := $(BUILD)/tools/tool.o
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -57,7 +58,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 MANS      := $(sort $(wildcard man/*.[157]))
 
-.PHONY: all check unit-test sh-test fuzz bench install uninstall clean distclean help demo
+.PHONY: all check layer-check unit-test sh-test fuzz bench install uninstall clean distclean help demo
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -71,7 +72,7 @@ $(LIBDBV): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/dbv-%: $(BUILD)/tools/dbv-%.o $(LIBDBV)
+$(BIN)/dbv-%: $(BUILD)/tools/dbv-%.o $(TOOLLIB) $(LIBDBV)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -79,11 +80,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBDBV)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBDBV)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TOOLLIB) $(LIBDBV)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-check: unit-test sh-test
+check: layer-check unit-test sh-test
+
+layer-check:
+	@sh scripts/check-layers
 
 unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; DBV_TEST_TMP=$(BUILD)/tmp $$t; done
@@ -108,7 +112,7 @@ $(BUILD)/tests/mkpred: $(BUILD)/tests/mkpred.o $(LIBDBV)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CC  ?= clang
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) lib/dbv.h build/config.mk
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h) build/config.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ilib $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
@@ -144,4 +148,4 @@ distclean: clean
 help:
 	@sed -n '1,12p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d $(BUILD)/tests/mkpred.d
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(TOOLLIB:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d $(BUILD)/tests/mkpred.d

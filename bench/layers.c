@@ -1,5 +1,5 @@
 /*
- * layers.c - convolution and linear layer speed (lib/layers.c) beside the
+ * layers.c - convolution and linear layer speed (lib/nn/layers.c) beside the
  * sgemm rate measured in the same run, on the OpenBLAS core that
  * dbv_blas_fix_core leaves in place.
  *
@@ -12,7 +12,7 @@
  *   conv3x3 16->32 28x28 n=128 forward 240.0 GFLOP/s 0.80 of sgemm
  *     (16.000 ms; sgemm beside it 300.0)
  * "forward" is the forward pass as dbv runs it (the direct 3x3 kernel of
- * lib/conv3.c where the CPU has AVX-512; the line is left out where it
+ * lib/nn/conv3.c where the CPU has AVX-512; the line is left out where it
  * would repeat the next), "forward im2col" the im2col + sgemm path.
  * The layers are the large ones of the 5-layer CNN of width 16 on 28x28
  * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a

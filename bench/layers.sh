@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/layers.sh - conv and linear layer GFLOP/s (lib/layers.c) as a
+# bench/layers.sh - conv and linear layer GFLOP/s (lib/nn/layers.c) as a
 # fraction of the sgemm rate measured in the same run, 2 BLAS threads, on
 # the core dbv chooses.  About 25 s (each measurement alternates with the sgemm it is
 # compared with).

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static double now(void)
 {

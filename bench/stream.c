@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 #define ITEMS 1337
 #define ITEM_BYTES (28 * 28)

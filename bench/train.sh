@@ -23,7 +23,7 @@
 # is left out, as are start-up and reading the data.
 #
 # PyTorch: bench/train_torch.py, the modules of tests/gen/torch_fixtures.py
-# (the PyTorch twins of lib/models.c); 2 warm-up steps, then
+# (the PyTorch twins of lib/nn/models.c); 2 warm-up steps, then
 # TRAIN_EPOCHS - 1 rounds of as many images as a dbv epoch, each timed.
 #
 # dbv-train and train_torch.py take turns, TRAIN_ROUNDS times each, so that

@@ -8,7 +8,7 @@ architectures, for bench/train.sh to set beside dbv-train's.
 
 (Debian's /usr/bin/python3 with python3-torch; a pyenv `python3` first on
 PATH usually lacks torch.)  The module is make_model() of
-tests/gen/torch_fixtures.py, the PyTorch twin of lib/models.c; input
+tests/gen/torch_fixtures.py, the PyTorch twin of lib/nn/models.c; input
 1x28x28, 10 classes; SGD momentum 0.9, lr 0.01, no weight decay, as
 dbv-train --lr 0.01.  Each step does what a dbv-train batch does: gather
 a shuffled batch of u8 images, normalise them ((p/255 - mean)/std, with

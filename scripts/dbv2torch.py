@@ -20,7 +20,7 @@ state_dict tensor,
 
 with f32 tensors, except num_batches_tracked, an i64 scalar (shape []).
 The module is built by make_model() of tests/gen/torch_fixtures.py (the
-PyTorch twins of lib/models.c, imported, not copied) and filled with
+PyTorch twins of lib/nn/models.c, imported, not copied) and filled with
 load_state_dict(strict=True): every key must be there, none extra, with
 the same shapes; dtypes are checked here too (load_state_dict would cast).
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static const char usage[] =
 	"usage: dbv-compare [options] FILE FILE...\n"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static const char usage[] =
 	"usage: dbv-inspect [options] [FILE|-]\n"

@@ -10,14 +10,14 @@
  * in list order), --shuffle with --seed, cut --offset/--limit, add
  * --label-noise with --noise-seed to that subset, write.  Everything is
  * checked before the first byte goes out, so a refused run writes
- * nothing.  The loading, statistics and noise live in lib/data.c.
+ * nothing.  The loading, statistics and noise live in lib/data/data.c.
  */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 /* Default items per record: about 1 MiB of pixels (1337 for 28x28, 341
  * for 3x32x32), at least 1.  Records stay under this many pixel bytes. */

@@ -12,7 +12,7 @@
  * every plane's geometry (a refused run writes nothing); then write the
  * header and one "plane" record per triplet -- or, with --expand, the grid
  * points of every plane as a dataset stream.  The geometry lives in
- * lib/plane.c.
+ * lib/study/plane.c.
  *
  * Ids are positions in the input stream (0-based), not the items' "idx"
  * (their index in the original split, which the plane records carry).
@@ -25,9 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "tool.h"
 
-/* Keep equal to lib/plane.c (see there for why 4096). */
+/* Keep equal to lib/study/plane.c (see there for why 4096). */
 #ifndef DBV_PLANE_MAX_RES
 #define DBV_PLANE_MAX_RES 4096
 #endif

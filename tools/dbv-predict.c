@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static const char usage[] =
 	"usage: dbv-predict --model FILE [options] [INPUT|-]\n"

@@ -10,13 +10,13 @@
  *
  * Outline: parse options; read the pred stream(s) (kind "pred" over
  * "planes"), checking every record before anything is drawn; draw each
- * chosen plane into an RGB canvas (lib/image.c); write PNG.  A single
+ * chosen plane into an RGB canvas (lib/draw/image.c); write PNG.  A single
  * picture goes through dbv_output_open (temporary file, renamed when the
  * whole input was good); with -o DIR/ each plane's file is written
  * (atomically) as soon as its record has been read.
  *
  * A table stream (dbv-compare) is read whole into struct table; the chart
- * it asks for becomes the plain arrays of lib/chart.c (struct dbv_heatmap,
+ * it asks for becomes the plain arrays of lib/draw/chart.c (struct dbv_heatmap,
  * struct dbv_linechart), which does all the drawing: see "charts of table
  * streams" below and CHARTS in man/dbv-render.1 for the formulas.
  *
@@ -51,7 +51,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 #define MAX_SIZE 8192
 #define MAX_COLS 64

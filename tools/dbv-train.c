@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static const char usage[] =
 	"usage: dbv-train --arch NAME [options] [DATASET|-]\n"

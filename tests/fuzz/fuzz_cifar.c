@@ -1,6 +1,6 @@
 /*
  * fuzz_cifar.c - libFuzzer harness for the CIFAR loader
- * (dbv_dataset_load_cifar in lib/data.c), CIFAR-10 and CIFAR-100.
+ * (dbv_dataset_load_cifar in lib/data/data.c), CIFAR-10 and CIFAR-100.
  *
  * The loader takes a list of files, so the input is cut in two:
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_idx.c - libFuzzer harness for the IDX loader (dbv_dataset_load_idx
- * in lib/data.c), plain and gzip files.
+ * in lib/data/data.c), plain and gzip files.
  *
  * The loader takes two paths, so the input is cut in two files:
  *

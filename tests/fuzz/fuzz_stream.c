@@ -1,5 +1,5 @@
 /*
- * fuzz_stream.c - libFuzzer harness for the stream reader (lib/stream.c).
+ * fuzz_stream.c - libFuzzer harness for the stream reader (lib/stream/stream.c).
  *
  * The input is a file of zero or more dbv streams back to back.  It is read
  * the way dbv-inspect reads it: header, records up to the trailer, then

@@ -8,8 +8,8 @@
 # stays under 10 KB so that libFuzzer mutates it whole (make fuzz runs
 # with -max_len=65536).
 #
-#   fuzz_stream/  dbv streams written by lib/stream.c's writer (a small C
-#                 program below, built against lib/stream.c + lib/util.c):
+#   fuzz_stream/  dbv streams written by lib/stream/stream.c's writer (a small C
+#                 program below, built against lib/stream/stream.c + lib/base/util.c):
 #                 a dataset, every dtype, nested values, two streams back
 #                 to back, an error trailer, no records.
 #   fuzz_idx/     2 bytes big-endian N, then N bytes of IDX images, then
@@ -253,7 +253,7 @@ EOF
 msg_cflags=$(pkg-config --cflags msgpack 2>/dev/null || true)
 msg_libs=$(pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc)
 $CC -std=gnu11 -D_GNU_SOURCE -Ilib $msg_cflags -o "$tmp/gen" "$tmp/gen.c" \
-	lib/stream.c lib/util.c $msg_libs
+	lib/stream/stream.c lib/base/util.c $msg_libs
 "$tmp/gen" "$out/fuzz_stream"
 
 # Nothing large: a seed over 10 KB is a mistake in this script.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """rng_kat.py - known answers for dbv's PRNG, from an independent Python
-implementation of the definitions at the top of lib/rng.c (quoted in dbv.7).
+implementation of the definitions at the top of lib/base/rng.c (quoted in dbv.7).
 
 Prints C initialisers; tests/unit/test_rng.c holds a pasted copy, so
 `make check` needs no Python.  Regenerate and paste after a deliberate

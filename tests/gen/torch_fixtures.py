@@ -60,7 +60,7 @@ computed by torch.optim (foreach=False) in float64 from these float32
 values.
 
 Model structures: exactly the module structure and parameter names of
-lib/models.c (the state_dict keys are what dbv names its parameters).
+lib/nn/models.c (the state_dict keys are what dbv names its parameters).
 """
 import copy
 import os
@@ -153,7 +153,7 @@ class Stream:
         return len(blob)
 
 # ---------------------------------------------------------------------
-# The architectures of lib/models.c
+# The architectures of lib/nn/models.c
 
 
 class MLP(nn.Module):

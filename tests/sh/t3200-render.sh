@@ -1,7 +1,7 @@
 #!/bin/sh
 # t3200-render.sh - dbv-render on synthetic pred streams (tests/mkpred.c):
 # the PNGs are decoded (mkpred --size/--pixel/--count/--dark/--find, with
-# lib/image.c's reader), never compared byte for byte.  Colours at known
+# lib/draw/image.c's reader), never compared byte for byte.  Colours at known
 # grid points, the shading formula, row 0 at the bottom, the anchor
 # markers, title and legend, one file per plane, montages, and every
 # refusal (exit code, empty stdout, one-line stderr).

@@ -10,7 +10,7 @@
 
 px() { mkpred --pixel "$@"; }
 has() { grep -F -q -e "$1" || { echo "missing: $1" >&2; return 1; }; }
-# The colour scale (viridis): its ends, and entries 230 and 205 (lib/image.c).
+# The colour scale (viridis): its ends, and entries 230 and 205 (lib/draw/image.c).
 TOP="253 231 37"
 BOTTOM="68 1 84"
 V230="189 223 38"

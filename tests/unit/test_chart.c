@@ -1,8 +1,8 @@
 /*
  * test_chart.c - the chart pieces: the viridis scale and text contrast,
- * turned text, anti-aliased strokes (lib/image.c); ticks at nice numbers,
+ * turned text, anti-aliased strokes (lib/draw/image.c); ticks at nice numbers,
  * their labels, and the heat map's and line chart's geometry
- * (lib/chart.c).
+ * (lib/draw/chart.c).
  */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_image.c - the picture library (lib/image.c): PNG round trips, the
+ * test_image.c - the picture library (lib/draw/image.c): PNG round trips, the
  * palette's spacing, the font's glyphs, markers, text, blits.
  */
 #include <png.h>

@@ -1,5 +1,5 @@
 /*
- * test_layers.c - the layers of lib/layers.c:
+ * test_layers.c - the layers of lib/nn/layers.c:
  *   - the im2col convolution against the direct reference on awkward
  *     shapes (forward, dx, dwt, db; gradients that add into what is
  *     there; a batch large enough to be split into chunks; bit-identical
@@ -256,7 +256,7 @@ static float *guarded(size_t xs, int end, void **map, size_t *len)
 
 /*
  * The backward pass of a direct 3x3 convolution (dx and dwt by
- * lib/conv3.c): added into gradients that hold something, against the
+ * lib/nn/conv3.c): added into gradients that hold something, against the
  * naive reference; dx alone and dwt alone; the _set form over NaN bit for
  * bit as the adding form over zeros; 2 threads as 1.  Bad elements.
  */
@@ -322,7 +322,7 @@ static int direct_backward(struct dbv_rng *r, const struct dbv_conv *c,
 }
 
 /*
- * The direct 3x3 kernel (lib/conv3.c) against the naive reference, over
+ * The direct 3x3 kernel (lib/nn/conv3.c) against the naive reference, over
  * channel counts around its block of 8 output channels, maps from 1x1 to
  * 28x28 and batches whose runs of positions end inside a block of 48; with
  * 1 and 2 threads.  Also: its input is read only inside x (x sits against

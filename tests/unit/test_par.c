@@ -1,5 +1,5 @@
 /*
- * test_par.c - dbv's thread pool (lib/par.c) and the thread count.
+ * test_par.c - dbv's thread pool (lib/base/par.c) and the thread count.
  *
  * Jobs of every size up to more threads than cores, thousands of them in
  * a row (the workers spin between most, sleep between some): every part
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 #define MAXT 9
 

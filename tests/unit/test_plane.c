@@ -1,5 +1,5 @@
 /*
- * test_plane.c - plane geometry (lib/plane.c) against values worked out
+ * test_plane.c - plane geometry (lib/study/plane.c) against values worked out
  * by hand and against naive double-precision recomputation; refusals;
  * a plane record round trip; normalisation.
  */

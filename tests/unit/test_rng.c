@@ -1,8 +1,8 @@
 /*
- * test_rng.c - known answers and sanity of the PRNG (lib/rng.c).
+ * test_rng.c - known answers and sanity of the PRNG (lib/base/rng.c).
  *
  * The kat_* tables come from tests/gen/rng_kat.py, an independent Python
- * implementation of the definitions at the top of lib/rng.c; regenerate
+ * implementation of the definitions at the top of lib/base/rng.c; regenerate
  * them with `python3 tests/gen/rng_kat.py` and paste below when those
  * definitions change on purpose.  The published_* values come from the
  * algorithms' authors' reference code and check both implementations.

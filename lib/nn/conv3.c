@@ -47,8 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_CONV3 1

@@ -1,9 +1,9 @@
 /*
  * par.h - dbv's own threads, for lib/ only (not installed, not public).
  *
- * dbv computes with a pool of dbv_threads() threads (lib/par.c) and runs
+ * dbv computes with a pool of dbv_threads() threads (lib/base/par.c) and runs
  * OpenBLAS single-threaded inside them (see "BLAS" in dbv.h and
- * lib/blas.c).  A parallel loop is a function that does part t of nt of
+ * lib/nn/blas.c).  A parallel loop is a function that does part t of nt of
  * the work, run by par_run on nt threads at once.  Every part is fixed by
  * the shapes and the thread count, never by timing, so results are
  * bit-identical from run to run for a given thread count.  Sums keep the
@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#include "dbv.h"
+#include "base/base.h"
 
 typedef void par_fn(void *arg, int t, int nt);
 
@@ -82,12 +82,5 @@ static inline void par_range(size_t n, int t, int T, size_t align,
 	*lo = a * align < n ? a * align : n;
 	*hi = b * align < n ? b * align : n;
 }
-
-/* cblas_sgemm with OpenBLAS single-threaded (dbv_sgemm splits large
- * products across dbv's threads and calls this on each part; the layers
- * call it from inside their own parts).  Arguments as dbv_sgemm. */
-void dbv_sgemm1(int ta, int tb, int m, int n, int k, float alpha,
-		const float *a, int lda, const float *b, int ldb, float beta,
-		float *c, int ldc);
 
 #endif /* DBV_PAR_H */

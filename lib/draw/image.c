@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "draw/draw.h"
 
 /* ---- canvas --------------------------------------------------------- */
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dbv.h"
+#include "tool.h"
 
 static const char *tool_name = "dbv";
 static char *out_path;  /* final -o path */

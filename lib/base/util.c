@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "base/base.h"
 
 static _Thread_local char errbuf[1024];
 

@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 void dbv_train_cfg_default(struct dbv_train_cfg *c)
 {

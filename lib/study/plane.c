@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "study/study.h"
 
 /* A pred record holds 5 bytes a grid point (u8 labels, f32 confidences):
  * at 4096 points an axis that is 80 MiB, under the readers' default

@@ -33,14 +33,15 @@
  */
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "base/base.h"
+#include "base/par.h"
 
 /*
  * How long a waiter spins before it sleeps: longer than the gaps between
@@ -273,3 +274,46 @@ void par_for(int nt, size_t n, size_t align, par_range_fn *fn, void *arg)
 	}
 	par_run(nt, par_for_part, &j);
 }
+
+/* ---- thread count ----------------------------------------------------- */
+
+static int nthreads; /* 0: not set yet */
+
+/* The CPUs this process may run on, within [1, DBV_THREADS_MAX]. */
+static int default_threads(void)
+{
+	cpu_set_t set;
+	long n = 1;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > DBV_THREADS_MAX ? DBV_THREADS_MAX : (int)n;
+}
+
+int dbv_threads(void)
+{
+	int n = __atomic_load_n(&nthreads, __ATOMIC_RELAXED), zero = 0;
+
+	if (n > 0)
+		return n;
+	n = default_threads();
+	/* First use: settle the default once (a concurrent dbv_threads_set
+	 * wins). */
+	__atomic_compare_exchange_n(&nthreads, &zero, n, 0, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+	return __atomic_load_n(&nthreads, __ATOMIC_RELAXED);
+}
+
+void dbv_threads_set(int n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > DBV_THREADS_MAX)
+		n = DBV_THREADS_MAX;
+	__atomic_store_n(&nthreads, n, __ATOMIC_RELAXED);
+}
+

@@ -40,7 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbv.h"
+#include "stream/stream.h"
 
 struct dbv_val {
 	msgpack_object o;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "draw/draw.h"
 
 #define AXIS DBV_RGB(0x333333)  /* frames, ticks */
 #define GRID DBV_RGB(0xe8e8e8)  /* grid lines */

@@ -7,7 +7,7 @@
  * add into their gradients; a NULL gradient is not computed.
  *
  * A 3x3 convolution of stride 1 and padding 1 runs the direct kernels of
- * lib/conv3.c instead, forward and backward (db aside), when the CPU has
+ * lib/nn/conv3.c instead, forward and backward (db aside), when the CPU has
  * AVX-512 (dbv_conv_is_direct3); the rest of this comment is about the
  * general path.
  *
@@ -40,7 +40,7 @@
  * in a fixed order, with several independent accumulators so that the
  * loops are not bound by the latency of one addition chain.
  *
- * Threads (lib/par.h): every loop over a whole activation runs on up to
+ * Threads (lib/base/par.h): every loop over a whole activation runs on up to
  * dbv_threads() threads of dbv's pool with a static split --
  * elementwise loops by ranges, batch norm and the pools by channels (a
  * channel's sums stay in one thread, in their one-thread order), the
@@ -62,8 +62,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 /*
  * Columns per chunk, in floats (8 MiB).  Measured with 2 BLAS threads on

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
+#include "study/study.h"
 
 double dbv_agreement(const int32_t *a, const int32_t *b, size_t n)
 {

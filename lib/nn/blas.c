@@ -27,7 +27,7 @@
  *       dbv_blas_describe() says so.
  *
  * Threads.  dbv computes with its own threads (a pool of dbv_threads()
- * threads, lib/par.c) and keeps OpenBLAS single-threaded:
+ * threads, lib/base/par.c) and keeps OpenBLAS single-threaded:
  * dbv_sgemm splits a large product into parts along the columns (or rows)
  * of C, one per thread, and each thread calls cblas_sgemm on its part.
  * Debian's OpenBLAS is a pthreads build; its worker threads spin
@@ -72,8 +72,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 #define ENV_CORE "OPENBLAS_CORETYPE"
 #define ENV_REEXEC "DBV_BLAS_REEXEC"
@@ -81,51 +80,11 @@
 
 /* ---- threads --------------------------------------------------------- */
 
-static int nthreads; /* 0: not set yet */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 
 static void blas_single(void)
 {
 	openblas_set_num_threads(1);
-}
-
-/* The CPUs this process may run on, within [1, DBV_THREADS_MAX]. */
-static int default_threads(void)
-{
-	cpu_set_t set;
-	long n = 1;
-
-	if (sched_getaffinity(0, sizeof set, &set) == 0)
-		n = CPU_COUNT(&set);
-	else
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	return n > DBV_THREADS_MAX ? DBV_THREADS_MAX : (int)n;
-}
-
-int dbv_threads(void)
-{
-	int n = __atomic_load_n(&nthreads, __ATOMIC_RELAXED), zero = 0;
-
-	if (n > 0)
-		return n;
-	n = default_threads();
-	/* First use: settle the default once (a concurrent dbv_threads_set
-	 * wins). */
-	__atomic_compare_exchange_n(&nthreads, &zero, n, 0, __ATOMIC_RELAXED,
-				    __ATOMIC_RELAXED);
-	return __atomic_load_n(&nthreads, __ATOMIC_RELAXED);
-}
-
-void dbv_threads_set(int n)
-{
-	if (n < 1)
-		n = 1;
-	if (n > DBV_THREADS_MAX)
-		n = DBV_THREADS_MAX;
-	__atomic_store_n(&nthreads, n, __ATOMIC_RELAXED);
-	pthread_once(&blas_once, blas_single);
 }
 
 void dbv_blas_set_threads(int n)

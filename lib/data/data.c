@@ -39,7 +39,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dbv.h"
+#include "data/data.h"
 
 /* Data larger than this is refused (both formats). */
 #define DATA_MAX_BYTES ((size_t)4 << 30)

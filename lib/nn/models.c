@@ -9,14 +9,13 @@
  * in one allocation (m->p), gradients in another (m->g), at the offsets of
  * the parameter table, which is in PyTorch state_dict order.  The layers
  * run their own threads; the loops here (the residual add, zeroing the
- * gradients) split their ranges across dbv_threads() too (lib/par.h).
+ * gradients) split their ranges across dbv_threads() too (lib/base/par.h).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbv.h"
-#include "par.h"
+#include "nn/nn_internal.h"
 
 enum op_type {
 	OP_TOCNHW, OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_GMP,

@@ -1,0 +1,200 @@
+/*
+ * lib/draw/draw.h - the drawing layer: RGB canvases, text, PNG, charts.
+ */
+#ifndef DBV_DRAW_H
+#define DBV_DRAW_H
+
+#include "base/base.h"
+
+/* Images (lib/draw/image.c): an RGB8 canvas, drawing, text, PNG            */
+/* ------------------------------------------------------------------ */
+/*
+ * Pixel (x, y) of a canvas is rgb[3*(y*w + x)] .. +2 (red, green, blue),
+ * row 0 at the TOP as in PNG.  Drawing calls clip to the canvas, so shapes
+ * may hang over its edges.  Coordinates of shapes are in pixels; the
+ * centre of pixel (x, y) is (x + 0.5, y + 0.5).
+ */
+struct dbv_rgb {
+	uint8_t r, g, b;
+};
+#define DBV_RGB(hex) ((struct dbv_rgb){(uint8_t)((hex) >> 16 & 255), \
+				       (uint8_t)((hex) >> 8 & 255),  \
+				       (uint8_t)((hex) & 255)})
+#define DBV_WHITE DBV_RGB(0xffffff)
+#define DBV_BLACK DBV_RGB(0x000000)
+
+struct dbv_image {
+	int w, h;
+	uint8_t *rgb; /* h rows of w pixels, 3 bytes each; owned */
+};
+#define DBV_IMAGE_MAX_SIDE 32767
+
+/* Allocate a w x h canvas filled with bg; DBV_EUSAGE for a side outside
+ * 1..DBV_IMAGE_MAX_SIDE, DBV_EIO without memory. */
+int dbv_image_init(struct dbv_image *im, int w, int h, struct dbv_rgb bg);
+void dbv_image_release(struct dbv_image *im);
+/* Pixel access; get wants (x, y) inside, set ignores pixels outside. */
+struct dbv_rgb dbv_image_get(const struct dbv_image *im, int x, int y);
+void dbv_image_set(struct dbv_image *im, int x, int y, struct dbv_rgb c);
+/* a + (b - a)*t per channel, rounded to nearest; t in [0, 1]. */
+struct dbv_rgb dbv_rgb_mix(struct dbv_rgb a, struct dbv_rgb b, double t);
+
+/* The w x h rectangle with top-left pixel (x, y). */
+void dbv_image_fill_rect(struct dbv_image *im, int x, int y, int w, int h,
+			 struct dbv_rgb c);
+/* Its border, t pixels thick, drawn inside the rectangle. */
+void dbv_image_frame(struct dbv_image *im, int x, int y, int w, int h,
+		     int t, struct dbv_rgb c);
+/* A line between pixel centres (Bresenham), t pixels thick (square pen). */
+void dbv_image_line(struct dbv_image *im, int x0, int y0, int x1, int y1,
+		    int t, struct dbv_rgb c);
+/* Copy src scaled to w x h with top-left at (x, y), nearest neighbour:
+ * pixel (x+i, y+j) gets src pixel (floor(i*src->w/w), floor(j*src->h/h)). */
+void dbv_image_blit(struct dbv_image *dst, int x, int y, int w, int h,
+		    const struct dbv_image *src);
+
+/*
+ * Markers centred on (cx, cy), anti-aliased (4x4 samples a pixel):
+ * filled with `fill` inside a border of `edge` `ow` pixels wide.  r is the
+ * size: the circle's radius, the triangle's circumradius (it points up,
+ * centred on its centroid), the cross's half diagonal (an "x" of two bars
+ * r*0.55 wide), the square's and diamond's half side / half diagonal.
+ */
+enum dbv_marker {
+	DBV_MARKER_CIRCLE, DBV_MARKER_TRIANGLE, DBV_MARKER_CROSS,
+	DBV_MARKER_SQUARE, DBV_MARKER_DIAMOND
+};
+void dbv_image_marker(struct dbv_image *im, enum dbv_marker m, double cx,
+		      double cy, double r, double ow, struct dbv_rgb fill,
+		      struct dbv_rgb edge);
+
+/*
+ * The class palette: DBV_PALETTE_SIZE qualitative colours, none near white
+ * or black, ordered so that every prefix is as well separated as the list
+ * allows (the first 20: CIELAB distance >= 26).  Class k is entry
+ * k mod DBV_PALETTE_SIZE (k >= 0).
+ */
+#define DBV_PALETTE_SIZE 24
+struct dbv_rgb dbv_palette(int64_t k);
+
+/*
+ * Text: an embedded 5x7 bitmap font (2 more rows for descenders) for
+ * ASCII 32..126, scaled by an integer factor.  A glyph's cell is
+ * DBV_FONT_ADVANCE x DBV_FONT_LINE pixels at scale 1; (x, y) in
+ * dbv_image_text is the top-left of the first cell; capitals occupy rows
+ * 0..6 of the cell, descenders rows 7..8.  Other bytes draw as '?' (a
+ * UTF-8 sequence as one '?').
+ */
+#define DBV_FONT_WIDTH 5
+#define DBV_FONT_ROWS 9
+#define DBV_FONT_ASCENT 7
+#define DBV_FONT_ADVANCE 6
+#define DBV_FONT_LINE 11
+/* The 9 rows of a glyph, bit 4 = leftmost column; '?' for others. */
+const uint8_t *dbv_font_glyph(int ch);
+/* Width in pixels of s at scale (advance x characters, less the last
+ * column of spacing); 0 for "". */
+int dbv_text_width(const char *s, int scale);
+/* Shorten s in place, ending it with "..", until it fits w pixels at
+ * scale (or is 2 bytes long). */
+void dbv_text_fit(char *s, int w, int scale);
+void dbv_image_text(struct dbv_image *im, int x, int y, const char *s,
+		    int scale, struct dbv_rgb c);
+/* The same text turned 90 degrees counter-clockwise (reading upward, the
+ * tops of the glyphs to the left): it fills [x, x + DBV_FONT_ROWS*scale)
+ * x [y - dbv_text_width(s, scale), y), its first character at the bottom. */
+void dbv_image_text_up(struct dbv_image *im, int x, int y, const char *s,
+		       int scale, struct dbv_rgb c);
+
+/* An anti-aliased segment from (x0, y0) to (x1, y1) (continuous pixel
+ * coordinates), w pixels wide with round ends: each pixel is mixed toward
+ * c by the share of its 4x4 samples within w/2 of the segment. */
+void dbv_image_stroke(struct dbv_image *im, double x0, double y0, double x1,
+		      double y1, double w, struct dbv_rgb c);
+
+/*
+ * The sequential colour scale of charts: matplotlib's viridis, 256
+ * colours from dark purple (#440154, t = 0) through teal to yellow
+ * (#FDE725, t = 1), its lightness (CAM02-UCS) rising monotonically;
+ * t is clamped to [0, 1] (NaN to 0) and entry round(255 t) returned.
+ */
+struct dbv_rgb dbv_viridis(double t);
+/* Relative luminance (WCAG 2.x, 0 black .. 1 white) of an sRGB colour. */
+double dbv_rgb_luminance(struct dbv_rgb c);
+/* Black or white, whichever has the higher WCAG contrast ratio on bg
+ * (black when the luminance of bg is at least about 0.179). */
+struct dbv_rgb dbv_text_colour_on(struct dbv_rgb bg);
+
+/*
+ * PNG: 8-bit RGB, with tEXt "Software" (dbv and its version) and "Title"
+ * when title is non-NULL.  No time stamps: the same image gives the same
+ * bytes with the same libpng and zlib.  _path writes path.tmp.PID and
+ * renames it over path (a failed write leaves no file).
+ */
+int dbv_image_write_png(const struct dbv_image *im, FILE *f,
+			const char *title);
+int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
+			     const char *title);
+/* Read any PNG (palette, grey, 16-bit, alpha: converted to RGB8, alpha
+ * dropped).  DBV_EINPUT for a bad file, DBV_EIO when it cannot be read. */
+int dbv_image_read_png(struct dbv_image *im, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Charts (lib/draw/chart.c): a heat map and a line chart on a canvas        */
+/* ------------------------------------------------------------------ */
+/*
+ * Ticks at nice numbers: the multiples inside [lo, hi] of the smallest
+ * step of 1, 2 or 5 times a power of ten that is at least
+ * (hi - lo)/target (so at most target + 1 of them); up to max into t,
+ * ascending.  Returns the count (0 for an empty or non-finite range).
+ */
+int dbv_ticks(double lo, double hi, int target, double *t, int max,
+	      double *step);
+/* Ticks of a log axis over [lo, hi] (0 < lo < hi): the powers of ten
+ * times 1 (level 0), 1, 2, 5 (level 1) or 1 to 9 (level 2) inside it. */
+int dbv_log_ticks(double lo, double hi, int level, double *t, int max);
+/* A tick's label: as many decimals as the step needs ("0.2", "5",
+ * "0.05"); step 0 (log ticks), huge or tiny: %g. */
+void dbv_tick_label(double v, double step, char *buf, size_t cap);
+
+/* A square matrix as coloured cells (dbv_viridis over [lo, hi]), each
+ * with its value ("0.93", black or white for contrast), labels left of
+ * the rows and below the columns, a colour bar with ticks on the right. */
+struct dbv_heatmap {
+	int n;                  /* rows = columns, >= 1                    */
+	char *const *labels;    /* n: rows top to bottom = columns left to right */
+	const double *v;        /* n*n, row-major; NaN: "n/a" on grey      */
+	int blank_diagonal;     /* leave the diagonal's cells white        */
+	double lo, hi;          /* the colour scale's ends, lo < hi        */
+	const char *title, *note, *bar_label; /* NULL or "": none         */
+	int cell;               /* cell pitch in pixels; 0: the default    */
+	int colour_bar;
+	int ts;                 /* text scale >= 1                         */
+};
+int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h);
+
+/* One line of a line chart: n points in drawing order (a non-finite x or
+ * y leaves the point out and breaks the line); err NULL or n half-lengths
+ * of vertical error bars (0 or NaN: none). */
+struct dbv_series {
+	const char *label;      /* legend text; NULL or "": not listed     */
+	int n;
+	const double *x, *y, *err;
+};
+/* Series k is drawn in dbv_palette(k) with marker k mod 5 (circle,
+ * square, triangle, diamond, cross); axes with ticks at nice numbers,
+ * light grid lines, a legend to the right. */
+struct dbv_linechart {
+	int nseries;
+	const struct dbv_series *s;
+	const char *title, *note, *xlabel, *ylabel;
+	int logx;               /* x on a log10 scale (every x > 0)        */
+	int w, h;               /* the plot area in pixels                 */
+	int legend;
+	int ts;                 /* text scale >= 1                         */
+};
+int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c);
+
+/* ------------------------------------------------------------------ */
+
+#endif /* DBV_DRAW_H */

@@ -1,0 +1,14 @@
+/*
+ * lib/kinds/kinds.h - the kinds layer: one struct, reader and writer per
+ * stream kind of dbv-stream(5).
+ */
+#ifndef DBV_KINDS_H
+#define DBV_KINDS_H
+
+#include "base/base.h"
+#include "stream/stream.h"
+#include "data/data.h"
+#include "nn/nn.h"
+#include "study/study.h"
+
+#endif /* DBV_KINDS_H */

@@ -1,0 +1,400 @@
+/*
+ * lib/nn/nn.h - the network layer: BLAS, layers, models, optimizers.
+ */
+#ifndef DBV_NN_H
+#define DBV_NN_H
+
+#include "base/base.h"
+#include "stream/stream.h"
+
+/* ------------------------------------------------------------------ */
+/* BLAS                                                                */
+/* ------------------------------------------------------------------ */
+/*
+ * Threads.  dbv's layers, models, optimizers, batch making and dbv_sgemm
+ * compute with dbv_threads() threads (a pool of dbv's own, lib/base/par.c) and
+ * run OpenBLAS single-threaded inside them (OpenBLAS's own workers would
+ * spin while dbv's loops run).  Work is split statically: the same thread
+ * count gives bit-identical results; another count may round differently.
+ * The default is the number of CPUs the process may use; the tools set
+ * it from --threads.  dbv_blas_set_threads is the same call as
+ * dbv_threads_set (kept for its callers).  The library's functions may
+ * be called from several threads; their parallel parts then take turns.
+ */
+void dbv_blas_set_threads(int n); /* = dbv_threads_set (base.h) */
+/* Row-major C = alpha*op(A)*op(B) + beta*C, op = transpose when tX;
+ * large products are split across dbv_threads() threads. */
+void dbv_sgemm(int ta, int tb, int m, int n, int k, float alpha,
+	       const float *a, int lda, const float *b, int ldb, float beta,
+	       float *c, int ldc);
+/* Naive reference (double accumulation). */
+void dbv_sgemm_ref(int ta, int tb, int m, int n, int k, float alpha,
+		   const float *a, int lda, const float *b, int ldb,
+		   float beta, float *c, int ldc);
+/*
+ * OpenBLAS core type.  Debian's OpenBLAS may misdetect a new CPU and run
+ * its slowest kernels.  dbv_blas_fix_core(argv) re-executes the program
+ * once with OPENBLAS_CORETYPE set to the best core the CPU supports, when
+ * the user has not set it and the library runs a generic core.  Call it
+ * first thing in main(); it returns only when no re-exec happened.
+ */
+void dbv_blas_fix_core(char **argv);
+/* One line: "OpenBLAS 0.3.21, core SkylakeX (set by dbv; ...)". */
+const char *dbv_blas_describe(void);
+const char *dbv_blas_corename(void);
+/* The OPENBLAS_CORETYPE value dbv_blas_fix_core would choose on this CPU
+ * when OpenBLAS runs the core `corename` ("SKYLAKEX", "HASWELL",
+ * "SANDYBRIDGE"), or NULL when that core is as good as the CPU allows or
+ * is one dbv leaves alone.  Pure; for tests and diagnostics. */
+const char *dbv_blas_better_core(const char *corename);
+
+/* ------------------------------------------------------------------ */
+/* Layers: forward/backward pairs                                      */
+/* ------------------------------------------------------------------ */
+/*
+ * Activation layouts (float32):
+ *   spatial: [C, N, H, W] ("CNHW": each channel's values for the whole
+ *            batch are contiguous, so a convolution over the batch is one
+ *            gemm per chunk and batch norm reduces over contiguous rows);
+ *   flat:    [N, F] row-major.
+ * Parameters use PyTorch's layouts: conv weight [Cout, Cin, k, k], linear
+ * weight [Out, In], so they can be exchanged with state_dict tensors.
+ * Backward functions ADD into every gradient they produce (dx and
+ * parameter gradients alike); callers zero them.  A NULL gradient pointer
+ * means "not needed".
+ */
+struct dbv_conv {
+	int cin, cout, k, stride, pad;
+	int h, w;   /* input spatial size  */
+	int oh, ow; /* output spatial size */
+};
+/* Fills oh/ow; DBV_EUSAGE when the output would be empty. */
+int dbv_conv_init(struct dbv_conv *c, int cin, int cout, int k, int stride,
+		  int pad, int h, int w);
+/* Floats of scratch the conv functions need for a batch of n. */
+size_t dbv_conv_scratch(const struct dbv_conv *c, int n);
+/* x [cin,n,h,w], wt [cout,cin*k*k], b [cout] or NULL -> y [cout,n,oh,ow]. */
+void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
+		      const float *wt, const float *b, float *y, float *scratch);
+void dbv_conv_backward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *dy, float *dx, float *dwt,
+		       float *db, float *scratch);
+/* The same, dx overwritten instead of added into (see the _set forms
+ * below). */
+void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db, float *scratch);
+/* Floats of scratch dbv_conv_forward alone needs (no more than
+ * dbv_conv_scratch; evaluation reserves only this). */
+size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n);
+/*
+ * The direct kernels (lib/nn/conv3.c): 3x3, stride 1, padding 1, AVX-512, no
+ * im2col, for the forward pass, dx (the convolution of dy with the
+ * kernels transposed and turned) and dwt (+=).  dbv_conv_forward and the
+ * backward functions use them by themselves when dbv_conv_is_direct3(c):
+ * the shape fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the
+ * environment (read once).  dbv_conv_direct_force(0 or 1)
+ * overrides the environment (tests, benches; -1 restores it); 1 still
+ * needs the CPU.  dbv_conv_scratch and _fwd cover both paths wherever
+ * the CPU could run the direct kernels, so the setting may change between
+ * sizing the scratch and using it.  dbv_conv_describe says which kernels
+ * run (--version).
+ * dbv_conv3_forward needs dbv_conv3_scratch(c, 0) floats of scratch,
+ * dbv_conv3_backward_dx dbv_conv3_scratch(c, 1); the latter adds into dx,
+ * or overwrites it when set.
+ */
+int dbv_conv_direct_cpu(void);
+int dbv_conv_is_direct3(const struct dbv_conv *c);
+void dbv_conv_direct_force(int mode);
+const char *dbv_conv_describe(void);
+size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx);
+void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
+		       const float *wt, const float *b, float *y,
+		       float *scratch);
+void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
+			   const float *wt, float *dx, float *scratch,
+			   int set);
+void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
+			   const float *dy, float *dwt);
+/* Direct (naive) references for the tests. */
+void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *b, float *y);
+void dbv_conv_backward_ref(const struct dbv_conv *c, int n, const float *x,
+			   const float *wt, const float *dy, float *dx,
+			   float *dwt, float *db);
+
+/* x [n,in], wt [out,in], b [out] or NULL -> y [n,out]. */
+void dbv_linear_forward(int n, int in, int out, const float *x,
+			const float *wt, const float *b, float *y);
+void dbv_linear_backward(int n, int in, int out, const float *x,
+			 const float *wt, const float *dy, float *dx,
+			 float *dwt, float *db);
+
+/*
+ * Batch norm over [C, M] (M = n*h*w per channel, contiguous).  Training:
+ * normalise with the batch mean and biased variance, save mean and
+ * 1/sqrt(var+eps) per channel for backward, and update running averages
+ * as PyTorch does: r = (1-momentum)*r + momentum*stat, with the unbiased
+ * variance M/(M-1)*var for running_var.  Eval: use the running averages.
+ */
+void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
+			  const float *beta, float *y, float *save_mean,
+			  float *save_invstd, float *run_mean, float *run_var,
+			  float momentum, float eps);
+void dbv_bn_forward_eval(int c, size_t m, const float *x, const float *gamma,
+			 const float *beta, float *y, const float *run_mean,
+			 const float *run_var, float eps);
+void dbv_bn_backward(int c, size_t m, const float *x, const float *gamma,
+		     const float *save_mean, const float *save_invstd,
+		     const float *dy, float *dx, float *dgamma, float *dbeta);
+/*
+ * Batch norm with a ReLU fused after it, for a BN output read by the ReLU
+ * alone: one pass, the ReLU's output y written, the BN's never made.
+ * The forward forms give the values of the BN forward followed by
+ * dbv_relu_forward; the backward takes the ReLU's y and dy and gives what
+ * dbv_relu_backward_set followed by the BN backward would (set: dx
+ * overwritten, as the _set forms below), bit for bit.
+ */
+void dbv_bn_relu_forward_train(int c, size_t m, const float *x,
+			       const float *gamma, const float *beta, float *y,
+			       float *save_mean, float *save_invstd,
+			       float *run_mean, float *run_var, float momentum,
+			       float eps);
+void dbv_bn_relu_forward_eval(int c, size_t m, const float *x,
+			      const float *gamma, const float *beta, float *y,
+			      const float *run_mean, const float *run_var,
+			      float eps);
+/* Evaluation BN, ReLU and 2x2 max pool in one pass ([c, n, h, w] ->
+ * [c, n, h/2, w/2]): the values of the three ops. */
+void dbv_bn_relu_maxpool2_forward_eval(int c, int n, int h, int w,
+				       const float *x, const float *gamma,
+				       const float *beta, float *y,
+				       const float *run_mean,
+				       const float *run_var, float eps);
+void dbv_bn_relu_backward(int c, size_t m, const float *x,
+			  const float *gamma, const float *save_mean,
+			  const float *save_invstd, const float *y,
+			  const float *dy, float *dx, float *dgamma,
+			  float *dbeta, int set);
+/*
+ * The _set forms of the backward functions overwrite dx instead of adding
+ * into it (every element written, zeros included): for an activation
+ * gradient with one producer, which then needs no zeroing first.
+ */
+void dbv_bn_backward_set(int c, size_t m, const float *x, const float *gamma,
+			 const float *save_mean, const float *save_invstd,
+			 const float *dy, float *dx, float *dgamma,
+			 float *dbeta);
+
+/* y = max(x, 0); backward uses y (dx += dy where y > 0). */
+void dbv_relu_forward(size_t n, const float *x, float *y);
+void dbv_relu_backward(size_t n, const float *y, const float *dy, float *dx);
+void dbv_relu_backward_set(size_t n, const float *y, const float *dy,
+			   float *dx);
+/* 2x2 max pool, stride 2, floor: [c*n, h, w] -> [c*n, h/2, w/2].  Ties go
+ * to the first maximum in row-major window order (as PyTorch). */
+void dbv_maxpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y);
+void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
+			   const float *dy, float *dx);
+void dbv_maxpool2_backward_set(size_t planes, int h, int w, const float *x,
+			       const float *dy, float *dx);
+/* Global pools: [c, n, h, w] -> flat [n, c]. */
+void dbv_gap_forward(int c, int n, int hw, const float *x, float *y);
+void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx);
+void dbv_gmp_forward(int c, int n, int hw, const float *x, float *y);
+void dbv_gmp_backward(int c, int n, int hw, const float *x, const float *dy,
+		      float *dx);
+/* Layout changes: [n, c, hw] <-> [c, n, hw]. */
+void dbv_nchw_to_cnhw(int n, int c, int hw, const float *x, float *y);
+void dbv_cnhw_to_nchw(int c, int n, int hw, const float *x, float *y);
+/*
+ * Softmax cross-entropy, mean over the batch: logits [n, k], labels in
+ * [0,k).  Returns the loss (double accumulation); writes the gradient of
+ * the mean loss into dlogits (overwrites) when non-NULL; counts correct
+ * argmax predictions into *correct when non-NULL.
+ */
+double dbv_softmax_xent(int n, int k, const float *logits,
+			const int32_t *labels, float *dlogits, int *correct);
+
+/* ------------------------------------------------------------------ */
+/* Models                                                              */
+/* ------------------------------------------------------------------ */
+/*
+ * Architectures by name with a width dial (see dbv-train(1)):
+ *   mlp      input -> depth x [Linear(width) ReLU] -> Linear(classes)
+ *   fcnet    input -> 1024 -> 512 -> 256 -> 64 -> classes, ReLU between
+ *   cnn5     conv3x3(K)+BN+ReLU; conv(2K)+BN+ReLU+pool; conv(4K)+BN+ReLU+
+ *            pool; conv(8K)+BN+ReLU+pool; global max pool; linear
+ *   resnet18 pre-activation ResNet-18, widths K,2K,4K,8K
+ *   vgg11    VGG-11 scaled by K/64, global average pool, linear
+ * Parameters are named like PyTorch state_dict keys of the module
+ * structure documented in dbv-train(1) and laid out as PyTorch does.
+ */
+struct dbv_arch {
+	char name[16];
+	int width, depth; /* depth: mlp only */
+	int c, h, w;      /* input item shape */
+	int classes;
+};
+
+enum dbv_param_kind {
+	DBV_P_WEIGHT,    /* conv/linear weight: trained, decayed   */
+	DBV_P_BIAS,      /* conv/linear bias                        */
+	DBV_P_BN_WEIGHT, /* BN gamma                                */
+	DBV_P_BN_BIAS,   /* BN beta                                 */
+	DBV_P_BUFFER,    /* running mean/var: not trained           */
+	DBV_P_COUNTER,   /* num_batches_tracked (stored as a float
+			    count, written as an i64 scalar)        */
+};
+
+struct dbv_param {
+	char name[64];
+	enum dbv_param_kind kind;
+	int ndim;
+	int64_t shape[4];
+	size_t offset; /* into dbv_model.p and .g */
+	size_t numel;
+	int fan_in;    /* for initialisation */
+};
+
+struct dbv_op; /* private: one node of the model's graph */
+
+struct dbv_model {
+	struct dbv_arch arch;
+	size_t nparams;
+	struct dbv_param *params;
+	size_t total;  /* floats in p and g */
+	float *p;      /* all parameters and buffers, one allocation */
+	float *g;      /* all gradients, same offsets, one allocation */
+	int nops;
+	struct dbv_op *ops;
+	int nslots;
+	size_t *slot_size; /* floats per item of each activation slot */
+	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
+	int *slot_uses;    /* ops reading each slot (in or in2)        */
+	int *slot_last;    /* the last op reading each slot, or -1     */
+	int batch;     /* activations are allocated for this batch    */
+	int eval_only; /* reserved by dbv_model_reserve_eval           */
+	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
+	float **act, **dact;
+	float *arena;  /* eval_only: the shared activation buffers     */
+	float *scratch;
+	size_t scratch_size;
+	float *bn_save; /* per-BN saved mean/invstd for backward */
+};
+
+/* Build the graph and the parameter table; allocate p and g (zeroed). */
+int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
+/* PyTorch's default initialisation with dbv's PRNG: conv and linear
+ * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (what
+ * kaiming_uniform_(a=sqrt(5)) gives), BN weight 1, bias 0, running mean 0,
+ * var 1.  Parameters are filled in table order. */
+void dbv_model_init(struct dbv_model *m, uint64_t seed);
+/* Find a parameter by name (NULL when absent). */
+struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);
+/* Allocate activations for batches of up to n items. */
+int dbv_model_reserve(struct dbv_model *m, int n);
+/* The same for forward passes with train = 0 only (prediction): slots
+ * whose lives do not overlap share memory, and no gradients are made.
+ * cnn5 K=16 at 256 items: 77 MB instead of 182 MB.  A later
+ * dbv_model_reserve replaces it. */
+int dbv_model_reserve_eval(struct dbv_model *m, int n);
+/* Forward pass on n normalised items x [n, c, h, w] (NCHW).  train: BN
+ * uses batch statistics and updates running averages.  Returns the logits
+ * [n, classes] (inside the model; valid until the next call); NULL for
+ * train = 1 after dbv_model_reserve_eval. */
+const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
+			       int train);
+/* Backward from dlogits [n, classes]; ADDS into m->g (zero it first with
+ * dbv_model_zero_grad).  Needs the preceding forward with train = 1. */
+void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n);
+void dbv_model_zero_grad(struct dbv_model *m);
+size_t dbv_model_count(const struct dbv_model *m, int trainable_only);
+void dbv_model_release(struct dbv_model *m);
+
+/* ------------------------------------------------------------------ */
+/* Training                                                            */
+/* ------------------------------------------------------------------ */
+#define DBV_MAX_MILESTONES 16
+
+struct dbv_train_cfg {
+	char optim[8];      /* "sgd", "adam", "adamw"                  */
+	double lr, momentum, weight_decay;
+	int nesterov;
+	double beta1, beta2, adam_eps;
+	char schedule[8];   /* "constant", "step", "cosine"            */
+	int nmilestones;
+	int64_t milestones[DBV_MAX_MILESTONES]; /* epochs */
+	double gamma;       /* step factor                             */
+	double warmup;      /* epochs of linear warm-up (0: none)      */
+	int epochs, batch;
+	int crop_pad;       /* random crop with this zero padding (0: off) */
+	int flip;           /* random horizontal flip                  */
+	uint64_t seed, data_seed;
+	int threads;
+};
+
+/* Defaults: SGD lr 0.1 momentum 0.9, no decay, constant, 10 epochs,
+ * batch 128, no augmentation, seeds 0, 2 threads. */
+void dbv_train_cfg_default(struct dbv_train_cfg *c);
+/* Checks ranges and combinations; DBV_EUSAGE with a message. */
+int dbv_train_cfg_check(const struct dbv_train_cfg *c);
+/* Learning rate of the update after batch b of epoch e (both from 0),
+ * nb batches per epoch (see lib/nn/train.c for the formulas). */
+double dbv_train_lr(const struct dbv_train_cfg *c, int64_t e, int64_t b,
+		    int64_t nb);
+
+/* Optimizer state: one or two moment buffers over all of m->p. */
+struct dbv_optim {
+	float *m1, *m2;
+	int64_t step;
+};
+int dbv_optim_init(struct dbv_optim *o, const struct dbv_model *m,
+		   const struct dbv_train_cfg *c);
+/* One update of every trainable parameter from m->g, as PyTorch's SGD
+ * (momentum, dampening 0, nesterov, L2 weight decay), Adam (L2 decay added
+ * to the gradient) or AdamW (decoupled decay) with learning rate lr. */
+void dbv_optim_step(struct dbv_optim *o, struct dbv_model *m,
+		    const struct dbv_train_cfg *c, double lr);
+void dbv_optim_release(struct dbv_optim *o);
+
+/*
+ * Make a float batch from u8 images: gather items idx[0..n) of src
+ * ([N, c, h, w]), apply the augmentation (when rng is non-NULL: for each
+ * item in order, crop offsets dy = below(2p+1), dx = below(2p+1), then
+ * flip = below(2)), scale to [0,1] and normalise per channel:
+ * (v/255 - mean[ch]) / std[ch].  Out: [n, c, h, w].
+ */
+void dbv_make_batch(const uint8_t *src, int c, int h, int w,
+		    const int64_t *idx, int n, const double *mean,
+		    const double *std, int crop_pad, int flip,
+		    struct dbv_rng *rng, float *out);
+
+/* ---- model streams (kind "model") ---- */
+/* Header meta for a model stream: the architecture, classes and
+ * normalisation; `extra` pairs are written by the caller after it. */
+int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
+			 char *const *class_names, const double *mean,
+			 const double *std);
+#define DBV_MODEL_META_PAIRS 11
+/* Batch norm constants (PyTorch's defaults), recorded in model meta. */
+#define DBV_BN_EPS 1e-5
+#define DBV_BN_MOMENTUM 0.1
+/* One "param" record per parameter, in table order. */
+int dbv_model_write_params(struct dbv_writer *w, const struct dbv_model *m);
+/* Read a model stream: build the architecture from the header meta and
+ * fill every parameter from the "param" records (all must be present,
+ * with matching shapes).  Other record types are skipped.  mean/std get
+ * the normalisation (4 entries each); class names are not returned. */
+int dbv_model_read(struct dbv_reader *r, struct dbv_model *m, double *mean,
+		   double *std);
+/* Arch from header meta (used by dbv_model_read). */
+int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a);
+/* Fill one parameter from a "param" record's tensor. */
+int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
+			const struct dbv_tensor *t);
+
+/* ------------------------------------------------------------------ */
+
+#endif /* DBV_NN_H */

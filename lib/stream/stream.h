@@ -1,0 +1,164 @@
+/*
+ * lib/stream/stream.h - the stream layer: decoded values, the stream writer and reader.
+ */
+#ifndef DBV_STREAM_H
+#define DBV_STREAM_H
+
+#include "base/base.h"
+
+/* ------------------------------------------------------------------ */
+/* Decoded values (a read-only view of one msgpack object)             */
+/* ------------------------------------------------------------------ */
+typedef struct dbv_val dbv_val; /* opaque; valid until the next read */
+
+enum dbv_vtype {
+	DBV_V_NIL, DBV_V_BOOL, DBV_V_INT, DBV_V_FLOAT, DBV_V_STR, DBV_V_BIN,
+	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT
+};
+enum dbv_vtype dbv_val_type(const dbv_val *v);
+/* Map lookup by string key; NULL when v is not a map or key is absent. */
+const dbv_val *dbv_map_get(const dbv_val *map, const char *key);
+/* Map entries by position (i < dbv_val_len). */
+const dbv_val *dbv_map_key(const dbv_val *map, size_t i);
+const dbv_val *dbv_map_value(const dbv_val *map, size_t i);
+/* Length of array/map/str/bin; 0 otherwise. */
+size_t dbv_val_len(const dbv_val *v);
+const dbv_val *dbv_array_at(const dbv_val *arr, size_t i);
+/* Typed reads; return DBV_EINPUT when the type does not fit. */
+int dbv_val_i64(const dbv_val *v, int64_t *out);
+int dbv_val_u64(const dbv_val *v, uint64_t *out);
+int dbv_val_double(const dbv_val *v, double *out); /* int or float */
+int dbv_val_bool(const dbv_val *v, int *out);
+/* String view (not NUL-terminated). */
+int dbv_val_str(const dbv_val *v, const char **s, size_t *len);
+/* 1 when v is a string equal to s. */
+int dbv_val_is(const dbv_val *v, const char *s);
+/* Copy a string value into a new NUL-terminated string. */
+int dbv_val_strdup(const dbv_val *v, char **out);
+/* Bin view. */
+int dbv_val_bin(const dbv_val *v, const void **p, size_t *len);
+/* 1 when v is a tensor map (has "dtype", "shape" and "data"). */
+int dbv_val_is_tensor(const dbv_val *v);
+/* Decode a tensor map into *t, copying data to aligned owned memory. */
+int dbv_val_tensor(const dbv_val *v, struct dbv_tensor *t);
+/* Convenience: get a key of a map and decode it. */
+int dbv_get_tensor(const dbv_val *map, const char *key, struct dbv_tensor *t);
+int dbv_get_i64(const dbv_val *map, const char *key, int64_t *out);
+int dbv_get_double(const dbv_val *map, const char *key, double *out);
+
+/* ------------------------------------------------------------------ */
+/* Stream writer                                                       */
+/* ------------------------------------------------------------------ */
+/*
+ * A stream is msgpack maps back to back: a header, records, a trailer.
+ * See man/dbv-stream.5.
+ *
+ *   w = dbv_writer_new(fd, "dbv-load");
+ *   dbv_writer_header_begin(w, "dataset", upstream_pipeline, argc, argv, 3);
+ *     ...write 3 meta key/value pairs with dbv_w_*...
+ *   dbv_writer_header_end(w);
+ *   dbv_writer_record_begin(w, "batch", 4);
+ *     ...write 4 key/value pairs...
+ *   dbv_writer_record_end(w);
+ *   dbv_writer_finish(w);           -- writes the "end" trailer, flushes
+ *   dbv_writer_free(w);
+ *
+ * On failure mid-stream call dbv_writer_fail(w, msg) instead of finish.
+ * The writer checks that each record holds exactly the promised number of
+ * pairs.  Write errors are sticky: dbv_writer_status() reports them.
+ */
+struct dbv_writer;
+
+struct dbv_writer *dbv_writer_new(int fd, const char *tool);
+/* pipeline: the upstream header's "pipeline" array (or NULL); this tool's
+ * own command line (argc/argv) is appended. nmeta: pairs in "meta". */
+int dbv_writer_header_begin(struct dbv_writer *w, const char *kind,
+			    const dbv_val *pipeline, int argc,
+			    char *const *argv, size_t nmeta);
+int dbv_writer_header_end(struct dbv_writer *w);
+/* Begins a record {"t":type,"seq":n, ...npairs more pairs}. */
+int dbv_writer_record_begin(struct dbv_writer *w, const char *type,
+			    size_t npairs);
+int dbv_writer_record_end(struct dbv_writer *w);
+/* Copy a whole decoded record (a pass-through of an unknown type),
+ * renumbering its "seq". */
+int dbv_writer_copy_record(struct dbv_writer *w, const dbv_val *rec);
+int dbv_writer_finish(struct dbv_writer *w);
+int dbv_writer_fail(struct dbv_writer *w, const char *msg);
+/* Push buffered bytes to the fd (e.g. after a progress record). */
+int dbv_writer_flush(struct dbv_writer *w);
+int dbv_writer_status(const struct dbv_writer *w);
+uint64_t dbv_writer_records(const struct dbv_writer *w);
+void dbv_writer_free(struct dbv_writer *w);
+
+/* Value writers (inside header meta or a record). */
+int dbv_w_key(struct dbv_writer *w, const char *key); /* = dbv_w_str */
+int dbv_w_str(struct dbv_writer *w, const char *s);
+int dbv_w_strn(struct dbv_writer *w, const char *s, size_t n);
+int dbv_w_i64(struct dbv_writer *w, int64_t v);
+int dbv_w_u64(struct dbv_writer *w, uint64_t v);
+int dbv_w_f64(struct dbv_writer *w, double v);
+int dbv_w_bool(struct dbv_writer *w, int v);
+int dbv_w_nil(struct dbv_writer *w);
+int dbv_w_array(struct dbv_writer *w, size_t n);
+int dbv_w_map(struct dbv_writer *w, size_t n);
+int dbv_w_bin(struct dbv_writer *w, const void *p, size_t n);
+/* A tensor map {"dtype","shape","data"}. */
+int dbv_w_tensor(struct dbv_writer *w, const struct dbv_tensor *t);
+int dbv_w_tensor_raw(struct dbv_writer *w, enum dbv_dtype dtype, int ndim,
+		     const int64_t *shape, const void *data);
+/* Arrays of strings / numbers as msgpack arrays (for short lists only). */
+int dbv_w_str_array(struct dbv_writer *w, char *const *s, size_t n);
+int dbv_w_f64_array(struct dbv_writer *w, const double *v, size_t n);
+int dbv_w_i64_array(struct dbv_writer *w, const int64_t *v, size_t n);
+/* Any decoded value (e.g. to pass upstream meta on). */
+int dbv_w_val(struct dbv_writer *w, const dbv_val *v);
+
+/* ------------------------------------------------------------------ */
+/* Stream reader                                                       */
+/* ------------------------------------------------------------------ */
+/*
+ * r = dbv_reader_new(fd, "-");          -- name used in messages
+ * dbv_reader_header(r, "dataset") -> header (kind checked; NULL = any)
+ * while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) { ... }
+ *   rc == DBV_END: the trailer was read and verified.
+ *   otherwise: an error code, message in dbv_errmsg().
+ * Values returned stay valid until the next dbv_reader_next call (the
+ * header stays valid for the reader's lifetime).
+ */
+#define DBV_END (-1)
+#define DBV_DEFAULT_RECORD_LIMIT ((size_t)256 << 20)
+
+struct dbv_reader;
+
+struct dbv_reader *dbv_reader_new(int fd, const char *name);
+void dbv_reader_set_limit(struct dbv_reader *r, size_t max_record_bytes);
+/* Reads and checks the header.  kind may be NULL (any kind) or a
+ * "|"-separated list of accepted kinds. */
+int dbv_reader_header(struct dbv_reader *r, const char *kind,
+		      const dbv_val **header);
+int dbv_reader_next(struct dbv_reader *r, const dbv_val **rec);
+/* After DBV_END: 1 when the input is at EOF, 0 when another stream
+ * follows (then dbv_reader_header may be called again). Negative
+ * status on read errors. */
+int dbv_reader_at_eof(struct dbv_reader *r);
+/* The header of the current stream and its parts. */
+const dbv_val *dbv_reader_meta(const struct dbv_reader *r);
+const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);
+/* After DBV_END: the verified "end" record (valid until the next read). */
+const dbv_val *dbv_reader_trailer(const struct dbv_reader *r);
+const char *dbv_reader_kind(const struct dbv_reader *r);
+/* Record type of rec ("batch", ...); "" when missing. */
+const char *dbv_record_type(const dbv_val *rec, size_t *len);
+int dbv_record_is(const dbv_val *rec, const char *type);
+/* Number of the last record read (header = 0) and its byte offset. */
+uint64_t dbv_reader_record_no(const struct dbv_reader *r);
+uint64_t dbv_reader_offset(const struct dbv_reader *r);
+const char *dbv_reader_name(const struct dbv_reader *r);
+void dbv_reader_free(struct dbv_reader *r);
+
+/* Raise the kernel pipe buffer of fd to 1 MiB when fd is a pipe. */
+void dbv_pipe_grow(int fd);
+
+
+#endif /* DBV_STREAM_H */
