@@ -78,7 +78,7 @@
  */
 #include <math.h>
 
-#include "dbv.h"
+#include "base/base.h"
 
 static inline uint64_t rotl(uint64_t x, int k)
 {
