@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct dbv_reader *r;
 	const dbv_val *h, *rec;
-	int fd, rc;
+	int fd, rc, eof;
 
 	dbv_tool_init("dbv-inspect", argv);
 	parse_options(argc, argv, &o);
@@ -413,11 +413,9 @@ int main(int argc, char **argv)
 			}
 			fputs("}\n", stdout);
 		}
-	} while ((rc = dbv_reader_at_eof(r)) == 0);
-	if (rc < 0) {
-		rc = -rc;
-		goto fail;
-	}
+		if ((rc = dbv_reader_at_eof(r, &eof)))
+			goto fail;
+	} while (!eof);
 	dbv_reader_free(r);
 	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
 		dbv_tool_error("write error on standard output");

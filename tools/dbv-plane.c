@@ -476,11 +476,8 @@ static int read_data(struct dbv_reader *r, struct data *d)
 	}
 	if (rc != DBV_END)
 		return rc;
-	if ((rc = dbv_reader_at_eof(r)) < 0)
-		return -rc;
-	if (rc == 0)
-		return dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
-				  "dataset (dbv-plane reads one)", dbv_reader_name(r));
+	if ((rc = dbv_reader_expect_end(r, "dbv-plane")))
+		return rc;
 	if (d->n == 0)
 		return dbv_seterr(DBV_EINPUT, "%s: the dataset is empty",
 				  dbv_reader_name(r));

@@ -1349,11 +1349,8 @@ static int table_read(struct dbv_reader *r, struct table *t)
 					  (unsigned long long)dbv_reader_record_no(r));
 	if (rc != DBV_END)
 		return rc;
-	if ((rc = dbv_reader_at_eof(r)) < 0)
+	if ((rc = dbv_reader_expect_end(r, "dbv-render")))
 		return rc;
-	if (rc == 0)
-		return dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
-				  "table: draw one table at a time", t->file);
 	if (!t->dataset && t->planes < 1)
 		return dbv_seterr(DBV_EINPUT, "%s: a table of no planes", t->file);
 	return DBV_OK;
@@ -1908,6 +1905,7 @@ static int run_single(const struct options *o)
 	const char *file = o->nfiles ? o->files[0] : NULL;
 	const int dir = out_is_dir(o->out);
 	struct dbv_reader *r;
+	int eof;
 	struct info in;
 	struct pic keep, p;
 	struct dbv_image im;
@@ -1988,9 +1986,9 @@ static int run_single(const struct options *o)
 	}
 	if (rc != DBV_END)
 		goto out;
-	if ((rc = dbv_reader_at_eof(r)) < 0)
+	if ((rc = dbv_reader_at_eof(r, &eof)))
 		goto out;
-	if (rc == 0) {
+	if (!eof) {
 		rc = dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
 				"first: give the streams as files (with --montage "
 				"to put them in one picture)", in.file);

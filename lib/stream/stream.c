@@ -869,19 +869,43 @@ void dbv_reader_free(struct dbv_reader *r)
 	free(r);
 }
 
+static const char *reader_label(const struct dbv_reader *r)
+{
+	return strcmp(r->name, "-") ? r->name : "standard input";
+}
+
+static int vrerr(struct dbv_reader *r, int code, const char *fmt, va_list ap)
+{
+	char msg[600];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	return dbv_seterr(code, "%s: record %llu (byte %llu): %s",
+			  reader_label(r), (unsigned long long)r->recno,
+			  (unsigned long long)r->rec_off, msg);
+}
+
 /* Error with the stream name, record number and byte offset. */
 __attribute__((format(printf, 3, 4))) static int
 rerr(struct dbv_reader *r, int code, const char *fmt, ...)
 {
-	char msg[600];
 	va_list ap;
+	int rc;
+
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	rc = vrerr(r, code, fmt, ap);
 	va_end(ap);
-	return dbv_seterr(code, "%s: record %llu (byte %llu): %s",
-			  strcmp(r->name, "-") ? r->name : "standard input",
-			  (unsigned long long)r->recno,
-			  (unsigned long long)r->rec_off, msg);
+	return rc;
+}
+
+int dbv_reader_fail(struct dbv_reader *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vrerr(r, code, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* Read more input so that at least `want` unread bytes are buffered (or
@@ -1346,16 +1370,33 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 	return DBV_OK;
 }
 
-int dbv_reader_at_eof(struct dbv_reader *r)
+int dbv_reader_at_eof(struct dbv_reader *r, int *eof)
 {
 	int rc = fill(r, 1);
+
+	*eof = 0;
 	if (rc)
-		return -rc;
+		return rc;
 	if (r->end > r->start) {
 		r->state = R_START;
-		return 0;
+		return DBV_OK;
 	}
-	return 1;
+	*eof = 1;
+	return DBV_OK;
+}
+
+int dbv_reader_expect_end(struct dbv_reader *r, const char *what)
+{
+	int eof, rc = dbv_reader_at_eof(r, &eof);
+
+	if (rc)
+		return rc;
+	if (!eof)
+		return dbv_seterr(DBV_EINPUT,
+				  "%s: another stream follows the %s stream (%s reads one)",
+				  reader_label(r), r->kind[0] ? r->kind : "first",
+				  what ? what : "this program");
+	return DBV_OK;
 }
 
 const dbv_val *dbv_reader_trailer(const struct dbv_reader *r)

@@ -138,10 +138,20 @@ void dbv_reader_set_limit(struct dbv_reader *r, size_t max_record_bytes);
 int dbv_reader_header(struct dbv_reader *r, const char *kind,
 		      const dbv_val **header);
 int dbv_reader_next(struct dbv_reader *r, const dbv_val **rec);
-/* After DBV_END: 1 when the input is at EOF, 0 when another stream
- * follows (then dbv_reader_header may be called again). Negative
- * status on read errors. */
-int dbv_reader_at_eof(struct dbv_reader *r);
+/* After DBV_END: *eof = 1 when the input is at EOF, 0 when another
+ * stream follows (then dbv_reader_header may be called again).  Returns
+ * DBV_OK, or the read error's status (message in dbv_errmsg). */
+int dbv_reader_at_eof(struct dbv_reader *r, int *eof);
+/* After DBV_END, for readers of one stream: DBV_OK at EOF; DBV_EINPUT
+ * "NAME: another stream follows the KIND stream (TOOL reads one)" when
+ * more input follows (what means documented in dbv-stream(5)); the read
+ * error's status otherwise.  what: the reading program, for the message. */
+int dbv_reader_expect_end(struct dbv_reader *r, const char *what);
+/* Fail with code and "NAME: record N (byte B): msg", NAME being the
+ * reader's name ("standard input" for "-"), N and B the last record read:
+ * the one message format of every check on a stream's content. */
+__attribute__((format(printf, 3, 4)))
+int dbv_reader_fail(struct dbv_reader *r, int code, const char *fmt, ...);
 /* The header of the current stream and its parts. */
 const dbv_val *dbv_reader_meta(const struct dbv_reader *r);
 const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);

@@ -185,7 +185,7 @@ static void read_all(int fd, int wfd, struct seen *seen)
 	const dbv_val *h, *rec;
 	volatile unsigned sink = 0;
 	char *argv[] = {"fuzz_stream", NULL};
-	int rc;
+	int rc, eof = 0;
 
 	memset(seen, 0, sizeof *seen);
 	if (!r)
@@ -250,8 +250,8 @@ static void read_all(int fd, int wfd, struct seen *seen)
 			dbv_writer_free(w);
 			w = NULL;
 		}
-	} while ((rc = dbv_reader_at_eof(r)) == 0);
-	seen->clean = rc == 1;
+	} while ((rc = dbv_reader_at_eof(r, &eof)) == DBV_OK && !eof);
+	seen->clean = rc == DBV_OK && eof;
 out:
 	if (w)
 		dbv_writer_free(w);
