@@ -53,10 +53,9 @@
 
 #include "tool.h"
 
-#define MAX_SIZE 8192
+#define MAX_SIZE DBV_PLANEPLOT_MAX_SIDE
 #define MAX_COLS 64
 #define MAX_RES 46340 /* res*res fits in an int */
-#define SHADE_MAX 0.6 /* mix toward white at confidence 0 */
 
 static const char usage[] =
 	"usage: dbv-render [FILE] [-o OUT.png | -o DIR/] [options]\n"
@@ -617,337 +616,13 @@ static int at_record(int rc, const struct info *in, struct dbv_reader *r)
 
 /* ---- drawing ------------------------------------------------------ */
 
-static const char *class_name(const struct info *in, int64_t k, char *buf,
-			      size_t cap)
-{
-	if (in->names)
-		return in->names[k];
-	snprintf(buf, cap, "%lld", (long long)k);
-	return buf;
-}
-
-/* The plot side S: --size, or the smallest multiple of res >= base (so
- * every grid point gets a square block of the same size), res itself
- * when res >= base. */
-static int plot_size(const struct options *o, int res)
-{
-	const int base = o->montage ? 250 : 500;
-	if (o->size)
-		return o->size;
-	if (res >= base)
-		return res > MAX_SIZE ? MAX_SIZE : res;
-	return res * ((base + res - 1) / res);
-}
-
-static int text_scale(const struct options *o, int S)
-{
-	return o->text_scale ? o->text_scale : S >= 200 ? 2 : 1;
-}
-
-struct marks {
-	double x[3], y[3]; /* canvas coordinates of the anchors */
-	double r, ow;      /* circle radius, outline width */
-};
-
-static const enum dbv_marker anchor_marker[3] = {
-	DBV_MARKER_CIRCLE, DBV_MARKER_TRIANGLE, DBV_MARKER_CROSS,
-};
-/* Sizes relative to the circle's radius, so the three look as heavy. */
-static const double marker_scale[3] = {1.0, 1.3, 1.15};
-
-static void draw_marker(struct dbv_image *im, int k, double x, double y,
-			double r, double ow)
-{
-	dbv_image_marker(im, anchor_marker[k], x, y, r * marker_scale[k], ow,
-			 DBV_WHITE, DBV_BLACK);
-}
-
-/* A thumbnail of anchor k beside its marker, inside the plot if it can
- * be, not over the other markers. */
-static void draw_thumb(struct dbv_image *im, const struct pic *p, int k,
-		       const struct marks *m, int ox, int oy, int S,
-		       struct dbv_image *th)
-{
-	const int big = p->h > p->w ? p->h : p->w;
-	const int f = S / 7 / big > 1 ? S / 7 / big : 1;
-	const int tw = p->w * f, tht = p->h * f;
-	const double d = m->r * 1.4 + m->ow + 3;
-	const double cand[4][2] = {
-		{m->x[k] + d, m->y[k] - d - tht}, {m->x[k] - d - tw, m->y[k] - d - tht},
-		{m->x[k] + d, m->y[k] + d}, {m->x[k] - d - tw, m->y[k] + d},
-	};
-	int best = 0;
-	double best_score = -1e18;
-
-	for (int c = 0; c < 4; c++) {
-		const double x0 = cand[c][0], y0 = cand[c][1];
-		/* Area inside the plot, less a penalty for covering another
-		 * marker. */
-		double ix = fmin(x0 + tw, ox + S) - fmax(x0, ox);
-		double iy = fmin(y0 + tht, oy + S) - fmax(y0, oy);
-		double score = (ix > 0 && iy > 0 ? ix * iy : 0);
-		for (int q = 0; q < 3; q++) {
-			const double rr = m->r * 1.4 + m->ow;
-			if (q != k && m->x[q] + rr > x0 && m->x[q] - rr < x0 + tw &&
-			    m->y[q] + rr > y0 && m->y[q] - rr < y0 + tht)
-				score -= (double)tw * tht / 2;
-		}
-		if (score > best_score + 0.5) {
-			best_score = score;
-			best = c;
-		}
-	}
-	/* Then pushed inside the plot, frame included, where it fits (the
-	 * markers are drawn after it, on top). */
-	int x0 = (int)lround(cand[best][0]), y0 = (int)lround(cand[best][1]);
-	if (tw + 4 <= S)
-		x0 = x0 < ox + 2 ? ox + 2 : x0 > ox + S - tw - 2 ? ox + S - tw - 2 : x0;
-	if (tht + 4 <= S)
-		y0 = y0 < oy + 2 ? oy + 2 : y0 > oy + S - tht - 2 ? oy + S - tht - 2 : y0;
-	const size_t hw = (size_t)p->h * p->w;
-	const uint8_t *a = p->anchors + (size_t)k * p->c * hw;
-	for (int y = 0; y < p->h; y++)
-		for (int x = 0; x < p->w; x++) {
-			const size_t i = (size_t)y * p->w + x;
-			struct dbv_rgb c;
-			c.r = a[i];
-			c.g = p->c == 3 ? a[hw + i] : a[i];
-			c.b = p->c == 3 ? a[2 * hw + i] : a[i];
-			dbv_image_set(th, x, y, c);
-		}
-	dbv_image_frame(im, x0 - 2, y0 - 2, tw + 4, tht + 4, 2, DBV_BLACK);
-	dbv_image_blit(im, x0, y0, tw, tht, th);
-}
-
-/* Draw plane p into im with the plot's top-left pixel at (ox, oy). */
-static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
-		     const struct pic *p, const struct options *o)
-{
-	struct dbv_image grid, th;
-	struct marks m;
-	const int res = p->res;
-	int rc;
-
-	/* The grid as an image, row res-1 (highest y) at the top. */
-	if ((rc = dbv_image_init(&grid, res, res, DBV_WHITE)))
-		return rc;
-	for (int i = 0; i < res; i++) {
-		uint8_t *row = grid.rgb + (size_t)(res - 1 - i) * res * 3;
-		for (int j = 0; j < res; j++) {
-			const size_t at = (size_t)i * res + j;
-			struct dbv_rgb c = dbv_palette(p->labels[at]);
-			if (o->shade)
-				c = dbv_rgb_mix(c, DBV_WHITE,
-						SHADE_MAX * (1 - fmin(p->conf[at], 1)));
-			row[3 * j] = c.r;
-			row[3 * j + 1] = c.g;
-			row[3 * j + 2] = c.b;
-		}
-	}
-	dbv_image_blit(im, ox, oy, S, S, &grid);
-	dbv_image_release(&grid);
-
-	m.r = fmin(fmax(S / 42.0, 4.5), 14);
-	m.ow = fmax(1.5, m.r * 0.2);
-	for (int k = 0; k < 3; k++) {
-		const double fx = (p->coords[k][0] - p->range[0]) /
-				  (p->range[1] - p->range[0]);
-		const double fy = (p->coords[k][1] - p->range[2]) /
-				  (p->range[3] - p->range[2]);
-		m.x[k] = ox + (fx * (res - 1) + 0.5) * S / res;
-		m.y[k] = oy + S - (fy * (res - 1) + 0.5) * S / res;
-	}
-	if (o->thumbs && p->anchors) {
-		if ((rc = dbv_image_init(&th, p->w, p->h, DBV_WHITE)))
-			return rc;
-		for (int k = 0; k < 3; k++)
-			draw_thumb(im, p, k, &m, ox, oy, S, &th);
-		dbv_image_release(&th);
-	}
-	for (int k = 0; k < 3; k++)
-		draw_marker(im, k, m.x[k], m.y[k], m.r, m.ow);
-	return DBV_OK;
-}
-
-/*
- * The legend: a list of items (a class swatch or an anchor marker with
- * text, a heading, a note), laid out in columns of equal width that wrap
- * at max_w.  Measuring and drawing share one walk (im NULL: measure).
- */
-enum { IT_CLASS, IT_ANCHOR, IT_HEAD, IT_NOTE };
-struct item {
-	int kind;
-	int64_t k;        /* class or anchor number */
-	char text[160];
-	char right[16];   /* share of the plane, right-aligned */
-};
-struct legend {
-	struct item *it;
-	size_t n, cap;
-};
-
-static void legend_add(struct legend *l, int kind, int64_t k, const char *text,
-		       const char *right)
-{
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 32;
-		struct item *v = dbv_realloc(l->it, nc * sizeof *v);
-		if (!v)
-			dbv_tool_die(DBV_EIO);
-		l->it = v;
-		l->cap = nc;
-	}
-	struct item *it = &l->it[l->n++];
-	it->kind = kind;
-	it->k = k;
-	snprintf(it->text, sizeof it->text, "%s", text);
-	snprintf(it->right, sizeof it->right, "%s", right ? right : "");
-}
-
-/* Classes present in any of the pics (with their share when one pic),
- * the shading note, the anchors of the first pic. */
-static void legend_build(struct legend *l, const struct info *in,
-			 struct pic *const *pics, int npics,
-			 const struct options *o)
-{
-	char buf[200], num[32], right[16];
-	int64_t maxc = 0;
-
-	for (int q = 0; q < npics; q++)
-		if (pics[q])
-			for (size_t i = 0; i < (size_t)pics[q]->res * pics[q]->res; i++)
-				if (pics[q]->labels[i] >= maxc)
-					maxc = pics[q]->labels[i] + 1;
-	unsigned char *present = dbv_calloc((size_t)maxc + 1, 1);
-	if (!present)
-		dbv_tool_die(DBV_EIO);
-	for (int q = 0; q < npics; q++)
-		if (pics[q])
-			for (size_t i = 0; i < (size_t)pics[q]->res * pics[q]->res; i++)
-				present[pics[q]->labels[i]] = 1;
-	legend_add(l, IT_HEAD, 0, "Predicted class", NULL);
-	for (int64_t k = 0; k < maxc; k++) {
-		if (!present[k])
-			continue;
-		snprintf(buf, sizeof buf, "%lld %s", (long long)k,
-			 class_name(in, k, num, sizeof num));
-		right[0] = 0;
-		if (npics == 1 && k < 256) {
-			const double s = pics[0]->share[k] * 100;
-			if (s > 0 && s < 1)
-				snprintf(right, sizeof right, "<1%%");
-			else
-				snprintf(right, sizeof right, "%.0f%%", s);
-		}
-		legend_add(l, IT_CLASS, k, buf, right);
-	}
-	free(present);
-	if (o->shade)
-		legend_add(l, IT_NOTE, 0, "paler: less confident", NULL);
-	legend_add(l, IT_HEAD, 0, "Anchors", NULL);
-	const struct pic *p = pics[0];
-	for (int k = 0; k < 3; k++) {
-		char n1[32], n2[32], idx[32] = "";
-		const char *yn = p->y[k] >= 0 && p->y[k] < in->classes
-					 ? class_name(in, p->y[k], n1, sizeof n1)
-					 : "?";
-		if (p->idx[k] >= 0)
-			snprintf(idx, sizeof idx, " #%lld", (long long)p->idx[k]);
-		if (p->y[k] != p->y_true[k]) {
-			const char *tn = p->y_true[k] >= 0 && p->y_true[k] < in->classes
-						 ? class_name(in, p->y_true[k], n2, sizeof n2)
-						 : "?";
-			snprintf(buf, sizeof buf, "x%d: %s (true %s)%s", k + 1, yn,
-				 tn, idx);
-		} else {
-			snprintf(buf, sizeof buf, "x%d: %s%s", k + 1, yn, idx);
-		}
-		legend_add(l, IT_ANCHOR, k, buf, NULL);
-	}
-}
-
-/*
- * Lay out (and with im, draw) the legend at (x, y), items in columns of
- * one width wrapping at max_w (at least one column).  Returns the height;
- * *wout gets the width used.
- */
-static int legend_walk(struct dbv_image *im, const struct legend *l, int x,
-		       int y, int max_w, int ts, int *wout)
-{
-	const int lh = (DBV_FONT_LINE + 3) * ts, icon = 9 * ts, gap = 5 * ts;
-	int tw = 0, rw = 0, cw, cx = 0, cy = 0, used = 0, in_row = 0;
-
-	for (size_t i = 0; i < l->n; i++) {
-		const struct item *it = &l->it[i];
-		const int w = dbv_text_width(it->text, ts);
-		if (it->kind == IT_CLASS || it->kind == IT_ANCHOR) {
-			tw = w > tw ? w : tw;
-			const int r = dbv_text_width(it->right, ts);
-			rw = r > rw ? r : rw;
-		}
-	}
-	cw = icon + gap + tw + (rw ? 3 * DBV_FONT_ADVANCE * ts + rw : 0) + 4 * gap;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct item *it = &l->it[i];
-		const int w = dbv_text_width(it->text, ts);
-		if (it->kind == IT_HEAD || it->kind == IT_NOTE) {
-			/* On a line of its own (a little space above a head). */
-			if (in_row)
-				cy += lh;
-			if (it->kind == IT_HEAD && i > 0)
-				cy += lh / 2;
-			if (im)
-				dbv_image_text(im, x, y + cy + ts, it->text, ts,
-					       it->kind == IT_HEAD ? DBV_BLACK
-								   : DBV_RGB(0x555555));
-			used = w > used ? w : used;
-			cy += lh;
-			cx = 0;
-			in_row = 0;
-			continue;
-		}
-		if (in_row && cx + cw - 4 * gap > max_w) {
-			cy += lh;
-			cx = 0;
-			in_row = 0;
-		}
-		if (im) {
-			const int ix = x + cx, iy = y + cy + ts;
-			/* The icon centred on the capitals' middle. */
-			const double mx = ix + icon / 2.0, my = iy + 3.5 * ts;
-			if (it->kind == IT_CLASS) {
-				dbv_image_fill_rect(im, ix, (int)lround(my - icon / 2.0),
-						    icon, icon, dbv_palette(it->k));
-				dbv_image_frame(im, ix, (int)lround(my - icon / 2.0),
-						icon, icon, 1, DBV_RGB(0x333333));
-			} else {
-				const double r = icon * 0.36;
-				draw_marker(im, (int)it->k, mx, my, r,
-					    fmax(1.2, r * 0.2));
-			}
-			dbv_image_text(im, ix + icon + gap, iy, it->text, ts,
-				       DBV_BLACK);
-			if (it->right[0])
-				dbv_image_text(im, ix + cw - 4 * gap -
-						       dbv_text_width(it->right, ts),
-					       iy, it->right, ts, DBV_BLACK);
-		}
-		const int right = cx + cw - 4 * gap;
-		used = right > used ? right : used;
-		cx += cw;
-		in_row = 1;
-	}
-	if (in_row)
-		cy += lh;
-	*wout = used;
-	return cy;
-}
-
-/* The title text: --title, or "arch w=K seed=S, plane N". */
+/* The title text: --title, or "arch w=K seed=S, plane N"; none when bare. */
 static void default_title(const struct options *o, const struct info *in,
 			  const struct pic *p, char *buf, size_t cap)
 {
-	if (o->title) {
+	if (o->bare) {
+		buf[0] = 0;
+	} else if (o->title) {
 		snprintf(buf, cap, "%s", o->title);
 	} else if (o->montage || !in->model[0]) {
 		snprintf(buf, cap, "plane %lld", (long long)p->plane);
@@ -957,113 +632,60 @@ static void default_title(const struct options *o, const struct info *in,
 	}
 }
 
+/* A plane's plot: the plain arrays of lib/draw/planeplot.c. */
+static void plot_of(const struct pic *p, const struct options *o,
+		    struct dbv_planeplot *pl)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->res = p->res;
+	pl->labels = p->labels;
+	pl->conf = o->shade ? p->conf : NULL;
+	for (int k = 0; k < 3; k++) {
+		dbv_planeplot_place(p->range, p->res, p->coords[k][0],
+				    p->coords[k][1], pl->at[k]);
+		pl->y[k] = p->y[k];
+		pl->y_true[k] = p->y_true[k];
+		pl->idx[k] = p->idx[k];
+	}
+	if (o->thumbs && p->anchors) {
+		pl->c = p->c;
+		pl->h = p->h;
+		pl->w = p->w;
+		pl->images = p->anchors;
+	}
+}
+
 /*
  * Draw a grid of pics (rows x cols; NULL cells stay blank), with title,
- * row/column labels and a legend as the options ask.  One pic without
- * --montage: the legend goes to the right of the plot; a montage's legend
- * goes below the grid.
+ * row/column labels and a legend as the options ask.
  */
 static int draw_picture(struct dbv_image *im, struct pic *const *pics,
 			int npics, int cols, char *const *rlab, char *const *clab,
 			const struct info *in, const struct options *o,
 			char *title, size_t title_cap)
 {
-	const int rows = (npics + cols - 1) / cols;
-	const int S = plot_size(o, pics[0]->res), ts = text_scale(o, S);
-	const int margin = o->bare ? 0 : 10 * ts;
-	const int gap = o->bare ? 4 : 10 * ts;
-	struct legend leg = {0};
-	int rlw = 0, clh = 0, th = 0, lw = 0, lh = 0, W, H, gx, gy, rc;
+	struct dbv_planeplot *pl = dbv_calloc((size_t)npics, sizeof *pl);
+	const struct dbv_planeplot **cells = dbv_calloc((size_t)npics, sizeof *cells);
+	struct dbv_planepic pic = {
+		.cells = cells, .n = npics, .cols = cols, .montage = o->montage,
+		.row_labels = rlab, .col_labels = clab, .title = title,
+		.classes = in->classes, .names = in->names, .size = o->size,
+		.ts = o->text_scale, .legend = o->legend, .bare = o->bare,
+	};
+	int rc = DBV_EIO;
 
-	default_title(o, in, pics[0], title, title_cap);
-	if (o->bare)
-		title[0] = 0;
-	if (title[0])
-		th = (DBV_FONT_LINE + 4) * ts;
-	if (!o->bare && o->montage) {
-		for (int r = 0; r < rows; r++) {
-			const int w = dbv_text_width(rlab[r], ts);
-			rlw = w > rlw ? w : rlw;
-		}
-		if (rlw)
-			rlw += 8 * ts;
-		for (int c = 0; c < cols; c++)
-			if (clab[c][0])
-				clh = (DBV_FONT_LINE + 5) * ts;
+	if (pl && cells) {
+		for (int q = 0; q < npics; q++)
+			if (pics[q]) {
+				plot_of(pics[q], o, &pl[q]);
+				cells[q] = &pl[q];
+			}
+		default_title(o, in, pics[0], title, title_cap);
+		rc = dbv_planepic_draw(im, &pic);
 	}
-	const int grid_w = cols * S + (cols - 1) * gap;
-	const int grid_h = rows * S + (rows - 1) * gap;
-	gx = margin + rlw;
-	gy = margin + th + clh;
-	W = gx + grid_w + margin;
-	H = gy + grid_h + margin;
-	if (o->legend && !o->bare) {
-		legend_build(&leg, in, pics, npics, o);
-		if (o->montage) {
-			lh = legend_walk(NULL, &leg, 0, 0, grid_w, ts, &lw);
-			if (margin + lw + margin > W)
-				W = margin + lw + margin;
-			H += 6 * ts + lh;
-		} else {
-			lh = legend_walk(NULL, &leg, 0, 0, 0, ts, &lw);
-			W += lw + margin;
-			if (gy + lh + margin > H)
-				H = gy + lh + margin;
-		}
-	}
-	if (W > DBV_IMAGE_MAX_SIDE || H > DBV_IMAGE_MAX_SIDE) {
-		free(leg.it);
-		return dbv_seterr(DBV_EUSAGE, "the picture would be %dx%d pixels, "
-				  "over %d: use a smaller --size or fewer --cols",
-				  W, H, DBV_IMAGE_MAX_SIDE);
-	}
-	if ((rc = dbv_image_init(im, W, H, DBV_WHITE))) {
-		free(leg.it);
-		return rc;
-	}
-	for (int q = 0; q < npics; q++) {
-		const int x = gx + (q % cols) * (S + gap), y = gy + (q / cols) * (S + gap);
-		if (!pics[q])
-			continue;
-		if (!o->bare)
-			dbv_image_frame(im, x - 1, y - 1, S + 2, S + 2, 1, DBV_BLACK);
-		if ((rc = draw_plot(im, x, y, S, pics[q], o))) {
-			free(leg.it);
-			return rc;
-		}
-	}
-	if (title[0]) {
-		char t[512];
-		snprintf(t, sizeof t, "%s", title);
-		dbv_text_fit(t, W - 2 * margin, ts);
-		int tx = gx + (grid_w - dbv_text_width(t, ts)) / 2;
-		if (tx + dbv_text_width(t, ts) > W - margin)
-			tx = W - margin - dbv_text_width(t, ts);
-		dbv_image_text(im, tx < margin ? margin : tx, margin, t, ts,
-			       DBV_BLACK);
-	}
-	if (!o->bare && o->montage) {
-		char t[256];
-		for (int c = 0; c < cols; c++) {
-			snprintf(t, sizeof t, "%s", clab[c]);
-			dbv_text_fit(t, S, ts);
-			dbv_image_text(im, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
-				       gy - clh, t, ts, DBV_BLACK);
-		}
-		for (int r = 0; r < rows; r++)
-			dbv_image_text(im, gx - rlw, gy + r * (S + gap) + S / 2 -
-						     DBV_FONT_ASCENT * ts / 2,
-				       rlab[r], ts, DBV_BLACK);
-	}
-	if (leg.n) {
-		if (o->montage)
-			legend_walk(im, &leg, margin, gy + grid_h + 6 * ts, grid_w, ts, &lw);
-		else
-			legend_walk(im, &leg, gx + grid_w + margin, gy, 0, ts,
-				    &lw);
-	}
-	free(leg.it);
-	return DBV_OK;
+	free(pl);
+	free(cells);
+	return rc;
 }
 
 /* ---- output ------------------------------------------------------- */

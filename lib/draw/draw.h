@@ -1,5 +1,6 @@
 /*
- * lib/draw/draw.h - the drawing layer: RGB canvases, text, PNG, charts.
+ * lib/draw/draw.h - the drawing layer: RGB canvases, text, PNG, charts,
+ * plane pictures.
  */
 #ifndef DBV_DRAW_H
 #define DBV_DRAW_H
@@ -135,6 +136,11 @@ int dbv_image_write_png(const struct dbv_image *im, FILE *f,
 			const char *title);
 int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
 			     const char *title);
+/* To an open descriptor (a file or standard output), through a stdio
+ * stream of its own: fd stays open.  name is the output's name in
+ * messages ("cannot write 'NAME': ...", "NAME: PNG: ..."). */
+int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
+			   const char *name, const char *title);
 /* Read any PNG (palette, grey, 16-bit, alpha: converted to RGB8, alpha
  * dropped).  DBV_EINPUT for a bad file, DBV_EIO when it cannot be read. */
 int dbv_image_read_png(struct dbv_image *im, const char *path);
@@ -194,6 +200,74 @@ struct dbv_linechart {
 	int ts;                 /* text scale >= 1                         */
 };
 int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c);
+
+/* ------------------------------------------------------------------ */
+/* Plane pictures (lib/draw/planeplot.c): decision regions, montages       */
+/* ------------------------------------------------------------------ */
+/*
+ * A plane's picture (the style of Figure 1 of Somepalli et al., CVPR
+ * 2022): its res x res grid of predicted classes as an S x S plot, each
+ * grid point the block of pixels nearest it in the class's colour
+ * (dbv_palette), paler where the model is less confident; the three
+ * anchors marked (circle, triangle, cross: white inside a black edge),
+ * with their images beside them on request; a title above and a legend
+ * of classes and anchors.  The geometry is the one man/dbv-render.1
+ * documents (THE PICTURE): plot pixel (px, py), py from the top, shows
+ * grid point (i, j) = (res - 1 - floor(py*res/S), floor(px*res/S)).
+ */
+#define DBV_PLANEPLOT_MAX_SIDE 8192 /* the largest default plot side */
+#define DBV_PLANEPLOT_MAX_TS 64     /* the largest text scale */
+
+/* One plane's plot.  Anchors are placed in grid units: x from the plot's
+ * left edge, y from its bottom edge, grid point (i, j) spanning
+ * [j, j + 1) x [i, i + 1) (dbv_planeplot_place). */
+struct dbv_planeplot {
+	int res;                /* grid points a side, >= 1                */
+	const int32_t *labels;  /* res*res classes >= 0, row-major, row 0
+				   the lowest y                            */
+	const float *conf;      /* res*res confidences 0..1 (shading: mixed
+				   0.6*(1 - conf) toward white); NULL: none */
+	double at[3][2];        /* the anchors' (x, y) in grid units       */
+	int32_t y[3], y_true[3]; /* their labels, for the legend           */
+	int64_t idx[3];         /* their item numbers; < 0: unknown        */
+	int c, h, w;            /* anchor images [3, c, h, w], c = 1 or 3;
+				   c = 0: no thumbnails                    */
+	const uint8_t *images;
+};
+
+/*
+ * A picture of one plot or a montage: n plots in a grid of cols columns,
+ * row by row, with a title, labels of rows and columns (montage), and a
+ * legend of the classes present (their share of the plane when n = 1),
+ * the shading note, and the anchors of cells[0].  Without montage the
+ * legend goes right of the grid, with it below.
+ */
+struct dbv_planepic {
+	const struct dbv_planeplot *const *cells; /* n; NULL: a blank cell,
+						      cells[0] not NULL       */
+	int n, cols;            /* 1 <= n <= DBV_IMAGE_MAX_SIDE, 1..n      */
+	int montage;
+	char *const *row_labels, *const *col_labels; /* montage; NULL: none */
+	const char *title;      /* NULL or "": none                        */
+	int64_t classes;        /* legend: names[k] of class k < classes   */
+	char *const *names;     /* NULL: classes by number                 */
+	int size;               /* the plot side S; 0: dbv_planeplot_side  */
+	int ts;                 /* text scale; 0: 2, or 1 when S < 200     */
+	int legend;
+	int bare;               /* the plots alone: no frame, title, labels
+				   or legend; cells 4 pixels apart          */
+};
+/* The default plot side: the smallest multiple of res >= 500 (250 in a
+ * montage), so every grid point gets a square block of one size; res
+ * itself when res is larger, at most DBV_PLANEPLOT_MAX_SIDE. */
+int dbv_planeplot_side(int res, int montage);
+/* Where plane point (x, y) lies in grid units, for a plane of the given
+ * range (xmin, xmax, ymin, ymax): grid point (i, j) at (j + 0.5, i + 0.5). */
+void dbv_planeplot_place(const double range[4], int res, double x, double y,
+			 double at[2]);
+/* Draw the picture into im (allocated here).  DBV_EUSAGE for a picture
+ * over DBV_IMAGE_MAX_SIDE a side and for bad sizes or negative labels. */
+int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p);
 
 /* ------------------------------------------------------------------ */
 

@@ -744,6 +744,25 @@ int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
 	return rc;
 }
 
+int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
+			   const char *name, const char *title)
+{
+	FILE *f;
+	int rc, d = dup(fd);
+
+	if (d < 0 || !(f = fdopen(d, "wb"))) {
+		if (d >= 0)
+			close(d);
+		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", name,
+				  strerror(errno));
+	}
+	rc = dbv_image_write_png(im, f, title);
+	if (fclose(f) && !rc)
+		rc = dbv_seterr(DBV_EIO, "cannot write '%s': %s", name,
+				strerror(errno));
+	return rc ? dbv_preerr(rc, "%s", name) : DBV_OK;
+}
+
 struct png_rd {
 	struct png_ctx ctx;
 	png_structp png;
