@@ -138,6 +138,32 @@ static int too_big(int W, int H)
 
 /* ---- heat map ------------------------------------------------------- */
 
+void dbv_heatmap_autoscale(struct dbv_heatmap *h)
+{
+	double mn = INFINITY, mx = -INFINITY;
+	const int n = h->n;
+
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			if (isfinite(h->v[i * n + j]) && !(h->blank_diagonal && i == j)) {
+				mn = fmin(mn, h->v[i * n + j]);
+				mx = fmax(mx, h->v[i * n + j]);
+			}
+	if (!(mn <= mx)) {
+		h->lo = 0;
+		h->hi = 1;
+		return;
+	}
+	h->lo = floor(10 * mn + 1e-9) / 10;
+	h->hi = ceil(10 * mx - 1e-9) / 10;
+	if (!(h->lo < h->hi)) {
+		if (h->hi >= 0.1)
+			h->lo = h->hi - 0.1;
+		else
+			h->hi = h->lo + 0.1;
+	}
+}
+
 /*
  * Layout (t = text scale, c = cell pitch, g = t: the white gap):
  *
@@ -531,5 +557,105 @@ int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
 		}
 	}
 	draw_head(im, L + w / 2, pad, c->title, c->note, t, pad);
+	return DBV_OK;
+}
+
+/* ---- points of a line chart ----------------------------------------- */
+
+int dbv_chart_key_cmp(const struct dbv_chart_key *a, const struct dbv_chart_key *b)
+{
+	if (a->num != b->num)
+		return a->num ? -1 : 1;
+	if (a->num)
+		return (a->d > b->d) - (a->d < b->d);
+	return strcmp(a->s, b->s);
+}
+
+static int cmp_double_asc(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+void dbv_chart_points_release(struct dbv_chart_points *p)
+{
+	free(p->line_item);
+	free(p->first);
+	free(p->x);
+	free(p->start);
+	free(p->items);
+	memset(p, 0, sizeof *p);
+}
+
+/* key[i], or the one key of items without keys. */
+static const struct dbv_chart_key *key_of(const struct dbv_chart_key *key, int i)
+{
+	static const struct dbv_chart_key none;
+	return key ? &key[i] : &none;
+}
+
+int dbv_chart_points(int n, const double *x, const struct dbv_chart_key *key,
+		     struct dbv_chart_points *p)
+{
+	double *xs;
+	int nl = 0, np = 0, m = 0;
+
+	memset(p, 0, sizeof *p);
+	if (n < 1)
+		return dbv_seterr(DBV_EUSAGE, "line chart: no items");
+	p->line_item = dbv_malloc((size_t)n * sizeof *p->line_item);
+	p->first = dbv_malloc(((size_t)n + 1) * sizeof *p->first);
+	p->x = dbv_malloc((size_t)n * sizeof *p->x);
+	p->start = dbv_malloc(((size_t)n + 1) * sizeof *p->start);
+	p->items = dbv_malloc((size_t)n * sizeof *p->items);
+	xs = dbv_malloc((size_t)n * sizeof *xs);
+	if (!p->line_item || !p->first || !p->x || !p->start || !p->items || !xs) {
+		free(xs);
+		dbv_chart_points_release(p);
+		return DBV_EIO;
+	}
+	/* The lines: the distinct keys in key order (numbers before
+	 * strings). */
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+		while (k < nl && dbv_chart_key_cmp(key_of(key, p->line_item[k]),
+						   key_of(key, i)))
+			k++;
+		if (k == nl)
+			p->line_item[nl++] = i;
+	}
+	for (int a = 1; a < nl; a++)
+		for (int b = a; b > 0 && dbv_chart_key_cmp(key_of(key, p->line_item[b - 1]),
+							   key_of(key, p->line_item[b])) > 0; b--) {
+			const int tmp = p->line_item[b];
+			p->line_item[b] = p->line_item[b - 1];
+			p->line_item[b - 1] = tmp;
+		}
+	/* A line's points: its items' distinct x, ascending, each with its
+	 * items (ascending). */
+	for (int l = 0; l < nl; l++) {
+		const struct dbv_chart_key *lk = key_of(key, p->line_item[l]);
+		int nx = 0;
+		p->first[l] = np;
+		for (int i = 0; i < n; i++)
+			if (!dbv_chart_key_cmp(key_of(key, i), lk))
+				xs[nx++] = x[i];
+		qsort(xs, (size_t)nx, sizeof *xs, cmp_double_asc);
+		for (int a = 0; a < nx; a++) {
+			if (a && xs[a] == xs[a - 1])
+				continue;
+			p->x[np] = xs[a];
+			p->start[np] = m;
+			for (int i = 0; i < n; i++)
+				if (x[i] == xs[a] && !dbv_chart_key_cmp(key_of(key, i), lk))
+					p->items[m++] = i;
+			np++;
+		}
+	}
+	p->first[nl] = np;
+	p->start[np] = m;
+	p->nlines = nl;
+	p->npoints = np;
+	free(xs);
 	return DBV_OK;
 }

@@ -178,6 +178,10 @@ struct dbv_heatmap {
 	int ts;                 /* text scale >= 1                         */
 };
 int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h);
+/* Set h->lo, h->hi from h->v (n, blank_diagonal set): the range of the
+ * finite values drawn, widened to tenths (at least 0.1 apart); 0..1 when
+ * there is none. */
+void dbv_heatmap_autoscale(struct dbv_heatmap *h);
 
 /* One line of a line chart: n points in drawing order (a non-finite x or
  * y leaves the point out and breaks the line); err NULL or n half-lengths
@@ -200,6 +204,35 @@ struct dbv_linechart {
 	int ts;                 /* text scale >= 1                         */
 };
 int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c);
+
+/* What puts an item (a model) on a line of a line chart: a number, or a
+ * string (s holds the number as %g too).  Keys order numbers first,
+ * ascending, then strings (strcmp). */
+struct dbv_chart_key {
+	int num;
+	double d;
+	char s[64];
+};
+int dbv_chart_key_cmp(const struct dbv_chart_key *a,
+		      const struct dbv_chart_key *b);
+/*
+ * Items grouped into the points of a line chart: the items of one key
+ * and one x make a point, a key's points (x ascending) a line, the lines
+ * in key order.  Line l holds points first[l] .. first[l + 1] - 1; point
+ * k is at x[k] with items items[start[k] .. start[k + 1] - 1], ascending.
+ */
+struct dbv_chart_points {
+	int nlines, npoints;
+	int *line_item;         /* nlines: an item of the line's key       */
+	int *first;             /* nlines + 1                              */
+	double *x;              /* npoints                                 */
+	int *start;             /* npoints + 1                             */
+	int *items;             /* n: every item once                      */
+};
+/* n >= 1 items at x[n] (not NaN); key NULL: one line. */
+int dbv_chart_points(int n, const double *x, const struct dbv_chart_key *key,
+		     struct dbv_chart_points *p);
+void dbv_chart_points_release(struct dbv_chart_points *p);
 
 /* ------------------------------------------------------------------ */
 /* Plane pictures (lib/draw/planeplot.c): decision regions, montages       */

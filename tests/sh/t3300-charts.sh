@@ -381,10 +381,13 @@ test_expect_success 'a pred stream with chart options, a table with plane option
 	test_must_fail 2 dbv-render --x width --y fragmentation a1.dbv -o x.png &&
 	test_must_fail 2 dbv-render --scale 0,1 a1.dbv -o x.png &&
 	test_must_fail 2 dbv-render --plane 0 g.dbv -o x.png &&
-	grep -q "is a table stream" .mf_err &&
+	grep -q "^dbv-render: error: g.dbv is a table stream" .mf_err &&
 	test_must_fail 2 dbv-render --thumbs g.dbv -o x.png &&
 	test_must_fail 2 dbv-render --shade none g.dbv -o x.png &&
 	test_must_fail 2 dbv-render g.dbv -o dir/ &&
+	grep -q "^dbv-render: error: g.dbv is a table stream" .mf_err &&
+	test_must_fail 2 dbv-render -o dir/ <g.dbv &&
+	grep -q "^dbv-render: error: standard input is a table stream" .mf_err &&
 	test ! -e dir && test ! -e x.png
 '
 
@@ -399,7 +402,24 @@ test_expect_success 'broken tables: exit 3' '
 '
 
 test_expect_success 'standard input and output' '
-	dbv-render <g.dbv >so.png && cmp -s so.png h.png
+	dbv-render <g.dbv >so.png && cmp -s so.png h.png &&
+	cat g.dbv | dbv-render >sp.png && cmp -s sp.png h.png &&
+	cat g.dbv | dbv-render --chart heatmap -o sp2.png && cmp -s sp2.png h.png
+'
+
+test_expect_success 'dbv-chart draws what dbv-render draws of a table' '
+	dbv-chart g.dbv -o c.png && cmp -s c.png h.png &&
+	dbv-chart --x width --y fragmentation --by label_noise --size $W lt.dbv -o cf.png &&
+	cmp -s cf.png f.png &&
+	test_must_fail 3 dbv-chart a1.dbv -o x.png &&
+	grep -q "^dbv-chart: error: a1.dbv: expected a table stream (dbv-compare), got a pred stream" .mf_err &&
+	test_must_fail 2 dbv-chart --plane 0 g.dbv -o x.png &&
+	test_must_fail 2 dbv-chart g.dbv -o dir/ && test ! -e dir &&
+	test_must_fail 2 dbv-chart g.dbv g.dbv -o x.png &&
+	test_must_fail 3 dbv-chart two.dbv -o x.png &&
+	grep -q "(dbv-chart reads one)" .mf_err &&
+	test ! -e x.png &&
+	dbv-chart --help | grep -q "usage: dbv-chart"
 '
 
 test_done
