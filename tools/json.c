@@ -23,6 +23,8 @@ static void sep(struct dbv_json *j)
 		j->key = 0;
 		return;
 	}
+	if (j->depth == 0)
+		return; /* top-level values stand alone (one per line) */
 	if (!j->first[j->depth])
 		fputc(',', j->f);
 	j->first[j->depth] = 0;
@@ -70,8 +72,13 @@ static void put_str(FILE *f, const char *s, size_t n)
 
 void dbv_json_key(struct dbv_json *j, const char *k)
 {
+	dbv_json_keyn(j, k, strlen(k));
+}
+
+void dbv_json_keyn(struct dbv_json *j, const char *k, size_t n)
+{
 	sep(j);
-	put_str(j->f, k, strlen(k));
+	put_str(j->f, k, n);
 	fputc(':', j->f);
 	j->key = 1;
 }

@@ -30,6 +30,7 @@ void dbv_json_obj_end(struct dbv_json *j);
 void dbv_json_arr(struct dbv_json *j);    /* [ */
 void dbv_json_arr_end(struct dbv_json *j);
 void dbv_json_key(struct dbv_json *j, const char *k);
+void dbv_json_keyn(struct dbv_json *j, const char *k, size_t n);
 void dbv_json_strn(struct dbv_json *j, const char *s, size_t n);
 void dbv_json_str(struct dbv_json *j, const char *s); /* NULL: null */
 void dbv_json_null(struct dbv_json *j);
