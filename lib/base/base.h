@@ -66,8 +66,6 @@ int dbv_parse_i64_list(const char *s, int64_t min, int64_t max,
 /* ------------------------------------------------------------------ */
 /* crc = dbv_crc32c(0, buf, n) starts; pass the result to continue.  */
 uint32_t dbv_crc32c(uint32_t crc, const void *buf, size_t n);
-/* Bitwise reference implementation (slow; for tests). */
-uint32_t dbv_crc32c_ref(uint32_t crc, const void *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Tensors                                                             */

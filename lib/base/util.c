@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/base.h"
+#include "base/base_internal.h"
 
 static _Thread_local char errbuf[1024];
 
