@@ -110,9 +110,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->legend = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+	while ((c = dbv_tool_getopt(argc, argv, ":o:h", longopts)) != -1) {
 		switch (c) {
 		case OPT_SIZE:
 			dbv_tool_check(dbv_parse_i64(optarg, 16, 8192, &v), "--size");
@@ -156,10 +154,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 					    "acc_true or agreement", optarg);
 			break;
 		case 'o': o->out = optarg; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (argc - optind > 1)

@@ -203,9 +203,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->shade = 1;
 	o->legend = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+	while ((c = dbv_tool_getopt(argc, argv, ":o:h", longopts)) != -1) {
 		switch (c) {
 		case OPT_PLANE:
 			dbv_tool_check(dbv_parse_i64(optarg, 0, INT64_MAX, &o->plane),
@@ -251,10 +249,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->chart = 1; /* dbv-chart checks them */
 			break;
 		case 'o': o->out = optarg; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	o->files = argv + optind;
@@ -652,6 +648,17 @@ static int out_is_dir(const char *out)
 	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
+struct png_job {
+	const struct dbv_image *im;
+	const char *path, *title;
+};
+
+static int png_to(int fd, void *arg)
+{
+	const struct png_job *j = arg;
+	return dbv_image_write_png_fd(j->im, fd, j->path, j->title);
+}
+
 static int write_in_dir(const struct dbv_image *im, const char *dir,
 			int64_t plane, const char *title)
 {
@@ -662,7 +669,8 @@ static int write_in_dir(const struct dbv_image *im, const char *dir,
 		return DBV_EIO;
 	snprintf(path, n + 40, "%s%splane-%04lld.png", dir,
 		 n && dir[n - 1] == '/' ? "" : "/", (long long)plane);
-	rc = dbv_image_write_png_path(im, path, title[0] ? title : NULL);
+	struct png_job j = {im, path, title[0] ? title : NULL};
+	rc = dbv_write_file_atomic(path, png_to, &j);
 	free(path);
 	return rc;
 }

@@ -129,13 +129,11 @@ struct dbv_rgb dbv_text_colour_on(struct dbv_rgb bg);
 /*
  * PNG: 8-bit RGB, with tEXt "Software" (dbv and its version) and "Title"
  * when title is non-NULL.  No time stamps: the same image gives the same
- * bytes with the same libpng and zlib.  _path writes path.tmp.PID and
- * renames it over path (a failed write leaves no file).
+ * bytes with the same libpng and zlib.  (Atomic files are the tools'
+ * business: tools/tool.h, dbv_write_file_atomic.)
  */
 int dbv_image_write_png(const struct dbv_image *im, FILE *f,
 			const char *title);
-int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
-			     const char *title);
 /* To an open descriptor (a file or standard output), through a stdio
  * stream of its own: fd stays open.  name is the output's name in
  * messages ("cannot write 'NAME': ...", "NAME: PNG: ..."). */

@@ -712,38 +712,6 @@ int dbv_image_write_png(const struct dbv_image *im, FILE *f,
 	return DBV_OK;
 }
 
-int dbv_image_write_png_path(const struct dbv_image *im, const char *path,
-			     const char *title)
-{
-	size_t n = strlen(path) + 32;
-	char *tmp = dbv_malloc(n);
-	FILE *f;
-	int rc;
-
-	if (!tmp)
-		return DBV_EIO;
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "wb"))) {
-		rc = dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
-				strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	rc = dbv_image_write_png(im, f, title);
-	if (fclose(f) && !rc)
-		rc = dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
-				strerror(errno));
-	else if (rc)
-		dbv_preerr(rc, "cannot write '%s'", path);
-	if (!rc && rename(tmp, path))
-		rc = dbv_seterr(DBV_EIO, "cannot rename to '%s': %s", path,
-				strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
 			   const char *name, const char *title)
 {
