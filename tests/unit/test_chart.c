@@ -1,8 +1,8 @@
 /*
  * test_chart.c - the chart pieces: the viridis scale and text contrast,
  * turned text, anti-aliased strokes (lib/draw/image.c); ticks at nice numbers,
- * their labels, and the heat map's and line chart's geometry
- * (lib/draw/chart.c).
+ * their labels, the heat map's and line chart's geometry, the heat map's
+ * default scale and the points of a line chart (lib/draw/chart.c).
  */
 #include <string.h>
 
@@ -254,6 +254,84 @@ static void test_lines(void)
 	CHECK_RC(dbv_chart_lines(&im, &c), DBV_EUSAGE);
 }
 
+/* The heat map's default scale: the values' range widened to tenths. */
+static void test_autoscale(void)
+{
+	const double v1[4] = {NAN, 0.43, 0.87, 5};
+	const double v2[4] = {0.5, 0.5, 0.5, 0.5};
+	const double v3[4] = {0, 0, 0, 0};
+	const double v4[4] = {NAN, NAN, NAN, NAN};
+	struct dbv_heatmap h;
+
+	memset(&h, 0, sizeof h);
+	h.n = 2;
+	h.v = v1;
+	h.blank_diagonal = 1; /* 5 on the diagonal is not drawn */
+	dbv_heatmap_autoscale(&h);
+	CHECK_NEAR(h.lo, 0.4, 1e-12);
+	CHECK_NEAR(h.hi, 0.9, 1e-12);
+	h.blank_diagonal = 0;
+	dbv_heatmap_autoscale(&h);
+	CHECK_NEAR(h.lo, 0.4, 1e-12);
+	CHECK_NEAR(h.hi, 5, 1e-12);
+	/* One value: a tenth below it, or above it near 0. */
+	h.v = v2;
+	dbv_heatmap_autoscale(&h);
+	CHECK_NEAR(h.lo, 0.4, 1e-12);
+	CHECK_NEAR(h.hi, 0.5, 1e-12);
+	h.v = v3;
+	dbv_heatmap_autoscale(&h);
+	CHECK_NEAR(h.lo, 0, 1e-12);
+	CHECK_NEAR(h.hi, 0.1, 1e-12);
+	/* Nothing to draw: 0..1. */
+	h.v = v4;
+	dbv_heatmap_autoscale(&h);
+	CHECK(h.lo == 0 && h.hi == 1);
+}
+
+/* The points of a line chart: a line per key, numbers before strings,
+ * a point per distinct x of a line, its items ascending. */
+static void test_points(void)
+{
+	const double x[6] = {2, 1, 2, 4, 1, 2};
+	struct dbv_chart_key key[6];
+	struct dbv_chart_points p;
+
+	memset(key, 0, sizeof key);
+	key[0].num = key[2].num = key[5].num = 1;
+	key[0].d = key[2].d = key[5].d = 0.2;
+	key[1].num = key[3].num = 1;
+	strcpy(key[4].s, "mlp");
+	CHECK_OK(dbv_chart_points(6, x, key, &p));
+	CHECK_EQ_INT(p.nlines, 3);
+	/* Lines: 0 (items 1, 3), 0.2 (items 0, 2, 5), "mlp" (item 4). */
+	CHECK_EQ_INT(p.line_item[0], 1);
+	CHECK_EQ_INT(p.line_item[1], 0);
+	CHECK_EQ_INT(p.line_item[2], 4);
+	CHECK_EQ_INT(p.npoints, 4);
+	CHECK(p.first[0] == 0 && p.first[1] == 2 && p.first[2] == 3 && p.first[3] == 4);
+	CHECK(p.x[0] == 1 && p.x[1] == 4 && p.x[2] == 2 && p.x[3] == 1);
+	/* Point 2 (x = 2 of line 0.2): items 0, 2, 5. */
+	CHECK_EQ_INT(p.start[2], 2);
+	CHECK_EQ_INT(p.start[3], 5);
+	CHECK(p.items[2] == 0 && p.items[3] == 2 && p.items[4] == 5);
+	CHECK(p.items[0] == 1 && p.items[1] == 3 && p.items[5] == 4);
+	CHECK_EQ_INT(p.start[4], 6);
+	dbv_chart_points_release(&p);
+
+	/* No keys: one line, a point per distinct x. */
+	CHECK_OK(dbv_chart_points(6, x, NULL, &p));
+	CHECK_EQ_INT(p.nlines, 1);
+	CHECK_EQ_INT(p.npoints, 3);
+	CHECK(p.x[0] == 1 && p.x[1] == 2 && p.x[2] == 4);
+	CHECK(p.start[1] - p.start[0] == 2 && p.start[2] - p.start[1] == 3);
+	dbv_chart_points_release(&p);
+
+	CHECK(dbv_chart_key_cmp(&key[1], &key[0]) < 0);
+	CHECK(dbv_chart_key_cmp(&key[0], &key[4]) < 0);
+	CHECK_RC(dbv_chart_points(0, x, NULL, &p), DBV_EUSAGE);
+}
+
 int main(void)
 {
 	test_viridis();
@@ -262,5 +340,7 @@ int main(void)
 	test_ticks();
 	test_heatmap();
 	test_lines();
+	test_autoscale();
+	test_points();
 	return check_done();
 }
