@@ -123,10 +123,11 @@ test_chain_awk_='
 function push(s) { st[++sp] = s; dep[sp] = 0 }
 function pop() { if (sp > 0) sp-- }
 function rtrim(s) { sub(/[ \t]+$/, "", s); return s }
+# Ends with exit, return (as in "|| exit 1" or "|| { ...; exit 1; }"),
+# continue or break.
 function guarded(t) {
-	return t ~ /\|\|[ \t]*(exit|return|continue)([ \t]+[0-9]+)?$/ ||
+	return t ~ /(^|[ \t;&|{])(exit|return)([ \t]+[0-9]+)?$/ ||
 	       t ~ /(exit|return)([ \t]+[0-9]+)?[ \t]*;[ \t]*\}$/ ||
-	       t ~ /(^|[ \t;&|{])(exit|return)([ \t]+[0-9]+)?$/ ||
 	       t ~ /(^|[ \t;&|])(continue|break)$/
 }
 function goes_on(t) {
