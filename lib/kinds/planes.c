@@ -173,6 +173,54 @@ int dbv_planes_write_plane(struct dbv_writer *w, uint64_t plane,
 	return dbv_writer_record_end(w);
 }
 
+int dbv_planes_points_init(struct dbv_dataset *pts,
+			   const struct dbv_dataset *d)
+{
+	const size_t item = (size_t)(d->c * d->h * d->w);
+	size_t per = DBV_DATASET_BATCH_BYTES / (item * sizeof(float));
+
+	if (per == 0)
+		per = 1;
+	memset(pts, 0, sizeof *pts);
+	pts->n = (int64_t)per;
+	pts->c = d->c;
+	pts->h = d->h;
+	pts->w = d->w;
+	pts->dtype = DBV_F32;
+	pts->x = dbv_malloc(per * item * sizeof(float));
+	pts->y = dbv_malloc(per * sizeof *pts->y);
+	pts->y_true = dbv_malloc(per * sizeof *pts->y_true);
+	pts->idx = dbv_malloc(per * sizeof *pts->idx);
+	if (!pts->x || !pts->y || !pts->y_true || !pts->idx) {
+		dbv_dataset_release(pts);
+		return DBV_EIO;
+	}
+	for (size_t t = 0; t < per; t++)
+		pts->y[t] = pts->y_true[t] = -1;
+	return DBV_OK;
+}
+
+int dbv_planes_write_points(struct dbv_writer *w, const struct dbv_plane *pl,
+			    const struct dbv_dataset *d, uint64_t plane,
+			    struct dbv_dataset *pts)
+{
+	const size_t total = (size_t)pl->res * (size_t)pl->res;
+	const size_t hw = (size_t)d->h * (size_t)d->w, per = (size_t)pts->n;
+	float *x = (float *)(void *)pts->x;
+	int rc;
+
+	for (size_t k = 0; k < total; k += per) {
+		const size_t b = total - k < per ? total - k : per;
+		dbv_plane_points(pl, k, b, x);
+		dbv_denormalise(x, b, (int)d->c, hw, d->mean, d->std);
+		for (size_t t = 0; t < b; t++)
+			pts->idx[t] = (int64_t)(plane * total + k + t);
+		if ((rc = dbv_dataset_write_batch(w, pts, 0, b)))
+			return rc;
+	}
+	return DBV_OK;
+}
+
 /* ---- reading ---- */
 
 static int bad_meta(struct dbv_reader *r, enum meta_key k)

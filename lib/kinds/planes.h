@@ -54,6 +54,21 @@ int dbv_planes_write_plane(struct dbv_writer *w, uint64_t plane,
 			   const struct dbv_anchors *a,
 			   const struct dbv_dataset *d);
 
+/*
+ * The grid points as a data set (dbv-plane --expand; dbv-stream(5),
+ * "Grid points as a data set"): pts gets buffers for batches of pts->n
+ * points (about DBV_DATASET_BATCH_BYTES of f32 pixels) of d's shape,
+ * unlabelled; dbv_dataset_release(pts) frees them.
+ */
+int dbv_planes_points_init(struct dbv_dataset *pts,
+			   const struct dbv_dataset *d);
+/* Plane number plane's R*R points pl, in the pixel units of d (see
+ * dbv_denormalise), as batch records of at most pts->n points; idx =
+ * plane*R*R + i*R + j for the point of row i and column j. */
+int dbv_planes_write_points(struct dbv_writer *w, const struct dbv_plane *pl,
+			    const struct dbv_dataset *d, uint64_t plane,
+			    struct dbv_dataset *pts);
+
 /* The planes keys of the header just read by r (a planes stream, or a
  * stream made from one such as pred) into m. */
 int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m);

@@ -296,6 +296,27 @@ int dbv_triplet_degenerate(void *ctx, const int64_t pos[3], int *bad)
 	return rc == DBV_EINPUT ? DBV_OK : rc;
 }
 
+int dbv_triplet_parse(const char *s, int64_t out[3])
+{
+	int64_t *v;
+	size_t n;
+	int rc;
+
+	if ((rc = dbv_parse_i64_list(s, 0, INT64_MAX, &v, &n)))
+		return rc;
+	rc = n == 3 ? DBV_OK : dbv_seterr(DBV_EUSAGE, "'%s' is not a triplet "
+					  "A,B,C", s);
+	for (int i = 0; i < 3 && !rc; i++)
+		for (int j = i + 1; j < 3 && !rc; j++)
+			if (v[i] == v[j])
+				rc = dbv_seterr(DBV_EUSAGE, "'%s' names item %lld "
+						"twice", s, (long long)v[i]);
+	if (!rc)
+		memcpy(out, v, 3 * sizeof *v);
+	free(v);
+	return rc;
+}
+
 int dbv_triplets_check_ids(const int64_t *ids, size_t n, int64_t nitems)
 {
 	for (size_t i = 0; i < 3 * n; i++)

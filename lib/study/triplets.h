@@ -50,6 +50,9 @@ int dbv_triplets_draw(const int32_t *y, const int32_t *y_true, int64_t n,
  * at pos are duplicates or collinear once normalised, as dbv_plane_make
  * decides. */
 int dbv_triplet_degenerate(void *ctx, const int64_t pos[3], int *bad);
+/* Parse "A,B,C", three distinct non-negative integers, into out;
+ * DBV_EUSAGE otherwise. */
+int dbv_triplet_parse(const char *s, int64_t out[3]);
 /* DBV_EUSAGE "triplet T: id I is out of range ..." when one of the 3*n
  * ids is not a position 0..nitems-1. */
 int dbv_triplets_check_ids(const int64_t *ids, size_t n, int64_t nitems);
