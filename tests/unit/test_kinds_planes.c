@@ -126,6 +126,7 @@ static void test_round_trip(void)
 	wclose(w, fd);
 	dbv_reader_free(in);
 	close(rfd);
+	dbv_dataset_release(&e);
 
 	struct dbv_reader *r = ropen("planes.dbv", &fd);
 	CHECK_OK(dbv_planes_read_header(r, &e, &q, NULL));
