@@ -4,14 +4,8 @@
  * defaults of y_true and idx), and every refusal of the reader with its
  * "NAME: record N (byte B): ..." message.
  */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "check.h"
-
-static const char *tmp;
-static char path[700];
+#include "check_stream.h"
 
 /* A data set of n items of 2x3x2 pixels, 3 classes. */
 static void make_set(struct dbv_dataset *d, int64_t n)
@@ -45,46 +39,6 @@ static void make_set(struct dbv_dataset *d, int64_t n)
 	d->std[0] = 0.125;
 	d->std[1] = 0.3;
 	d->label_noise = 0.2;
-}
-
-static struct dbv_writer *wopen(const char *name, int *fd)
-{
-	snprintf(path, sizeof path, "%s/%s", tmp, name);
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	CHECK(*fd >= 0);
-	return dbv_writer_new(*fd, "test");
-}
-
-static void wclose(struct dbv_writer *w, int fd)
-{
-	CHECK_OK(dbv_writer_finish(w));
-	dbv_writer_free(w);
-	close(fd);
-}
-
-static struct dbv_reader *ropen(int *fd)
-{
-	*fd = open(path, O_RDONLY);
-	CHECK(*fd >= 0);
-	return dbv_reader_new(*fd, path);
-}
-
-/* The last error is "PATH: record REC (byte B): ...WANT..." (B > 0 past
- * the header of the first stream). */
-static void check_msg(unsigned long long rec, const char *want)
-{
-	char pre[800];
-	unsigned long long n = 0, b = 0;
-	const char *m = dbv_errmsg();
-	int k = snprintf(pre, sizeof pre, "%s: record ", path);
-
-	CHECK(strncmp(m, pre, (size_t)k) == 0);
-	CHECK(sscanf(m + k, "%llu (byte %llu): ", &n, &b) == 2);
-	CHECK_EQ_INT(n, rec);
-	CHECK(rec == 0 ? b == 0 : b > 0);
-	CHECK(strstr(m, want) != NULL);
-	if (strncmp(m, pre, (size_t)k) || !strstr(m, want))
-		fprintf(stderr, "  message: %s\n  wanted: %s\n", m, want);
 }
 
 static void check_same(const struct dbv_dataset *a, const struct dbv_dataset *b)
@@ -127,7 +81,7 @@ static void test_round_trip(void)
 	CHECK_OK(dbv_dataset_write(w, &d, &o, items, 2, argv));
 	wclose(w, fd);
 
-	r = ropen(&fd);
+	r = ropen("rt.dbv", &fd);
 	const struct dbv_dataset_read_opts opt = {0, 2, "test"};
 	CHECK_OK(dbv_dataset_read(r, &e, &opt));
 	check_same(&d, &e);
@@ -188,7 +142,7 @@ static void test_f32(void)
 
 	const struct dbv_dataset_read_opts plane = {
 		DBV_DATASET_F32 | DBV_DATASET_UNLABELLED, 1, "dbv-plane"};
-	r = ropen(&fd);
+	r = ropen("f32.dbv", &fd);
 	CHECK_OK(dbv_dataset_read(r, &e, &plane));
 	check_same(&d, &e);
 	dbv_reader_free(r);
@@ -196,7 +150,7 @@ static void test_f32(void)
 	dbv_dataset_release(&e);
 
 	const struct dbv_dataset_read_opts train = {0, 2, "dbv-train"};
-	r = ropen(&fd);
+	r = ropen("f32.dbv", &fd);
 	CHECK_RC(dbv_dataset_read(r, &e, &train), DBV_EINPUT);
 	check_msg(1, "\"x\" must be u8 [b,2,3,2]");
 	CHECK(e.x == NULL && e.n == 0);
@@ -204,7 +158,7 @@ static void test_f32(void)
 	close(fd);
 	/* Labels -1 need DBV_DATASET_UNLABELLED. */
 	const struct dbv_dataset_read_opts f32only = {DBV_DATASET_F32, 1, NULL};
-	r = ropen(&fd);
+	r = ropen("f32.dbv", &fd);
 	CHECK_RC(dbv_dataset_read(r, &e, &f32only), DBV_EINPUT);
 	check_msg(1, "label -1 is out of range (0 to 2)");
 	dbv_reader_free(r);
@@ -339,7 +293,7 @@ static int read_case(const struct dbv_dataset_read_opts *opt)
 {
 	struct dbv_dataset d;
 	int fd, rc;
-	struct dbv_reader *r = ropen(&fd);
+	struct dbv_reader *r = ropen("case.dbv", &fd);
 	rc = dbv_dataset_read(r, &d, opt);
 	CHECK(rc != DBV_OK || d.n == 2 || d.n == 5);
 	CHECK(rc == DBV_OK || (d.n == 0 && d.x == NULL));
@@ -458,7 +412,7 @@ static void test_stream_refusals(void)
 	header(w, H_OK);
 	wclose(w, fd);
 	const struct dbv_dataset_read_opts opt = {0, 0, "dbv-x"};
-	r = ropen(&fd);
+	r = ropen("case.dbv", &fd);
 	CHECK_RC(dbv_dataset_read(r, &d, &opt), DBV_EINPUT);
 	CHECK(strstr(dbv_errmsg(), "another stream follows the dataset stream "
 		     "(dbv-x reads one)") != NULL);
@@ -490,7 +444,7 @@ static void test_batch_by_batch(void)
 	batch(w, B_BARE, 4, 0);
 	wclose(w, fd);
 
-	struct dbv_reader *r = ropen(&fd);
+	struct dbv_reader *r = ropen("bare.dbv", &fd);
 	CHECK_OK(dbv_dataset_read_header(r, &d, NULL));
 	CHECK(!strcmp(d.name, "hand") && d.split == NULL && d.n == 0);
 	CHECK(d.c == 2 && d.h == 3 && d.w == 2 && d.nclasses == 3);
@@ -518,7 +472,7 @@ static void test_batch_by_batch(void)
 	close(fd);
 
 	/* The whole reader fills the same defaults. */
-	r = ropen(&fd);
+	r = ropen("bare.dbv", &fd);
 	CHECK_OK(dbv_dataset_read(r, &d, NULL));
 	CHECK_EQ_INT(d.n, 9);
 	CHECK_EQ_INT(d.idx[0], 0);
@@ -533,7 +487,7 @@ static void test_batch_by_batch(void)
 
 int main(void)
 {
-	tmp = check_tmpdir();
+	check_stream_dir = check_tmpdir();
 	test_round_trip();
 	test_f32();
 	test_header_refusals();

@@ -4,52 +4,8 @@
  * the "same plane" fingerprint, and the reader's refusals with their
  * "NAME: record N (byte B): ..." messages.
  */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "check.h"
-
-static const char *tmp;
-static char path[700];
-
-static struct dbv_writer *wopen(const char *name, int *fd)
-{
-	snprintf(path, sizeof path, "%s/%s", tmp, name);
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	CHECK(*fd >= 0);
-	return dbv_writer_new(*fd, "test");
-}
-
-static void wclose(struct dbv_writer *w, int fd)
-{
-	CHECK_OK(dbv_writer_finish(w));
-	dbv_writer_free(w);
-	close(fd);
-}
-
-static struct dbv_reader *ropen(const char *name, int *fd)
-{
-	snprintf(path, sizeof path, "%s/%s", tmp, name);
-	*fd = open(path, O_RDONLY);
-	CHECK(*fd >= 0);
-	return dbv_reader_new(*fd, path);
-}
-
-static void check_msg(unsigned long long rec, const char *want)
-{
-	char pre[800];
-	unsigned long long n = 0, b = 0;
-	const char *m = dbv_errmsg();
-	int k = snprintf(pre, sizeof pre, "%s: record ", path);
-
-	CHECK(strncmp(m, pre, (size_t)k) == 0);
-	CHECK(sscanf(m + k, "%llu (byte %llu): ", &n, &b) == 2);
-	CHECK_EQ_INT(n, rec);
-	CHECK(strstr(m, want) != NULL);
-	if (strncmp(m, pre, (size_t)k) || !strstr(m, want))
-		fprintf(stderr, "  message: %s\n  wanted: %s\n", m, want);
-}
+#include "check_stream.h"
 
 /* A u8 data set of 6 random 2x3x4 images, 3 classes, in ds.dbv. */
 static void make_dataset(struct dbv_dataset *d)
@@ -477,7 +433,7 @@ static void test_record_refusals(void)
 
 int main(void)
 {
-	tmp = check_tmpdir();
+	check_stream_dir = check_tmpdir();
 	test_round_trip();
 	test_points();
 	test_fingerprint();
