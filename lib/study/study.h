@@ -1,5 +1,6 @@
 /*
- * lib/study/study.h - the study layer: plane geometry and metrics.
+ * lib/study/study.h - the study layer: plane geometry, triplets and anchors
+ * (study/triplets.h), metrics.
  */
 #ifndef DBV_STUDY_H
 #define DBV_STUDY_H
