@@ -11,4 +11,7 @@
 #include "nn/nn.h"
 #include "study/study.h"
 
+#include "kinds/dataset.h"
+#include "kinds/planes.h"
+
 #endif /* DBV_KINDS_H */
