@@ -11,4 +11,7 @@
 #include "nn/nn.h"
 #include "study/study.h"
 
+#include "kinds/pred.h"
+#include "kinds/table.h"
+
 #endif /* DBV_KINDS_H */
