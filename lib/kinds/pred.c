@@ -383,12 +383,13 @@ static int take_conf(struct dbv_reader *r, const struct dbv_tensor *t, int res,
 	memcpy(*out, t->data, n * sizeof **out);
 	for (size_t i = 0; i < n; i++) {
 		const float c = (*out)[i];
+		if (isfinite(c) && c >= 0 && c <= DBV_PRED_MAX_CONF)
+			continue;
 		where(at, sizeof at, i, res);
 		if (!isfinite(c))
 			return dbv_reader_fail(r, DBV_ENONFINITE, "confidence %g %s", c, at);
-		if (c < 0 || c > DBV_PRED_MAX_CONF)
-			return dbv_reader_fail(r, DBV_EINPUT, "confidence %g %s is "
-					       "outside [0, 1]", c, at);
+		return dbv_reader_fail(r, DBV_EINPUT, "confidence %g %s is outside "
+				       "[0, 1]", c, at);
 	}
 	return DBV_OK;
 }
@@ -414,6 +415,30 @@ static int take_three(struct dbv_reader *r, const dbv_val *rec, int key,
 					     rec_keys[key]);
 }
 
+/* A non-finite number in the plane's geometry is refused with
+ * DBV_ENONFINITE, as dbv-stream(5) has it for every number a tool cannot
+ * use; the shapes and the rest dbv_plane_from_record checks. */
+static int geometry_finite(struct dbv_reader *r, const dbv_val *rec)
+{
+	static const char *const keys[] = {"origin", "u", "v", "coords", "range"};
+	struct dbv_tensor t;
+
+	for (size_t k = 0; k < COUNT(keys); k++) {
+		int ok = 1;
+		if (dbv_get_tensor(rec, keys[k], &t))
+			continue;
+		for (size_t i = 0; t.dtype == DBV_F32 && ok && i < dbv_tensor_numel(&t); i++)
+			ok = isfinite(((const float *)t.data)[i]);
+		for (size_t i = 0; t.dtype == DBV_F64 && ok && i < dbv_tensor_numel(&t); i++)
+			ok = isfinite(((const double *)t.data)[i]);
+		dbv_tensor_release(&t);
+		if (!ok)
+			return dbv_reader_fail(r, DBV_ENONFINITE, "\"%s\" holds a "
+					       "non-finite number", keys[k]);
+	}
+	return DBV_OK;
+}
+
 static int read_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
 		      const dbv_val *rec, struct dbv_pred_plane *p)
 {
@@ -425,6 +450,8 @@ static int read_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
 	if (dbv_get_i64(rec, "plane", &p->plane) || p->plane < 0)
 		return dbv_reader_fail(r, DBV_EINPUT, "\"plane\" is missing or not "
 				       "an integer from 0");
+	if ((rc = geometry_finite(r, rec)))
+		return rc;
 	if ((rc = dbv_plane_from_record(&p->geom, rec, h->c, h->h, h->w)))
 		return fail_here(r, rc);
 	res = p->geom.res;

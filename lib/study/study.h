@@ -63,5 +63,8 @@ int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 		     double *lo, double *hi);
 
 /* ------------------------------------------------------------------ */
+/* Comparisons: pairs, groups, fragmentation, churn, chart points       */
+/* ------------------------------------------------------------------ */
+#include "study/compare.h"
 
 #endif /* DBV_STUDY_H */

@@ -405,7 +405,8 @@ enum bad {
 	B_NONE, B_NO_INPUT, B_CLASSES_0, B_CLASSES_BIG, B_NO_SHAPE, B_SHAPE_C,
 	B_NAME, B_MODEL,
 	B_NO_PLANE, B_RES_BIG, B_LABELS_SHAPE, B_LABEL_BIG, B_CONF_NAN,
-	B_CONF_BIG, B_ANCHORS, B_Y, B_IDX, B_NO_CONF, B_TWO_RES,
+	B_CONF_BIG, B_ANCHORS, B_Y, B_IDX, B_NO_CONF, B_TWO_RES, B_RANGE_NAN,
+	B_COORDS_INF,
 	B_ITEMS_2D, B_ITEM_LABEL, B_ITEM_Y, B_ITEM_IDX, B_ITEM_CONF,
 	B_ACC_COUNT, B_ACC_MISSING,
 };
@@ -481,6 +482,7 @@ static void bad_plane_keys(struct dbv_writer *w, enum bad b)
 	const int32_t y[3] = {0, 1, 2};
 	const float yf[3] = {0, 1, 2}, conf[9] = {0.5f};
 	const int64_t idx[3] = {1, 2, 3};
+	const double range_nan[4] = {-1, NAN, -1, 2}, coords_inf[6] = {0, 0, INFINITY, 0, 0, 1};
 
 	dbv_writer_record_begin(w, "pred", 13 - (b == B_NO_PLANE));
 	if (b != B_NO_PLANE) {
@@ -498,9 +500,11 @@ static void bad_plane_keys(struct dbv_writer *w, enum bad b)
 	else
 		dbv_w_tensor_raw(w, DBV_I32, 1, s3, y);
 	dbv_w_key(w, "y_true"); dbv_w_tensor_raw(w, DBV_I32, 1, s3, y);
-	dbv_w_key(w, "coords"); dbv_w_tensor_raw(w, DBV_F64, 2, sc, coords0);
+	dbv_w_key(w, "coords");
+	dbv_w_tensor_raw(w, DBV_F64, 2, sc, b == B_COORDS_INF ? coords_inf : coords0);
 	dbv_w_key(w, "res"); dbv_w_i64(w, 3);
-	dbv_w_key(w, "range"); dbv_w_tensor_raw(w, DBV_F64, 1, sr, range0);
+	dbv_w_key(w, "range");
+	dbv_w_tensor_raw(w, DBV_F64, 1, sr, b == B_RANGE_NAN ? range_nan : range0);
 	dbv_w_key(w, "labels"); dbv_w_tensor_raw(w, DBV_U8, 2, sg, lab);
 	dbv_w_key(w, "conf"); dbv_w_tensor_raw(w, DBV_F32, 2, sg, conf);
 	dbv_writer_record_end(w);
@@ -586,6 +590,8 @@ static void test_refusals(void)
 		{B_ANCHORS, 1, 1, DBV_EINPUT, "\"anchors\" is not u8 or f32 [3,1,2,2]"},
 		{B_Y, 1, 1, DBV_EINPUT, "\"y\" is not i32 or i64 [3]"},
 		{B_IDX, 1, 1, DBV_EINPUT, "\"idx\" is not i32 or i64 [3]"},
+		{B_RANGE_NAN, 1, 1, DBV_ENONFINITE, "\"range\" holds a non-finite number"},
+		{B_COORDS_INF, 1, 1, DBV_ENONFINITE, "\"coords\" holds a non-finite number"},
 		{B_TWO_RES, 1, 2, DBV_EINPUT, "plane 1 has a 5x5 grid, but the first has 4x4: grids of different sizes"},
 		{B_ITEMS_2D, 0, 1, DBV_EINPUT, "\"labels\" is not u8 or i32 [k]"},
 		{B_ITEM_LABEL, 0, 1, DBV_EINPUT, "label 3 of item 2 is not a class (0..2)"},
@@ -602,7 +608,8 @@ static void test_refusals(void)
 		bad_header(w, cases[i].planes, b);
 		if (!cases[i].planes)
 			bad_items(w, b);
-		else if (b == B_NO_PLANE || b == B_ANCHORS || b == B_Y || b == B_IDX)
+		else if (b == B_NO_PLANE || b == B_ANCHORS || b == B_Y || b == B_IDX ||
+			 b == B_RANGE_NAN || b == B_COORDS_INF)
 			bad_plane_keys(w, b);
 		else
 			bad_plane(w, 0, 4, b);
