@@ -7,71 +7,11 @@
  * The streams the refusals read are written field by field with the
  * stream layer's value writers, not with the writers under test.
  */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "check.h"
 
-static const char *tmp;
+#include "stream_files.h"
+
 static char *argv0[] = {"test", "--arg", NULL};
-
-static char *path_of(const char *name)
-{
-	static char buf[8][600];
-	static int k;
-	char *p = buf[k++ % 8];
-	snprintf(p, 600, "%s/%s", tmp, name);
-	return p;
-}
-
-static struct dbv_writer *wopen(const char *name)
-{
-	int fd = open(path_of(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		abort();
-	return dbv_writer_new(fd, "test");
-}
-
-static void wclose(struct dbv_writer *w)
-{
-	CHECK_OK(dbv_writer_finish(w));
-	dbv_writer_free(w); /* the fd stays open: the test exits soon */
-}
-
-struct rd {
-	int fd;
-	struct dbv_reader *r;
-};
-
-static struct dbv_reader *ropen(struct rd *rd, const char *name)
-{
-	rd->fd = open(path_of(name), O_RDONLY);
-	if (rd->fd < 0)
-		abort();
-	rd->r = dbv_reader_new(rd->fd, path_of(name));
-	return rd->r;
-}
-
-static void rclose(struct rd *rd)
-{
-	dbv_reader_free(rd->r);
-	close(rd->fd);
-}
-
-/* The message is "PATH: record N (byte B): " then body. */
-static int msg_is(const char *name, int record, const char *body)
-{
-	char want[800];
-	const char *m = dbv_errmsg(), *b;
-	snprintf(want, sizeof want, "%s: record %d (byte ", path_of(name), record);
-	if (strncmp(m, want, strlen(want)) || !(b = strstr(m, "): ")) ||
-	    !strstr(b + 3, body) || strncmp(b + 3, body, strlen(body))) {
-		fprintf(stderr, "message: %s\nwanted:  %s...): %s\n", m, want, body);
-		return 0;
-	}
-	return 1;
-}
 
 /* ---- hand-written streams ------------------------------------------ */
 
@@ -304,6 +244,7 @@ static void test_planes_round_trip(int K)
 	dbv_pred_record_release(&rec);
 	CHECK_RC(dbv_pred_next(rd.r, &h, &rec), DBV_END);
 	CHECK(fp0 != fp1);
+	dbv_pred_header_release(&h);
 	rclose(&rd);
 
 	/* The fingerprint is of the geometry: the planes stream's plane 0
@@ -634,7 +575,7 @@ static void test_refusals(void)
 
 int main(void)
 {
-	tmp = check_tmpdir();
+	files_dir = check_tmpdir();
 	test_planes_round_trip(3);
 	test_planes_round_trip(300);
 	test_items_round_trip();
