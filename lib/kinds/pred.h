@@ -29,7 +29,10 @@
 #include "study/study.h"
 
 /* The bounds of a pred stream, the documented ones (dbv-compare(1),
- * INPUT; dbv-plane(1) --res; dbv-stream(5)). */
+ * INPUT; dbv-plane(1) --res; dbv-stream(5)).  TODO(lead): the res bound
+ * is study/plane.c's DBV_PLANE_MAX_RES (which dbv_plane_from_record
+ * checks) and the shape bounds the dataset kind's: one define each when
+ * kinds/planes.h and kinds/dataset.h land. */
 #define DBV_PRED_MAX_CLASSES (1 << 20) /* "classes": 1 to 1048576 */
 #define DBV_PRED_MAX_RES 4096          /* points per axis: 2 to 4096 */
 #define DBV_PRED_MAX_CHANNELS 4        /* item shape [C, H, W]: C 1 to 4, */
