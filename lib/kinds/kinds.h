@@ -13,5 +13,7 @@
 
 #include "kinds/dataset.h"
 #include "kinds/planes.h"
+#include "kinds/pred.h"
+#include "kinds/table.h"
 
 #endif /* DBV_KINDS_H */

@@ -489,10 +489,15 @@ void dbv_planes_plane_release(struct dbv_planes_plane *p)
 
 uint32_t dbv_plane_fingerprint(const struct dbv_plane *p)
 {
+	const uint64_t dim = p->dim;
+	const int64_t res = p->res;
 	const size_t bytes = p->dim * sizeof(float);
-	uint32_t crc = dbv_crc32c(0, p->origin, bytes);
+	uint32_t crc = dbv_crc32c(0, &dim, sizeof dim);
 
+	crc = dbv_crc32c(crc, &res, sizeof res);
+	crc = dbv_crc32c(crc, p->origin, bytes);
 	crc = dbv_crc32c(crc, p->u, bytes);
 	crc = dbv_crc32c(crc, p->v, bytes);
-	return dbv_crc32c(crc, p->range, sizeof p->range);
+	crc = dbv_crc32c(crc, p->range, sizeof p->range);
+	return dbv_crc32c(crc, p->coords, sizeof p->coords);
 }

@@ -105,11 +105,11 @@ int dbv_planes_read_plane(struct dbv_reader *r, const dbv_val *rec,
 void dbv_planes_plane_release(struct dbv_planes_plane *p);
 
 /*
- * Whether two records show the same plane: the CRC-32C of the bytes of
- * origin, u and v (p->dim f32 each) and range (4 f64), in this order, as
- * they travel in a stream (dbv-compare(1) documents it).  Not covered:
- * res (the grid size, compared on its own), coords (which follow from
- * origin, u, v and the anchors), the anchors, idx and labels.
+ * Whether two records show the same plane, the one fingerprint of every
+ * tool: one CRC-32C over dim (u64), res (i64), the bytes of origin, u and
+ * v (dim f32 each), range (4 f64) and coords (6 f64), in this order
+ * (dbv-compare(1) documents it).  Not covered: the anchors' pixels, idx
+ * and labels.
  */
 uint32_t dbv_plane_fingerprint(const struct dbv_plane *p);
 

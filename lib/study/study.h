@@ -75,4 +75,9 @@ int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 /* ------------------------------------------------------------------ */
 #include "study/triplets.h"
 
+/* ------------------------------------------------------------------ */
+/* Comparisons: pairs, groups, fragmentation, churn, chart points       */
+/* ------------------------------------------------------------------ */
+#include "study/compare.h"
+
 #endif /* DBV_STUDY_H */

@@ -226,23 +226,33 @@ static void test_points(void)
 	dbv_dataset_release(&d);
 }
 
-/* The fingerprint covers origin, u, v and range, in this order, as the
- * CRC-32C of their bytes; nothing else. */
+/* The fingerprint is one CRC-32C over dim (u64), res (i64), origin, u,
+ * v, range and coords, in this order; nothing else. */
 static void test_fingerprint(void)
 {
 	float o[4] = {1, 2, 3, 4}, u[4] = {0, 1, 0, 0}, v[4] = {0, 0, 1, 0};
 	struct dbv_plane p = {.dim = 4, .origin = o, .u = u, .v = v, .res = 5,
-			      .range = {-1, 2, -3, 4}};
-	unsigned char bytes[3 * 16 + 32];
+			      .range = {-1, 2, -3, 4},
+			      .coords = {{0, 0}, {1, 0}, {0.5, 1}}};
+	unsigned char bytes[8 + 8 + 3 * 16 + 32 + 48];
+	const uint64_t dim = 4;
+	const int64_t res = 5;
 
-	memcpy(bytes, o, 16);
-	memcpy(bytes + 16, u, 16);
-	memcpy(bytes + 32, v, 16);
-	memcpy(bytes + 48, p.range, 32);
+	memcpy(bytes, &dim, 8);
+	memcpy(bytes + 8, &res, 8);
+	memcpy(bytes + 16, o, 16);
+	memcpy(bytes + 32, u, 16);
+	memcpy(bytes + 48, v, 16);
+	memcpy(bytes + 64, p.range, 32);
+	memcpy(bytes + 96, p.coords, 48);
 	const uint32_t f = dbv_plane_fingerprint(&p);
 	CHECK_EQ_INT(f, dbv_crc32c(0, bytes, sizeof bytes));
 	p.res = 9;
+	CHECK(dbv_plane_fingerprint(&p) != f);
+	p.res = 5;
 	p.coords[2][1] = 7;
+	CHECK(dbv_plane_fingerprint(&p) != f);
+	p.coords[2][1] = 1;
 	CHECK_EQ_INT(dbv_plane_fingerprint(&p), f);
 	p.range[3] = 4.5;
 	CHECK(dbv_plane_fingerprint(&p) != f);
