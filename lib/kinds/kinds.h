@@ -10,5 +10,7 @@
 #include "data/data.h"
 #include "nn/nn.h"
 #include "study/study.h"
+#include "kinds/model.h"
+#include "kinds/checkpoint.h"
 
 #endif /* DBV_KINDS_H */
