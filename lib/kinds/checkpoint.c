@@ -97,13 +97,13 @@ static void write_state(struct dbv_writer *w, const struct dbv_train_state *st)
 
 static int write_logs(struct dbv_writer *w, const struct dbv_train_state *st)
 {
-	int64_t shape[1] = {st->epoch * ROW_W};
-	double *rows = dbv_malloc((size_t)(st->epoch > 0 ? st->epoch : 1) *
-				  ROW_W * sizeof *rows);
+	const int64_t epochs = st->epoch > 0 ? st->epoch : 0;
+	int64_t shape[1] = {epochs * ROW_W};
+	double *rows = dbv_malloc((size_t)(epochs + 1) * ROW_W * sizeof *rows);
 
 	if (!rows)
 		return DBV_EIO;
-	for (int64_t e = 0; e < st->epoch; e++) {
+	for (int64_t e = 0; e < epochs; e++) {
 		const struct dbv_train_log *l = &st->logs[e];
 		double *row = rows + e * ROW_W;
 		row[ROW_TRAIN_LOSS] = l->train_loss;
@@ -145,19 +145,26 @@ int dbv_checkpoint_write(struct dbv_writer *w, const struct dbv_checkpoint *ck)
 static int read_array(struct dbv_reader *r, const dbv_val *rec, int key,
 		      enum dbv_dtype dt, int64_t len, void *dst)
 {
+	const dbv_val *v = dbv_map_get(rec, state_key[key]);
 	struct dbv_tensor t;
 	int rc;
 
-	if ((rc = dbv_get_tensor(rec, state_key[key], &t)))
-		return dbv_reader_fail(r, rc, "state record: %s", dbv_errmsg());
+	if (!v || !dbv_val_is_tensor(v))
+		goto bad;
+	if ((rc = dbv_val_tensor(v, &t)))
+		return rc == DBV_EINPUT ? dbv_reader_fail(r, rc, "state record: \"%s\": %s",
+							   state_key[key], dbv_errmsg())
+					: rc;
 	if (t.dtype != dt || t.ndim != 1 || t.shape[0] != len) {
 		dbv_tensor_release(&t);
-		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" must be %s [%lld]",
-				       state_key[key], dbv_dtype_name(dt), (long long)len);
+		goto bad;
 	}
 	memcpy(dst, t.data, t.nbytes);
 	dbv_tensor_release(&t);
 	return DBV_OK;
+bad:
+	return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" must be %s [%lld]",
+			       state_key[key], dbv_dtype_name(dt), (long long)len);
 }
 
 /* The scalars of the state record, each in range for the run. */

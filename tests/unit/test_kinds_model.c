@@ -1,0 +1,305 @@
+/*
+ * test_kinds_model.c - the model stream kind (lib/kinds/model.c): a
+ * trained model's header, log and param records round-trip, and the
+ * reader refuses what dbv-stream(5) forbids, in the one message format
+ * "NAME: record N (byte B): ...".
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char *tmp;
+static char path[600];
+
+static struct dbv_writer *create(const char *name, int *fd)
+{
+	snprintf(path, sizeof path, "%s/%s.dbv", tmp, name);
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	return dbv_writer_new(*fd, "t");
+}
+
+static void finish(struct dbv_writer *w, int fd)
+{
+	CHECK_OK(dbv_writer_finish(w));
+	dbv_writer_free(w);
+	close(fd);
+}
+
+static struct dbv_reader *reopen(int *fd)
+{
+	*fd = open(path, O_RDONLY);
+	return dbv_reader_new(*fd, path);
+}
+
+/* The message names the file and a record. */
+static int standard(void)
+{
+	char want[700];
+	snprintf(want, sizeof want, "%s: record ", path);
+	return !strncmp(dbv_errmsg(), want, strlen(want)) &&
+	       strstr(dbv_errmsg(), " (byte ") != NULL;
+}
+
+static int same_log(const struct dbv_train_log *a, const struct dbv_train_log *b)
+{
+	return a->epoch == b->epoch && a->train_loss == b->train_loss &&
+	       a->train_acc == b->train_acc && a->has_test == b->has_test &&
+	       a->test_loss == b->test_loss && a->test_acc == b->test_acc &&
+	       a->lr == b->lr && a->seconds == b->seconds;
+}
+
+static void test_round_trip(void)
+{
+	struct dbv_arch a = {.name = "mlp", .width = 5, .depth = 2, .c = 2,
+			     .h = 3, .w = 3, .classes = 3};
+	char *names[] = {"a", "b", "c"};
+	double mean[4] = {0.25, 0.5}, std[4] = {0.5, 0.125}, mean2[4], std2[4];
+	struct dbv_train_cfg cfg;
+	struct dbv_model m, m2;
+	struct dbv_train_log logs[2] = {
+		{1, 2.5, 0.25, 0, 0, 0, 0.1, 3.5},
+		{2, 1.5, 0.5, 1, 1.75, 0.375, 0.05, 2},
+	};
+	char *argv[] = {"t", NULL};
+	const dbv_val *rec;
+	int fd, nlog = 0;
+
+	dbv_train_cfg_default(&cfg);
+	cfg.epochs = 2;
+	CHECK_OK(dbv_model_build(&m, &a));
+	dbv_model_init(&m, 7);
+	struct dbv_writer *w = create("round", &fd);
+	struct dbv_model_header h = {&m, names, mean, std, &cfg, "set", 60, 0.2};
+	CHECK_OK(dbv_model_write_header(w, NULL, 1, argv, &h));
+	for (int i = 0; i < 2; i++)
+		CHECK_OK(dbv_model_write_log(w, &logs[i]));
+	CHECK_OK(dbv_model_write_params(w, &m));
+	finish(w, fd);
+
+	struct dbv_reader *r = reopen(&fd);
+	CHECK_OK(dbv_model_read(r, &m2, mean2, std2));
+	CHECK(!strcmp(m2.arch.name, "mlp") && m2.arch.width == 5 &&
+	      m2.arch.depth == 2 && m2.arch.c == 2 && m2.arch.classes == 3);
+	CHECK(m2.total == m.total && !memcmp(m.p, m2.p, m.total * sizeof(float)));
+	CHECK(mean2[1] == 0.5 && std2[1] == 0.125 && mean2[2] == 0 && std2[3] == 1);
+	/* The model's keys and the run's, each once. */
+	CHECK(dbv_val_len(dbv_reader_meta(r)) > DBV_MODEL_META_PAIRS);
+	dbv_reader_free(r);
+	close(fd);
+
+	r = reopen(&fd);
+	CHECK_OK(dbv_reader_header(r, "model", NULL));
+	while (dbv_reader_next(r, &rec) == DBV_OK) {
+		struct dbv_train_log l;
+		if (!dbv_record_is(rec, "log"))
+			continue;
+		CHECK_OK(dbv_model_read_log(r, rec, &l));
+		CHECK(nlog < 2 && same_log(&l, &logs[nlog]));
+		nlog++;
+	}
+	CHECK_EQ_INT(nlog, 2);
+	dbv_reader_free(r);
+	close(fd);
+	dbv_model_release(&m);
+	dbv_model_release(&m2);
+}
+
+/* A header of the model's keys alone, one value replaced: width w,
+ * channels c, first std s, architecture name arch (NULL: none). */
+static void write_header(struct dbv_writer *w, const char *arch, int64_t width,
+			 int64_t c, double s)
+{
+	char *argv[] = {"t", NULL};
+	int64_t shape[3] = {c, 3, 3};
+	double mean[5] = {0}, std[5] = {s, 1, 1, 1, 1};
+
+	dbv_writer_header_begin(w, "model", NULL, 1, argv, arch ? 7 : 6);
+	if (arch) {
+		dbv_w_key(w, "arch");
+		dbv_w_str(w, arch);
+	}
+	dbv_w_key(w, "width");
+	dbv_w_i64(w, width);
+	dbv_w_key(w, "depth");
+	dbv_w_i64(w, 1);
+	dbv_w_key(w, "shape");
+	dbv_w_i64_array(w, shape, 3);
+	dbv_w_key(w, "classes");
+	dbv_w_i64(w, 3);
+	dbv_w_key(w, "mean");
+	dbv_w_f64_array(w, mean, (size_t)(c < 5 ? c : 5));
+	dbv_w_key(w, "std");
+	dbv_w_f64_array(w, std, (size_t)(c < 5 ? c : 5));
+	dbv_writer_header_end(w);
+}
+
+/* Read the stream at path as a model: DBV_EINPUT with the standard
+ * prefix and `want` in the message. */
+static void refused(const char *want)
+{
+	struct dbv_model m;
+	double mean[4], std[4];
+	int fd;
+	struct dbv_reader *r = reopen(&fd);
+
+	CHECK_RC(dbv_model_read(r, &m, mean, std), DBV_EINPUT);
+	CHECK(standard());
+	if (!strstr(dbv_errmsg(), want))
+		fprintf(stderr, "message '%s' lacks '%s'\n", dbv_errmsg(), want);
+	CHECK(strstr(dbv_errmsg(), want) != NULL);
+	dbv_reader_free(r);
+	close(fd);
+}
+
+static void test_header_refusals(void)
+{
+	static const struct {
+		const char *arch;
+		int64_t width, c;
+		double std;
+		const char *want;
+	} cases[] = {
+		{NULL, 2, 1, 1, "no valid \"arch\""},
+		{"mlp", DBV_MODEL_MAX_SIZE + 1, 1, 1, "out-of-range sizes"},
+		{"mlp", -1, 1, 1, "out-of-range sizes"},
+		{"mlp", 2, DBV_MODEL_MAX_CHANNELS + 1, 1, "at most 4"},
+		{"mlp", 2, 1, 0, "\"std\" must be > 0"},
+		{"mlp", 2, 1, NAN, "\"std\" is not numeric"},
+		{"lenet", 2, 1, 1, "model header: "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int fd;
+		struct dbv_writer *w = create("header", &fd);
+		write_header(w, cases[i].arch, cases[i].width, cases[i].c, cases[i].std);
+		finish(w, fd);
+		refused(cases[i].want);
+	}
+}
+
+/* One param record: name, and a f32 tensor of shape [n] (or an i64 scalar
+ * when n < 0). */
+static void write_param(struct dbv_writer *w, const char *name, int64_t n)
+{
+	float v[64] = {0};
+	int64_t shape[1] = {n}, one = 1;
+
+	dbv_writer_record_begin(w, "param", 2);
+	dbv_w_key(w, "name");
+	dbv_w_str(w, name);
+	dbv_w_key(w, "value");
+	if (n < 0)
+		dbv_w_tensor_raw(w, DBV_I64, 0, shape, &one);
+	else
+		dbv_w_tensor_raw(w, DBV_F32, 1, shape, v);
+	dbv_writer_record_end(w);
+}
+
+static void test_param_refusals(void)
+{
+	/* mlp width 2, depth 1 on 1x3x3, 3 classes: hidden.0.weight [2,9]
+	 * ... ; name the tensors by the model's own table. */
+	struct dbv_arch a = {.name = "mlp", .width = 2, .depth = 1, .c = 1,
+			     .h = 3, .w = 3, .classes = 3};
+	struct dbv_model m;
+	int fd;
+
+	CHECK_OK(dbv_model_build(&m, &a));
+	const char *bias = NULL;
+	for (size_t i = 0; i < m.nparams; i++)
+		if (m.params[i].ndim == 1)
+			bias = m.params[i].name;
+	CHECK(bias != NULL);
+
+	struct dbv_writer *w = create("param", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, "no.such.tensor", 3);
+	finish(w, fd);
+	refused("unknown parameter 'no.such.tensor'");
+
+	w = create("param", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, bias, 4);
+	finish(w, fd);
+	refused("has the wrong shape");
+
+	w = create("param", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, bias, -1);
+	finish(w, fd);
+	refused("has the wrong dtype or rank");
+
+	w = create("param", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, bias, 3);
+	finish(w, fd);
+	refused("lacks parameter");
+	dbv_model_release(&m);
+}
+
+/* A log record with a figure out of range or mistyped. */
+static void test_log_refusals(void)
+{
+	static const struct {
+		int64_t epoch;
+		double acc, lr;
+		int nil_loss, nil_acc;
+		const char *want;
+	} cases[] = {
+		{0, 0.5, 0.1, 1, 1, "\"epoch\" is out of range"},
+		{1, 1.5, 0.1, 1, 1, "\"train_acc\" is out of range"},
+		{1, 0.5, -1, 1, 1, "\"lr\" is out of range"},
+		{1, 0.5, 0.1, 1, 0, "must be numbers, or both nil"},
+		{1, 0.5, 0.1, 0, 1, "must be numbers, or both nil"},
+		{1, 0.5, 0.1, 1, 1, NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct dbv_train_log l;
+		const dbv_val *rec;
+		int fd;
+		struct dbv_writer *w = create("log", &fd);
+		write_header(w, "mlp", 2, 1, 1);
+		dbv_writer_record_begin(w, "log", 7);
+		dbv_w_key(w, "epoch");
+		dbv_w_i64(w, cases[i].epoch);
+		dbv_w_key(w, "train_loss");
+		dbv_w_f64(w, 1);
+		dbv_w_key(w, "train_acc");
+		dbv_w_f64(w, cases[i].acc);
+		dbv_w_key(w, "test_loss");
+		cases[i].nil_loss ? dbv_w_nil(w) : dbv_w_f64(w, 1);
+		dbv_w_key(w, "test_acc");
+		cases[i].nil_acc ? dbv_w_nil(w) : dbv_w_f64(w, 0.5);
+		dbv_w_key(w, "lr");
+		dbv_w_f64(w, cases[i].lr);
+		dbv_w_key(w, "seconds");
+		dbv_w_f64(w, 1);
+		dbv_writer_record_end(w);
+		finish(w, fd);
+		struct dbv_reader *r = reopen(&fd);
+		CHECK_OK(dbv_reader_header(r, "model", NULL));
+		CHECK_OK(dbv_reader_next(r, &rec));
+		if (cases[i].want) {
+			CHECK_RC(dbv_model_read_log(r, rec, &l), DBV_EINPUT);
+			CHECK(standard() && strstr(dbv_errmsg(), cases[i].want));
+		} else {
+			CHECK_OK(dbv_model_read_log(r, rec, &l));
+			CHECK(!l.has_test && l.epoch == 1 && l.train_acc == 0.5);
+		}
+		dbv_reader_free(r);
+		close(fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	dbv_blas_fix_core(argv);
+	tmp = check_tmpdir();
+	test_round_trip();
+	test_header_refusals();
+	test_param_refusals();
+	test_log_refusals();
+	return check_done();
+}
