@@ -49,7 +49,7 @@ LIB_SRC   := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBDBV    := $(BUILD)/libdbv.a
 TOOL_SRC  := $(sort $(wildcard tools/dbv-*.c))
-TOOLLIB   := $(BUILD)/tools/tool.o
+TOOLLIB   := $(BUILD)/tools/tool.o $(BUILD)/tools/json.o
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -148,4 +148,4 @@ distclean: clean
 help:
 	@sed -n '1,12p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(TOOLLIB:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d $(BUILD)/tests/mkpred.d
+-include $(LIB_OBJ:.o=.d) $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%.d) $(TOOLLIB:%.o=%.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%.d) $(BUILD)/tests/mkstream.d $(BUILD)/tests/mkpred.d

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "dbv.h"
+#include "nn/nn_internal.h"
 
 #define BATCH 128
 

@@ -50,32 +50,7 @@ struct summary {
 	size_t n;
 };
 
-static void json_str(const char *s, size_t n)
-{
-	putchar('"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void json_num(double v)
-{
-	if (isfinite(v))
-		printf("%.9g", v);
-	else
-		printf("\"%s\"", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
-}
+static struct dbv_json J; /* stdout */
 
 /* min, max, mean of a tensor's elements (0 elements: nulls). */
 static void tensor_stats(const struct dbv_tensor *t, double *mn, double *mx,
@@ -111,13 +86,27 @@ static void tensor_stats(const struct dbv_tensor *t, double *mn, double *mx,
 
 static void json_shape(const int64_t *shape, int ndim)
 {
-	putchar('[');
+	dbv_json_arr(&J);
 	for (int i = 0; i < ndim; i++)
-		printf("%s%lld", i ? "," : "", (long long)shape[i]);
-	putchar(']');
+		dbv_json_i64(&J, shape[i]);
+	dbv_json_arr_end(&J);
+}
+
+/* "min", "max", "mean" of cnt elements (none when cnt is 0). */
+static void json_stats(double mn, double mx, double sum, size_t cnt)
+{
+	if (!cnt)
+		return;
+	dbv_json_key(&J, "min");
+	dbv_json_float(&J, mn);
+	dbv_json_key(&J, "max");
+	dbv_json_float(&J, mx);
+	dbv_json_key(&J, "mean");
+	dbv_json_float(&J, sum / (double)cnt);
 }
 
 static int print_val(const dbv_val *v);
+static void print_members(const dbv_val *v);
 
 static int print_tensor(const dbv_val *v)
 {
@@ -128,20 +117,45 @@ static int print_tensor(const dbv_val *v)
 	if (rc)
 		return rc;
 	tensor_stats(&t, &mn, &mx, &sum, &cnt);
-	printf("{\"dtype\":\"%s\",\"shape\":", dbv_dtype_name(t.dtype));
+	dbv_json_obj(&J);
+	dbv_json_key(&J, "dtype");
+	dbv_json_str(&J, dbv_dtype_name(t.dtype));
+	dbv_json_key(&J, "shape");
 	json_shape(t.shape, t.ndim);
-	if (cnt) {
-		fputs(",\"min\":", stdout);
-		json_num(mn);
-		fputs(",\"max\":", stdout);
-		json_num(mx);
-		fputs(",\"mean\":", stdout);
-		json_num(sum / (double)cnt);
-	}
+	json_stats(mn, mx, sum, cnt);
 	/* Equal CRCs: (almost surely) equal bytes, e.g. two models. */
-	printf(",\"crc32c\":\"%08x\"}", dbv_crc32c(0, t.data, t.nbytes));
+	char crc[16];
+	snprintf(crc, sizeof crc, "%08x", dbv_crc32c(0, t.data, t.nbytes));
+	dbv_json_key(&J, "crc32c");
+	dbv_json_str(&J, crc);
+	dbv_json_obj_end(&J);
 	dbv_tensor_release(&t);
 	return DBV_OK;
+}
+
+/* The entries of map v as members of the open JSON object. */
+static void print_members(const dbv_val *v)
+{
+	const char *s;
+	size_t n;
+	int64_t i;
+
+	for (size_t k = 0; k < dbv_val_len(v); k++) {
+		const dbv_val *key = dbv_map_key(v, k);
+		char num[32];
+		/* JSON keys are strings: quote other keys. */
+		if (dbv_val_type(key) == DBV_V_STR) {
+			dbv_val_str(key, &s, &n);
+			dbv_json_keyn(&J, s, n);
+		} else {
+			if (dbv_val_i64(key, &i) == DBV_OK)
+				snprintf(num, sizeof num, "%lld", (long long)i);
+			else
+				strcpy(num, "?");
+			dbv_json_key(&J, num);
+		}
+		print_val(dbv_map_value(v, k));
+	}
 }
 
 static int print_val(const dbv_val *v)
@@ -153,54 +167,44 @@ static int print_val(const dbv_val *v)
 	int b;
 
 	switch (dbv_val_type(v)) {
-	case DBV_V_NIL: fputs("null", stdout); break;
-	case DBV_V_BOOL: dbv_val_bool(v, &b); fputs(b ? "true" : "false", stdout); break;
+	case DBV_V_NIL: dbv_json_null(&J); break;
+	case DBV_V_BOOL: dbv_val_bool(v, &b); dbv_json_bool(&J, b); break;
 	case DBV_V_INT:
 		if (dbv_val_i64(v, &i) == DBV_OK) {
-			printf("%lld", (long long)i);
+			dbv_json_i64(&J, i);
 		} else {
 			uint64_t u = 0;
 			dbv_val_u64(v, &u);
-			printf("%llu", (unsigned long long)u);
+			dbv_json_u64(&J, u);
 		}
 		break;
-	case DBV_V_FLOAT: dbv_val_double(v, &d); json_num(d); break;
-	case DBV_V_STR: dbv_val_str(v, &s, &n); json_str(s, n); break;
-	case DBV_V_BIN: printf("{\"bin\":%zu}", dbv_val_len(v)); break;
+	case DBV_V_FLOAT: dbv_val_double(v, &d); dbv_json_float(&J, d); break;
+	case DBV_V_STR: dbv_val_str(v, &s, &n); dbv_json_strn(&J, s, n); break;
+	case DBV_V_BIN:
+		dbv_json_obj(&J);
+		dbv_json_key(&J, "bin");
+		dbv_json_u64(&J, dbv_val_len(v));
+		dbv_json_obj_end(&J);
+		break;
 	case DBV_V_ARRAY:
-		putchar('[');
-		for (size_t k = 0; k < dbv_val_len(v); k++) {
-			if (k)
-				putchar(',');
+		dbv_json_arr(&J);
+		for (size_t k = 0; k < dbv_val_len(v); k++)
 			print_val(dbv_array_at(v, k));
-		}
-		putchar(']');
+		dbv_json_arr_end(&J);
 		break;
 	case DBV_V_MAP:
 		if (dbv_val_is_tensor(v))
 			return print_tensor(v);
-		putchar('{');
-		for (size_t k = 0; k < dbv_val_len(v); k++) {
-			const dbv_val *key = dbv_map_key(v, k);
-			if (k)
-				putchar(',');
-			if (dbv_val_type(key) == DBV_V_STR)
-				print_val(key);
-			else {
-				/* JSON keys are strings: quote other keys. */
-				putchar('"');
-				if (dbv_val_i64(key, &i) == DBV_OK)
-					printf("%lld", (long long)i);
-				else
-					putchar('?');
-				putchar('"');
-			}
-			putchar(':');
-			print_val(dbv_map_value(v, k));
-		}
-		putchar('}');
+		dbv_json_obj(&J);
+		print_members(v);
+		dbv_json_obj_end(&J);
 		break;
-	default: fputs("{\"ext\":true}", stdout); break;
+	default:
+		dbv_json_obj(&J);
+		dbv_json_key(&J, "ext");
+		dbv_json_bool(&J, 1);
+		dbv_json_obj_end(&J);
+		break;
 	}
 	return DBV_OK;
 }
@@ -260,41 +264,56 @@ static void summary_print(const struct summary *sm, struct dbv_reader *r,
 {
 	const dbv_val *meta = dbv_reader_meta(r);
 	int64_t classes;
-	printf("{\"kind\":");
-	json_str(dbv_reader_kind(r), strlen(dbv_reader_kind(r)));
-	printf(",\"records\":%llu", (unsigned long long)nrec);
+	dbv_json_obj(&J);
+	dbv_json_key(&J, "kind");
+	dbv_json_str(&J, dbv_reader_kind(r));
+	dbv_json_key(&J, "records");
+	dbv_json_u64(&J, nrec);
 	for (size_t j = 0; j < sm->n; j++)
 		if (!strcmp(sm->s[j].key, "x") && sm->s[j].consistent) {
-			printf(",\"items\":%lld,\"item_shape\":",
-			       (long long)sm->s[j].shape[0]);
+			dbv_json_key(&J, "items");
+			dbv_json_i64(&J, sm->s[j].shape[0]);
+			dbv_json_key(&J, "item_shape");
 			json_shape(sm->s[j].shape + 1, sm->s[j].ndim - 1);
 		}
-	if (dbv_get_i64(meta, "classes", &classes) == DBV_OK)
-		printf(",\"classes\":%lld", (long long)classes);
-	printf(",\"tensors\":{");
+	if (dbv_get_i64(meta, "classes", &classes) == DBV_OK) {
+		dbv_json_key(&J, "classes");
+		dbv_json_i64(&J, classes);
+	}
+	dbv_json_key(&J, "tensors");
+	dbv_json_obj(&J);
 	for (size_t j = 0; j < sm->n; j++) {
 		const struct stack *st = &sm->s[j];
-		if (j)
-			putchar(',');
-		json_str(st->key, strlen(st->key));
-		printf(":{\"dtype\":\"%s\"", dbv_dtype_name(st->dtype));
+		dbv_json_key(&J, st->key);
+		dbv_json_obj(&J);
+		dbv_json_key(&J, "dtype");
+		dbv_json_str(&J, dbv_dtype_name(st->dtype));
 		if (st->consistent) {
-			printf(",\"shape\":");
+			dbv_json_key(&J, "shape");
 			json_shape(st->shape, st->ndim);
 		}
-		if (st->count) {
-			fputs(",\"min\":", stdout);
-			json_num(st->min);
-			fputs(",\"max\":", stdout);
-			json_num(st->max);
-			fputs(",\"mean\":", stdout);
-			json_num(st->sum / (double)st->count);
-		}
-		putchar('}');
+		json_stats(st->min, st->max, st->sum, st->count);
+		dbv_json_obj_end(&J);
 	}
-	printf("},\"meta\":");
+	dbv_json_obj_end(&J);
+	dbv_json_key(&J, "meta");
 	print_val(meta);
-	printf("}\n");
+	dbv_json_obj_end(&J);
+	putchar('\n');
+}
+
+/* One output line: {"record":N, the map's entries} (no "record" for
+ * the trailer, no < 0). */
+static void print_line(int64_t no, const dbv_val *map)
+{
+	dbv_json_obj(&J);
+	if (no >= 0) {
+		dbv_json_key(&J, "record");
+		dbv_json_i64(&J, no);
+	}
+	print_members(map);
+	dbv_json_obj_end(&J);
+	putchar('\n');
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -311,8 +330,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->head = -1;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":sn:h", longopts, NULL)) != -1) {
+	while ((c = dbv_tool_getopt(argc, argv, ":sn:h", longopts)) != -1) {
 		switch (c) {
 		case 's': o->summary = 1; break;
 		case 'n':
@@ -323,29 +341,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dbv_parse_u64(optarg, SIZE_MAX, &o->max_record))
 				goto bad_value;
 			break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case 'V': dbv_tool_version(); exit(0);
-		case ':':
-			dbv_tool_error("option '%s' needs a value (see --help)",
-				       argv[optind - 1]);
-			exit(DBV_EUSAGE);
-		default:
-			dbv_tool_error("unknown option '%s' (see --help)",
-				       argv[optind - 1]);
-			exit(DBV_EUSAGE);
+		case 'h': dbv_tool_help(usage);
+		case 'V': dbv_tool_version(); dbv_tool_exit_ok();
 		}
 		continue;
 bad_value:
-		dbv_tool_error("%s: %s", c == 'n' ? "--head" : "--max-record",
-			       dbv_errmsg());
-		exit(DBV_EUSAGE);
+		dbv_tool_bad_value(c == 'n' ? "--head" : "--max-record");
 	}
 	if (optind < argc)
 		o->input = argv[optind++];
-	if (optind < argc) {
-		dbv_tool_error("too many arguments (one input at most)");
-		exit(DBV_EUSAGE);
-	}
+	if (optind < argc)
+		dbv_tool_usage("too many arguments (one input at most)");
 }
 
 int main(int argc, char **argv)
@@ -356,6 +362,7 @@ int main(int argc, char **argv)
 	int fd, rc, eof;
 
 	dbv_tool_init("dbv-inspect", argv);
+	dbv_json_init(&J, stdout);
 	parse_options(argc, argv, &o);
 	if ((rc = dbv_input_open(o.input, &fd)))
 		dbv_tool_die(rc);
@@ -369,15 +376,7 @@ int main(int argc, char **argv)
 		if ((rc = dbv_reader_header(r, NULL, &h)))
 			goto fail;
 		if (!o.summary) {
-			fputs("{\"record\":0,", stdout);
-			for (size_t k = 0; k < dbv_val_len(h); k++) {
-				if (k)
-					putchar(',');
-				print_val(dbv_map_key(h, k));
-				putchar(':');
-				print_val(dbv_map_value(h, k));
-			}
-			fputs("}\n", stdout);
+			print_line(0, h);
 		}
 		while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
 			nrec++;
@@ -387,31 +386,14 @@ int main(int argc, char **argv)
 			}
 			if (o.head >= 0 && nrec > (uint64_t)o.head)
 				continue;
-			printf("{\"record\":%llu,", (unsigned long long)nrec);
-			for (size_t k = 0; k < dbv_val_len(rec); k++) {
-				if (k)
-					putchar(',');
-				print_val(dbv_map_key(rec, k));
-				putchar(':');
-				print_val(dbv_map_value(rec, k));
-			}
-			fputs("}\n", stdout);
+			print_line(nrec, rec);
 		}
 		if (rc != DBV_END)
 			goto fail;
 		if (o.summary)
 			summary_print(&sm, r, nrec);
 		else {
-			const dbv_val *e = dbv_reader_trailer(r);
-			putchar('{');
-			for (size_t k = 0; k < dbv_val_len(e); k++) {
-				if (k)
-					putchar(',');
-				print_val(dbv_map_key(e, k));
-				putchar(':');
-				print_val(dbv_map_value(e, k));
-			}
-			fputs("}\n", stdout);
+			print_line(-1, dbv_reader_trailer(r));
 		}
 		if ((rc = dbv_reader_at_eof(r, &eof)))
 			goto fail;

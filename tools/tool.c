@@ -6,6 +6,7 @@
  * exist to print.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <msgpack.h>
@@ -21,45 +22,231 @@
 #include "tool.h"
 
 static const char *tool_name = "dbv";
-static char *out_path;  /* final -o path */
-static char *out_tmp;   /* temporary name while writing */
-static int out_fd = -1;
-static int out_direct; /* -o names a device, FIFO or link: no rename */
+static char **tool_argv; /* the command line as typed (before getopt) */
+static int tool_argc;
+
+/*
+ * Temporary files being written (FILE.tmp.PID.N): every one is removed
+ * when the program exits or dies of a catchable signal before committing
+ * it.  The signal handler reads this table, so entries are published with
+ * atomic stores and never freed while listed.
+ */
+#define MAX_TEMPS 64
+static char *temps[MAX_TEMPS];
+static unsigned temp_seq;
+
+static struct dbv_atomic main_out = {.fd = -1, .slot = -1};
 
 const char *dbv_tool_name(void)
 {
 	return tool_name;
 }
 
-static void remove_partial(void)
+int dbv_tool_argc(void)
 {
-	if (out_tmp) {
-		unlink(out_tmp);
-		free(out_tmp);
-		out_tmp = NULL;
+	return tool_argc;
+}
+
+char **dbv_tool_argv(void)
+{
+	return tool_argv;
+}
+
+static void remove_temps(void)
+{
+	for (int i = 0; i < MAX_TEMPS; i++) {
+		char *t = __atomic_exchange_n(&temps[i], NULL, __ATOMIC_SEQ_CST);
+		if (t) {
+			unlink(t);
+			free(t);
+		}
 	}
 }
 
+static const int fatal_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+	SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPIPE,
+};
+
 static void on_fatal_signal(int sig)
 {
-	/* Only async-signal-safe calls here. */
-	if (out_tmp)
-		unlink(out_tmp);
+	/* Only async-signal-safe calls here: unlink, signal, raise. */
+	for (int i = 0; i < MAX_TEMPS; i++) {
+		char *t = __atomic_load_n(&temps[i], __ATOMIC_SEQ_CST);
+		if (t)
+			unlink(t);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
+/* Descriptors 0-2 closed by the caller (`<&-`) would be taken by the
+ * first files opened, which would then be read as standard input or
+ * written as standard output: hold them open on /dev/null. */
+static void guard_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int k = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+			if (k >= 0 && k != fd)
+				close(k);
+		}
+}
+
 void dbv_tool_init(const char *name, char **argv)
 {
+	struct sigaction sa;
+
 	tool_name = name;
-	/* A closed pipe downstream ends the program quietly (like cat), even
-	 * when a parent left SIGPIPE ignored. */
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, on_fatal_signal);
-	signal(SIGTERM, on_fatal_signal);
-	signal(SIGHUP, on_fatal_signal);
-	atexit(remove_partial);
+	guard_std_fds();
+	/* getopt_long permutes argv: keep the command as typed for the
+	 * "pipeline" of output headers. */
+	while (argv && argv[tool_argc])
+		tool_argc++;
+	tool_argv = calloc((size_t)tool_argc + 1, sizeof *tool_argv);
+	if (tool_argv && tool_argc)
+		memcpy(tool_argv, argv, (size_t)tool_argc * sizeof *argv);
+	else if (!tool_argv)
+		tool_argc = 0;
+	/* A closed pipe downstream ends the program quietly (like cat),
+	 * even when a parent left SIGPIPE ignored; temporaries go first. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	atexit(remove_temps);
 	dbv_blas_fix_core(argv);
+}
+
+static int temp_register(const char *tmp)
+{
+	char *copy = strdup(tmp);
+
+	if (!copy)
+		return -1;
+	for (int i = 0; i < MAX_TEMPS; i++) {
+		char *none = NULL;
+		if (__atomic_compare_exchange_n(&temps[i], &none, copy, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return i;
+	}
+	free(copy);
+	return -1;
+}
+
+static void temp_forget(int slot, int remove)
+{
+	char *t;
+
+	if (slot < 0)
+		return;
+	t = __atomic_exchange_n(&temps[slot], NULL, __ATOMIC_SEQ_CST);
+	if (t && remove)
+		unlink(t);
+	free(t);
+}
+
+int dbv_atomic_open(struct dbv_atomic *a, const char *path, int *fd)
+{
+	struct stat st;
+	size_t n;
+
+	memset(a, 0, sizeof *a);
+	a->fd = -1;
+	a->slot = -1;
+	if (!(a->path = dbv_strdup(path)))
+		return DBV_EIO;
+	/* Not a regular file (/dev/null, a FIFO, a terminal) or a symbolic
+	 * link: write to it directly.  Renaming over it would replace the
+	 * device or the link itself; a link is written through (truncating
+	 * its target). */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		a->fd = open(path, O_WRONLY | O_CLOEXEC |
+				   (S_ISLNK(st.st_mode) ? O_CREAT | O_TRUNC : 0), 0666);
+		if (a->fd < 0) {
+			int e = errno;
+			dbv_atomic_abort(a);
+			return dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
+					  strerror(e));
+		}
+		a->direct = 1;
+		*fd = a->fd;
+		return DBV_OK;
+	}
+	/* FILE.tmp.PID.N in the same directory, renamed on commit: a killed
+	 * or failed run never leaves a half file under FILE, and two outputs
+	 * of one process never share a temporary name. */
+	n = strlen(path) + 48;
+	if (!(a->tmp = dbv_malloc(n))) {
+		dbv_atomic_abort(a);
+		return DBV_EIO;
+	}
+	snprintf(a->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+		 __atomic_fetch_add(&temp_seq, 1, __ATOMIC_RELAXED));
+	/* Listed before it exists, so a signal in between cannot leave it. */
+	if ((a->slot = temp_register(a->tmp)) < 0) {
+		dbv_atomic_abort(a);
+		return dbv_seterr(DBV_EIO, "cannot write '%s': too many open outputs",
+				  path);
+	}
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (a->fd < 0) {
+		int e = errno;
+		dbv_atomic_abort(a);
+		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
+				  strerror(e));
+	}
+	*fd = a->fd;
+	return DBV_OK;
+}
+
+int dbv_atomic_commit(struct dbv_atomic *a)
+{
+	int rc = DBV_OK;
+
+	/* No fsync: the rename after close is what makes a killed run
+	 * harmless; power loss is out of scope. */
+	if (a->fd >= 0 && close(a->fd))
+		rc = dbv_seterr(DBV_EIO, "cannot write '%s': %s", a->path,
+				strerror(errno));
+	a->fd = -1;
+	if (!rc && !a->direct && a->tmp && rename(a->tmp, a->path))
+		rc = dbv_seterr(DBV_EIO, "cannot rename to '%s': %s", a->path,
+				strerror(errno));
+	temp_forget(a->slot, rc != DBV_OK);
+	a->slot = -1;
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	return rc;
+}
+
+void dbv_atomic_abort(struct dbv_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	temp_forget(a->slot, 1);
+	a->slot = -1;
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+}
+
+int dbv_write_file_atomic(const char *path, int (*fn)(int fd, void *arg),
+			  void *arg)
+{
+	struct dbv_atomic a;
+	int fd, rc;
+
+	if ((rc = dbv_atomic_open(&a, path, &fd)))
+		return rc;
+	if ((rc = fn(fd, arg))) {
+		dbv_atomic_abort(&a);
+		return rc;
+	}
+	return dbv_atomic_commit(&a);
 }
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
@@ -127,6 +314,60 @@ const char *dbv_tool_optname(char *const *argv, int optind_,
 	return optind_ >= 1 ? argv[optind_ - 1] : "?";
 }
 
+int dbv_tool_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == ':')
+		dbv_tool_usage("option '%s' needs a value (see --help)",
+			       argv[optind - 1]);
+	if (c != '?')
+		return c;
+	const char *word = optind >= 1 && optind <= argc ? argv[optind - 1] : "?";
+	if (!strncmp(word, "--", 2) && word[2]) {
+		size_t n = strcspn(word + 2, "=");
+		char list[600] = "";
+		size_t used = 0;
+		int k = 0;
+		for (const struct option *o = longopts; o && o->name; o++)
+			if (!strncmp(o->name, word + 2, n)) {
+				int w = snprintf(list + used, sizeof list - used,
+						 "%s--%s", k ? ", " : "", o->name);
+				if (w > 0 && (size_t)w < sizeof list - used)
+					used += (size_t)w;
+				k++;
+			}
+		if (k > 1)
+			dbv_tool_usage("option '%.*s' is ambiguous: %s (see --help)",
+				       (int)(n + 2), word, list);
+		for (const struct option *o = longopts; o && o->name; o++)
+			if (!strncmp(o->name, word + 2, n) &&
+			    o->has_arg == no_argument && word[2 + n] == '=')
+				dbv_tool_usage("option '--%s' takes no value (see --help)",
+					       o->name);
+	}
+	dbv_tool_usage("unknown option '%s' (see --help)", word);
+}
+
+void dbv_tool_exit_ok(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		dbv_tool_error("write error on standard output: %s",
+			       strerror(errno ? errno : EIO));
+		exit(DBV_EIO);
+	}
+	exit(0);
+}
+
+void dbv_tool_help(const char *usage)
+{
+	fputs(usage, stdout);
+	dbv_tool_exit_ok();
+}
+
 void dbv_tool_version(void)
 {
 	printf("%s (dbv) %s, stream format %d.%d\n", tool_name, DBV_VERSION,
@@ -152,89 +393,47 @@ int dbv_input_open(const char *path, int *fd)
 
 int dbv_output_open(const char *path, int binary, int force, int *fd)
 {
+	int rc;
+
 	if (!path || !strcmp(path, "-")) {
 		if (binary && !force && isatty(1))
 			return dbv_seterr(DBV_EUSAGE,
 					  "refusing to write a binary stream to a terminal: redirect it, pipe it (e.g. into dbv-inspect) or use -o FILE");
 		*fd = 1;
-		out_fd = 1;
+		main_out.fd = 1;
+		main_out.direct = 1;
 		return DBV_OK;
 	}
-	/* Not a regular file (/dev/null, a FIFO, a terminal) or a symbolic
-	 * link: write to it directly.  Renaming over it would replace the
-	 * device or the link itself. */
-	struct stat st;
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* A link is written through (truncating its target). */
-		*fd = open(path, O_WRONLY | O_CLOEXEC |
-				 (S_ISLNK(st.st_mode) ? O_CREAT | O_TRUNC : 0), 0666);
-		if (*fd < 0)
-			return dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
-					  strerror(errno));
-		if (binary && !force && isatty(*fd)) {
-			close(*fd);
-			return dbv_seterr(DBV_EUSAGE,
-					  "refusing to write a binary stream to a terminal ('%s')",
-					  path);
-		}
-		out_fd = *fd;
-		out_direct = 1;
-		free(out_path);
-		out_path = dbv_strdup(path);
-		return out_path ? DBV_OK : DBV_EIO;
+	if ((rc = dbv_atomic_open(&main_out, path, fd)))
+		return rc;
+	if (binary && !force && isatty(*fd)) {
+		dbv_atomic_abort(&main_out);
+		return dbv_seterr(DBV_EUSAGE,
+				  "refusing to write a binary stream to a terminal ('%s')",
+				  path);
 	}
-	/* Write FILE.tmp.PID in the same directory, rename on success: a
-	 * killed or failed run never leaves a half file under FILE. */
-	size_t n = strlen(path) + 32;
-	free(out_path);
-	out_tmp = dbv_malloc(n);
-	out_path = dbv_strdup(path);
-	if (!out_tmp || !out_path)
-		return DBV_EIO;
-	snprintf(out_tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	*fd = open(out_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (*fd < 0) {
-		int e = errno;
-		free(out_tmp);
-		out_tmp = NULL;
-		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", path,
-				  strerror(e));
-	}
-	out_fd = *fd;
 	return DBV_OK;
 }
 
 int dbv_output_commit(void)
 {
-	if (out_fd < 0)
+	if (main_out.fd < 0)
 		return DBV_OK;
-	if (out_fd == 1) {
+	if (main_out.fd == 1) {
 		/* Data written with write(2); stdio may hold text output. */
 		if (fflush(stdout) || ferror(stdout))
 			return dbv_seterr(DBV_EIO, "write error on standard output");
-		out_fd = -1;
+		main_out.fd = -1;
 		return DBV_OK;
 	}
-	/* No fsync: the rename after close is what makes a killed run
-	 * harmless; power loss is out of scope. */
-	if (close(out_fd))
-		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", out_path,
-				  strerror(errno));
-	out_fd = -1;
-	if (out_direct)
-		return DBV_OK;
-	if (rename(out_tmp, out_path))
-		return dbv_seterr(DBV_EIO, "cannot rename to '%s': %s", out_path,
-				  strerror(errno));
-	free(out_tmp);
-	out_tmp = NULL;
-	return DBV_OK;
+	return dbv_atomic_commit(&main_out);
 }
 
 void dbv_output_abort(void)
 {
-	if (out_fd > 1)
-		close(out_fd);
-	out_fd = -1;
-	remove_partial();
+	if (main_out.fd == 1) {
+		main_out.fd = -1;
+		return;
+	}
+	dbv_atomic_abort(&main_out);
 }

@@ -5,14 +5,33 @@
 #ifndef DBV_TOOL_H
 #define DBV_TOOL_H
 
+#include <getopt.h>
+
 #include "dbv.h"
+#include "json.h"
 
 /* Tool conventions (tools/ use these)                                  */
 /* ------------------------------------------------------------------ */
-/* Set the program name used in messages, fix the BLAS core, install
- * exit handlers.  Call first in main(). */
+/* Set the program name used in messages, keep a copy of argv as typed,
+ * hold descriptors 0-2 open (on /dev/null when the caller closed them),
+ * remove temporary files at exit and on every catchable terminating
+ * signal, fix the BLAS core.  Call first in main(). */
 void dbv_tool_init(const char *name, char **argv);
 const char *dbv_tool_name(void);
+/* The command line as typed (getopt_long reorders argv): what output
+ * headers record as this program's "pipeline" entry. */
+int dbv_tool_argc(void);
+char **dbv_tool_argv(void);
+/* getopt_long with the tools' one set of usage errors (exit 2): a
+ * missing value, an unknown option, an ambiguous prefix (naming the
+ * candidates), a value given to a flag.  shortopts must start with ':'. */
+int dbv_tool_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts);
+/* Exit 0 after flushing standard output; exit 4 with a message when it
+ * cannot be written (--help > /dev/full).  dbv_tool_help prints usage
+ * first. */
+__attribute__((noreturn)) void dbv_tool_exit_ok(void);
+__attribute__((noreturn)) void dbv_tool_help(const char *usage);
 /* Print "name: error: msg" to stderr. */
 void dbv_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dbv_tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,6 +58,21 @@ void dbv_tool_version(void);
  * file is removed.
  */
 int dbv_output_open(const char *path, int binary, int force, int *fd);
+/* The one atomic-file writer (used by -o, PNG directories, checkpoints):
+ * open writes FILE.tmp.PID.N beside FILE (or FILE itself when it is not
+ * a regular file: a device, FIFO or link), commit closes and renames it,
+ * abort removes it; an uncommitted temporary is removed at exit and on
+ * any catchable terminating signal. */
+struct dbv_atomic {
+	char *path, *tmp;
+	int fd, direct, slot;
+};
+int dbv_atomic_open(struct dbv_atomic *a, const char *path, int *fd);
+int dbv_atomic_commit(struct dbv_atomic *a);
+void dbv_atomic_abort(struct dbv_atomic *a);
+/* Open, fn(fd, arg), commit (abort when fn fails). */
+int dbv_write_file_atomic(const char *path, int (*fn)(int fd, void *arg),
+			  void *arg);
 int dbv_output_commit(void);
 void dbv_output_abort(void);
 /* Open an input path ("-" or NULL = stdin). */

@@ -38,6 +38,9 @@ int dbv_preerr(int code, const char *fmt, ...)
 int dbv_mul_size(size_t a, size_t b, size_t *out);
 int dbv_add_size(size_t a, size_t b, size_t *out);
 
+/* Write all n bytes to fd, retrying after EINTR and short writes: the
+ * one write loop.  DBV_EIO "write error: REASON" on failure. */
+int dbv_write_all(int fd, const void *buf, size_t n);
 /* Allocation helpers: NULL with DBV_EIO message on failure. */
 void *dbv_malloc(size_t n);
 void *dbv_calloc(size_t n, size_t size);
@@ -63,8 +66,6 @@ int dbv_parse_i64_list(const char *s, int64_t min, int64_t max,
 /* ------------------------------------------------------------------ */
 /* crc = dbv_crc32c(0, buf, n) starts; pass the result to continue.  */
 uint32_t dbv_crc32c(uint32_t crc, const void *buf, size_t n);
-/* Bitwise reference implementation (slow; for tests). */
-uint32_t dbv_crc32c_ref(uint32_t crc, const void *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Tensors                                                             */

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "base/base.h"
+#include "base/base_internal.h"
 
 static _Thread_local char errbuf[1024];
 
@@ -415,4 +416,21 @@ void dbv_tensor_release(struct dbv_tensor *t)
 	if (t->owned)
 		dbv_afree(t->data);
 	memset(t, 0, sizeof *t);
+}
+
+int dbv_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return dbv_seterr(DBV_EIO, "write error: %s",
+					  strerror(k < 0 ? errno : EIO));
+		p += k;
+		n -= (size_t)k;
+	}
+	return DBV_OK;
 }

@@ -29,10 +29,6 @@ void dbv_blas_set_threads(int n); /* = dbv_threads_set (base.h) */
 void dbv_sgemm(int ta, int tb, int m, int n, int k, float alpha,
 	       const float *a, int lda, const float *b, int ldb, float beta,
 	       float *c, int ldc);
-/* Naive reference (double accumulation). */
-void dbv_sgemm_ref(int ta, int tb, int m, int n, int k, float alpha,
-		   const float *a, int lda, const float *b, int ldb,
-		   float beta, float *c, int ldc);
 /*
  * OpenBLAS core type.  Debian's OpenBLAS may misdetect a new CPU and run
  * its slowest kernels.  dbv_blas_fix_core(argv) re-executes the program
@@ -44,11 +40,6 @@ void dbv_blas_fix_core(char **argv);
 /* One line: "OpenBLAS 0.3.21, core SkylakeX (set by dbv; ...)". */
 const char *dbv_blas_describe(void);
 const char *dbv_blas_corename(void);
-/* The OPENBLAS_CORETYPE value dbv_blas_fix_core would choose on this CPU
- * when OpenBLAS runs the core `corename` ("SKYLAKEX", "HASWELL",
- * "SANDYBRIDGE"), or NULL when that core is as good as the CPU allows or
- * is one dbv leaves alone.  Pure; for tests and diagnostics. */
-const char *dbv_blas_better_core(const char *corename);
 
 /* ------------------------------------------------------------------ */
 /* Layers: forward/backward pairs                                      */
@@ -89,41 +80,9 @@ void dbv_conv_backward_set(const struct dbv_conv *c, int n, const float *x,
 /* Floats of scratch dbv_conv_forward alone needs (no more than
  * dbv_conv_scratch; evaluation reserves only this). */
 size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n);
-/*
- * The direct kernels (lib/nn/conv3.c): 3x3, stride 1, padding 1, AVX-512, no
- * im2col, for the forward pass, dx (the convolution of dy with the
- * kernels transposed and turned) and dwt (+=).  dbv_conv_forward and the
- * backward functions use them by themselves when dbv_conv_is_direct3(c):
- * the shape fits, the CPU has AVX-512F and DBV_CONV=gemm is not in the
- * environment (read once).  dbv_conv_direct_force(0 or 1)
- * overrides the environment (tests, benches; -1 restores it); 1 still
- * needs the CPU.  dbv_conv_scratch and _fwd cover both paths wherever
- * the CPU could run the direct kernels, so the setting may change between
- * sizing the scratch and using it.  dbv_conv_describe says which kernels
- * run (--version).
- * dbv_conv3_forward needs dbv_conv3_scratch(c, 0) floats of scratch,
- * dbv_conv3_backward_dx dbv_conv3_scratch(c, 1); the latter adds into dx,
- * or overwrites it when set.
- */
-int dbv_conv_direct_cpu(void);
-int dbv_conv_is_direct3(const struct dbv_conv *c);
-void dbv_conv_direct_force(int mode);
+/* Which convolution kernels run (--version): the direct AVX-512 3x3
+ * kernels (nn_internal.h) or im2col + sgemm. */
 const char *dbv_conv_describe(void);
-size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx);
-void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
-		       const float *wt, const float *b, float *y,
-		       float *scratch);
-void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
-			   const float *wt, float *dx, float *scratch,
-			   int set);
-void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
-			   const float *dy, float *dwt);
-/* Direct (naive) references for the tests. */
-void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
-			  const float *wt, const float *b, float *y);
-void dbv_conv_backward_ref(const struct dbv_conv *c, int n, const float *x,
-			   const float *wt, const float *dy, float *dx,
-			   float *dwt, float *db);
 
 /* x [n,in], wt [out,in], b [out] or NULL -> y [n,out]. */
 void dbv_linear_forward(int n, int in, int out, const float *x,

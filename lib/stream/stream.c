@@ -376,35 +376,16 @@ struct dbv_writer {
 
 static int w_flush(struct dbv_writer *w)
 {
-	size_t off = 0;
-	while (off < w->len && !w->status) {
-		ssize_t k = write(w->fd, w->buf + off, w->len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			w->status = dbv_seterr(DBV_EIO, "write error: %s",
-					       strerror(k < 0 ? errno : EIO));
-		else
-			off += (size_t)k;
-	}
+	if (!w->status && w->len)
+		w->status = dbv_write_all(w->fd, w->buf, w->len);
 	w->len = 0;
 	return w->status;
 }
 
 static int w_write_direct(struct dbv_writer *w, const char *p, size_t n)
 {
-	while (n && !w->status) {
-		ssize_t k = write(w->fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			w->status = dbv_seterr(DBV_EIO, "write error: %s",
-					       strerror(k < 0 ? errno : EIO));
-		else {
-			p += k;
-			n -= (size_t)k;
-		}
-	}
+	if (!w->status && n)
+		w->status = dbv_write_all(w->fd, p, n);
 	return w->status;
 }
 

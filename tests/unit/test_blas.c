@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "nn/nn_internal.h"
 
 static const int dims[] = { 1, 2, 3, 7, 17, 33, 64, 65, 127, 257 };
 #define NDIMS ((int)(sizeof dims / sizeof dims[0]))

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "nn/nn_internal.h"
 
 static float *alloc_f(size_t n)
 {

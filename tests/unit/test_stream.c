@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "base/base_internal.h"
 
 static const char *tmp;
 
