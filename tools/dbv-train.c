@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,8 +204,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->ckpt_every = 1;
 	o->ckpt_unit = DBV_CKPT_EPOCHS;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:fqh", lo, NULL)) != -1) {
+	while ((ch = dbv_tool_getopt(argc, argv, ":o:fqh", lo)) != -1) {
 		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (ch) {
 		case O_ARCH:
@@ -263,10 +261,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case O_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (optind < argc)
@@ -443,37 +439,22 @@ static int on_epoch(void *arg, const struct dbv_train_log *l, int64_t trained)
 	return 0;
 }
 
-/* Save the state to the checkpoint file: written to FILE.tmp.PID and
- * renamed, so that a kill at any moment leaves the last one whole. */
+/* One checkpoint stream onto fd. */
+static int write_checkpoint(int fd, void *arg)
+{
+	struct dbv_writer *w = dbv_writer_new(fd, "dbv-train");
+	int rc = w ? dbv_checkpoint_write(w, arg) : DBV_EIO;
+	dbv_writer_free(w);
+	return rc;
+}
+
+/* Save the state to the checkpoint file, atomically: a kill at any
+ * moment leaves the last one whole. */
 static int on_checkpoint(void *arg, const struct dbv_train_state *st)
 {
 	const struct run *r = arg;
-	const char *path = r->o->ckpt;
 	struct dbv_checkpoint ck = {r->fp, r->o->cfg.epochs, r->o->cfg.batch, *st};
-	size_t n = strlen(path) + 32;
-	char *tmp = dbv_malloc(n);
-	struct dbv_writer *w;
-	int fd, rc;
-
-	if (!tmp)
-		return DBV_EIO;
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		free(tmp);
-		return dbv_seterr(DBV_EIO, "cannot write checkpoint '%s'", path);
-	}
-	w = dbv_writer_new(fd, "dbv-train");
-	rc = w ? dbv_checkpoint_write(w, &ck) : DBV_EIO;
-	dbv_writer_free(w);
-	if (close(fd) && !rc)
-		rc = dbv_seterr(DBV_EIO, "cannot write checkpoint '%s'", path);
-	if (!rc && rename(tmp, path))
-		rc = dbv_seterr(DBV_EIO, "cannot rename checkpoint to '%s'", path);
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
 }
 
 /* Restore the checkpoint at path into t; 1 when none exists there. */
@@ -538,7 +519,7 @@ int main(int argc, char **argv)
 		dbv_tool_die(DBV_EIO);
 	struct dbv_model_header h = {&tr.model, d.class_names, d.mean, d.std,
 				     &o.cfg, d.name, d.n, noise};
-	dbv_model_write_header(run.w, pipeline, argc, argv, &h);
+	dbv_model_write_header(run.w, pipeline, dbv_tool_argc(), dbv_tool_argv(), &h);
 	for (int64_t e = 0; e < tr.st.epoch; e++)
 		dbv_model_write_log(run.w, &tr.st.logs[e]);
 
