@@ -435,7 +435,7 @@ struct dbv_trainer {
  * state and seed the data generator.  test (or NULL) must have the
  * training set's item shape and classes (DBV_EINPUT); an input too small
  * for the architecture is DBV_EUSAGE.  The data sets must outlive the
- * trainer.  cfg is copied.
+ * trainer.  cfg is copied.  On failure nothing is left to release.
  */
 int dbv_trainer_init(struct dbv_trainer *t, const struct dbv_arch *arch,
 		     const struct dbv_train_cfg *cfg,

@@ -196,45 +196,38 @@ static void write_param(struct dbv_writer *w, const char *name, int64_t n)
 	dbv_writer_record_end(w);
 }
 
+/* Param records refused: an unknown name, a wrong shape or dtype, and
+ * (the last bias alone, right) the tensors missing. */
 static void test_param_refusals(void)
 {
-	/* mlp width 2, depth 1 on 1x3x3, 3 classes: hidden.0.weight [2,9]
-	 * ... ; name the tensors by the model's own table. */
 	struct dbv_arch a = {.name = "mlp", .width = 2, .depth = 1, .c = 1,
 			     .h = 3, .w = 3, .classes = 3};
 	struct dbv_model m;
-	int fd;
+	const char *bias = NULL;
 
 	CHECK_OK(dbv_model_build(&m, &a));
-	const char *bias = NULL;
 	for (size_t i = 0; i < m.nparams; i++)
 		if (m.params[i].ndim == 1)
-			bias = m.params[i].name;
+			bias = m.params[i].name; /* the output layer's, [3] */
 	CHECK(bias != NULL);
-
-	struct dbv_writer *w = create("param", &fd);
-	write_header(w, "mlp", 2, 1, 1);
-	write_param(w, "no.such.tensor", 3);
-	finish(w, fd);
-	refused("unknown parameter 'no.such.tensor'");
-
-	w = create("param", &fd);
-	write_header(w, "mlp", 2, 1, 1);
-	write_param(w, bias, 4);
-	finish(w, fd);
-	refused("has the wrong shape");
-
-	w = create("param", &fd);
-	write_header(w, "mlp", 2, 1, 1);
-	write_param(w, bias, -1);
-	finish(w, fd);
-	refused("has the wrong dtype or rank");
-
-	w = create("param", &fd);
-	write_header(w, "mlp", 2, 1, 1);
-	write_param(w, bias, 3);
-	finish(w, fd);
-	refused("lacks parameter");
+	const struct {
+		const char *name;
+		int64_t n;
+		const char *want;
+	} cases[] = {
+		{"no.such.tensor", 3, "unknown parameter 'no.such.tensor'"},
+		{bias, 4, "has the wrong shape"},
+		{bias, -1, "has the wrong dtype or rank"},
+		{bias, 3, "lacks parameter"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int fd;
+		struct dbv_writer *w = create("param", &fd);
+		write_header(w, "mlp", 2, 1, 1);
+		write_param(w, cases[i].name, cases[i].n);
+		finish(w, fd);
+		refused(cases[i].want);
+	}
 	dbv_model_release(&m);
 }
 
