@@ -28,7 +28,7 @@ struct ck {
 	struct dbv_checkpoint c;
 	int64_t perm[N];
 	float p[P], m1[P], m2[P];
-	struct dbv_train_log logs[EPOCHS];
+	struct dbv_train_log logs[EPOCHS + 1]; /* one more: a state past the end */
 };
 
 /* A valid state inside epoch 1 (batch 2 next), Adam's two moments. */
