@@ -13,4 +13,7 @@
 #include "kinds/model.h"
 #include "kinds/checkpoint.h"
 
+#include "kinds/dataset.h"
+#include "kinds/planes.h"
+
 #endif /* DBV_KINDS_H */
