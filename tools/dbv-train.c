@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -279,126 +278,22 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("%s", dbv_errmsg());
 }
 
-/* Read a whole dataset stream into memory. */
+/* Read a whole dataset stream (path; NULL: standard input) into d
+ * through the reader *keep (the header's pipeline lives as long). */
 static int read_data(const char *path, uint64_t limit, struct dbv_dataset *d,
-		     double *label_noise, const dbv_val **pipeline,
 		     struct dbv_reader **keep)
 {
+	static const struct dbv_dataset_read_opts opt = {
+		.min_classes = 2, .program = "dbv-train",
+	};
 	int fd, rc;
-	struct dbv_reader *r;
-	const dbv_val *meta, *rec, *v;
-	size_t cap = 0, item;
-	int64_t cls, shp[3];
 
-	memset(d, 0, sizeof *d);
 	if ((rc = dbv_input_open(path, &fd)))
 		return rc;
-	r = dbv_reader_new(fd, path ? path : "-");
-	if (!r)
+	if (!(*keep = dbv_reader_new(fd, path ? path : "-")))
 		return DBV_EIO;
-	dbv_reader_set_limit(r, (size_t)limit);
-	*keep = r;
-	if ((rc = dbv_reader_header(r, "dataset", NULL)))
-		return rc;
-	meta = dbv_reader_meta(r);
-	if (pipeline)
-		*pipeline = dbv_reader_pipeline(r);
-	v = dbv_map_get(meta, "shape");
-	if (dbv_get_i64(meta, "classes", &cls) || cls < 2 || cls > 100000 ||
-	    dbv_val_len(v) != 3 || dbv_val_i64(dbv_array_at(v, 0), &shp[0]) ||
-	    dbv_val_i64(dbv_array_at(v, 1), &shp[1]) ||
-	    dbv_val_i64(dbv_array_at(v, 2), &shp[2]) || shp[0] < 1 || shp[0] > 4 ||
-	    shp[1] < 1 || shp[1] > 4096 || shp[2] < 1 || shp[2] > 4096)
-		return dbv_seterr(DBV_EINPUT,
-				  "%s: dataset header lacks a valid \"shape\" [C,H,W] (C <= 4) or \"classes\"",
-				  path ? path : "standard input");
-	d->c = shp[0];
-	d->h = shp[1];
-	d->w = shp[2];
-	d->nclasses = (int)cls;
-	item = (size_t)d->c * (size_t)d->h * (size_t)d->w;
-	for (int i = 0; i < 4; i++)
-		d->mean[i] = 0, d->std[i] = 1;
-	for (int i = 0; i < d->c; i++) {
-		if (dbv_val_double(dbv_array_at(dbv_map_get(meta, "mean"), (size_t)i), &d->mean[i]) ||
-		    dbv_val_double(dbv_array_at(dbv_map_get(meta, "std"), (size_t)i), &d->std[i]) ||
-		    !(d->std[i] > 0) || !isfinite(d->mean[i]))
-			return dbv_seterr(DBV_EINPUT,
-					  "dataset header lacks a valid per-channel \"mean\"/\"std\"");
-	}
-	v = dbv_map_get(meta, "class_names");
-	if (dbv_val_len(v) == (size_t)cls) {
-		d->class_names = dbv_calloc((size_t)cls, sizeof *d->class_names);
-		if (!d->class_names)
-			return DBV_EIO;
-		for (int64_t i = 0; i < cls; i++)
-			if (dbv_val_strdup(dbv_array_at(v, (size_t)i), &d->class_names[i]))
-				d->class_names[i] = dbv_strdup("?");
-	}
-	if (dbv_val_strdup(dbv_map_get(meta, "dataset"), &d->name))
-		d->name = dbv_strdup("?");
-	if (label_noise && dbv_val_double(dbv_map_get(meta, "label_noise"), label_noise))
-		*label_noise = 0;
-	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
-		struct dbv_tensor x, y;
-		if (!dbv_record_is(rec, "batch"))
-			continue;
-		if ((rc = dbv_get_tensor(rec, "x", &x)))
-			return dbv_preerr(rc, "record %llu",
-					  (unsigned long long)dbv_reader_record_no(r));
-		if ((rc = dbv_get_tensor(rec, "y", &y))) {
-			dbv_tensor_release(&x);
-			return dbv_preerr(rc, "record %llu",
-					  (unsigned long long)dbv_reader_record_no(r));
-		}
-		int64_t b = x.ndim == 4 ? x.shape[0] : -1;
-		if (x.dtype != DBV_U8 || b < 0 || x.shape[1] != d->c ||
-		    x.shape[2] != d->h || x.shape[3] != d->w || y.dtype != DBV_I32 ||
-		    y.ndim != 1 || y.shape[0] != b) {
-			dbv_tensor_release(&x);
-			dbv_tensor_release(&y);
-			return dbv_seterr(DBV_EINPUT,
-					  "record %llu: batch needs x u8 [b,%d,%d,%d] and y i32 [b]",
-					  (unsigned long long)dbv_reader_record_no(r),
-					  (int)d->c, (int)d->h, (int)d->w);
-		}
-		if ((size_t)(d->n + b) > cap) {
-			size_t nc = cap ? cap * 2 : 4096, bytes;
-			while (nc < (size_t)(d->n + b))
-				nc *= 2;
-			if (dbv_mul_size(nc, item, &bytes))
-				return DBV_EINPUT;
-			uint8_t *nx = dbv_realloc(d->x, bytes);
-			if (!nx)
-				return DBV_EIO;
-			d->x = nx;
-			int32_t *ny = dbv_realloc(d->y, nc * sizeof *ny);
-			if (!ny)
-				return DBV_EIO;
-			d->y = ny;
-			cap = nc;
-		}
-		memcpy(d->x + (size_t)d->n * item, x.data, x.nbytes);
-		const int32_t *yy = y.data;
-		for (int64_t i = 0; i < b; i++) {
-			if (yy[i] < 0 || yy[i] >= cls) {
-				dbv_tensor_release(&x);
-				dbv_tensor_release(&y);
-				return dbv_seterr(DBV_EINPUT, "record %llu: label %d out of range",
-						  (unsigned long long)dbv_reader_record_no(r), yy[i]);
-			}
-			d->y[d->n + i] = yy[i];
-		}
-		d->n += b;
-		dbv_tensor_release(&x);
-		dbv_tensor_release(&y);
-	}
-	if (rc != DBV_END)
-		return rc;
-	if (d->n == 0)
-		return dbv_seterr(DBV_EINPUT, "%s: the dataset is empty",
-				  path ? path : "standard input");
-	return DBV_OK;
+	dbv_reader_set_limit(*keep, (size_t)limit);
+	return dbv_dataset_read(*keep, d, &opt);
 }
 
 /* What the trainer's hooks need. */
@@ -490,18 +385,16 @@ int main(int argc, char **argv)
 	struct options o;
 	struct dbv_dataset d, t;
 	struct dbv_reader *rd = NULL, *rt = NULL;
-	const dbv_val *pipeline = NULL;
 	struct dbv_trainer tr;
 	char fp[DBV_CHECKPOINT_CONFIG_MAX];
-	double noise;
 	int rc, fd;
 
 	dbv_tool_init("dbv-train", argv);
 	parse_options(argc, argv, &o);
 	dbv_blas_set_threads(o.cfg.threads);
 	memset(&t, 0, sizeof t);
-	if ((rc = read_data(o.input, o.max_record, &d, &noise, &pipeline, &rd)) ||
-	    (o.test && (rc = read_data(o.test, o.max_record, &t, NULL, NULL, &rt))) ||
+	if ((rc = read_data(o.input, o.max_record, &d, &rd)) ||
+	    (o.test && (rc = read_data(o.test, o.max_record, &t, &rt))) ||
 	    (rc = dbv_trainer_init(&tr, &o.arch, &o.cfg, &d, o.test ? &t : NULL)))
 		dbv_tool_die(rc);
 	dbv_checkpoint_config(fp, sizeof fp, &tr.model.arch, &o.cfg, &d);
@@ -518,8 +411,10 @@ int main(int argc, char **argv)
 	if (!run.w)
 		dbv_tool_die(DBV_EIO);
 	struct dbv_model_header h = {&tr.model, d.class_names, d.mean, d.std,
-				     &o.cfg, d.name, d.n, noise};
-	dbv_model_write_header(run.w, pipeline, dbv_tool_argc(), dbv_tool_argv(), &h);
+				     &o.cfg, d.name ? d.name : "?", d.n,
+				     d.label_noise};
+	dbv_model_write_header(run.w, dbv_reader_pipeline(rd), dbv_tool_argc(),
+			       dbv_tool_argv(), &h);
 	for (int64_t e = 0; e < tr.st.epoch; e++)
 		dbv_model_write_log(run.w, &tr.st.logs[e]);
 

@@ -432,8 +432,9 @@ struct dbv_trainer {
 /*
  * Build arch (its c, h, w and classes from the training set), initialise
  * it with cfg->seed, reserve batches of cfg->batch, make the optimizer
- * state and seed the data generator.  test (or NULL) must have the
- * training set's item shape and classes (DBV_EINPUT); an input too small
+ * state and seed the data generator.  The sets hold u8 images of 1 to
+ * 4 channels, at least one; test (or NULL) must have the training set's
+ * item shape and classes (DBV_EINPUT otherwise); an input too small
  * for the architecture is DBV_EUSAGE.  The data sets must outlive the
  * trainer.  cfg is copied.  On failure nothing is left to release.
  */

@@ -38,8 +38,9 @@ int dbv_trainer_init(struct dbv_trainer *t, const struct dbv_arch *arch,
 	int rc;
 
 	memset(t, 0, sizeof *t);
-	if (d->n < 1 || d->c < 1 || d->c > 4 || d->h < 1 || d->w < 1)
-		return dbv_seterr(DBV_EINPUT, "the training set is empty or its items have no valid shape");
+	if (d->n < 1 || d->c < 1 || d->c > 4 || d->h < 1 || d->w < 1 ||
+	    d->dtype != DBV_U8 || (test && (test->n < 1 || test->dtype != DBV_U8)))
+		return dbv_seterr(DBV_EINPUT, "a training or test set is empty, or its items are not u8 images of 1 to 4 channels");
 	if (test && (test->c != d->c || test->h != d->h || test->w != d->w ||
 		     test->nclasses != d->nclasses))
 		return dbv_seterr(DBV_EINPUT,
