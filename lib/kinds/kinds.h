@@ -12,7 +12,6 @@
 #include "study/study.h"
 #include "kinds/model.h"
 #include "kinds/checkpoint.h"
-
 #include "kinds/dataset.h"
 #include "kinds/planes.h"
 

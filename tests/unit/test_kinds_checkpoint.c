@@ -5,11 +5,8 @@
  * with the one message format "NAME: record N (byte B): ..."; the
  * fingerprint changes with the data and the settings.
  */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "check.h"
+#include "check_stream.h"
 
 /* The run: 10 items in batches of 3 (4 batches an epoch), 3 epochs, a
  * model of 5 floats. */
@@ -19,8 +16,6 @@
 #define EPOCHS 3
 #define P 5
 
-static const char *tmp;
-static char path[600];
 static const char config[] = "arch=test n=10";
 
 /* A state with its arrays (owned). */
@@ -79,20 +74,26 @@ static void empty(struct ck *k, int sgd)
 		k->c.st.m2 = NULL;
 }
 
-static void write_file(const struct dbv_checkpoint *c)
+/* Write c to the file `name` (write_file: ck.dbv); read_file reads
+ * ck.dbv back into c. */
+static void write_named(const char *name, const struct dbv_checkpoint *c)
 {
-	snprintf(path, sizeof path, "%s/ck.dbv", tmp);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	struct dbv_writer *w = dbv_writer_new(fd, "t");
+	int fd;
+	struct dbv_writer *w = wopen(name, &fd);
 	CHECK_OK(dbv_checkpoint_write(w, c));
 	dbv_writer_free(w);
 	close(fd);
 }
 
+static void write_file(const struct dbv_checkpoint *c)
+{
+	write_named("ck.dbv", c);
+}
+
 static int read_file(struct dbv_checkpoint *c)
 {
-	int fd = open(path, O_RDONLY), rc;
-	struct dbv_reader *r = dbv_reader_new(fd, path);
+	int fd, rc;
+	struct dbv_reader *r = ropen("ck.dbv", &fd);
 	rc = dbv_checkpoint_read(r, c);
 	dbv_reader_free(r);
 	close(fd);
@@ -149,7 +150,7 @@ static void test_config(void)
 	b.c.config = "arch=test n=11";
 	CHECK_RC(read_file(&b.c), DBV_EINPUT);
 	CHECK(strstr(dbv_errmsg(), "belongs to another configuration") != NULL);
-	CHECK(strstr(dbv_errmsg(), path) != NULL);
+	CHECK(strstr(dbv_errmsg(), check_stream_path) != NULL);
 }
 
 /* Mutations of a good state, each one field out of range. */
@@ -182,35 +183,34 @@ static void test_refusals(void)
 {
 	static const struct {
 		void (*mut)(struct ck *);
+		unsigned long long rec; /* 1: the state record, 2: logs */
 		const char *want;
 	} cases[] = {
-		{m_epoch_neg, "is not a point of a run of 3 epochs of 4 batches"},
-		{m_epoch_big, "is not a point of a run"},
-		{m_epoch_end, "epoch 3, batch 2 is not a point"},
-		{m_batch_neg, "is not a point of a run"},
-		{m_batch_big, "is not a point of a run"},
-		{m_step, "\"step\" is 7, not the 6 updates"},
-		{m_elapsed, "\"elapsed\" is out of range"},
-		{m_elapsed_nan, "\"elapsed\" is out of range"},
-		{m_seen, "\"seen\" is 5, not the 6 items"},
-		{m_correct, "\"correct\" is out of range"},
-		{m_correct_neg, "\"correct\" is out of range"},
-		{m_loss, "\"loss_sum\" is out of range"},
-		{m_loss_inf, "\"loss_sum\" is out of range"},
-		{m_rng, "\"rng\" is all zero"},
-		{m_perm_dup, "\"perm\" is not a permutation"},
-		{m_perm_range, "\"perm\" is not a permutation"},
-		{m_perm_len, "\"perm\" must be i64 [10]"},
-		{m_p_len, "\"p\" must be f32 [5]"},
-		{m_m2_nil, "\"m2\" must be f32 [5]"},
-		{m_log_acc, "epoch 1: train_acc is out of range"},
-		{m_log_flag, "epoch 1: test flag is out of range"},
-		{m_log_test, "epoch 1: test_loss is out of range"},
-		{m_log_lr, "epoch 1: lr is out of range"},
-		{m_log_loss, "epoch 1: train_loss is out of range"},
+		{m_epoch_neg, 1, "is not a point of a run of 3 epochs of 4 batches"},
+		{m_epoch_big, 1, "is not a point of a run"},
+		{m_epoch_end, 1, "epoch 3, batch 2 is not a point"},
+		{m_batch_neg, 1, "is not a point of a run"},
+		{m_batch_big, 1, "is not a point of a run"},
+		{m_step, 1, "\"step\" is 7, not the 6 updates"},
+		{m_elapsed, 1, "\"elapsed\" is out of range"},
+		{m_elapsed_nan, 1, "\"elapsed\" is out of range"},
+		{m_seen, 1, "\"seen\" is 5, not the 6 items"},
+		{m_correct, 1, "\"correct\" is out of range"},
+		{m_correct_neg, 1, "\"correct\" is out of range"},
+		{m_loss, 1, "\"loss_sum\" is out of range"},
+		{m_loss_inf, 1, "\"loss_sum\" is out of range"},
+		{m_rng, 1, "\"rng\" is all zero"},
+		{m_perm_dup, 1, "\"perm\" is not a permutation"},
+		{m_perm_range, 1, "\"perm\" is not a permutation"},
+		{m_perm_len, 1, "\"perm\" must be i64 [10]"},
+		{m_p_len, 1, "\"p\" must be f32 [5]"},
+		{m_m2_nil, 1, "\"m2\" must be f32 [5]"},
+		{m_log_acc, 2, "epoch 1: train_acc is out of range"},
+		{m_log_flag, 2, "epoch 1: test flag is out of range"},
+		{m_log_test, 2, "epoch 1: test_loss is out of range"},
+		{m_log_lr, 2, "epoch 1: lr is out of range"},
+		{m_log_loss, 2, "epoch 1: train_loss is out of range"},
 	};
-	char prefix[700];
-
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct ck a, b;
 		good(&a);
@@ -218,13 +218,7 @@ static void test_refusals(void)
 		write_file(&a.c);
 		empty(&b, 0);
 		CHECK_RC(read_file(&b.c), DBV_EINPUT);
-		snprintf(prefix, sizeof prefix, "%s: record ", path);
-		if (strncmp(dbv_errmsg(), prefix, strlen(prefix)) ||
-		    !strstr(dbv_errmsg(), cases[i].want))
-			fprintf(stderr, "case %zu: '%s' lacks '%s'\n", i,
-				dbv_errmsg(), cases[i].want);
-		CHECK(!strncmp(dbv_errmsg(), prefix, strlen(prefix)));
-		CHECK(strstr(dbv_errmsg(), cases[i].want) != NULL);
+		check_msg(cases[i].rec, cases[i].want);
 	}
 
 	/* Adam's m2 where the run has SGD. */
@@ -233,16 +227,15 @@ static void test_refusals(void)
 	write_file(&a.c);
 	empty(&b, 1);
 	CHECK_RC(read_file(&b.c), DBV_EINPUT);
-	CHECK(strstr(dbv_errmsg(), "\"m2\" must be nil for SGD") != NULL);
+	check_msg(1, "\"m2\" must be nil for SGD");
 }
 
-/* The n-th record (from 1) of the checkpoint at file, read by a reader
+/* The n-th record (from 1) of the checkpoint `name`, read by a reader
  * of its own (kept open: the record lives as long as it). */
-static const dbv_val *nth(const char *file, int n, struct dbv_reader **r, int *fd)
+static const dbv_val *nth(const char *name, int n, struct dbv_reader **r, int *fd)
 {
 	const dbv_val *rec = NULL;
-	*fd = open(file, O_RDONLY);
-	*r = dbv_reader_new(*fd, file);
+	*r = ropen(name, fd);
 	CHECK_OK(dbv_reader_header(*r, "checkpoint", NULL));
 	for (int i = 0; i < n; i++)
 		CHECK_OK(dbv_reader_next(*r, &rec));
@@ -254,38 +247,35 @@ static const dbv_val *nth(const char *file, int n, struct dbv_reader **r, int *f
 static void test_records(void)
 {
 	static const struct {
-		const char *order, *want;
+		const char *order;
+		unsigned long long rec;
+		const char *want;
 	} cases[] = {
-		{"ls", "a logs record before the state record"},
-		{"sll", "a logs record again"},
-		{"ssl", "a second state record"},
-		{"s", "the checkpoint is incomplete (no logs record)"},
-		{"", "the checkpoint is incomplete (no state record)"},
-		{"sl", NULL},
+		{"ls", 1, "a logs record before the state record"},
+		{"sll", 3, "a logs record again"},
+		{"ssl", 2, "a second state record"},
+		{"s", 2, "the checkpoint is incomplete (no logs record)"},
+		{"", 1, "the checkpoint is incomplete (no state record)"},
+		{"sl", 0, NULL},
 	};
-	char good_path[700], *argv[] = {"t", NULL};
+	char *argv[] = {"t", NULL};
 	struct ck a, b;
 
 	good(&a);
-	write_file(&a.c);
-	snprintf(good_path, sizeof good_path, "%s/good.dbv", tmp);
-	CHECK(rename(path, good_path) == 0);
+	write_named("good.dbv", &a.c);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct dbv_reader *rs, *rl;
-		int fs, fl;
-		const dbv_val *state = nth(good_path, 1, &rs, &fs);
-		const dbv_val *logs = nth(good_path, 2, &rl, &fl);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		struct dbv_writer *w = dbv_writer_new(fd, "t");
+		int fs, fl, fd;
+		const dbv_val *state = nth("good.dbv", 1, &rs, &fs);
+		const dbv_val *logs = nth("good.dbv", 2, &rl, &fl);
+		struct dbv_writer *w = wopen("ck.dbv", &fd);
 		dbv_writer_header_begin(w, "checkpoint", NULL, 1, argv, 1);
 		dbv_w_key(w, "config");
 		dbv_w_str(w, config);
 		dbv_writer_header_end(w);
 		for (const char *o = cases[i].order; *o; o++)
 			dbv_writer_copy_record(w, *o == 's' ? state : logs);
-		CHECK_OK(dbv_writer_finish(w));
-		dbv_writer_free(w);
-		close(fd);
+		wclose(w, fd);
 		dbv_reader_free(rs);
 		dbv_reader_free(rl);
 		close(fs);
@@ -296,7 +286,7 @@ static void test_records(void)
 			continue;
 		}
 		CHECK_RC(read_file(&b.c), DBV_EINPUT);
-		CHECK(strstr(dbv_errmsg(), cases[i].want) != NULL);
+		check_msg(cases[i].rec, cases[i].want);
 	}
 }
 
@@ -335,7 +325,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	dbv_blas_fix_core(argv);
-	tmp = check_tmpdir();
+	check_stream_dir = check_tmpdir();
 	test_round_trip();
 	test_config();
 	test_refusals();
