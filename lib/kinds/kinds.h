@@ -10,7 +10,8 @@
 #include "data/data.h"
 #include "nn/nn.h"
 #include "study/study.h"
-
+#include "kinds/model.h"
+#include "kinds/checkpoint.h"
 #include "kinds/dataset.h"
 #include "kinds/planes.h"
 #include "kinds/pred.h"
