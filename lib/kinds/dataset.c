@@ -33,6 +33,11 @@ static const char *const batch_keys[] = {
 };
 static const char batch_type[] = "batch";
 
+int dbv_dataset_is_batch(const dbv_val *rec)
+{
+	return dbv_record_is(rec, batch_type);
+}
+
 static const dbv_val *meta_get(struct dbv_reader *r, enum meta_key k)
 {
 	const dbv_val *v = dbv_map_get(dbv_reader_meta(r), meta_keys[k]);

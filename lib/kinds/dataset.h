@@ -59,6 +59,8 @@ int dbv_dataset_read_meta(struct dbv_reader *r, struct dbv_dataset *d,
 int dbv_dataset_read_header(struct dbv_reader *r, struct dbv_dataset *d,
 			    const struct dbv_dataset_read_opts *opt);
 
+/* Whether rec is a "batch" record. */
+int dbv_dataset_is_batch(const dbv_val *rec);
 /* One batch record, decoded and checked. */
 struct dbv_dataset_batch {
 	int64_t n;           /* items k                                 */

@@ -44,6 +44,11 @@ static const char *const rec_keys[] = {
 };
 static const char plane_type[] = "plane";
 
+int dbv_planes_is_plane(const dbv_val *rec)
+{
+	return dbv_record_is(rec, plane_type);
+}
+
 static const char *const noise_names[] = {
 	[DBV_ANCHOR_IMAGES] = "none", [DBV_ANCHOR_UNIFORM] = "uniform",
 	[DBV_ANCHOR_SHUFFLE] = "shuffle",

@@ -78,6 +78,8 @@ void dbv_planes_meta_release(struct dbv_planes_meta *m);
 int dbv_planes_read_header(struct dbv_reader *r, struct dbv_dataset *d,
 			   struct dbv_planes_meta *m,
 			   const struct dbv_dataset_read_opts *opt);
+/* Whether rec is a "plane" record. */
+int dbv_planes_is_plane(const dbv_val *rec);
 /* The geometry of rec, a "plane" record (or a pred record over planes)
  * just read from r, for items of d's shape: res (2 to
  * DBV_PLANE_MAX_RES), origin, u, v (f32 [C,H,W], finite), coords (f64
