@@ -10,7 +10,8 @@
  * in list order), --shuffle with --seed, cut --offset/--limit, add
  * --label-noise with --noise-seed to that subset, write.  Everything is
  * checked before the first byte goes out, so a refused run writes
- * nothing.  The loading, statistics and noise live in lib/data/data.c.
+ * nothing.  The loading, statistics and noise live in lib/data/data.c,
+ * the stream's header and records in lib/kinds/dataset.c.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -18,11 +19,6 @@
 #include <string.h>
 
 #include "tool.h"
-
-/* Default items per record: about 1 MiB of pixels (1337 for 28x28, 341
- * for 3x32x32), at least 1.  Records stay under this many pixel bytes. */
-#define BATCH_BYTES ((size_t)1 << 20)
-#define MAX_RECORD_PIXELS ((size_t)128 << 20)
 
 static const char usage[] =
 	"usage: dbv-load NAME [--dir DIR] [--split train|test] [options]\n"
@@ -255,57 +251,14 @@ static int transform(const struct options *o, struct dbv_dataset *d)
 	return DBV_OK;
 }
 
-static int write_stream(struct dbv_writer *w, const struct options *o,
-			const struct dbv_dataset *d, char *const *src,
-			size_t nsrc, int argc, char **argv, size_t batch)
-{
-	const int64_t shape[3] = {d->c, d->h, d->w};
-	const size_t item = (size_t)(d->c * d->h * d->w);
-	int rc;
-
-	dbv_writer_header_begin(w, "dataset", NULL, argc, argv, 12);
-	dbv_w_key(w, "dataset"); dbv_w_str(w, d->name);
-	dbv_w_key(w, "split"); dbv_w_str(w, d->split);
-	dbv_w_key(w, "n"); dbv_w_i64(w, d->n);
-	dbv_w_key(w, "shape"); dbv_w_i64_array(w, shape, 3);
-	dbv_w_key(w, "classes"); dbv_w_i64(w, d->nclasses);
-	dbv_w_key(w, "class_names");
-	dbv_w_str_array(w, d->class_names, (size_t)d->nclasses);
-	dbv_w_key(w, "mean"); dbv_w_f64_array(w, d->mean, (size_t)d->c);
-	dbv_w_key(w, "std"); dbv_w_f64_array(w, d->std, (size_t)d->c);
-	dbv_w_key(w, "label_noise"); dbv_w_f64(w, o->noise_set ? o->noise : 0);
-	dbv_w_key(w, "noise_seed");
-	o->noise_set ? dbv_w_u64(w, o->noise_seed) : dbv_w_nil(w);
-	dbv_w_key(w, "shuffle_seed");
-	o->shuffle ? dbv_w_u64(w, o->seed) : dbv_w_nil(w);
-	dbv_w_key(w, "source"); dbv_w_str_array(w, src, nsrc);
-	if ((rc = dbv_writer_header_end(w)))
-		return rc;
-	for (size_t i = 0; i < (size_t)d->n; i += batch) {
-		const size_t k = (size_t)d->n - i < batch ? (size_t)d->n - i : batch;
-		const int64_t xs[4] = {(int64_t)k, d->c, d->h, d->w};
-		const int64_t ys[1] = {(int64_t)k};
-
-		dbv_writer_record_begin(w, "batch", 4);
-		dbv_w_key(w, "x"); dbv_w_tensor_raw(w, DBV_U8, 4, xs, d->x + i * item);
-		dbv_w_key(w, "y"); dbv_w_tensor_raw(w, DBV_I32, 1, ys, d->y + i);
-		dbv_w_key(w, "y_true");
-		dbv_w_tensor_raw(w, DBV_I32, 1, ys, d->y_true + i);
-		dbv_w_key(w, "idx"); dbv_w_tensor_raw(w, DBV_I64, 1, ys, d->idx + i);
-		if ((rc = dbv_writer_record_end(w)))
-			return rc;
-	}
-	return dbv_writer_finish(w);
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct dbv_dataset d;
 	struct dbv_writer *w;
 	char **args, **named = NULL, *pair[2];
-	char *const *src;
-	size_t nsrc, item, batch;
+	struct dbv_dataset_origin orig = {0};
+	size_t batch;
 	int fd, rc;
 
 	dbv_tool_init("dbv-load", argv);
@@ -317,37 +270,36 @@ int main(int argc, char **argv)
 
 	/* "source" in the header: the files read. */
 	if (o.name) {
-		if ((rc = dbv_dataset_files(o.name, o.dir, o.split, &named, &nsrc)))
+		if ((rc = dbv_dataset_files(o.name, o.dir, o.split, &named,
+					    &orig.nsource)))
 			dbv_tool_die(rc);
-		src = named;
+		orig.source = named;
 	} else if (o.cifar) {
-		src = o.files;
-		nsrc = o.nfiles;
+		orig.source = o.files;
+		orig.nsource = o.nfiles;
 	} else {
 		pair[0] = (char *)o.images;
 		pair[1] = (char *)o.labels;
-		src = pair;
-		nsrc = 2;
+		orig.source = pair;
+		orig.nsource = 2;
 	}
+	if (o.noise_set)
+		orig.noise_seed = &o.noise_seed;
+	if (o.shuffle)
+		orig.shuffle_seed = &o.seed;
 	if ((rc = load(&o, &d)) || (rc = transform(&o, &d)))
 		dbv_tool_die(rc);
-	item = (size_t)(d.c * d.h * d.w);
-	batch = o.batch ? (size_t)o.batch : BATCH_BYTES / item;
-	if (batch == 0)
-		batch = 1;
-	if (batch > (size_t)d.n)
-		batch = (size_t)d.n;
-	if (batch > MAX_RECORD_PIXELS / item)
+	if (dbv_dataset_batch_items(&d, (size_t)o.batch, &batch))
 		dbv_tool_usage("--batch %lld makes records over %zu MiB of pixels",
-			    (long long)o.batch, MAX_RECORD_PIXELS >> 20);
+			    (long long)o.batch, DBV_DATASET_MAX_RECORD_PIXELS >> 20);
 
 	if ((rc = dbv_output_open(o.out, 1, o.force, &fd)))
 		dbv_tool_die(rc);
 	dbv_pipe_grow(fd);
 	if (!(w = dbv_writer_new(fd, "dbv-load")))
 		dbv_tool_die(DBV_EIO);
-	rc = write_stream(w, &o, &d, src, nsrc, argc, args, batch);
-	if (rc || (rc = dbv_output_commit()))
+	if ((rc = dbv_dataset_write(w, &d, &orig, batch, argc, args)) ||
+	    (rc = dbv_writer_finish(w)) || (rc = dbv_output_commit()))
 		dbv_tool_die(rc);
 	dbv_writer_free(w);
 	dbv_dataset_release(&d);

@@ -65,8 +65,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->batch = 256;
 	o->threads = 2;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:o:fh", lo, NULL)) != -1) {
+	while ((c = dbv_tool_getopt(argc, argv, ":m:o:fh", lo)) != -1) {
 		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (c) {
 		case 'm': o->model = optarg; break;
@@ -87,30 +86,18 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case O_VERSION: dbv_tool_version(); exit(0);
-		case ':':
-			dbv_tool_error("option '%s' needs a value (see --help)", opt);
-			exit(DBV_EUSAGE);
-		default:
-			dbv_tool_error("unknown option '%s' (see --help)", opt);
-			exit(DBV_EUSAGE);
+		case 'h': dbv_tool_help(usage);
+		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (optind < argc)
 		o->input = argv[optind++];
-	if (optind < argc) {
-		dbv_tool_error("too many arguments (one input at most)");
-		exit(DBV_EUSAGE);
-	}
-	if (!o->model) {
-		dbv_tool_error("--model FILE is required");
-		exit(DBV_EUSAGE);
-	}
-	if (!strcmp(o->model, "-") && (!o->input || !strcmp(o->input, "-"))) {
-		dbv_tool_error("--model - reads the model from standard input: give the planes or dataset as a FILE");
-		exit(DBV_EUSAGE);
-	}
+	if (optind < argc)
+		dbv_tool_usage("too many arguments (one input at most)");
+	if (!o->model)
+		dbv_tool_usage("--model FILE is required");
+	if (!strcmp(o->model, "-") && (!o->input || !strcmp(o->input, "-")))
+		dbv_tool_usage("--model - reads the model from standard input: give the planes or dataset as a FILE");
 }
 
 struct predictor {
@@ -123,31 +110,32 @@ struct predictor {
 	float *xb;            /* [batch, dim] */
 };
 
+/* What dbv-predict reads: planes, or data sets of u8 images or f32
+ * points (dbv-plane --expand), whatever their labels (they are only
+ * compared with the predictions). */
+static const struct dbv_dataset_read_opts read_opts = {
+	.accept = DBV_DATASET_F32 | DBV_DATASET_ANY_LABEL,
+	.program = "dbv-predict",
+};
+
 /* Check that the input's shape, classes and normalisation are the
  * model's. */
-static int check_match(const struct predictor *p, const dbv_val *meta,
+static int check_match(const struct predictor *p, const struct dbv_dataset *d,
 		       const char *what)
 {
 	const struct dbv_arch *a = &p->m.arch;
-	const dbv_val *sh = dbv_map_get(meta, "shape");
-	int64_t s[3] = {-1, -1, -1}, cls = -1;
-	for (int i = 0; i < 3; i++)
-		dbv_val_i64(dbv_array_at(sh, (size_t)i), &s[i]);
-	dbv_get_i64(meta, "classes", &cls);
-	if (s[0] != a->c || s[1] != a->h || s[2] != a->w)
+
+	if (d->c != a->c || d->h != a->h || d->w != a->w)
 		return dbv_seterr(DBV_EINPUT,
 				  "the %s's items are %lldx%lldx%lld but the model takes %dx%dx%d",
-				  what, (long long)s[0], (long long)s[1], (long long)s[2],
+				  what, (long long)d->c, (long long)d->h, (long long)d->w,
 				  a->c, a->h, a->w);
-	if (cls != a->classes)
+	if (d->nclasses != a->classes)
 		return dbv_seterr(DBV_EINPUT,
-				  "the %s has %lld classes but the model has %d",
-				  what, (long long)cls, a->classes);
+				  "the %s has %d classes but the model has %d",
+				  what, d->nclasses, a->classes);
 	for (int ch = 0; ch < a->c; ch++) {
-		double mu, sd;
-		if (dbv_val_double(dbv_array_at(dbv_map_get(meta, "mean"), (size_t)ch), &mu) ||
-		    dbv_val_double(dbv_array_at(dbv_map_get(meta, "std"), (size_t)ch), &sd))
-			return dbv_seterr(DBV_EINPUT, "the %s header has no mean/std", what);
+		double mu = d->mean[ch], sd = d->std[ch];
 		if (fabs(mu - p->mean[ch]) > 1e-6 * (1 + fabs(p->mean[ch])) ||
 		    fabs(sd - p->std[ch]) > 1e-6 * (1 + fabs(p->std[ch])))
 			return dbv_seterr(DBV_EINPUT,
@@ -186,24 +174,8 @@ static int run(struct predictor *p, int n, int32_t *lab, uint8_t *lab8,
 	return DBV_OK;
 }
 
-/* Copy every key of rec but "t" and "seq". */
-static size_t copy_keys(struct dbv_writer *w, const dbv_val *rec, int write)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < dbv_val_len(rec); i++) {
-		const dbv_val *k = dbv_map_key(rec, i);
-		if (dbv_val_is(k, "t") || dbv_val_is(k, "seq"))
-			continue;
-		n++;
-		if (write) {
-			dbv_w_val(w, k);
-			dbv_w_val(w, dbv_map_value(rec, i));
-		}
-	}
-	return n;
-}
-
 static int predict_plane(struct predictor *p, struct dbv_writer *w,
+			 struct dbv_reader *r, const struct dbv_dataset *d,
 			 const dbv_val *rec, const struct options *o)
 {
 	struct dbv_plane pl;
@@ -213,8 +185,7 @@ static int predict_plane(struct predictor *p, struct dbv_writer *w,
 	uint8_t *lab8 = NULL;
 	float *conf = NULL, *logits = NULL;
 
-	if ((rc = dbv_plane_from_record(&pl, rec, p->m.arch.c, p->m.arch.h,
-					p->m.arch.w)))
+	if ((rc = dbv_planes_read_geometry(r, rec, d, &pl)))
 		return rc;
 	pts = (size_t)pl.res * (size_t)pl.res;
 	/* Refuse before allocating what no reader would accept: labels (1
@@ -248,21 +219,7 @@ static int predict_plane(struct predictor *p, struct dbv_writer *w,
 			      conf + done, logits ? logits + done * (size_t)p->k : NULL)))
 			goto out;
 	}
-	int64_t sg[2] = {pl.res, pl.res}, sl[3] = {pl.res, pl.res, p->k};
-	dbv_writer_record_begin(w, "pred", copy_keys(w, rec, 0) + 2 + (o->logits ? 1 : 0));
-	copy_keys(w, rec, 1);
-	dbv_w_key(w, "labels");
-	if (small)
-		dbv_w_tensor_raw(w, DBV_U8, 2, sg, lab8);
-	else
-		dbv_w_tensor_raw(w, DBV_I32, 2, sg, lab);
-	dbv_w_key(w, "conf");
-	dbv_w_tensor_raw(w, DBV_F32, 2, sg, conf);
-	if (o->logits) {
-		dbv_w_key(w, "logits");
-		dbv_w_tensor_raw(w, DBV_F32, 3, sl, logits);
-	}
-	rc = dbv_writer_record_end(w);
+	rc = dbv_pred_write_plane(w, rec, pl.res, p->k, lab8, lab, conf, logits);
 out:
 	free(lab);
 	free(lab8);
@@ -277,38 +234,20 @@ struct acc {
 };
 
 static int predict_batch(struct predictor *p, struct dbv_writer *w,
+			 struct dbv_reader *r, const struct dbv_dataset *d,
 			 const dbv_val *rec, const struct options *o,
 			 struct acc *acc)
 {
-	struct dbv_tensor x, y, yt, idx;
+	struct dbv_dataset_batch bt;
 	const struct dbv_arch *a = &p->m.arch;
 	size_t hw = (size_t)a->h * (size_t)a->w, dim = (size_t)a->c * hw;
 	int rc;
 	int32_t *lab = NULL;
 	float *conf = NULL, *logits = NULL;
 
-	memset(&y, 0, sizeof y);
-	memset(&yt, 0, sizeof yt);
-	memset(&idx, 0, sizeof idx);
-	if ((rc = dbv_get_tensor(rec, "x", &x)))
+	if ((rc = dbv_dataset_read_batch(r, rec, d, &read_opts, acc->n, &bt)))
 		return rc;
-	int64_t b = x.ndim == 4 ? x.shape[0] : -1;
-	if ((x.dtype != DBV_U8 && x.dtype != DBV_F32) || b < 0 ||
-	    x.shape[1] != a->c || x.shape[2] != a->h || x.shape[3] != a->w) {
-		rc = dbv_seterr(DBV_EINPUT, "batch \"x\" must be u8 or f32 [b,%d,%d,%d]",
-				a->c, a->h, a->w);
-		goto out;
-	}
-	if ((rc = dbv_get_tensor(rec, "y", &y)) || (rc = dbv_get_tensor(rec, "y_true", &yt)) ||
-	    (rc = dbv_get_tensor(rec, "idx", &idx)))
-		goto out;
-	if (y.dtype != DBV_I32 || yt.dtype != DBV_I32 || idx.dtype != DBV_I64 ||
-	    dbv_tensor_numel(&y) != (size_t)b || dbv_tensor_numel(&yt) != (size_t)b ||
-	    dbv_tensor_numel(&idx) != (size_t)b) {
-		rc = dbv_seterr(DBV_EINPUT, "batch y/y_true (i32) and idx (i64) must have %lld items",
-				(long long)b);
-		goto out;
-	}
+	int64_t b = bt.n;
 	lab = dbv_malloc((size_t)b * sizeof *lab);
 	conf = dbv_malloc((size_t)b * sizeof *conf);
 	if (o->logits)
@@ -319,43 +258,27 @@ static int predict_batch(struct predictor *p, struct dbv_writer *w,
 	}
 	for (int64_t s = 0; s < b; s += p->batch) {
 		int n = (int)(b - s < p->batch ? b - s : p->batch);
-		const char *src = (const char *)x.data + (size_t)s * dim * dbv_dtype_size(x.dtype);
-		dbv_normalise(src, x.dtype, (size_t)n, a->c, hw, p->mean, p->std, p->xb);
+		const char *src = (const char *)bt.x.data +
+				  (size_t)s * dim * dbv_dtype_size(bt.x.dtype);
+		dbv_normalise(src, bt.x.dtype, (size_t)n, a->c, hw, p->mean, p->std, p->xb);
 		if ((rc = run(p, n, lab + s, NULL, conf + s,
 			      logits ? logits + (size_t)s * (size_t)p->k : NULL)))
 			goto out;
 	}
-	const int32_t *yy = y.data, *ty = yt.data;
+	const int32_t *yy = bt.y.data, *ty = bt.y_true.data;
 	for (int64_t i = 0; i < b; i++) {
 		acc->correct += lab[i] == yy[i];
 		acc->correct_true += lab[i] == ty[i];
 	}
 	acc->n += b;
-	int64_t s1[1] = {b}, s2[2] = {b, p->k};
-	dbv_writer_record_begin(w, "pred", 5 + (o->logits ? 1 : 0));
-	dbv_w_key(w, "labels");
-	dbv_w_tensor_raw(w, DBV_I32, 1, s1, lab);
-	dbv_w_key(w, "conf");
-	dbv_w_tensor_raw(w, DBV_F32, 1, s1, conf);
-	if (o->logits) {
-		dbv_w_key(w, "logits");
-		dbv_w_tensor_raw(w, DBV_F32, 2, s2, logits);
-	}
-	dbv_w_key(w, "y");
-	dbv_w_tensor(w, &y);
-	dbv_w_key(w, "y_true");
-	dbv_w_tensor(w, &yt);
-	dbv_w_key(w, "idx");
-	dbv_w_tensor(w, &idx);
-	rc = dbv_writer_record_end(w);
+	struct dbv_pred_items it = {(size_t)b, lab, conf, bt.y.data, bt.y_true.data,
+				    bt.idx.data};
+	rc = dbv_pred_write_items(w, &it, p->k, logits);
 out:
 	free(lab);
 	free(conf);
 	free(logits);
-	dbv_tensor_release(&x);
-	dbv_tensor_release(&y);
-	dbv_tensor_release(&yt);
-	dbv_tensor_release(&idx);
+	dbv_dataset_batch_release(&bt);
 	return rc;
 }
 
@@ -364,7 +287,8 @@ int main(int argc, char **argv)
 	struct options o;
 	struct predictor p;
 	struct dbv_reader *mr, *r;
-	const dbv_val *meta, *rec;
+	const dbv_val *rec;
+	struct dbv_dataset d;
 	struct dbv_writer *w;
 	int rc, fd, mfd, planes;
 	struct acc acc = {0, 0, 0};
@@ -400,8 +324,8 @@ int main(int argc, char **argv)
 	if ((rc = dbv_reader_header(r, "planes|dataset", NULL)))
 		dbv_tool_die(rc);
 	planes = !strcmp(dbv_reader_kind(r), "planes");
-	meta = dbv_reader_meta(r);
-	if ((rc = check_match(&p, meta, planes ? "planes stream" : "dataset")))
+	if ((rc = dbv_dataset_read_meta(r, &d, &read_opts)) ||
+	    (rc = check_match(&p, &d, planes ? "planes stream" : "dataset")))
 		dbv_tool_die(rc);
 
 	if ((rc = dbv_output_open(o.output, 1, o.force, &fd)))
@@ -410,83 +334,39 @@ int main(int argc, char **argv)
 	if (!w)
 		dbv_tool_die(DBV_EIO);
 	/* Header: the input's meta, then input/model/temp/logits. */
-	size_t nm = 0;
-	for (size_t i = 0; i < dbv_val_len(meta); i++) {
-		const dbv_val *k = dbv_map_key(meta, i);
-		if (!dbv_val_is(k, "input") && !dbv_val_is(k, "model") &&
-		    !dbv_val_is(k, "temp") && !dbv_val_is(k, "logits"))
-			nm++;
-	}
-	dbv_writer_header_begin(w, "pred", dbv_reader_pipeline(r), argc, argv, nm + 4);
-	for (size_t i = 0; i < dbv_val_len(meta); i++) {
-		const dbv_val *k = dbv_map_key(meta, i);
-		if (dbv_val_is(k, "input") || dbv_val_is(k, "model") ||
-		    dbv_val_is(k, "temp") || dbv_val_is(k, "logits"))
-			continue;
-		dbv_w_val(w, k);
-		dbv_w_val(w, dbv_map_value(meta, i));
-	}
-	dbv_w_key(w, "input");
-	dbv_w_str(w, planes ? "planes" : "dataset");
-	dbv_w_key(w, "model");
-	{
-		static const char *keys[] = {"arch", "width", "depth", "seed", "data_seed",
-					     "epochs", "n_train", "dataset", "optim", "lr",
-					     "label_noise"};
-		size_t n = 1;
-		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-			n += dbv_map_get(p.mmeta, keys[i]) != NULL;
-		dbv_w_map(w, n);
-		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-			if (dbv_map_get(p.mmeta, keys[i])) {
-				dbv_w_key(w, keys[i]);
-				dbv_w_val(w, dbv_map_get(p.mmeta, keys[i]));
-			}
-		dbv_w_key(w, "file");
-		dbv_w_str(w, o.model);
-	}
-	dbv_w_key(w, "temp");
-	dbv_w_f64(w, o.temp);
-	dbv_w_key(w, "logits");
-	dbv_w_bool(w, o.logits);
-	dbv_writer_header_end(w);
+	struct dbv_pred_header h = {.planes = planes, .temp = o.temp, .logits = o.logits};
+	if ((rc = dbv_pred_model_from_meta(&h.model, p.mmeta, o.model)))
+		dbv_tool_die(rc);
+	dbv_pred_write_header(w, dbv_reader_meta(r), dbv_reader_pipeline(r),
+			      dbv_tool_argc(), dbv_tool_argv(), &h);
+	dbv_pred_model_release(&h.model);
 
 	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
-		if (planes && dbv_record_is(rec, "plane"))
-			rc = predict_plane(&p, w, rec, &o);
-		else if (!planes && dbv_record_is(rec, "batch"))
-			rc = predict_batch(&p, w, rec, &o, &acc);
+		if (planes && dbv_planes_is_plane(rec))
+			rc = predict_plane(&p, w, r, &d, rec, &o);
+		else if (!planes && dbv_dataset_is_batch(rec))
+			rc = predict_batch(&p, w, r, &d, rec, &o, &acc);
 		else
 			rc = dbv_writer_copy_record(w, rec);
-		if (rc) {
-			dbv_preerr(rc, "record %llu",
-				   (unsigned long long)dbv_reader_record_no(r));
+		if (rc)
 			break;
-		}
 	}
-	if (rc != DBV_END) {
+	if (rc == DBV_END)
+		rc = dbv_reader_expect_end(r, "dbv-predict");
+	if (rc != DBV_END && rc != DBV_OK) {
 		dbv_writer_fail(w, dbv_errmsg());
 		dbv_tool_die(rc);
 	}
 	if (!planes) {
-		dbv_writer_record_begin(w, "accuracy", 5);
-		dbv_w_key(w, "n");
-		dbv_w_i64(w, acc.n);
-		dbv_w_key(w, "correct");
-		dbv_w_i64(w, acc.correct);
-		dbv_w_key(w, "correct_true");
-		dbv_w_i64(w, acc.correct_true);
-		dbv_w_key(w, "acc");
-		dbv_w_f64(w, acc.n ? (double)acc.correct / (double)acc.n : 0);
-		dbv_w_key(w, "acc_true");
-		dbv_w_f64(w, acc.n ? (double)acc.correct_true / (double)acc.n : 0);
-		dbv_writer_record_end(w);
+		struct dbv_pred_accuracy ac = {acc.n, acc.correct, acc.correct_true, 0, 0};
+		dbv_pred_write_accuracy(w, &ac);
 	}
 	if ((rc = dbv_writer_finish(w)) || (rc = dbv_output_commit()))
 		dbv_tool_die(rc);
 	dbv_writer_free(w);
 	dbv_reader_free(r);
 	dbv_reader_free(mr);
+	dbv_dataset_release(&d);
 	dbv_model_release(&p.m);
 	dbv_afree(p.xb);
 	return 0;

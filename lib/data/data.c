@@ -949,7 +949,8 @@ static int item_bytes(const struct dbv_dataset *d, size_t *out)
 	if (d->c < 0 || d->h < 0 || d->w < 0)
 		return dbv_seterr(DBV_EINPUT, "negative data set shape");
 	if (dbv_mul_size((size_t)d->c, (size_t)d->h, &a) ||
-	    dbv_mul_size(a, (size_t)d->w, out))
+	    dbv_mul_size(a, (size_t)d->w, &a) ||
+	    dbv_mul_size(a, dbv_dtype_size(d->dtype), out))
 		return DBV_EINPUT;
 	return DBV_OK;
 }
@@ -1172,5 +1173,6 @@ int dbv_dataset_label_noise(struct dbv_dataset *d, double p, uint64_t seed)
 	}
 	free(start);
 	free(pos);
+	d->label_noise = p;
 	return DBV_OK;
 }

@@ -10,5 +10,11 @@
 #include "data/data.h"
 #include "nn/nn.h"
 #include "study/study.h"
+#include "kinds/model.h"
+#include "kinds/checkpoint.h"
+#include "kinds/dataset.h"
+#include "kinds/planes.h"
+#include "kinds/pred.h"
+#include "kinds/table.h"
 
 #endif /* DBV_KINDS_H */

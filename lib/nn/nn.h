@@ -1,11 +1,13 @@
 /*
- * lib/nn/nn.h - the network layer: BLAS, layers, models, optimizers.
+ * lib/nn/nn.h - the network layer: BLAS, layers, models, optimizers, the
+ * trainer.
  */
 #ifndef DBV_NN_H
 #define DBV_NN_H
 
 #include "base/base.h"
 #include "stream/stream.h"
+#include "data/data.h"
 
 /* ------------------------------------------------------------------ */
 /* BLAS                                                                */
@@ -243,6 +245,10 @@ struct dbv_model {
 	float *bn_save; /* per-BN saved mean/invstd for backward */
 };
 
+/* Batch norm constants (PyTorch's defaults), recorded in model meta. */
+#define DBV_BN_EPS 1e-5
+#define DBV_BN_MOMENTUM 0.1
+
 /* Build the graph and the parameter table; allocate p and g (zeroed). */
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
 /* PyTorch's default initialisation with dbv's PRNG: conv and linear
@@ -276,6 +282,7 @@ void dbv_model_release(struct dbv_model *m);
 /* Training                                                            */
 /* ------------------------------------------------------------------ */
 #define DBV_MAX_MILESTONES 16
+#define DBV_MAX_EPOCHS 1000000
 
 struct dbv_train_cfg {
 	char optim[8];      /* "sgd", "adam", "adamw"                  */
@@ -300,7 +307,7 @@ void dbv_train_cfg_default(struct dbv_train_cfg *c);
 /* Checks ranges and combinations; DBV_EUSAGE with a message. */
 int dbv_train_cfg_check(const struct dbv_train_cfg *c);
 /* Learning rate of the update after batch b of epoch e (both from 0),
- * nb batches per epoch (see lib/nn/train.c for the formulas). */
+ * nb batches per epoch (see lib/nn/optim.c for the formulas). */
 double dbv_train_lr(const struct dbv_train_cfg *c, int64_t e, int64_t b,
 		    int64_t nb);
 
@@ -330,29 +337,125 @@ void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 		    const double *std, int crop_pad, int flip,
 		    struct dbv_rng *rng, float *out);
 
-/* ---- model streams (kind "model") ---- */
-/* Header meta for a model stream: the architecture, classes and
- * normalisation; `extra` pairs are written by the caller after it. */
-int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
-			 char *const *class_names, const double *mean,
-			 const double *std);
-#define DBV_MODEL_META_PAIRS 11
-/* Batch norm constants (PyTorch's defaults), recorded in model meta. */
-#define DBV_BN_EPS 1e-5
-#define DBV_BN_MOMENTUM 0.1
-/* One "param" record per parameter, in table order. */
-int dbv_model_write_params(struct dbv_writer *w, const struct dbv_model *m);
-/* Read a model stream: build the architecture from the header meta and
- * fill every parameter from the "param" records (all must be present,
- * with matching shapes).  Other record types are skipped.  mean/std get
- * the normalisation (4 entries each); class names are not returned. */
-int dbv_model_read(struct dbv_reader *r, struct dbv_model *m, double *mean,
-		   double *std);
-/* Arch from header meta (used by dbv_model_read). */
-int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a);
-/* Fill one parameter from a "param" record's tensor. */
-int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
-			const struct dbv_tensor *t);
+/* ------------------------------------------------------------------ */
+/* Trainer (lib/nn/trainer.c)                                          */
+/* ------------------------------------------------------------------ */
+/*
+ * The training loop of dbv-train(1) as a library: epochs of batches in an
+ * order shuffled with the data generator (seeded with cfg->data_seed),
+ * augmentation, one optimizer update per batch, evaluation on a test set
+ * after each epoch, and the non-finite checks.  It neither prints, exits
+ * nor writes files: it reports through hooks, at the moments dbv-train(1)
+ * documents (PROGRESS, CHECKPOINTS).  Same configuration, data and
+ * thread count: the same parameters, bit for bit, with or without a
+ * resume in between.
+ */
+
+/* One epoch's figures: a model stream's "log" record, a row of a
+ * checkpoint's "logs". */
+struct dbv_train_log {
+	int64_t epoch;                /* from 1                            */
+	double train_loss, train_acc; /* over the epoch's training batches */
+	int has_test;                 /* 0: no test set, test figures 0     */
+	double test_loss, test_acc;   /* after the epoch, evaluation mode  */
+	double lr;                    /* of the epoch's last batch         */
+	double seconds;               /* the epoch's wall-clock time       */
+};
+
+/* A run between two batches: everything a checkpoint holds.  The arrays
+ * are the trainer's (dbv_trainer_state) or the caller's. */
+struct dbv_train_state {
+	int64_t epoch, batch;  /* the next batch to run, both from 0; batch
+				  may equal the batches of an epoch: all ran,
+				  the epoch's end (its log) did not */
+	int64_t step;          /* optimizer updates so far               */
+	double elapsed;        /* seconds of training so far             */
+	double loss_sum;       /* the epoch under way: sum of batch loss
+				  times batch items                      */
+	int64_t correct, seen; /* its correct predictions and items      */
+	struct dbv_rng rng;    /* the data generator                     */
+	int64_t n;             /* training items                         */
+	int64_t *perm;         /* [n]: the epoch's order                 */
+	size_t total;          /* floats of the model (dbv_model.total)  */
+	float *p, *m1, *m2;    /* [total]: parameters and buffers, the
+				  optimizer's moments (m2 NULL for SGD)  */
+	struct dbv_train_log *logs; /* [epoch]: the finished epochs      */
+};
+
+/* Running figures after a batch, for a progress line. */
+struct dbv_train_progress {
+	int64_t epoch, batch;  /* the batch just run, both from 1 */
+	int64_t nbatches;      /* batches per epoch               */
+	double loss, acc;      /* the epoch's so far              */
+	double rate;           /* items per second this epoch     */
+	double left;           /* estimated seconds to the end    */
+};
+
+enum dbv_ckpt_unit { DBV_CKPT_EPOCHS, DBV_CKPT_BATCHES, DBV_CKPT_SECONDS };
+
+/*
+ * Hooks (each may be NULL; a non-zero return stops the run with that
+ * status, its message left by the hook):
+ *   progress    after a batch, at most five times a second and after
+ *               each epoch's last batch;
+ *   epoch       at an epoch's end, once its figures are known (trained:
+ *               the items this run trained in the epoch, for a rate);
+ *   checkpoint  when a save is due by ckpt_unit and ckpt_every: every
+ *               N-th epoch after its epoch hook; every N-th batch
+ *               (counted from the start of this run) or after the first
+ *               batch ending N seconds after the last save (or the
+ *               start); one due at an epoch's last batch waits for the
+ *               epoch hook; none after the last epoch.  st is the state
+ *               to save (the epoch to come when at an epoch's end).
+ */
+struct dbv_train_hooks {
+	void *arg;
+	int (*progress)(void *arg, const struct dbv_train_progress *p);
+	int (*epoch)(void *arg, const struct dbv_train_log *log,
+		     int64_t trained);
+	int (*checkpoint)(void *arg, const struct dbv_train_state *st);
+	enum dbv_ckpt_unit ckpt_unit;
+	int64_t ckpt_every;    /* >= 1 */
+};
+
+struct dbv_trainer {
+	struct dbv_model model;
+	struct dbv_optim optim;
+	struct dbv_train_cfg cfg;
+	const struct dbv_dataset *train, *test; /* the caller's */
+	struct dbv_train_state st; /* live; st.step is optim.step's */
+	float *xb, *dl;        /* a batch of inputs and of dlogits */
+	int64_t *idx;
+	int32_t *ybuf;
+};
+
+/*
+ * Build arch (its c, h, w and classes from the training set), initialise
+ * it with cfg->seed, reserve batches of cfg->batch, make the optimizer
+ * state and seed the data generator.  The sets hold u8 images of 1 to
+ * 4 channels, at least one; test (or NULL) must have the training set's
+ * item shape and classes (DBV_EINPUT otherwise); an input too small
+ * for the architecture is DBV_EUSAGE.  The data sets must outlive the
+ * trainer.  cfg is copied.  On failure nothing is left to release.
+ */
+int dbv_trainer_init(struct dbv_trainer *t, const struct dbv_arch *arch,
+		     const struct dbv_train_cfg *cfg,
+		     const struct dbv_dataset *train,
+		     const struct dbv_dataset *test);
+/* Batches per epoch. */
+int64_t dbv_trainer_batches(const struct dbv_trainer *t);
+/* The run's state: scalars copied, arrays the trainer's own (so that a
+ * checkpoint reader may fill them in place). */
+void dbv_trainer_state(const struct dbv_trainer *t, struct dbv_train_state *st);
+/* Continue from st (a checkpoint's, checked by its reader against this
+ * run): its scalars, and its arrays unless they are the trainer's. */
+void dbv_trainer_resume(struct dbv_trainer *t, const struct dbv_train_state *st);
+/* Train from the current state to the last epoch.  DBV_ENONFINITE when
+ * a batch's loss ("the loss is not finite at epoch E, batch B (lower the
+ * learning rate?)") or, at an epoch's end, a parameter ("the parameters
+ * became non-finite in epoch E (...)") is not finite; a hook's status. */
+int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h);
+void dbv_trainer_release(struct dbv_trainer *t);
 
 /* ------------------------------------------------------------------ */
 

@@ -26,13 +26,6 @@
 
 #include "study/study.h"
 
-/* A pred record holds 5 bytes a grid point (u8 labels, f32 confidences):
- * at 4096 points an axis that is 80 MiB, under the readers' default
- * record limit of 256 MiB.  dbv-plane refuses larger --res too. */
-#ifndef DBV_PLANE_MAX_RES
-#define DBV_PLANE_MAX_RES 4096
-#endif
-
 static double dot_f(const float *x, const float *y, size_t n)
 {
 	double s = 0;
@@ -261,99 +254,6 @@ void dbv_plane_points(const struct dbv_plane *p, size_t k, size_t n,
 	}
 }
 
-/* A tensor of the record: dtype and shape as given (ndim dims). */
-static int get_exact(const dbv_val *rec, const char *key, enum dbv_dtype dt,
-		     int ndim, const int64_t *shape, struct dbv_tensor *t)
-{
-	int rc = dbv_get_tensor(rec, key, t);
-	if (rc)
-		return rc;
-	int ok = t->dtype == dt && t->ndim == ndim;
-	for (int i = 0; ok && i < ndim; i++)
-		ok = t->shape[i] == shape[i];
-	if (!ok) {
-		char want[64];
-		int n = 0;
-		for (int i = 0; i < ndim; i++)
-			n += snprintf(want + n, sizeof want - (size_t)n, "%s%lld",
-				      i ? "," : "", (long long)shape[i]);
-		dbv_tensor_release(t);
-		return dbv_seterr(DBV_EINPUT, "\"%s\" must be %s [%s]", key,
-				  dbv_dtype_name(dt), want);
-	}
-	return DBV_OK;
-}
-
-int dbv_plane_from_record(struct dbv_plane *p, const dbv_val *rec, int c,
-			  int h, int w)
-{
-	const int64_t shape[3] = {c, h, w}, cs[2] = {3, 2}, rs[1] = {4};
-	struct dbv_tensor t[5];
-	float **dst[3];
-	int64_t res;
-	size_t dim;
-	int rc;
-
-	memset(p, 0, sizeof *p);
-	memset(t, 0, sizeof t);
-	if (c < 1 || h < 1 || w < 1 ||
-	    dbv_shape_numel(shape, 3, &dim))
-		return dbv_seterr(DBV_EINPUT, "bad item shape %dx%dx%d", c, h, w);
-	if (dbv_get_i64(rec, "res", &res))
-		return DBV_EINPUT;
-	if (res < 2 || res > DBV_PLANE_MAX_RES)
-		return dbv_seterr(DBV_EINPUT, "\"res\" %lld is not 2 to %d",
-				  (long long)res, DBV_PLANE_MAX_RES);
-	if ((rc = get_exact(rec, "origin", DBV_F32, 3, shape, &t[0])) ||
-	    (rc = get_exact(rec, "u", DBV_F32, 3, shape, &t[1])) ||
-	    (rc = get_exact(rec, "v", DBV_F32, 3, shape, &t[2])) ||
-	    (rc = get_exact(rec, "coords", DBV_F64, 2, cs, &t[3])) ||
-	    (rc = get_exact(rec, "range", DBV_F64, 1, rs, &t[4])))
-		goto fail;
-	p->dim = dim;
-	p->res = (int)res;
-	memcpy(p->coords, t[3].data, sizeof p->coords);
-	memcpy(p->range, t[4].data, sizeof p->range);
-	for (int k = 0; k < 3; k++)
-		for (int a = 0; a < 2; a++)
-			if (!isfinite(p->coords[k][a])) {
-				rc = dbv_seterr(DBV_EINPUT, "\"coords\" holds non-finite values");
-				goto fail;
-			}
-	if (!isfinite(p->range[0]) || !isfinite(p->range[1]) ||
-	    !isfinite(p->range[2]) || !isfinite(p->range[3]) ||
-	    !(p->range[0] < p->range[1]) || !(p->range[2] < p->range[3])) {
-		rc = dbv_seterr(DBV_EINPUT, "\"range\" must be finite xmin < xmax, "
-				"ymin < ymax");
-		goto fail;
-	}
-	for (int k = 0; k < 3; k++) {
-		const float *f = t[k].data;
-		for (size_t i = 0; i < dim; i++)
-			if (!isfinite(f[i])) {
-				rc = dbv_seterr(DBV_EINPUT, "\"%s\" holds non-finite values",
-						k == 0 ? "origin" : k == 1 ? "u" : "v");
-				goto fail;
-			}
-	}
-	/* Take the decoded (aligned, owned) buffers over. */
-	dst[0] = &p->origin;
-	dst[1] = &p->u;
-	dst[2] = &p->v;
-	for (int k = 0; k < 3; k++) {
-		*dst[k] = t[k].data;
-		t[k].owned = 0;
-	}
-	dbv_tensor_release(&t[3]);
-	dbv_tensor_release(&t[4]);
-	return DBV_OK;
-fail:
-	for (int k = 0; k < 5; k++)
-		dbv_tensor_release(&t[k]);
-	memset(p, 0, sizeof *p);
-	return rc;
-}
-
 void dbv_normalise(const void *x, enum dbv_dtype dt, size_t n, int c,
 		   size_t hw, const double *mean, const double *std,
 		   float *out)
@@ -377,4 +277,16 @@ void dbv_normalise(const void *x, enum dbv_dtype dt, size_t n, int c,
 			}
 		}
 	}
+}
+
+void dbv_denormalise(float *x, size_t n, int c, size_t hw,
+		     const double *mean, const double *std)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int ch = 0; ch < c; ch++) {
+			float *p = x + (i * (size_t)c + (size_t)ch) * hw;
+			for (size_t q = 0; q < hw; q++)
+				p[q] = (float)(((double)p[q] * std[ch] + mean[ch]) *
+					       255.0);
+		}
 }

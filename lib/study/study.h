@@ -1,14 +1,20 @@
 /*
- * lib/study/study.h - the study layer: plane geometry and metrics.
+ * lib/study/study.h - the study layer: plane geometry, triplets and anchors
+ * (study/triplets.h), metrics.
  */
 #ifndef DBV_STUDY_H
 #define DBV_STUDY_H
 
 #include "base/base.h"
-#include "stream/stream.h"
+#include "data/data.h"
 
 /* Planes (see doc/planes.md)                                          */
 /* ------------------------------------------------------------------ */
+/* Points per axis at most: a pred record holds 5 bytes a grid point (u8
+ * labels, f32 confidences), at 4096 points an axis 80 MiB, under the
+ * readers' default record limit of 256 MiB. */
+#define DBV_PLANE_MAX_RES 4096
+
 struct dbv_plane {
 	size_t dim;            /* C*H*W                                  */
 	float *origin, *u, *v; /* dim each, normalised space, owned      */
@@ -31,14 +37,16 @@ double dbv_plane_y(const struct dbv_plane *p, int i);
 void dbv_plane_points(const struct dbv_plane *p, size_t k, size_t n,
 		      float *out);
 void dbv_plane_release(struct dbv_plane *p);
-/* Read a "plane" (or "pred") record's geometry; shapes must be c*h*w. */
-int dbv_plane_from_record(struct dbv_plane *p, const dbv_val *rec, int c,
-			  int h, int w);
 /* out = (x/255 - mean[ch])/std[ch] for n items of c channels of hw
  * values; x is u8 or f32 in pixel units. */
 void dbv_normalise(const void *x, enum dbv_dtype dt, size_t n, int c,
 		   size_t hw, const double *mean, const double *std,
 		   float *out);
+/* The inverse, in place: x = (x*std[ch] + mean[ch])*255 (in double,
+ * stored as float; not rounded, not clamped) for n items of c channels
+ * of hw floats. */
+void dbv_denormalise(float *x, size_t n, int c, size_t hw,
+		     const double *mean, const double *std);
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -63,5 +71,13 @@ int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 		     double *lo, double *hi);
 
 /* ------------------------------------------------------------------ */
+/* Triplets and anchors                                                */
+/* ------------------------------------------------------------------ */
+#include "study/triplets.h"
+
+/* ------------------------------------------------------------------ */
+/* Comparisons: pairs, groups, fragmentation, churn, chart points       */
+/* ------------------------------------------------------------------ */
+#include "study/compare.h"
 
 #endif /* DBV_STUDY_H */

@@ -1,0 +1,624 @@
+/*
+ * table.c - the table stream kind: dbv-compare's figures as a stream
+ * (dbv-stream(5), THE TABLE STREAM), and as TSV and JSON text
+ * (dbv-compare(1)).
+ *
+ * Each record's tensors are listed once, in rec_fields(): the writer
+ * writes (and counts) that list, the reader reads and checks it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kinds/table.h"
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+/* The header's meta, and the map of each of its streams. */
+enum { M_INPUT, M_PLANES, M_RES, M_CLASSES, M_GROUPS, M_STREAMS, M_NKEYS };
+static const char *const meta_keys[M_NKEYS] = {
+	"input", "planes", "res", "classes", "groups", "streams",
+};
+enum { S_FILE, S_GROUP, S_DESC, S_MODEL, S_NKEYS };
+static const char *const stream_keys[S_NKEYS] = {"file", "group", "desc", "model"};
+
+/* The records, in the order they are written. */
+enum { REC_ACC, REC_PAIRS, REC_GROUPS, REC_FRAG, REC_N };
+static const char *const rec_types[REC_N] = {
+	"accuracy", "pairs", "groups", "fragmentation",
+};
+
+/* One value of a record and where it lives in a table. */
+struct tfield {
+	const char *key;
+	int names;              /* the group names (an array of G strings) */
+	enum dbv_dtype dtype;   /* else a tensor: DBV_F64 or DBV_I64 */
+	int64_t d0, d1;         /* of shape [d0] (d1 < 0) or [d0, d1] */
+	int nan_ok;             /* NaN may mark a missing figure */
+	void **data;
+};
+
+/* The fields of record rec of t (shapes from t's S, G, P and pairs.n). */
+static size_t rec_fields(struct dbv_table *t, int rec, struct tfield *f)
+{
+	const int64_t S = t->S, G = t->G, P = t->planes, n = t->pairs.n;
+	size_t k = 0;
+#define F(key, dt, d0, d1, nan, ptr) \
+	f[k++] = (struct tfield){key, 0, dt, d0, d1, nan, (void **)&(ptr)}
+
+	switch (rec) {
+	case REC_ACC:
+		F("acc", DBV_F64, S, -1, 0, t->acc.acc);
+		F("acc_true", DBV_F64, S, -1, 0, t->acc.acc_true);
+		F("churn", DBV_F64, S, S, 0, t->acc.churn);
+		break;
+	case REC_PAIRS:
+		F("pair", DBV_I64, n, 2, 0, t->pairs.pair);
+		F("agreement", DBV_F64, n, -1, 0, t->pairs.agreement);
+		F("std", DBV_F64, n, -1, 0, t->pairs.std);
+		F("ci95_lo", DBV_F64, n, -1, 1, t->pairs.ci95_lo);
+		F("ci95_hi", DBV_F64, n, -1, 1, t->pairs.ci95_hi);
+		F("iou", DBV_F64, n, -1, 0, t->pairs.iou);
+		F("per_plane", DBV_F64, n, P, 0, t->pairs.per_plane);
+		break;
+	case REC_GROUPS:
+		f[k++] = (struct tfield){"names", 1, DBV_F64, G, -1, 0, (void **)&t->groups};
+		F("agreement", DBV_F64, G, G, 1, t->grp.agreement);
+		F("std", DBV_F64, G, G, 1, t->grp.std);
+		F("ci95_lo", DBV_F64, G, G, 1, t->grp.ci95_lo);
+		F("ci95_hi", DBV_F64, G, G, 1, t->grp.ci95_hi);
+		F("iou", DBV_F64, G, G, 1, t->grp.iou);
+		F("pairs", DBV_I64, G, G, 0, t->grp.pairs);
+		break;
+	default:
+		F("mean", DBV_F64, S, -1, 0, t->frag.mean);
+		F("std", DBV_F64, S, -1, 0, t->frag.std);
+		F("per_plane", DBV_F64, S, P, 0, t->frag.per_plane);
+		break;
+	}
+#undef F
+	return k;
+}
+
+static int *have_of(struct dbv_table *t, int rec)
+{
+	int *const have[REC_N] = {&t->have_acc, &t->have_pairs, &t->have_groups,
+				  &t->have_frag};
+	return have[rec];
+}
+
+void dbv_table_release(struct dbv_table *t)
+{
+	struct tfield f[8];
+
+	for (int i = 0; t->streams && i < t->S; i++) {
+		free(t->streams[i].file);
+		free(t->streams[i].group);
+		free(t->streams[i].desc);
+		dbv_pred_model_release(&t->streams[i].model);
+	}
+	free(t->streams);
+	for (int g = 0; t->groups && g < t->G; g++)
+		free(t->groups[g]);
+	free(t->groups);
+	t->groups = NULL;
+	for (int rec = 0; rec < REC_N; rec++) {
+		size_t n = rec_fields(t, rec, f);
+		for (size_t k = 0; k < n; k++)
+			if (!f[k].names) {
+				free(*f[k].data);
+				*f[k].data = NULL;
+			}
+	}
+	memset(t, 0, sizeof *t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+static void write_stream(struct dbv_writer *w, const struct dbv_table_stream *s)
+{
+	dbv_w_map(w, S_NKEYS);
+	for (int k = 0; k < S_NKEYS; k++) {
+		const char *str = k == S_FILE ? s->file : k == S_GROUP ? s->group : s->desc;
+		dbv_w_key(w, stream_keys[k]);
+		if (k == S_MODEL)
+			dbv_pred_model_write(w, &s->model);
+		else if (str)
+			dbv_w_str(w, str);
+		else
+			dbv_w_nil(w);
+	}
+}
+
+static void write_header(struct dbv_writer *w, const struct dbv_table *t,
+			 int argc, char *const *argv)
+{
+	dbv_writer_header_begin(w, "table", NULL, argc, argv, M_NKEYS);
+	for (int k = 0; k < M_NKEYS; k++) {
+		dbv_w_key(w, meta_keys[k]);
+		switch (k) {
+		case M_INPUT: dbv_w_str(w, t->planes_input ? "planes" : "dataset"); break;
+		case M_PLANES: dbv_w_i64(w, t->planes); break;
+		case M_RES: dbv_w_i64(w, t->res); break;
+		case M_CLASSES: dbv_w_i64(w, t->classes); break;
+		case M_GROUPS: dbv_w_str_array(w, t->groups, (size_t)t->G); break;
+		default:
+			dbv_w_array(w, (size_t)t->S);
+			for (int i = 0; i < t->S; i++)
+				write_stream(w, &t->streams[i]);
+			break;
+		}
+	}
+	dbv_writer_header_end(w);
+}
+
+int dbv_table_write(struct dbv_writer *w, const struct dbv_table *t, int argc,
+		    char *const *argv)
+{
+	/* rec_fields takes the addresses of t's arrays; it changes nothing. */
+	struct dbv_table *tt = (struct dbv_table *)t;
+	struct tfield tf[8];
+	struct dbv_field f[8];
+
+	write_header(w, t, argc, argv);
+	for (int rec = 0; rec < REC_N; rec++) {
+		if (!*have_of(tt, rec))
+			continue;
+		size_t n = rec_fields(tt, rec, tf);
+		for (size_t k = 0; k < n; k++) {
+			f[k] = (struct dbv_field){tf[k].key, tf[k].dtype, tf[k].d1 < 0 ? 1 : 2,
+						  {tf[k].d0, tf[k].d1 < 0 ? 0 : tf[k].d1},
+						  NULL, NULL, 0};
+			if (tf[k].names) {
+				f[k].strs = t->groups;
+				f[k].nstrs = (size_t)t->G;
+			} else {
+				f[k].data = *tf[k].data;
+			}
+		}
+		dbv_writer_record_begin(w, rec_types[rec], dbv_fields_count(f, n));
+		dbv_fields_write(w, f, n);
+		dbv_writer_record_end(w);
+	}
+	return dbv_writer_status(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* A string or nil (absent: nil) into a new string or NULL. */
+static int str_or_nil(const dbv_val *v, char **out)
+{
+	*out = NULL;
+	if (!v || dbv_val_type(v) == DBV_V_NIL)
+		return DBV_OK;
+	return dbv_val_strdup(v, out);
+}
+
+static int read_stream(struct dbv_reader *r, const dbv_val *s, int i,
+		       struct dbv_table_stream *ts)
+{
+	int rc;
+
+	if (dbv_val_type(s) != DBV_V_MAP ||
+	    (rc = dbv_val_strdup(dbv_map_get(s, stream_keys[S_FILE]), &ts->file)))
+		return dbv_reader_fail(r, DBV_EINPUT, "streams[%d] is not a map with "
+				       "a \"file\"", i);
+	if (str_or_nil(dbv_map_get(s, stream_keys[S_GROUP]), &ts->group) ||
+	    str_or_nil(dbv_map_get(s, stream_keys[S_DESC]), &ts->desc))
+		return dbv_reader_fail(r, DBV_EINPUT, "streams[%d]: \"group\" or "
+				       "\"desc\" is not a string or nil", i);
+	if ((rc = dbv_pred_model_decode(dbv_map_get(s, stream_keys[S_MODEL]), &ts->model)))
+		return dbv_reader_fail(r, rc, "streams[%d]: %s", i, dbv_errmsg());
+	return DBV_OK;
+}
+
+/* An array of n strings (n given, or taken when *n < 0) into *out. */
+static int read_names(const dbv_val *v, int *n, char ***out)
+{
+	if (dbv_val_type(v) != DBV_V_ARRAY || dbv_val_len(v) > DBV_TABLE_MAX_STREAMS)
+		return DBV_EINPUT;
+	if (*n < 0)
+		*n = (int)dbv_val_len(v);
+	if (dbv_val_len(v) != (size_t)*n || !(*out = dbv_calloc((size_t)*n + 1, sizeof **out)))
+		return DBV_EINPUT;
+	for (int g = 0; g < *n; g++)
+		if (dbv_val_strdup(dbv_array_at(v, (size_t)g), &(*out)[g]))
+			return DBV_EINPUT;
+	return DBV_OK;
+}
+
+static int read_header(struct dbv_reader *r, struct dbv_table *t)
+{
+	const dbv_val *meta = dbv_reader_meta(r), *v;
+	int rc, G = -1;
+
+	v = dbv_map_get(meta, meta_keys[M_INPUT]);
+	if (dbv_val_is(v, "planes"))
+		t->planes_input = 1;
+	else if (!dbv_val_is(v, "dataset"))
+		return dbv_reader_fail(r, DBV_EINPUT, "the table's meta has no "
+				       "\"input\" of \"planes\" or \"dataset\"");
+	if (dbv_get_i64(meta, meta_keys[M_PLANES], &t->planes) ||
+	    dbv_get_i64(meta, meta_keys[M_RES], &t->res) ||
+	    (t->planes_input ? t->planes < 1 || t->planes > DBV_TABLE_MAX_PLANES ||
+				       t->res < 2 || t->res > DBV_PRED_MAX_RES
+			     : t->planes != 0 || t->res != 0))
+		return dbv_reader_fail(r, DBV_EINPUT, "the table's meta has no valid "
+				       "\"planes\" and \"res\" (over planes 1 to %d "
+				       "planes of 2 to %d points a side; 0 and 0 "
+				       "over a data set)", DBV_TABLE_MAX_PLANES,
+				       DBV_PRED_MAX_RES);
+	if (dbv_get_i64(meta, meta_keys[M_CLASSES], &t->classes) || t->classes < 1 ||
+	    t->classes > DBV_PRED_MAX_CLASSES)
+		return dbv_reader_fail(r, DBV_EINPUT, "the table's meta has no valid "
+				       "\"classes\" (1 to %d)", DBV_PRED_MAX_CLASSES);
+	v = dbv_map_get(meta, meta_keys[M_STREAMS]);
+	if (dbv_val_type(v) != DBV_V_ARRAY || dbv_val_len(v) < 1 ||
+	    dbv_val_len(v) > DBV_TABLE_MAX_STREAMS)
+		return dbv_reader_fail(r, DBV_EINPUT, "the table's meta has no "
+				       "\"streams\" (1 to %d)", DBV_TABLE_MAX_STREAMS);
+	if (!(t->streams = dbv_calloc(dbv_val_len(v), sizeof *t->streams)))
+		return dbv_reader_fail(r, DBV_EIO, "%s", dbv_errmsg());
+	for (; t->S < (int)dbv_val_len(v); t->S++)
+		if ((rc = read_stream(r, dbv_array_at(v, (size_t)t->S), t->S,
+				      &t->streams[t->S]))) {
+			t->S++;
+			return rc;
+		}
+	rc = read_names(dbv_map_get(meta, meta_keys[M_GROUPS]), &G, &t->groups);
+	t->G = G < 0 ? 0 : G;
+	if (rc || t->G > t->S)
+		return dbv_reader_fail(r, DBV_EINPUT, "the table's meta has no "
+				       "\"groups\" array of at most %d names", t->S);
+	return DBV_OK;
+}
+
+/* The f64 or i64 tensor of f into a new array, its shape and numbers
+ * checked. */
+static int read_tensor(struct dbv_reader *r, const dbv_val *rec,
+		       const struct tfield *f)
+{
+	const int ndim = f->d1 < 0 ? 1 : 2;
+	struct dbv_tensor t;
+	int rc = dbv_get_tensor(rec, f->key, &t);
+	size_t n;
+
+	if (rc)
+		return dbv_reader_fail(r, rc, "%s", dbv_errmsg());
+	if (t.dtype != f->dtype || t.ndim != ndim || t.shape[0] != f->d0 ||
+	    (ndim == 2 && t.shape[1] != f->d1)) {
+		dbv_tensor_release(&t);
+		if (ndim == 1)
+			return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" is not %s [%lld]",
+					       f->key, dbv_dtype_name(f->dtype),
+					       (long long)f->d0);
+		return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" is not %s [%lld,%lld]",
+				       f->key, dbv_dtype_name(f->dtype),
+				       (long long)f->d0, (long long)f->d1);
+	}
+	n = dbv_tensor_numel(&t);
+	if (!(*f->data = dbv_malloc(t.nbytes ? t.nbytes : 1))) {
+		dbv_tensor_release(&t);
+		return dbv_reader_fail(r, DBV_EIO, "%s", dbv_errmsg());
+	}
+	memcpy(*f->data, t.data, t.nbytes);
+	dbv_tensor_release(&t);
+	for (size_t i = 0; f->dtype == DBV_F64 && i < n; i++) {
+		const double x = ((const double *)*f->data)[i];
+		if (!isfinite(x) && !(f->nan_ok && isnan(x)))
+			return dbv_reader_fail(r, DBV_ENONFINITE, "\"%s\" holds a "
+					       "non-finite number", f->key);
+	}
+	for (size_t i = 0; f->dtype == DBV_I64 && i < n; i++)
+		if (((const int64_t *)*f->data)[i] < 0)
+			return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" holds a "
+					       "negative number", f->key);
+	return DBV_OK;
+}
+
+/* "pair": the number of pairs, and each pair two distinct streams. */
+static int read_pair(struct dbv_reader *r, const dbv_val *rec, struct dbv_table *t,
+		     const struct tfield *f)
+{
+	struct tfield pf = *f;
+	const dbv_val *v = dbv_map_get(rec, f->key);
+	const dbv_val *shape = dbv_map_get(v, "shape");
+	int64_t n = -1;
+	int rc;
+
+	/* n from the tensor's own shape, then checked as every field */
+	dbv_val_i64(dbv_array_at(shape, 0), &n);
+	if (n < 1 || n > (int64_t)t->S * t->S)
+		return dbv_reader_fail(r, DBV_EINPUT, "\"pair\" is not i64 [n,2] "
+				       "with 1 to S^2 pairs");
+	pf.d0 = t->pairs.n = n;
+	if ((rc = read_tensor(r, rec, &pf)))
+		return rc;
+	for (int64_t k = 0; k < n; k++) {
+		const int64_t a = t->pairs.pair[2 * k], b = t->pairs.pair[2 * k + 1];
+		if (a >= t->S || b >= t->S || a == b)
+			return dbv_reader_fail(r, DBV_EINPUT, "pair %lld (%lld, %lld) is "
+					       "not two of the %d streams", (long long)k,
+					       (long long)a, (long long)b, t->S);
+	}
+	return DBV_OK;
+}
+
+/* The group names of the groups record: the header's. */
+static int read_group_names(struct dbv_reader *r, const dbv_val *rec,
+			    struct dbv_table *t, const struct tfield *f)
+{
+	char **names = NULL;
+	int G = -1, rc = read_names(dbv_map_get(rec, f->key), &G, &names);
+
+	for (int g = 0; !rc && g < t->G; g++)
+		rc = strcmp(names[g], t->groups[g]) != 0;
+	if (!rc && (G != t->G || G < 1))
+		rc = DBV_EINPUT;
+	for (int g = 0; names && g < G; g++)
+		free(names[g]);
+	free(names);
+	return rc ? dbv_reader_fail(r, DBV_EINPUT, "\"%s\" are not the header's "
+				    "\"groups\"", f->key) : DBV_OK;
+}
+
+static int read_record(struct dbv_reader *r, const dbv_val *rec, struct dbv_table *t)
+{
+	struct tfield f[8];
+	int rec_type = -1, rc;
+	size_t n;
+
+	for (int k = 0; k < REC_N; k++)
+		if (dbv_record_is(rec, rec_types[k]))
+			rec_type = k;
+	if (rec_type < 0)
+		return DBV_OK; /* another type: skipped */
+	if ((*have_of(t, rec_type))++)
+		return dbv_reader_fail(r, DBV_EINPUT, "a second \"%s\" record",
+				       rec_types[rec_type]);
+	if ((rec_type == REC_ACC) == t->planes_input)
+		return dbv_reader_fail(r, DBV_EINPUT, "a table over %s has no \"%s\" "
+				       "record", t->planes_input ? "planes" : "a data set",
+				       rec_types[rec_type]);
+	n = rec_fields(t, rec_type, f);
+	for (size_t k = 0; k < n; k++) {
+		if (f[k].names)
+			rc = read_group_names(r, rec, t, &f[k]);
+		else if (rec_type == REC_PAIRS && k == 0)
+			rc = read_pair(r, rec, t, &f[k]);
+		else
+			rc = read_tensor(r, rec, &f[k]);
+		if (rc)
+			return rc;
+		if (rec_type == REC_PAIRS && k == 0)
+			n = rec_fields(t, rec_type, f); /* shapes of n pairs */
+	}
+	return DBV_OK;
+}
+
+int dbv_table_read_body(struct dbv_reader *r, struct dbv_table *t)
+{
+	const dbv_val *rec;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	if ((rc = read_header(r, t)))
+		return rc;
+	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK)
+		if ((rc = read_record(r, rec, t)))
+			return rc;
+	return rc == DBV_END ? DBV_OK : rc;
+}
+
+int dbv_table_read(struct dbv_reader *r, struct dbv_table *t)
+{
+	int rc = dbv_reader_header(r, "table", NULL);
+	if (rc) {
+		memset(t, 0, sizeof *t);
+		return rc;
+	}
+	return dbv_table_read_body(r, t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Text                                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
+{
+	const int S = t->S, G = t->G;
+	const struct dbv_table_pairs *p = &t->pairs;
+	const struct dbv_table_groups *g = &t->grp;
+
+	fprintf(f, "# streams\nstream\tfile\tgroup\tmodel\n");
+	for (int i = 0; i < S; i++)
+		fprintf(f, "%d\t%s\t%s\t%s\n", i, t->streams[i].file,
+			or_dash(t->streams[i].group), or_dash(t->streams[i].desc));
+	if (!t->planes_input) {
+		fprintf(f, "\n# accuracy over %lld items\nstream\tacc\tacc_true\n",
+			(long long)t->items);
+		for (int i = 0; i < S; i++)
+			fprintf(f, "%d\t%.6f\t%.6f\n", i, t->acc.acc[i], t->acc.acc_true[i]);
+		fprintf(f, "\n# churn (fraction of items labelled differently)\n");
+		for (int j = 0; j < S; j++)
+			fprintf(f, "\t%d", j);
+		fputc('\n', f);
+		for (int i = 0; i < S; i++) {
+			fprintf(f, "%d", i);
+			for (int j = 0; j < S; j++)
+				fprintf(f, "\t%.6f", t->acc.churn[i * S + j]);
+			fputc('\n', f);
+		}
+		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
+	}
+	fprintf(f, "\n# agreement over %lld planes of %lldx%lld points\n",
+		(long long)t->planes, (long long)t->res, (long long)t->res);
+	fprintf(f, "a\tb\tagreement\tstd\tci95_lo\tci95_hi\tiou\n");
+	for (int64_t k = 0; t->have_pairs && k < p->n; k++)
+		fprintf(f, "%d\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\n", (int)p->pair[2 * k],
+			(int)p->pair[2 * k + 1], p->agreement[k], p->std[k], p->ci95_lo[k],
+			p->ci95_hi[k], p->iou[k]);
+	if (t->have_groups) {
+		fprintf(f, "\n# group agreement (mean over planes of the mean over model pairs)\ngroup");
+		for (int j = 0; j < G; j++)
+			fprintf(f, "\t%s", t->groups[j]);
+		fputc('\n', f);
+		for (int i = 0; i < G; i++) {
+			fprintf(f, "%s", t->groups[i]);
+			for (int j = 0; j < G; j++)
+				fprintf(f, "\t%.6f", g->agreement[i * G + j]);
+			fputc('\n', f);
+		}
+		fprintf(f, "\n# group agreement with 95%% intervals\ngroup_a\tgroup_b\tpairs\tagreement\tstd\tci95_lo\tci95_hi\tiou\n");
+		for (int i = 0; i < G; i++)
+			for (int j = i; j < G; j++) {
+				size_t e = (size_t)i * G + j;
+				fprintf(f, "%s\t%s\t%lld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\n", t->groups[i],
+					t->groups[j], (long long)g->pairs[e], g->agreement[e], g->std[e],
+					g->ci95_lo[e], g->ci95_hi[e], g->iou[e]);
+			}
+	}
+	if (t->have_frag) {
+		fprintf(f, "\n# fragmentation (8-connected regions per plane)\nstream\tmean\tstd\n");
+		for (int i = 0; i < S; i++)
+			fprintf(f, "%d\t%.4f\t%.4f\n", i, t->frag.mean[i], t->frag.std[i]);
+	}
+	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
+}
+
+/* JSON: NaN and infinities as null (JSON has neither). */
+static void json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+	else
+		fputs("null", f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void json_array(FILE *f, const double *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_num(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+/* An [n, m] array as n JSON arrays of m. */
+static void json_rows(FILE *f, const double *v, size_t n, size_t m)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_array(f, v + i * m, m);
+	}
+}
+
+int dbv_table_write_json(FILE *f, const struct dbv_table *t)
+{
+	const int S = t->S, G = t->G;
+	const size_t P = (size_t)t->planes;
+	const struct dbv_table_pairs *p = &t->pairs;
+
+	fprintf(f, "{\"input\":\"%s\",\"streams\":[", t->planes_input ? "planes" : "dataset");
+	for (int i = 0; i < S; i++) {
+		fprintf(f, "%s{\"file\":", i ? "," : "");
+		json_str(f, t->streams[i].file);
+		fprintf(f, ",\"group\":");
+		json_str(f, t->streams[i].group);
+		fprintf(f, ",\"model\":");
+		json_str(f, t->streams[i].desc);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	if (!t->planes_input) {
+		fprintf(f, ",\"items\":%lld,\"acc\":", (long long)t->items);
+		json_array(f, t->acc.acc, (size_t)S);
+		fprintf(f, ",\"acc_true\":");
+		json_array(f, t->acc.acc_true, (size_t)S);
+		fprintf(f, ",\"churn\":[");
+		json_rows(f, t->acc.churn, (size_t)S, (size_t)S);
+		fprintf(f, "]}\n");
+		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
+	}
+	fprintf(f, ",\"planes\":%lld,\"res\":%lld,\"pairs\":[", (long long)t->planes,
+		(long long)t->res);
+	for (int64_t k = 0; t->have_pairs && k < p->n; k++) {
+		fprintf(f, "%s{\"a\":%d,\"b\":%d,\"agreement\":", k ? "," : "",
+			(int)p->pair[2 * k], (int)p->pair[2 * k + 1]);
+		json_num(f, p->agreement[k]);
+		fprintf(f, ",\"std\":");
+		json_num(f, p->std[k]);
+		fprintf(f, ",\"ci95\":[");
+		json_num(f, p->ci95_lo[k]);
+		fputc(',', f);
+		json_num(f, p->ci95_hi[k]);
+		fprintf(f, "],\"iou\":");
+		json_num(f, p->iou[k]);
+		fprintf(f, ",\"per_plane\":");
+		json_array(f, p->per_plane + (size_t)k * P, P);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	if (t->have_groups) {
+		const struct {
+			const char *k;
+			const double *v;
+		} mats[] = {{"agreement", t->grp.agreement}, {"std", t->grp.std},
+			    {"ci95_lo", t->grp.ci95_lo}, {"ci95_hi", t->grp.ci95_hi},
+			    {"iou", t->grp.iou}};
+		fprintf(f, ",\"groups\":{\"names\":[");
+		for (int i = 0; i < G; i++) {
+			if (i)
+				fputc(',', f);
+			json_str(f, t->groups[i]);
+		}
+		fputc(']', f);
+		for (size_t m = 0; m < COUNT(mats); m++) {
+			fprintf(f, ",\"%s\":[", mats[m].k);
+			json_rows(f, mats[m].v, (size_t)G, (size_t)G);
+			fputc(']', f);
+		}
+		fputc('}', f);
+	}
+	if (t->have_frag) {
+		fprintf(f, ",\"fragmentation\":{\"mean\":");
+		json_array(f, t->frag.mean, (size_t)S);
+		fprintf(f, ",\"std\":");
+		json_array(f, t->frag.std, (size_t)S);
+		fprintf(f, ",\"per_plane\":[");
+		json_rows(f, t->frag.per_plane, (size_t)S, P);
+		fprintf(f, "]}");
+	}
+	fprintf(f, "}\n");
+	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
+}
