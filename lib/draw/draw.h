@@ -261,9 +261,11 @@ struct dbv_planeplot {
 	double at[3][2];        /* the anchors' (x, y) in grid units       */
 	int32_t y[3], y_true[3]; /* their labels, for the legend           */
 	int64_t idx[3];         /* their item numbers; < 0: unknown        */
-	int c, h, w;            /* anchor images [3, c, h, w], c = 1 or 3;
-				   c = 0: no thumbnails                    */
-	const uint8_t *images;
+	int c, h, w;            /* anchor images [3, c, h, w], c = 1 to 4
+				   (RGB from the first 3, else grey)      */
+	const uint8_t *images;  /* their pixels 0..255, or                 */
+	const float *images_f32; /* in those units, clamped (NaN: 0);
+				   neither: no thumbnails                  */
 };
 
 /*

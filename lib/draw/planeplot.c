@@ -70,6 +70,16 @@ static void draw_marker(struct dbv_image *im, int k, double x, double y,
 			 DBV_WHITE, DBV_BLACK);
 }
 
+/* Pixel i of the anchor images. */
+static uint8_t image_at(const struct dbv_planeplot *p, size_t i)
+{
+	if (p->images)
+		return p->images[i];
+	/* Noise anchors may leave 0..255: clamp (NaN to 0). */
+	const float v = p->images_f32[i];
+	return (uint8_t)(v > 0 ? (v < 255 ? lrintf(v) : 255) : 0);
+}
+
 /* A thumbnail of anchor k beside its marker, inside the plot if it can
  * be, not over the other markers. */
 static void draw_thumb(struct dbv_image *im, const struct dbv_planeplot *p,
@@ -112,15 +122,14 @@ static void draw_thumb(struct dbv_image *im, const struct dbv_planeplot *p,
 		x0 = x0 < ox + 2 ? ox + 2 : x0 > ox + S - tw - 2 ? ox + S - tw - 2 : x0;
 	if (tht + 4 <= S)
 		y0 = y0 < oy + 2 ? oy + 2 : y0 > oy + S - tht - 2 ? oy + S - tht - 2 : y0;
-	const size_t hw = (size_t)p->h * p->w;
-	const uint8_t *a = p->images + (size_t)k * p->c * hw;
+	const size_t hw = (size_t)p->h * p->w, a = (size_t)k * p->c * hw;
 	for (int y = 0; y < p->h; y++)
 		for (int x = 0; x < p->w; x++) {
-			const size_t i = (size_t)y * p->w + x;
+			const size_t i = a + (size_t)y * p->w + x;
 			struct dbv_rgb c;
-			c.r = a[i];
-			c.g = p->c == 3 ? a[hw + i] : a[i];
-			c.b = p->c == 3 ? a[2 * hw + i] : a[i];
+			c.r = image_at(p, i);
+			c.g = p->c >= 3 ? image_at(p, hw + i) : c.r;
+			c.b = p->c >= 3 ? image_at(p, 2 * hw + i) : c.r;
 			dbv_image_set(th, x, y, c);
 		}
 	dbv_image_frame(im, x0 - 2, y0 - 2, tw + 4, tht + 4, 2, DBV_BLACK);
@@ -161,7 +170,7 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 		m.x[k] = ox + p->at[k][0] * S / res;
 		m.y[k] = oy + S - p->at[k][1] * S / res;
 	}
-	if (p->c > 0 && p->images) {
+	if (p->images || p->images_f32) {
 		if ((rc = dbv_image_init(&th, p->w, p->h, DBV_WHITE)))
 			return rc;
 		for (int k = 0; k < 3; k++)
@@ -409,13 +418,12 @@ static int check_pic(const struct dbv_planepic *p)
 		if (c->res < 1 || c->res > DBV_IMAGE_MAX_SIDE || !c->labels)
 			return dbv_seterr(DBV_EUSAGE, "plane picture: plot %d has "
 					  "res %d", q, c->res);
-		if (c->images && (c->c != 1 && c->c != 3))
+		if ((c->images || c->images_f32) && (c->c < 1 || c->c > 4 ||
+		    c->h < 1 || c->w < 1 || c->h > DBV_IMAGE_MAX_SIDE ||
+		    c->w > DBV_IMAGE_MAX_SIDE))
 			return dbv_seterr(DBV_EUSAGE, "plane picture: anchor images "
-					  "of %d channels", c->c);
-		if (c->images && (c->h < 1 || c->w < 1 || c->h > DBV_IMAGE_MAX_SIDE ||
-				  c->w > DBV_IMAGE_MAX_SIDE))
-			return dbv_seterr(DBV_EUSAGE, "plane picture: anchor images "
-					  "of %dx%d pixels", c->w, c->h);
+					  "of %d channels, %dx%d pixels", c->c,
+					  c->w, c->h);
 		for (size_t i = 0; i < (size_t)c->res * c->res; i++)
 			if (c->labels[i] < 0)
 				return dbv_seterr(DBV_EUSAGE, "plane picture: label "

@@ -232,7 +232,7 @@ test_expect_success 'input that is not a pred stream of planes: exit 3' '
 	grep -q "no plane" .mf_err &&
 	cat q.dbv q.dbv >two.dbv && test_must_fail 3 dbv-render two.dbv -o x.png &&
 	mkpred --bad-label >bl.dbv && test_must_fail 3 dbv-render bl.dbv -o x.png &&
-	grep -q "record 1: label 99 at row 0, column 0 is not a class" .mf_err &&
+	grep -q "^dbv-render: error: bl.dbv: record 1 (byte [0-9]*): label 99 at row 0, column 0 is not a class" .mf_err &&
 	mkpred --nan-conf >nan.dbv && test_must_fail 5 dbv-render nan.dbv -o x.png &&
 	test ! -e x.png && ! ls x.png.tmp.* 2>/dev/null
 '

@@ -410,6 +410,17 @@ static void test_thumbs(void)
 	CHECK_OK(dbv_planepic_draw(&im, &pic));
 	CHECK(count(&im, DBV_RGB(0x282828), 0, 0, S, S) >= 9 * 72);
 	dbv_image_release(&im);
+	/* f32 pixels: rounded, clamped to 0..255, NaN black. */
+	static float f[3 * 8 * 8];
+	for (int i = 0; i < 3 * 64; i++)
+		f[i] = i % 8 == 0 ? 39.6f : i % 8 == 1 ? -7 : i % 8 == 2 ? 300 : NAN;
+	p.images = NULL;
+	p.images_f32 = f;
+	CHECK_OK(dbv_planepic_draw(&im, &pic));
+	CHECK(count(&im, DBV_RGB(0x282828), 0, 0, S, S) >= 9 * 72);
+	CHECK(count(&im, DBV_WHITE, 0, 0, S, S) >= 3 * 9 * 72);
+	CHECK(count(&im, DBV_BLACK, 0, 0, S, S) >= 3 * 9 * 72 * 6);
+	dbv_image_release(&im);
 }
 
 static void test_refusals(void)
@@ -451,7 +462,7 @@ static void test_refusals(void)
 	CHECK_RC(dbv_planepic_draw(&im, &pic), DBV_EUSAGE);
 	labels[7] = 0;
 	p.images = (const uint8_t *)labels;
-	p.c = 2;
+	p.c = 5;
 	p.h = p.w = 8;
 	CHECK_RC(dbv_planepic_draw(&im, &pic), DBV_EUSAGE);
 	p.c = 1;
