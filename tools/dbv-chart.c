@@ -62,7 +62,7 @@ static const char *const y_names[] = {
 };
 
 struct options {
-	const char *out, *title, *file;
+	const char *out, *title, *file, *name; /* name: FILE in messages */
 	int size, legend, text_scale;
 	int chart, chart_set, y, logx, iou, scale_set, value_set;
 	const char *x, *by;
@@ -161,6 +161,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (argc - optind > 1)
 		dbv_tool_usage("too many arguments: '%s' (one TABLE)", argv[optind + 1]);
 	o->file = optind < argc ? argv[optind] : NULL;
+	o->name = o->file && strcmp(o->file, "-") ? o->file : "standard input";
 	/* --x/--y/--by/--logx ask for a line chart, --value and --scale for
 	 * a heat map. */
 	const int line_opts = o->x || o->y || o->by || o->logx;
@@ -176,307 +177,80 @@ static void parse_options(int argc, char **argv, struct options *o)
 			    "models, such as width) and --y FIGURE");
 }
 
-/* ---- reading ------------------------------------------------------ */
+/* ---- heat map ----------------------------------------------------- */
 
-/*
- * A table stream (dbv-compare) read whole: the header's streams and
- * groups, and the records a chart may need.  Values of the header (the
- * model maps) stay valid while the reader lives.
- */
-struct table {
-	const char *file;
-	int dataset;              /* input "dataset": accuracy, churn */
-	int64_t planes, res;
-	int S;                    /* streams */
-	const dbv_val **model;    /* S: the model maps (NULL: none) */
-	char **label;             /* S: desc, or the file name */
-	char **sfile;             /* S */
-	int have_pairs, have_groups, have_frag, have_acc;
-	int64_t P;                /* pairs */
-	int64_t *pair;            /* [P, 2] */
-	double *p_agree, *p_iou, *p_per;  /* [P], [P], [P, planes] */
-	int G;
-	char **gname;
-	double *g_agree, *g_iou;  /* [G, G], NaN where no pair */
-	double *f_mean, *f_per;   /* [S], [S, planes] */
-	double *acc, *acc_true, *churn; /* [S], [S], [S, S] */
-};
-
-static void table_release(struct table *t)
+/* The label of each stream: its desc, or (where one would be missing or
+ * ambiguous) the file names. */
+static int stream_labels(const struct dbv_table *t, char **label)
 {
+	int files = 0;
 	for (int i = 0; i < t->S; i++) {
-		if (t->label)
-			free(t->label[i]);
-		if (t->sfile)
-			free(t->sfile[i]);
+		const struct dbv_table_stream *s = &t->streams[i];
+		label[i] = s->model.present && s->desc ? s->desc : NULL;
+		for (int j = 0; j < i && label[i]; j++)
+			files |= label[j] && !strcmp(label[i], label[j]);
+		files |= !label[i];
 	}
-	for (int g = 0; g < t->G; g++)
-		free(t->gname[g]);
-	free(t->model); free(t->label); free(t->sfile); free(t->pair);
-	free(t->p_agree); free(t->p_iou); free(t->p_per); free(t->gname);
-	free(t->g_agree); free(t->g_iou); free(t->f_mean); free(t->f_per);
-	free(t->acc); free(t->acc_true); free(t->churn);
-	memset(t, 0, sizeof *t);
-}
-
-/*
- * The f64 tensor rec[key] of shape [d0] (d1 < 0) or [d0, d1] into a new
- * array.  nan_ok: NaN is a value ("no pair"); other non-finite numbers
- * are refused (DBV_ENONFINITE).
- */
-static int table_f64(const dbv_val *rec, const char *key, int64_t d0,
-		     int64_t d1, int nan_ok, double **out)
-{
-	struct dbv_tensor t;
-	const int ndim = d1 < 0 ? 1 : 2;
-	int rc = dbv_get_tensor(rec, key, &t);
-	if (rc)
-		return dbv_preerr(rc, "\"%s\"", key);
-	if (t.dtype != DBV_F64 || t.ndim != ndim || t.shape[0] != d0 ||
-	    (ndim == 2 && t.shape[1] != d1)) {
-		dbv_tensor_release(&t);
-		if (ndim == 1)
-			return dbv_seterr(DBV_EINPUT, "\"%s\" is not f64 [%lld]", key,
-					  (long long)d0);
-		return dbv_seterr(DBV_EINPUT, "\"%s\" is not f64 [%lld,%lld]", key,
-				  (long long)d0, (long long)d1);
-	}
-	const size_t n = dbv_tensor_numel(&t);
-	*out = dbv_malloc((n ? n : 1) * sizeof **out);
-	if (!*out) {
-		dbv_tensor_release(&t);
-		return DBV_EIO;
-	}
-	memcpy(*out, t.data, n * sizeof **out);
-	dbv_tensor_release(&t);
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite((*out)[i]) && !(nan_ok && isnan((*out)[i])))
-			return dbv_seterr(DBV_ENONFINITE, "\"%s\" holds a non-finite "
-					  "number", key);
+	for (int i = 0; i < t->S && files; i++)
+		label[i] = t->streams[i].file;
 	return DBV_OK;
 }
 
-static int table_header(struct dbv_reader *r, struct table *t)
-{
-	const dbv_val *meta = dbv_reader_meta(r), *streams;
-
-	if (dbv_val_is(dbv_map_get(meta, "input"), "dataset"))
-		t->dataset = 1;
-	else if (!dbv_val_is(dbv_map_get(meta, "input"), "planes"))
-		return dbv_seterr(DBV_EINPUT, "%s: the table's meta has no "
-				  "\"input\" of \"planes\" or \"dataset\"", t->file);
-	if (dbv_get_i64(meta, "planes", &t->planes) || t->planes < 0 ||
-	    dbv_get_i64(meta, "res", &t->res) || t->res < 0 ||
-	    (!t->dataset && (t->planes < 1 || t->planes > INT32_MAX)))
-		return dbv_seterr(DBV_EINPUT, "%s: the table's meta has no valid "
-				  "\"planes\" and \"res\"", t->file);
-	streams = dbv_map_get(meta, "streams");
-	if (dbv_val_type(streams) != DBV_V_ARRAY || dbv_val_len(streams) < 1 ||
-	    dbv_val_len(streams) > 100000)
-		return dbv_seterr(DBV_EINPUT, "%s: the table's meta has no "
-				  "\"streams\"", t->file);
-	t->S = (int)dbv_val_len(streams);
-	t->model = dbv_calloc((size_t)t->S, sizeof *t->model);
-	t->label = dbv_calloc((size_t)t->S, sizeof *t->label);
-	t->sfile = dbv_calloc((size_t)t->S, sizeof *t->sfile);
-	if (!t->model || !t->label || !t->sfile)
-		return DBV_EIO;
-	for (int i = 0; i < t->S; i++) {
-		const dbv_val *s = dbv_array_at(streams, (size_t)i);
-		const dbv_val *m = dbv_map_get(s, "model");
-		if (dbv_val_type(s) != DBV_V_MAP ||
-		    dbv_val_strdup(dbv_map_get(s, "file"), &t->sfile[i]))
-			return dbv_seterr(DBV_EINPUT, "%s: streams[%d] is not a map "
-					  "with a \"file\"", t->file, i);
-		t->model[i] = dbv_val_type(m) == DBV_V_MAP ? m : NULL;
-		/* The label: desc when the stream had model meta. */
-		if (!t->model[i] || dbv_val_strdup(dbv_map_get(s, "desc"), &t->label[i]))
-			t->label[i] = NULL;
-	}
-	/* Labels that would be ambiguous (two streams of one desc, or no
-	 * desc) are the file names. */
-	for (int i = 0; i < t->S; i++) {
-		int dup = !t->label[i];
-		for (int j = 0; j < t->S && !dup; j++)
-			dup = j != i && t->label[j] && !strcmp(t->label[i], t->label[j]);
-		if (dup) {
-			for (int j = 0; j < t->S; j++) {
-				free(t->label[j]);
-				if (!(t->label[j] = dbv_strdup(t->sfile[j])))
-					return DBV_EIO;
-			}
-			break;
-		}
-	}
-	return DBV_OK;
-}
-
-static int table_record(const dbv_val *rec, struct table *t)
-{
-	const int64_t S = t->S, PL = t->planes;
-	int rc;
-
-	if (dbv_record_is(rec, "pairs")) {
-		struct dbv_tensor pt;
-		if (t->have_pairs++)
-			return dbv_seterr(DBV_EINPUT, "a second \"pairs\" record");
-		if ((rc = dbv_get_tensor(rec, "pair", &pt)))
-			return dbv_preerr(rc, "\"pair\"");
-		if (pt.dtype != DBV_I64 || pt.ndim != 2 || pt.shape[1] != 2 ||
-		    pt.shape[0] < 1 || pt.shape[0] > S * S) {
-			dbv_tensor_release(&pt);
-			return dbv_seterr(DBV_EINPUT, "\"pair\" is not i64 [P,2]");
-		}
-		t->P = pt.shape[0];
-		t->pair = dbv_malloc((size_t)t->P * 2 * sizeof *t->pair);
-		if (!t->pair) {
-			dbv_tensor_release(&pt);
-			return DBV_EIO;
-		}
-		memcpy(t->pair, pt.data, (size_t)t->P * 2 * sizeof *t->pair);
-		dbv_tensor_release(&pt);
-		for (int64_t k = 0; k < t->P; k++) {
-			const int64_t a = t->pair[2 * k], b = t->pair[2 * k + 1];
-			if (a < 0 || b < 0 || a >= S || b >= S || a == b)
-				return dbv_seterr(DBV_EINPUT, "pair %lld (%lld, %lld) is "
-						  "not two of the %lld streams",
-						  (long long)k, (long long)a,
-						  (long long)b, (long long)S);
-		}
-		if ((rc = table_f64(rec, "agreement", t->P, -1, 0, &t->p_agree)) ||
-		    (rc = table_f64(rec, "iou", t->P, -1, 0, &t->p_iou)) ||
-		    (PL > 0 && (rc = table_f64(rec, "per_plane", t->P, PL, 0, &t->p_per))))
-			return rc;
-		return DBV_OK;
-	}
-	if (dbv_record_is(rec, "groups")) {
-		const dbv_val *names = dbv_map_get(rec, "names");
-		if (t->have_groups++)
-			return dbv_seterr(DBV_EINPUT, "a second \"groups\" record");
-		if (dbv_val_type(names) != DBV_V_ARRAY || dbv_val_len(names) < 1 ||
-		    dbv_val_len(names) > 100000)
-			return dbv_seterr(DBV_EINPUT, "\"names\" is not an array of "
-					  "group names");
-		t->gname = dbv_calloc(dbv_val_len(names), sizeof *t->gname);
-		if (!t->gname)
-			return DBV_EIO;
-		for (size_t g = 0; g < dbv_val_len(names); g++, t->G++)
-			if (dbv_val_strdup(dbv_array_at(names, g), &t->gname[g]))
-				return dbv_seterr(DBV_EINPUT, "names[%zu] is not a "
-						  "string", g);
-		if ((rc = table_f64(rec, "agreement", t->G, t->G, 1, &t->g_agree)) ||
-		    (rc = table_f64(rec, "iou", t->G, t->G, 1, &t->g_iou)))
-			return rc;
-		return DBV_OK;
-	}
-	if (dbv_record_is(rec, "fragmentation")) {
-		if (t->have_frag++)
-			return dbv_seterr(DBV_EINPUT, "a second \"fragmentation\" record");
-		if ((rc = table_f64(rec, "mean", S, -1, 0, &t->f_mean)) ||
-		    (PL > 0 && (rc = table_f64(rec, "per_plane", S, PL, 0, &t->f_per))))
-			return rc;
-		return DBV_OK;
-	}
-	if (dbv_record_is(rec, "accuracy")) {
-		if (t->have_acc++)
-			return dbv_seterr(DBV_EINPUT, "a second \"accuracy\" record");
-		if ((rc = table_f64(rec, "acc", S, -1, 0, &t->acc)) ||
-		    (rc = table_f64(rec, "acc_true", S, -1, 0, &t->acc_true)) ||
-		    (rc = table_f64(rec, "churn", S, S, 0, &t->churn)))
-			return rc;
-		return DBV_OK;
-	}
-	return DBV_OK; /* other records: not drawn */
-}
-
-/* Read the rest of a table stream whose header r has read. */
-static int table_read(struct dbv_reader *r, struct table *t)
-{
-	const dbv_val *rec;
-	int rc;
-
-	if ((rc = table_header(r, t)))
-		return rc;
-	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK)
-		if ((rc = table_record(rec, t)))
-			return dbv_preerr(rc, "%s: record %llu", t->file,
-					  (unsigned long long)dbv_reader_record_no(r));
-	if (rc != DBV_END)
-		return rc;
-	if ((rc = dbv_reader_expect_end(r, dbv_tool_name())))
-		return rc;
-	if (!t->dataset && t->planes < 1)
-		return dbv_seterr(DBV_EINPUT, "%s: a table of no planes", t->file);
-	return DBV_OK;
-}
-
-/* Text scale of charts: --text-scale, else 2. */
-static int chart_ts(const struct options *o)
-{
-	return o->text_scale ? o->text_scale : 2;
-}
-
-/* ---- heat map ---- */
-
-static int draw_heatmap(struct dbv_image *im, const struct table *t,
+static int draw_heatmap(struct dbv_image *im, const struct dbv_table *t,
 			const struct options *o, char *title, size_t cap)
 {
-	struct dbv_heatmap h;
+	const int S = t->S, G = t->G;
+	struct dbv_heatmap h = {0};
 	char note[200];
 	double *v = NULL;
-	int n, rc;
+	char **label = NULL;
+	int n = t->have_groups ? G : S, rc;
 
-	memset(&h, 0, sizeof h);
+	if (!t->have_groups && !t->have_pairs && !(!t->planes_input && t->have_acc))
+		return dbv_seterr(DBV_EUSAGE, "%s: the table has no \"groups\" or "
+				  "\"pairs\" record to draw as a heat map (dbv-compare "
+				  "writes them for two or more streams)%s", o->name,
+				  t->have_frag || t->have_acc
+					  ? "; --chart line draws its other figures"
+					  : "");
+	if (!t->have_groups && !t->planes_input && o->iou)
+		return dbv_seterr(DBV_EUSAGE, "%s: --value iou: a table of "
+				  "predictions over a data set has no IoU (it is a "
+				  "figure of planes)", o->name);
+	if (!(v = dbv_malloc((size_t)n * n * sizeof *v)) ||
+	    !(label = dbv_calloc((size_t)S, sizeof *label))) {
+		free(v);
+		return DBV_EIO;
+	}
 	if (t->have_groups) {
 		/* The group matrix. */
-		n = t->G;
-		if (!(v = dbv_malloc((size_t)n * n * sizeof *v)))
-			return DBV_EIO;
-		memcpy(v, o->iou ? t->g_iou : t->g_agree, (size_t)n * n * sizeof *v);
-		h.labels = t->gname;
+		memcpy(v, o->iou ? t->grp.iou : t->grp.agreement, (size_t)n * n * sizeof *v);
+		h.labels = t->groups;
 		snprintf(note, sizeof note, "%d streams in %d groups; %lld plane%s "
-			 "of %lldx%lld points", t->S, n, (long long)t->planes,
+			 "of %lldx%lld points", S, n, (long long)t->planes,
 			 t->planes == 1 ? "" : "s", (long long)t->res,
 			 (long long)t->res);
-	} else if (t->have_pairs || (t->dataset && t->have_acc)) {
-		/* Stream x stream: the pairs (both halves), or the
-		 * agreement 1 - churn of predictions over a data set. */
-		n = t->S;
-		if (t->dataset && o->iou)
-			return dbv_seterr(DBV_EUSAGE, "%s: --value iou: a table of "
-					  "predictions over a data set has no IoU "
-					  "(it is a figure of planes)", t->file);
-		if (!(v = dbv_malloc((size_t)n * n * sizeof *v)))
-			return DBV_EIO;
+	} else {
+		/* Stream x stream: the pairs (both halves), or the agreement
+		 * 1 - churn of predictions over a data set. */
 		for (size_t i = 0; i < (size_t)n * n; i++)
-			v[i] = NAN;
-		if (t->have_pairs) {
-			for (int64_t k = 0; k < t->P; k++) {
-				const int64_t a = t->pair[2 * k], b = t->pair[2 * k + 1];
-				const double x = o->iou ? t->p_iou[k] : t->p_agree[k];
-				v[a * n + b] = v[b * n + a] = x;
-			}
+			v[i] = t->have_pairs || i / n == i % n ? NAN : 1 - t->acc.churn[i];
+		for (int64_t k = 0; t->have_pairs && k < t->pairs.n; k++) {
+			const int64_t a = t->pairs.pair[2 * k], b = t->pairs.pair[2 * k + 1];
+			v[a * n + b] = v[b * n + a] = o->iou ? t->pairs.iou[k]
+							     : t->pairs.agreement[k];
+		}
+		if (t->have_pairs)
 			snprintf(note, sizeof note, "%d streams; %lld plane%s of "
 				 "%lldx%lld points", n, (long long)t->planes,
 				 t->planes == 1 ? "" : "s", (long long)t->res,
 				 (long long)t->res);
-		} else {
-			for (int i = 0; i < n; i++)
-				for (int j = 0; j < n; j++)
-					if (i != j)
-						v[i * n + j] = 1 - t->churn[(size_t)i * n + j];
+		else
 			snprintf(note, sizeof note, "%d streams; the share of the data "
 				 "set's items labelled alike", n);
-		}
-		h.labels = t->label;
+		stream_labels(t, label);
+		h.labels = label;
 		h.blank_diagonal = 1;
-	} else {
-		return dbv_seterr(DBV_EUSAGE, "%s: the table has no \"groups\" or "
-				  "\"pairs\" record to draw as a heat map (dbv-compare "
-				  "writes them for two or more streams)%s", t->file,
-				  t->have_frag || t->have_acc
-					  ? "; --chart line draws its other figures"
-					  : "");
 	}
 	h.n = n;
 	h.v = v;
@@ -493,173 +267,126 @@ static int draw_heatmap(struct dbv_image *im, const struct table *t,
 	h.note = o->title ? NULL : note;
 	h.bar_label = o->iou ? "class IoU" : "agreement";
 	h.colour_bar = o->legend;
-	h.ts = chart_ts(o);
+	h.ts = o->text_scale ? o->text_scale : 2;
 	if (o->size)
 		h.cell = o->size / n > h.ts + 1 ? o->size / n : h.ts + 1;
 	rc = dbv_chart_heatmap(im, &h);
 	free(v);
+	free(label);
 	return rc;
 }
 
-/* ---- line chart ---- */
+/* ---- line chart ---------------------------------------------------- */
 
-/* The keys of the first model map, for messages ("arch, width, ..."). */
-static void model_keys(const struct table *t, char *buf, size_t cap)
+/* model[key] of stream i: its entry, or a usage error naming the keys of
+ * the first model map ("arch, width, ..."). */
+static int model_get(const struct dbv_table *t, int i, const char *key,
+		     const char *opt, const struct dbv_pred_kv **e)
 {
+	char keys[400] = "";
 	size_t len = 0;
-	buf[0] = 0;
-	for (int i = 0; i < t->S; i++) {
-		if (!t->model[i])
-			continue;
-		for (size_t k = 0; k < dbv_val_len(t->model[i]) && len + 1 < cap; k++) {
-			const char *s;
-			size_t n;
-			if (dbv_val_str(dbv_map_key(t->model[i], k), &s, &n))
-				continue;
-			len += (size_t)snprintf(buf + len, cap - len, "%s%.*s",
-						len ? ", " : "", (int)n, s);
-		}
-		break;
-	}
-	if (len >= cap)
-		buf[cap - 1] = 0;
-}
 
-/* model[key] of stream i: the value, or a usage error. */
-static int model_get(const struct table *t, int i, const char *key,
-		     const char *opt, const dbv_val **out)
-{
-	char keys[400];
-	if (!t->model[i])
+	if (!t->streams[i].model.present)
 		return dbv_seterr(DBV_EUSAGE, "%s %s: stream %d (%s) has no model "
-				  "meta", opt, key, i, t->sfile[i]);
-	*out = dbv_map_get(t->model[i], key);
-	if (*out && dbv_val_type(*out) != DBV_V_NIL)
+				  "meta", opt, key, i, t->streams[i].file);
+	*e = dbv_pred_model_get(&t->streams[i].model, key);
+	if (*e && (*e)->type != DBV_KV_NIL)
 		return DBV_OK;
-	model_keys(t, keys, sizeof keys);
+	for (int j = 0; j < t->S; j++) {
+		const struct dbv_pred_model *m = &t->streams[j].model;
+		for (size_t k = 0; m->present && k < m->n && len + 1 < sizeof keys; k++)
+			len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s",
+						len ? ", " : "", m->kv[k].key);
+		if (m->present)
+			break;
+	}
 	return dbv_seterr(DBV_EUSAGE, "%s %s: the model of stream %d (%s) has "
-			  "no such key (its keys: %s)", opt, key, i, t->sfile[i],
-			  keys);
+			  "no such key (its keys: %s)", opt, key, i,
+			  t->streams[i].file, keys);
 }
 
-static int stream_x(const struct table *t, int i, const char *key, double *x)
+/* The x of stream i, and its --by value: a number, or a string (a
+ * boolean as a string). */
+static int stream_xby(const struct dbv_table *t, int i, const struct options *o,
+		      double *x, struct dbv_chart_key *b)
 {
-	const dbv_val *v;
-	int rc = model_get(t, i, key, "--x", &v);
+	const struct dbv_pred_kv *e;
+	int rc = model_get(t, i, o->x, "--x", &e);
 	if (rc)
 		return rc;
-	if (dbv_val_double(v, x) || !isfinite(*x))
+	if (dbv_pred_kv_number(e, x) || !isfinite(*x))
 		return dbv_seterr(DBV_EUSAGE, "--x %s: the value in stream %d (%s) "
 				  "is not a number: --x wants a numeric key such as "
-				  "width (--by takes any)", key, i, t->sfile[i]);
-	return DBV_OK;
-}
-
-/* A --by value: a number, or a string (a boolean as a string). */
-static int stream_by(const struct table *t, int i, const char *key,
-		     struct dbv_chart_key *b)
-{
-	const dbv_val *v;
-	const char *s;
-	size_t n;
-	int flag;
-	int rc = model_get(t, i, key, "--by", &v);
-	if (rc)
+				  "width (--by takes any)", o->x, i, t->streams[i].file);
+	if (o->logx && !(*x > 0))
+		return dbv_seterr(DBV_EUSAGE, "--logx: %s %g of stream %d (%s) is "
+				  "not positive", o->x, *x, i, t->streams[i].file);
+	if (!o->by || (rc = model_get(t, i, o->by, "--by", &e)))
 		return rc;
-	memset(b, 0, sizeof *b);
-	if (!dbv_val_double(v, &b->d) && isfinite(b->d)) {
+	if (!dbv_pred_kv_number(e, &b->d) && isfinite(b->d)) {
 		b->num = 1;
 		snprintf(b->s, sizeof b->s, "%g", b->d);
-	} else if (!dbv_val_str(v, &s, &n)) {
-		snprintf(b->s, sizeof b->s, "%.*s", (int)(n < 63 ? n : 63), s);
-	} else if (!dbv_val_bool(v, &flag)) {
-		snprintf(b->s, sizeof b->s, "%s", flag ? "true" : "false");
+	} else if (e->type == DBV_KV_STR) {
+		snprintf(b->s, sizeof b->s, "%.63s", e->s);
+	} else if (e->type == DBV_KV_BOOL) {
+		snprintf(b->s, sizeof b->s, "%s", e->i ? "true" : "false");
 	} else {
 		return dbv_seterr(DBV_EUSAGE, "--by %s: the value in stream %d (%s) "
-				  "is not a number, string or boolean", key, i,
-				  t->sfile[i]);
+				  "is not a number, string or boolean", o->by, i,
+				  t->streams[i].file);
 	}
 	return DBV_OK;
 }
 
 /* y and err of the point of the ns streams s (NaN y: no value); *nvals:
  * the values its error bar is over (0: no bar). */
-static int point_value(const struct table *t, const struct options *o,
+static int point_value(const struct dbv_table *t, const struct options *o,
 		       const int *s, int ns, double *y, double *err, int *nvals)
 {
-	const int64_t PL = t->planes;
-	double *per;
+	const size_t S = (size_t)t->S, P = (size_t)t->planes;
+	double *v = dbv_calloc((size_t)ns * ns + P + 1, sizeof *v);
+	unsigned char *in = dbv_calloc(S + (size_t)t->pairs.n + 1, 1);
+	int m = 0;
 
 	*y = *err = NAN;
 	*nvals = 0;
-	switch (o->y) {
-	case Y_FRAG:
-	case Y_AGREEMENT:
-		if (o->y == Y_AGREEMENT && t->dataset) {
-			/* 1 - churn of each pair of the point's streams. */
-			int m = 0;
-			per = dbv_malloc(((size_t)ns * ns + 1) * sizeof *per);
-			if (!per)
-				return DBV_EIO;
-			for (int a = 0; a < ns; a++)
-				for (int b = a + 1; b < ns; b++)
-					per[m++] = 1 - t->churn[(size_t)s[a] * t->S + s[b]];
-			if (m)
-				dbv_mean_std(per, (size_t)m, y, err);
-			*nvals = m > 1 ? m : 0;
-			free(per);
-			return DBV_OK;
-		}
-		/* Per plane: the mean over the point's streams (fragmentation)
-		 * or over the pairs of its streams (agreement); then the mean
-		 * and std over planes. */
-		per = dbv_calloc((size_t)PL, sizeof *per);
-		if (!per)
-			return DBV_EIO;
-		int m = 0;
-		if (o->y == Y_FRAG) {
-			for (int a = 0; a < ns; a++, m++)
-				for (int64_t q = 0; q < PL; q++)
-					per[q] += t->f_per[(size_t)s[a] * PL + q];
-		} else {
-			for (int64_t k = 0; k < t->P; k++) {
-				int ina = 0, inb = 0;
-				for (int a = 0; a < ns; a++) {
-					ina |= s[a] == t->pair[2 * k];
-					inb |= s[a] == t->pair[2 * k + 1];
-				}
-				if (!ina || !inb)
-					continue;
-				for (int64_t q = 0; q < PL; q++)
-					per[q] += t->p_per[(size_t)k * PL + q];
-				m++;
-			}
-		}
-		if (m) {
-			for (int64_t q = 0; q < PL; q++)
-				per[q] /= m;
-			dbv_mean_std(per, (size_t)PL, y, err);
-			*nvals = PL > 1 ? (int)PL : 0;
-		}
-		free(per);
-		return DBV_OK;
-	default: {
-		/* Accuracy figures: mean and std over the point's streams. */
-		double *v = dbv_malloc((size_t)ns * sizeof *v);
-		if (!v)
-			return DBV_EIO;
-		for (int a = 0; a < ns; a++) {
-			const int k = s[a];
-			v[a] = o->y == Y_ACC ? t->acc[k] : o->y == Y_ACC_TRUE
-								? t->acc_true[k]
-								: 1 - t->acc_true[k];
-		}
-		dbv_mean_std(v, (size_t)ns, y, err);
-		*nvals = ns > 1 ? ns : 0;
+	if (!v || !in) {
 		free(v);
-		return DBV_OK;
+		free(in);
+		return DBV_EIO;
 	}
+	if (o->y == Y_FRAG || (o->y == Y_AGREEMENT && t->planes_input)) {
+		/* Per plane the mean over the point's streams (fragmentation)
+		 * or the pairs of them (agreement); then over planes. */
+		unsigned char *sel = in + S;
+		for (int a = 0; a < ns; a++)
+			in[s[a]] = 1;
+		if (o->y == Y_AGREEMENT)
+			dbv_pairs_within(t->pairs.pair, (size_t)t->pairs.n, in, sel);
+		if (o->y == Y_FRAG ? dbv_point_over_planes(t->frag.per_plane, S, P, in,
+							  v, y, err)
+				   : dbv_point_over_planes(t->pairs.per_plane,
+							  (size_t)t->pairs.n, P, sel,
+							  v, y, err))
+			*nvals = P > 1 ? (int)P : 0;
+	} else {
+		/* Over a data set: 1 - churn of each pair of the point's
+		 * streams, or an accuracy figure of each stream. */
+		for (int a = 0; a < ns; a++) {
+			for (int b = a + 1; o->y == Y_AGREEMENT && b < ns; b++)
+				v[m++] = 1 - t->acc.churn[(size_t)s[a] * S + s[b]];
+			if (o->y != Y_AGREEMENT)
+				v[m++] = o->y == Y_ACC ? t->acc.acc[s[a]]
+					 : o->y == Y_ACC_TRUE ? t->acc.acc_true[s[a]]
+							      : 1 - t->acc.acc_true[s[a]];
+		}
+		if (m)
+			dbv_mean_std(v, (size_t)m, y, err);
+		*nvals = m > 1 ? m : 0;
 	}
+	free(v);
+	free(in);
+	return DBV_OK;
 }
 
 static const char *y_label(int y)
@@ -673,7 +400,26 @@ static const char *y_label(int y)
 	}
 }
 
-static int draw_lines(struct dbv_image *im, const struct table *t,
+/* The record the figure needs: a usage error when the table lacks it. */
+static int needs(const struct dbv_table *t, const struct options *o)
+{
+	if (o->y == Y_FRAG && !t->have_frag)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y fragmentation: the table has "
+				  "no \"fragmentation\" record (dbv-compare "
+				  "--fragmentation writes it)", o->name);
+	if ((o->y == Y_ERROR || o->y == Y_ACC || o->y == Y_ACC_TRUE) && !t->have_acc)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y %s: the table has no "
+				  "\"accuracy\" record (dbv-compare writes it for "
+				  "predictions over a data set, not over planes)",
+				  o->name, y_names[o->y]);
+	if (o->y == Y_AGREEMENT && !(t->planes_input ? t->have_pairs : t->have_acc))
+		return dbv_seterr(DBV_EUSAGE, "%s: --y agreement: the table has no "
+				  "\"%s\" record", o->name,
+				  t->planes_input ? "pairs" : "accuracy");
+	return DBV_OK;
+}
+
+static int draw_lines(struct dbv_image *im, const struct dbv_table *t,
 		      const struct options *o, char *title, size_t cap)
 {
 	const int S = t->S;
@@ -684,36 +430,15 @@ static int draw_lines(struct dbv_image *im, const struct table *t,
 	char (*lab)[160] = dbv_calloc((size_t)S, sizeof *lab);
 	struct dbv_chart_points pts = {0};
 	char note[200], xlabel[160];
-	int rc = DBV_OK, valued = 0, maxns = 0, minns = S, bars = 0;
+	int rc = needs(t, o), valued = 0, maxns = 0, minns = S, bars = 0;
 
-	if (!x || !by || !py || !ser || !lab) {
+	if (!rc && (!x || !by || !py || !ser || !lab))
 		rc = DBV_EIO;
+	if (rc)
 		goto out;
-	}
 	pe = py + S;
-	/* What the figure needs. */
-	if (o->y == Y_FRAG && !t->have_frag)
-		rc = dbv_seterr(DBV_EUSAGE, "%s: --y fragmentation: the table has "
-				"no \"fragmentation\" record (dbv-compare "
-				"--fragmentation writes it)", t->file);
-	else if ((o->y == Y_ERROR || o->y == Y_ACC || o->y == Y_ACC_TRUE) &&
-		 !t->have_acc)
-		rc = dbv_seterr(DBV_EUSAGE, "%s: --y %s: the table has no "
-				"\"accuracy\" record (dbv-compare writes it for "
-				"predictions over a data set, not over planes)",
-				t->file, y_names[o->y]);
-	else if (o->y == Y_AGREEMENT && !(t->dataset ? t->have_acc : t->have_pairs))
-		rc = dbv_seterr(DBV_EUSAGE, "%s: --y agreement: the table has no "
-				"\"%s\" record", t->file,
-				t->dataset ? "accuracy" : "pairs");
-	for (int i = 0; i < S && !rc; i++) {
-		rc = stream_x(t, i, o->x, &x[i]);
-		if (!rc && o->by)
-			rc = stream_by(t, i, o->by, &by[i]);
-		if (!rc && o->logx && !(x[i] > 0))
-			rc = dbv_seterr(DBV_EUSAGE, "--logx: %s %g of stream %d (%s) "
-					"is not positive", o->x, x[i], i, t->sfile[i]);
-	}
+	for (int i = 0; i < S && !rc; i++)
+		rc = stream_xby(t, i, o, &x[i], &by[i]);
 	/* A line per --by value, a point per x of it. */
 	if (rc || (rc = dbv_chart_points(S, x, by, &pts)))
 		goto out;
@@ -736,7 +461,7 @@ static int draw_lines(struct dbv_image *im, const struct table *t,
 		rc = dbv_seterr(DBV_EUSAGE, "%s: --y agreement: no two streams share "
 				"%s%s%s, so no pair to compare (agreement is "
 				"between streams of one setting, such as seeds)",
-				t->file, o->x, o->by ? " and " : "", o->by ? o->by : "");
+				o->name, o->x, o->by ? " and " : "", o->by ? o->by : "");
 		goto out;
 	}
 	for (int l = 0; l < pts.nlines; l++) {
@@ -760,9 +485,9 @@ static int draw_lines(struct dbv_image *im, const struct table *t,
 			snprintf(of, sizeof of, "%d to %d", minns, maxns);
 		if (o->y == Y_AGREEMENT)
 			snprintf(note, sizeof note, "mean over the pairs of a point's %s "
-				 "streams%s%s", of, t->dataset ? "" : " and over planes",
-				 !bars ? "" : t->dataset ? "; bars: 1 std over pairs"
-						       : "; bars: 1 std over planes");
+				 "streams%s%s", of, t->planes_input ? " and over planes" : "",
+				 !bars ? "" : t->planes_input ? "; bars: 1 std over planes"
+							    : "; bars: 1 std over pairs");
 		else
 			snprintf(note, sizeof note, "mean of %s stream%s a point%s%s", of,
 				 maxns == 1 ? "" : "s",
@@ -792,7 +517,7 @@ static int draw_lines(struct dbv_image *im, const struct table *t,
 		c.w = o->size ? o->size : 600;
 		c.h = (int)lround(c.w * 2.0 / 3);
 		c.legend = o->legend;
-		c.ts = chart_ts(o);
+		c.ts = o->text_scale ? o->text_scale : 2;
 		rc = dbv_chart_lines(im, &c);
 	}
 out:
@@ -805,21 +530,7 @@ out:
 	return rc;
 }
 
-/* ---- output ------------------------------------------------------- */
-
-/* The chart to -o FILE or standard output. */
-static int write_one(const struct dbv_image *im, const char *out,
-		     const char *title)
-{
-	int fd, rc;
-
-	/* (main refused a terminal on standard output before reading.) */
-	if ((rc = dbv_output_open(out, 1, 0, &fd)) ||
-	    (rc = dbv_image_write_png_fd(im, fd, out ? out : "standard output",
-					 title[0] ? title : NULL)))
-		return rc;
-	return dbv_output_commit();
-}
+/* ---- the chart --------------------------------------------------- */
 
 /* A table stream; the messages of dbv-render where it runs this. */
 static int read_kind(struct dbv_reader *r, const char *name)
@@ -841,35 +552,32 @@ static int read_kind(struct dbv_reader *r, const char *name)
 			  dbv_reader_kind(r), (int)(tn > 64 ? 64 : tn), tool);
 }
 
+/* Read the table whole, draw its chart, write it to -o or standard
+ * output (main refused a terminal there before reading). */
 static int run(const struct options *o)
 {
-	struct table t;
-	struct dbv_reader *r;
+	struct dbv_table t = {0};
+	struct dbv_reader *r = NULL;
 	struct dbv_image im;
 	char title[512];
 	int fd, rc;
 
-	memset(&t, 0, sizeof t);
-	t.file = o->file && strcmp(o->file, "-") ? o->file : "standard input";
 	if ((rc = dbv_input_open(o->file, &fd)))
 		return rc;
-	if (!(r = dbv_reader_new(fd, o->file ? o->file : "-"))) {
-		if (fd > 0)
-			close(fd);
-		return DBV_EIO;
+	if (!(r = dbv_reader_new(fd, o->file ? o->file : "-")))
+		rc = DBV_EIO;
+	if (!rc && !(rc = read_kind(r, o->name)) && !(rc = dbv_table_read_body(r, &t)) &&
+	    !(rc = dbv_reader_expect_end(r, dbv_tool_name())) &&
+	    !(rc = o->chart == CHART_LINE ? draw_lines(&im, &t, o, title, sizeof title)
+					  : draw_heatmap(&im, &t, o, title, sizeof title))) {
+		if (!(rc = dbv_output_open(o->out, 1, 0, &fd)) &&
+		    !(rc = dbv_image_write_png_fd(&im, fd, o->out ? o->out : "standard output",
+						  title[0] ? title : NULL)))
+			rc = dbv_output_commit();
+		dbv_image_release(&im);
 	}
-	if (!(rc = read_kind(r, t.file)) && !(rc = table_read(r, &t))) {
-		rc = o->chart == CHART_LINE ? draw_lines(&im, &t, o, title, sizeof title)
-					    : draw_heatmap(&im, &t, o, title, sizeof title);
-		if (!rc) {
-			rc = write_one(&im, o->out, title);
-			dbv_image_release(&im);
-		}
-	}
-	table_release(&t);
+	dbv_table_release(&t);
 	dbv_reader_free(r);
-	if (fd > 0)
-		close(fd);
 	return rc;
 }
 
