@@ -67,20 +67,12 @@ struct options {
 	int nfiles;
 	int64_t plane;
 	int plane_set, size, shade, shade_set, thumbs, legend, bare, text_scale;
-	int montage, cols;
+	int montage, cols, chart; /* chart: a chart option (dbv-chart's) */
 	char **row_labels, **col_labels;
 	size_t nrow_labels, ncol_labels;
-	int chart;              /* a chart option: dbv-chart's (run_chart) */
 };
 
-enum {
-	OPT_PLANE = 256, OPT_SIZE, OPT_SHADE, OPT_THUMBS, OPT_TITLE,
-	OPT_NO_LEGEND, OPT_BARE, OPT_TEXT_SCALE, OPT_MONTAGE, OPT_COLS,
-	OPT_ROW_LABELS, OPT_COL_LABELS, OPT_VERSION, OPT_CHART, OPT_VALUE,
-	OPT_SCALE, OPT_X, OPT_Y, OPT_BY, OPT_LOGX,
-};
-
-/* Split "a,b,,c" into strings (empty ones kept); *out is one allocation. */
+/* Split "a,b,,c" at its commas (empty strings kept), in one allocation. */
 static char **split_list(const char *s, size_t *n)
 {
 	size_t k = 1, len = strlen(s);
@@ -89,99 +81,83 @@ static char **split_list(const char *s, size_t *n)
 	char **v = dbv_malloc(k * sizeof *v + len + 1);
 	if (!v)
 		dbv_tool_die(DBV_EIO);
-	char *buf = (char *)(v + k);
-	memcpy(buf, s, len + 1);
-	v[0] = buf;
-	for (size_t i = 1; *buf; buf++)
-		if (*buf == ',') {
-			*buf = 0;
-			v[i++] = buf + 1;
-		}
+	char *buf = memcpy(v + k, s, len + 1);
+	for (size_t i = 0; i < k; i++, buf += strlen(buf) + 1) {
+		v[i] = buf;
+		buf[strcspn(buf, ",")] = 0;
+	}
 	*n = k;
 	return v;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{"plane", required_argument, NULL, OPT_PLANE},
-		{"size", required_argument, NULL, OPT_SIZE},
-		{"shade", required_argument, NULL, OPT_SHADE},
-		{"thumbs", no_argument, NULL, OPT_THUMBS},
-		{"title", required_argument, NULL, OPT_TITLE},
-		{"no-legend", no_argument, NULL, OPT_NO_LEGEND},
-		{"bare", no_argument, NULL, OPT_BARE},
-		{"text-scale", required_argument, NULL, OPT_TEXT_SCALE},
-		{"montage", no_argument, NULL, OPT_MONTAGE},
-		{"cols", required_argument, NULL, OPT_COLS},
-		{"row-labels", required_argument, NULL, OPT_ROW_LABELS},
-		{"col-labels", required_argument, NULL, OPT_COL_LABELS},
-		{"chart", required_argument, NULL, OPT_CHART},
-		{"value", required_argument, NULL, OPT_VALUE},
-		{"scale", required_argument, NULL, OPT_SCALE},
-		{"x", required_argument, NULL, OPT_X},
-		{"y", required_argument, NULL, OPT_Y},
-		{"by", required_argument, NULL, OPT_BY},
-		{"logx", no_argument, NULL, OPT_LOGX},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
+	enum {
+		O_PLANE = 256, O_SIZE, O_SHADE, O_THUMBS, O_TITLE, O_NO_LEGEND,
+		O_BARE, O_TS, O_MONTAGE, O_COLS, O_ROWL, O_COLL, O_VERSION, O_CHART,
+	};
+	static const struct option lo[] = {
+		{"plane", 1, NULL, O_PLANE}, {"size", 1, NULL, O_SIZE},
+		{"shade", 1, NULL, O_SHADE}, {"thumbs", 0, NULL, O_THUMBS},
+		{"title", 1, NULL, O_TITLE}, {"no-legend", 0, NULL, O_NO_LEGEND},
+		{"bare", 0, NULL, O_BARE}, {"text-scale", 1, NULL, O_TS},
+		{"montage", 0, NULL, O_MONTAGE}, {"cols", 1, NULL, O_COLS},
+		{"row-labels", 1, NULL, O_ROWL}, {"col-labels", 1, NULL, O_COLL},
+		{"chart", 1, NULL, O_CHART}, {"value", 1, NULL, O_CHART},
+		{"scale", 1, NULL, O_CHART}, {"x", 1, NULL, O_CHART},
+		{"y", 1, NULL, O_CHART}, {"by", 1, NULL, O_CHART},
+		{"logx", 0, NULL, O_CHART}, {"output", 1, NULL, 'o'},
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	int64_t v;
 	int c;
 
 	memset(o, 0, sizeof *o);
-	o->shade = 1;
-	o->legend = 1;
-	while ((c = dbv_tool_getopt(argc, argv, ":o:h", longopts)) != -1) {
+	o->shade = o->legend = 1;
+	while ((c = dbv_tool_getopt(argc, argv, ":o:h", lo)) != -1) {
 		switch (c) {
-		case OPT_PLANE:
+		case O_PLANE:
 			dbv_tool_check(dbv_parse_i64(optarg, 0, INT64_MAX, &o->plane),
-				    "--plane");
+				       "--plane");
 			o->plane_set = 1;
 			break;
-		case OPT_SIZE:
-			dbv_tool_check(dbv_parse_i64(optarg, 16, DBV_PLANEPLOT_MAX_SIDE, &v), "--size");
+		case O_SIZE:
+			dbv_tool_check(dbv_parse_i64(optarg, 16, DBV_PLANEPLOT_MAX_SIDE,
+						     &v), "--size");
 			o->size = (int)v;
 			break;
-		case OPT_SHADE:
-			if (!strcmp(optarg, "conf"))
-				o->shade = 1;
-			else if (!strcmp(optarg, "none"))
-				o->shade = 0;
-			else
+		case O_SHADE:
+			if (strcmp(optarg, "conf") && strcmp(optarg, "none"))
 				dbv_tool_usage("--shade: '%s' is not conf or none", optarg);
+			o->shade = !strcmp(optarg, "conf");
 			o->shade_set = 1;
 			break;
-		case OPT_THUMBS: o->thumbs = 1; break;
-		case OPT_TITLE: o->title = optarg; break;
-		case OPT_NO_LEGEND: o->legend = 0; break;
-		case OPT_BARE: o->bare = 1; break;
-		case OPT_TEXT_SCALE:
+		case O_TS:
 			dbv_tool_check(dbv_parse_i64(optarg, 1, 8, &v), "--text-scale");
 			o->text_scale = (int)v;
 			break;
-		case OPT_MONTAGE: o->montage = 1; break;
-		case OPT_COLS:
+		case O_COLS:
 			dbv_tool_check(dbv_parse_i64(optarg, 1, MAX_COLS, &v), "--cols");
 			o->cols = (int)v;
 			break;
-		case OPT_ROW_LABELS:
+		case O_ROWL:
 			free(o->row_labels);
 			o->row_labels = split_list(optarg, &o->nrow_labels);
 			break;
-		case OPT_COL_LABELS:
+		case O_COLL:
 			free(o->col_labels);
 			o->col_labels = split_list(optarg, &o->ncol_labels);
 			break;
-		case OPT_CHART: case OPT_VALUE: case OPT_SCALE: case OPT_X:
-		case OPT_Y: case OPT_BY: case OPT_LOGX:
-			o->chart = 1; /* dbv-chart checks them */
-			break;
+		case O_THUMBS: o->thumbs = 1; break;
+		case O_TITLE: o->title = optarg; break;
+		case O_NO_LEGEND: o->legend = 0; break;
+		case O_BARE: o->bare = 1; break;
+		case O_MONTAGE: o->montage = 1; break;
+		case O_CHART: o->chart = 1; break; /* dbv-chart checks them */
 		case 'o': o->out = optarg; break;
 		case 'h': dbv_tool_help(usage);
-		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
+		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	o->files = argv + optind;
@@ -191,8 +167,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (!o->montage) {
 		if (o->nfiles > 1)
 			dbv_tool_usage("too many arguments: '%s' (one FILE; several "
-				    "go into one picture with --montage)",
-				    argv[optind + 1]);
+				       "go into one picture with --montage)",
+				       argv[optind + 1]);
 		if (o->cols || o->row_labels || o->col_labels)
 			dbv_tool_usage("--cols, --row-labels and --col-labels need --montage");
 		return;
@@ -204,10 +180,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 	const int rows = (o->nfiles + o->cols - 1) / o->cols;
 	if (o->row_labels && o->nrow_labels != (size_t)rows)
 		dbv_tool_usage("--row-labels: %zu labels for %d rows", o->nrow_labels,
-			    rows);
+			       rows);
 	if (o->col_labels && o->ncol_labels != (size_t)o->cols)
 		dbv_tool_usage("--col-labels: %zu labels for %d columns",
-			    o->ncol_labels, o->cols);
+			       o->ncol_labels, o->cols);
 }
 
 /* ---- reading ------------------------------------------------------ */
@@ -221,21 +197,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 static int rewindable(int *fd, off_t *start, int *copied)
 {
 	char buf[1 << 16];
-	ssize_t k;
+	ssize_t k = 1;
 	FILE *t;
 
-	*copied = 0;
 	if ((*start = lseek(*fd, 0, SEEK_CUR)) >= 0)
 		return DBV_OK;
-	if (!(t = tmpfile()))
-		return dbv_seterr(DBV_EIO, "cannot make a temporary file: %s",
-				  strerror(errno));
-	while ((k = read(*fd, buf, sizeof buf)) != 0)
-		if ((k < 0 && errno != EINTR) ||
-		    (k > 0 && fwrite(buf, 1, (size_t)k, t) != (size_t)k))
-			return dbv_seterr(DBV_EIO, "cannot copy the input to a "
-					  "temporary file: %s", strerror(errno));
-	if (fflush(t) || lseek(fileno(t), 0, SEEK_SET) < 0)
+	if ((t = tmpfile()))
+		while ((k = read(*fd, buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
+			if (k > 0 && fwrite(buf, 1, (size_t)k, t) != (size_t)k)
+				break;
+	if (!t || k || fflush(t) || lseek(fileno(t), 0, SEEK_SET) < 0)
 		return dbv_seterr(DBV_EIO, "cannot copy the input to a temporary "
 				  "file: %s", strerror(errno));
 	if (*fd > 0)
@@ -246,7 +217,6 @@ static int rewindable(int *fd, off_t *start, int *copied)
 	return DBV_OK;
 }
 
-
 /* A pred stream of planes being read. */
 struct src {
 	const char *name;       /* in messages */
@@ -256,18 +226,8 @@ struct src {
 	char model[96], seed[32]; /* "cnn5 w=16", "seed 0"; "" without */
 };
 
-static void src_close(struct src *s)
-{
-	dbv_pred_header_release(&s->h);
-	dbv_reader_free(s->r);
-	if (s->fd > 0)
-		close(s->fd);
-	s->r = NULL;
-	s->fd = -1;
-}
-
 /* The input file (NULL or "-": standard input) and its reader; with
- * start, made rewindable first (rewindable). */
+ * start, made rewindable first. */
 static int src_open(struct src *s, const char *file, off_t *start, int *copied)
 {
 	memset(s, 0, sizeof *s);
@@ -280,30 +240,36 @@ static int src_open(struct src *s, const char *file, off_t *start, int *copied)
 	return rc;
 }
 
-/* The header's meta, kind checked by the caller: a pred stream over
- * planes, and what the titles and labels say of its model. */
+static void src_close(struct src *s)
+{
+	dbv_pred_header_release(&s->h);
+	dbv_reader_free(s->r);
+	if (s->fd > 0)
+		close(s->fd);
+}
+
+/* The meta of the header read (kind checked by the caller): predictions
+ * over planes, and what titles and labels say of their model. */
 static int src_header(struct src *s)
 {
 	const struct dbv_pred_model *m = &s->h.model;
 	int rc = dbv_pred_header_decode(s->r, &s->h);
-	if (rc)
-		return rc;
-	if (!s->h.planes)
-		return dbv_seterr(DBV_EINPUT, "%s: predictions over a data set, not "
-				  "over planes: dbv-render draws planes (dbv-predict "
-				  "with a planes stream)", s->name);
-	if (m->arch) {
-		int len = snprintf(s->model, sizeof s->model, "%.40s", m->arch);
-		if (m->has_width)
-			snprintf(s->model + len, sizeof s->model - (size_t)len,
-				 " w=%lld", (long long)m->width);
-	}
-	if (m->has_seed)
+	if (!rc && !s->h.planes)
+		rc = dbv_seterr(DBV_EINPUT, "%s: predictions over a data set, not "
+				"over planes: dbv-render draws planes (dbv-predict "
+				"with a planes stream)", s->name);
+	if (!rc && m->arch && m->has_width)
+		snprintf(s->model, sizeof s->model, "%.40s w=%lld", m->arch,
+			 (long long)m->width);
+	else if (!rc && m->arch)
+		snprintf(s->model, sizeof s->model, "%.40s", m->arch);
+	if (!rc && m->has_seed)
 		snprintf(s->seed, sizeof s->seed, "seed %lld", (long long)m->seed);
-	return DBV_OK;
+	return rc;
 }
 
-/* The next plane record (planes -1: any; else that one), or DBV_END. */
+/* The next record of a plane (plane < 0: any; else that one), DBV_END
+ * after the last. */
 static int src_next(struct src *s, int64_t plane, struct dbv_pred_record *rec)
 {
 	int rc;
@@ -315,21 +281,16 @@ static int src_next(struct src *s, int64_t plane, struct dbv_pred_record *rec)
 	return rc;
 }
 
-/* ---- drawing ------------------------------------------------------ */
+/* ---- drawing and writing ------------------------------------------ */
 
-/* The title text: --title, or "arch w=K seed=S, plane N"; none when bare. */
-static void default_title(const struct options *o, const struct src *s,
-			  int64_t plane, char *buf, size_t cap)
+/* -o names a directory: "DIR/" or an existing one. */
+static int out_is_dir(const char *out)
 {
-	if (o->bare)
-		buf[0] = 0;
-	else if (o->title)
-		snprintf(buf, cap, "%s", o->title);
-	else if (o->montage || !s->model[0])
-		snprintf(buf, cap, "plane %lld", (long long)plane);
-	else
-		snprintf(buf, cap, "%s%s%s, plane %lld", s->model,
-			 s->seed[0] ? " " : "", s->seed, (long long)plane);
+	struct stat st;
+	size_t n = out ? strlen(out) : 0;
+	if (!out || !strcmp(out, "-"))
+		return 0;
+	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
 /* A plane's plot: the plain arrays of lib/draw/planeplot.c. */
@@ -352,22 +313,24 @@ static void plot_of(const struct dbv_pred_plane *p, const struct options *o,
 		pl->c = (int)a->shape[1];
 		pl->h = (int)a->shape[2];
 		pl->w = (int)a->shape[3];
-		if (a->dtype == DBV_U8)
-			pl->images = a->data;
-		else
-			pl->images_f32 = a->data;
+		pl->images = a->dtype == DBV_U8 ? a->data : NULL;
+		pl->images_f32 = a->dtype == DBV_F32 ? a->data : NULL;
 	}
 }
 
-/* Draw n planes in cols columns (a montage, or one plane) with the
- * labels given, the classes and title of s. */
-static int draw_picture(struct dbv_image *im, struct dbv_pred_record *const *recs,
-			int n, int cols, char *const *rlab, char *const *clab,
-			const struct src *s, const struct options *o,
-			char *title, size_t cap)
+/*
+ * The picture of n planes in cols columns (a montage, or one plane) with
+ * the labels given and the classes of s, to -o FILE or standard output
+ * (dir NULL), or atomically to DIR/plane-NNNN.png.
+ */
+static int picture(struct dbv_pred_record *const *recs, int n, int cols,
+		   char *const *rlab, char *const *clab, const struct src *s,
+		   const struct options *o, const char *dir)
 {
 	struct dbv_planeplot *pl = dbv_calloc((size_t)n, sizeof *pl);
 	const struct dbv_planeplot **cells = dbv_calloc((size_t)n, sizeof *cells);
+	const int64_t plane = recs[0]->plane.plane;
+	char title[512], path[4096];
 	struct dbv_planepic pic = {
 		.cells = cells, .n = n, .cols = cols, .montage = o->montage,
 		.row_labels = rlab, .col_labels = clab, .title = title,
@@ -375,59 +338,39 @@ static int draw_picture(struct dbv_image *im, struct dbv_pred_record *const *rec
 		.size = o->size, .ts = o->text_scale, .legend = o->legend,
 		.bare = o->bare,
 	};
-	int rc = DBV_EIO;
+	struct dbv_image im = {0};
+	struct dbv_atomic a;
+	int fd, rc = pl && cells ? DBV_OK : DBV_EIO;
 
-	if (pl && cells) {
-		for (int q = 0; q < n; q++) {
-			plot_of(&recs[q]->plane, o, &pl[q]);
-			cells[q] = &pl[q];
-		}
-		default_title(o, s, recs[0]->plane.plane, title, cap);
-		rc = dbv_planepic_draw(im, &pic);
+	for (int q = 0; q < n && !rc; q++) {
+		plot_of(&recs[q]->plane, o, &pl[q]);
+		cells[q] = &pl[q];
 	}
+	/* The title: --title, or "arch w=K seed S, plane N"; none when bare. */
+	if (o->bare || o->title)
+		snprintf(title, sizeof title, "%s", o->bare ? "" : o->title);
+	else if (o->montage || !s->model[0])
+		snprintf(title, sizeof title, "plane %lld", (long long)plane);
+	else
+		snprintf(title, sizeof title, "%s%s%s, plane %lld", s->model,
+			 s->seed[0] ? " " : "", s->seed, (long long)plane);
+	if (dir)
+		snprintf(path, sizeof path, "%s%splane-%04lld.png", dir,
+			 dir[strlen(dir) - 1] == '/' ? "" : "/", (long long)plane);
+	/* (main refused a terminal on standard output before reading.) */
+	if (!rc && !(rc = dbv_planepic_draw(&im, &pic)) &&
+	    !(rc = dir ? dbv_atomic_open(&a, path, &fd)
+		       : dbv_output_open(o->out, 1, 0, &fd))) {
+		rc = dbv_image_write_png_fd(&im, fd, dir ? path : o->out ? o->out
+					    : "standard output", title[0] ? title : NULL);
+		if (rc && dir)
+			dbv_atomic_abort(&a);
+		else if (!rc)
+			rc = dir ? dbv_atomic_commit(&a) : dbv_output_commit();
+	}
+	dbv_image_release(&im);
 	free(pl);
 	free(cells);
-	return rc;
-}
-
-/* ---- output ------------------------------------------------------- */
-
-/* -o names a directory: "DIR/" or an existing one. */
-static int out_is_dir(const char *out)
-{
-	struct stat st;
-	size_t n;
-	if (!out || !strcmp(out, "-"))
-		return 0;
-	n = strlen(out);
-	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
-}
-
-/* The picture to -o FILE or standard output (path NULL), or to
- * DIR/plane-NNNN.png (dir set), atomically. */
-static int write_png(const struct dbv_image *im, const char *path,
-		     const char *dir, int64_t plane, const char *title)
-{
-	struct dbv_atomic a;
-	char *buf = NULL;
-	int fd, rc;
-
-	if (dir) {
-		const size_t n = strlen(dir);
-		if (!(buf = dbv_malloc(n + 40)))
-			return DBV_EIO;
-		snprintf(buf, n + 40, "%s%splane-%04lld.png", dir,
-			 n && dir[n - 1] == '/' ? "" : "/", (long long)plane);
-		path = buf;
-	}
-	/* (main refused a terminal on standard output before reading.) */
-	rc = dir ? dbv_atomic_open(&a, path, &fd) : dbv_output_open(path, 1, 0, &fd);
-	if (!rc && (rc = dbv_image_write_png_fd(im, fd, path ? path : "standard output",
-						title[0] ? title : NULL)) && dir)
-		dbv_atomic_abort(&a);
-	if (!rc)
-		rc = dir ? dbv_atomic_commit(&a) : dbv_output_commit();
-	free(buf);
 	return rc;
 }
 
@@ -497,12 +440,11 @@ static int run_single(const struct options *o, char **argv)
 {
 	const char *dir = out_is_dir(o->out) ? o->out : NULL;
 	struct dbv_pred_record keep = {0}, rec, *one[1] = {&rec};
-	struct dbv_image im;
+	char *none = "";
 	struct stat st;
 	struct src s;
-	char title[512], *none = "";
 	off_t start = 0;
-	int rc, eof, have = 0, copied = 0;
+	int rc, eof, copied = 0;
 	int64_t drawn = 0;
 
 	if ((rc = src_open(&s, o->nfiles ? o->files[0] : NULL, dir ? NULL : &start,
@@ -512,42 +454,24 @@ static int run_single(const struct options *o, char **argv)
 		rc = run_chart(o, argv, s.name, s.fd, start, copied);
 		goto out;
 	}
-	if (o->chart) {
-		rc = dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, "
-				"--y, --by, --logx, --value and --scale draw table "
-				"streams (dbv-compare)", s.name);
-		goto out;
-	}
-	if ((rc = src_header(&s)))
-		goto out;
-	if (dir && stat(dir, &st) != 0 && mkdir(dir, 0777) != 0) {
+	if (o->chart)
+		rc = dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, --y, "
+				"--by, --logx, --value and --scale draw table streams "
+				"(dbv-compare)", s.name);
+	else if (!(rc = src_header(&s)) && dir && stat(dir, &st) && mkdir(dir, 0777))
 		rc = dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
 				strerror(errno));
-		goto out;
-	}
-	while ((rc = src_next(&s, o->plane_set ? o->plane : -1, &rec)) == DBV_OK) {
-		if (have) {
-			dbv_pred_record_release(&rec);
+	while (!rc && (rc = src_next(&s, o->plane_set ? o->plane : -1, &rec)) == DBV_OK) {
+		if (keep.type)
 			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
 					"one plane: write one file per plane with "
 					"-o DIR/, or choose one with --plane N", s.name);
-			goto out;
-		}
-		if (!dir) {
+		else if (!dir)
 			keep = rec;
-			have = 1;
-			continue;
-		}
-		rc = draw_picture(&im, one, 1, 1, &none, &none, &s, o, title,
-				  sizeof title);
-		if (!rc) {
-			rc = write_png(&im, NULL, dir, rec.plane.plane, title);
-			dbv_image_release(&im);
-		}
-		dbv_pred_record_release(&rec);
-		if (rc)
-			goto out;
-		drawn++;
+		else if (!(rc = picture(one, 1, 1, &none, &none, &s, o, dir)))
+			drawn++;
+		if (dir || rc)
+			dbv_pred_record_release(&rec);
 	}
 	if (rc != DBV_END || (rc = dbv_reader_at_eof(s.r, &eof)))
 		goto out;
@@ -555,19 +479,14 @@ static int run_single(const struct options *o, char **argv)
 		rc = dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
 				"first: give the streams as files (with --montage "
 				"to put them in one picture)", s.name);
-	else if (!have && !drawn)
+	else if (!keep.type && !drawn)
 		rc = o->plane_set ? dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in "
 					       "the stream", s.name, (long long)o->plane)
 				  : dbv_seterr(DBV_EINPUT, "%s: no plane in the "
 					       "stream", s.name);
-	else if (have) {
+	else if (keep.type) {
 		one[0] = &keep;
-		rc = draw_picture(&im, one, 1, 1, &none, &none, &s, o, title,
-				  sizeof title);
-		if (!rc) {
-			rc = write_png(&im, o->out, NULL, 0, title);
-			dbv_image_release(&im);
-		}
+		rc = picture(one, 1, 1, &none, &none, &s, o, NULL);
 	}
 out:
 	dbv_pred_record_release(&keep);
@@ -575,7 +494,7 @@ out:
 	return rc;
 }
 
-/* Does plane b show the same plane as a, of the same classes?  NULL
+/* Does plane b of sb show plane a of sa, of the same classes?  NULL
  * when it does, else what differs. */
 static const char *differs(const struct src *sa, const struct dbv_plane *a,
 			   const struct src *sb, const struct dbv_plane *b)
@@ -601,57 +520,46 @@ static int run_montage(const struct options *o)
 {
 	const int n = o->nfiles, cols = o->cols, rows = (n + cols - 1) / cols;
 	struct src *s = dbv_calloc((size_t)n, sizeof *s);
-	struct dbv_pred_record *rec = dbv_calloc((size_t)n, sizeof *rec);
+	struct dbv_pred_record *rec = dbv_calloc((size_t)n, sizeof *rec), other;
 	struct dbv_pred_record **pr = dbv_calloc((size_t)n, sizeof *pr);
 	char **rlab = dbv_calloc((size_t)rows, sizeof *rlab);
 	char **clab = dbv_calloc((size_t)cols, sizeof *clab);
-	char title[512];
-	struct dbv_image im;
-	int rc = !s || !rec || !pr || !rlab || !clab ? DBV_EIO : DBV_OK;
+	int q, rc = s && rec && pr && rlab && clab ? DBV_OK : DBV_EIO;
 
-	for (int q = 0; q < n && !rc; q++) {
-		struct dbv_pred_record other;
-		const char *what;
+	for (q = 0; q < n && !rc; q++) {
 		pr[q] = &rec[q];
 		if ((rc = src_open(&s[q], o->files[q], NULL, NULL)) ||
 		    (rc = dbv_reader_header(s[q].r, "pred", NULL)) ||
 		    (rc = src_header(&s[q])))
 			break;
-		rc = src_next(&s[q], o->plane, &rec[q]);
-		if (rc == DBV_END)
+		if ((rc = src_next(&s[q], o->plane, &rec[q])) == DBV_END)
 			rc = dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream",
 					s[q].name, (long long)o->plane);
 		/* The rest is read (and checked) too. */
 		while (!rc && (rc = dbv_pred_next(s[q].r, &s[q].h, &other)) == DBV_OK)
 			dbv_pred_record_release(&other);
-		if (rc != DBV_END)
-			break;
-		rc = DBV_OK;
-		what = differs(&s[0], &rec[0].plane.geom, &s[q], &rec[q].plane.geom);
-		if (what && !strcmp(what, "classes"))
-			rc = dbv_seterr(DBV_EINPUT, "%s: its classes differ from "
-					"those of %s", s[q].name, s[0].name);
-		else if (what)
-			rc = dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the plane "
-					"of the same number in %s (its %s differ): "
-					"a montage shows one plane across runs",
-					s[q].name, (long long)o->plane, s[0].name, what);
+		const char *what = rc != DBV_END ? NULL
+				 : differs(&s[0], &rec[0].plane.geom, &s[q], &rec[q].plane.geom);
+		if (rc == DBV_END)
+			rc = !what ? DBV_OK
+			     : !strcmp(what, "classes")
+				? dbv_seterr(DBV_EINPUT, "%s: its classes differ from "
+					     "those of %s", s[q].name, s[0].name)
+				: dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the "
+					     "plane of the same number in %s (its %s "
+					     "differ): a montage shows one plane across "
+					     "runs", s[q].name, (long long)o->plane,
+					     s[0].name, what);
 	}
-	if (!rc) {
-		/* Labels: given, or from the model meta of the first row's /
-		 * first column's stream. */
-		for (int r = 0; r < rows; r++)
-			rlab[r] = o->row_labels ? o->row_labels[r] : s[r * cols].seed;
-		for (int c = 0; c < cols; c++)
-			clab[c] = o->col_labels ? o->col_labels[c] : s[c].model;
-		rc = draw_picture(&im, pr, n, cols, rlab, clab, &s[0], o, title,
-				  sizeof title);
-		if (!rc) {
-			rc = write_png(&im, o->out, NULL, 0, title);
-			dbv_image_release(&im);
-		}
-	}
-	for (int q = 0; s && rec && q < n; q++) {
+	/* Labels: given, or from the model meta of the first row's / first
+	 * column's stream. */
+	for (int r = 0; r < rows && !rc; r++)
+		rlab[r] = o->row_labels ? o->row_labels[r] : s[r * cols].seed;
+	for (int c = 0; c < cols && !rc; c++)
+		clab[c] = o->col_labels ? o->col_labels[c] : s[c].model;
+	if (!rc)
+		rc = picture(pr, n, cols, rlab, clab, &s[0], o, NULL);
+	for (q = 0; s && rec && q < n; q++) {
 		dbv_pred_record_release(&rec[q]);
 		src_close(&s[q]);
 	}
@@ -672,10 +580,10 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.montage && out_is_dir(o.out))
 		dbv_tool_usage("--montage draws one picture: -o FILE.png, not a "
-			    "directory");
+			       "directory");
 	if (!out_is_dir(o.out) && (!o.out || !strcmp(o.out, "-")) && isatty(1))
 		dbv_tool_usage("refusing to write PNG to a terminal: use -o "
-			    "FILE.png or redirect standard output");
+			       "FILE.png or redirect standard output");
 	if (o.chart && !o.montage && !plane_opts(&o))
 		rc = run_chart(&o, argv, NULL, -1, 0, 0);
 	else
