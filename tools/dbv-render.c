@@ -1,19 +1,13 @@
 /*
  * dbv-render - draw the decision regions of pred streams over planes as
- * PNG pictures, in the style of Figure 1 of Somepalli et al. (CVPR 2022).
- *
- *   dbv-render [FILE] [-o OUT.png] [--plane N] [options]     one plane
- *   dbv-render [FILE] -o DIR/ [options]                      a file per plane
- *   dbv-render --montage FILE... [--cols N] [--plane N] -o OUT.png
- *   dbv-render TABLE [chart options]                         dbv-chart's
- *
- * Outline: parse options; read the pred stream(s) through the pred kind
- * (every record checked before anything is drawn); a chosen plane becomes
- * the plain arrays of lib/draw/planeplot.c, which draws the picture; write
- * PNG.  A single picture goes through dbv_output_open (temporary file,
- * renamed when the whole input was good); with -o DIR/ each plane's file
- * is written (atomically) as soon as its record has been read.  Charts
- * of table streams are dbv-chart's: this program runs it (run_chart).
+ * PNG pictures, in the style of Figure 1 of Somepalli et al. (CVPR 2022):
+ * one plane, a file per plane (-o DIR/), or a montage of one plane across
+ * streams.  The pred kind reads and checks every record before anything
+ * is drawn; lib/draw/planeplot.c draws from the plain arrays of a plane.
+ * A single picture goes through dbv_output_open (a temporary file renamed
+ * when the whole input was good); -o DIR/ writes each plane's file
+ * (atomically) as soon as its record has been read.  Charts of table
+ * streams are dbv-chart's: this program runs it (run_chart).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,17 +22,13 @@
 static const char usage[] =
 	"usage: dbv-render [FILE] [-o OUT.png | -o DIR/] [options]\n"
 	"       dbv-render --montage FILE... [--cols N] [--plane N] [-o OUT.png]\n"
-	"       dbv-render TABLE [--chart heatmap] [--value agreement|iou] [-o OUT.png]\n"
-	"       dbv-render TABLE --chart line --x KEY --y FIGURE [--by KEY] [--logx]\n"
-	"Draw the decision regions of a pred stream (over planes) as PNG, or\n"
-	"a chart of a table stream (dbv-compare).  FILE defaults to standard\n"
-	"input; the PNG goes to standard output unless -o names a file or a\n"
-	"directory (one plane-NNNN.png per plane).\n"
+	"       dbv-render TABLE [chart options]      (see dbv-chart --help)\n"
+	"Draw the decision regions of a pred stream (over planes) as PNG, or a\n"
+	"chart of a table stream (dbv-compare) with dbv-chart, which takes the\n"
+	"chart options --chart, --value, --scale, --x, --y, --by and --logx.\n"
+	"FILE defaults to standard input; the PNG goes to standard output\n"
+	"unless -o names a file or a directory (one plane-NNNN.png per plane).\n"
 	"\n"
-	"Charts of a table stream are dbv-chart's: --chart, --value, --scale,\n"
-	"--x, --y, --by and --logx as dbv-chart --help describes them.\n"
-	"\n"
-	"Pictures of planes:\n"
 	"      --plane N           draw only plane N (montage: default 0)\n"
 	"      --shade conf|none   paler where less confident (default conf)\n"
 	"      --thumbs            draw the anchor images beside their markers\n"
@@ -47,10 +37,8 @@ static const char usage[] =
 	"      --cols N            montage columns (default: all FILEs in one row)\n"
 	"      --row-labels LIST   montage row labels, comma-separated\n"
 	"      --col-labels LIST   montage column labels, comma-separated\n"
-	"\n"
-	"Both:\n"
-	"      --size PX           16..8192: a plane's plot side (default: the\n"
-	"                          smallest multiple of res >= 500; montage 250)\n"
+	"      --size PX           16..8192: the plot side (default: the smallest\n"
+	"                          multiple of res >= 500; montage 250)\n"
 	"      --title TEXT        title (default: model and plane; '' for none)\n"
 	"      --no-legend         leave the legend out\n"
 	"      --text-scale N      text size factor 1..8 (default 2; 1 below 200 px)\n"
@@ -58,8 +46,8 @@ static const char usage[] =
 	"  -h, --help              this text\n"
 	"      --version           versions of dbv and its libraries\n"
 	"\n"
-	"Exit: 0 ok, 2 usage (also: a chart the table has no data for), 3 bad\n"
-	"or mismatched input, 4 I/O error, 5 non-finite numbers.\n";
+	"Exit: 0 ok, 2 usage, 3 bad or mismatched input, 4 I/O error, 5\n"
+	"non-finite numbers.\n";
 
 struct options {
 	const char *out, *title;
@@ -281,6 +269,32 @@ static int src_next(struct src *s, int64_t plane, struct dbv_pred_record *rec)
 	return rc;
 }
 
+static int no_plane(const struct src *s, int64_t plane)
+{
+	if (plane < 0)
+		return dbv_seterr(DBV_EINPUT, "%s: no plane in the stream", s->name);
+	return dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream", s->name,
+			  (long long)plane);
+}
+
+/* Plane `plane` of the stream (< 0: its only plane) into rec, the rest
+ * of the stream read (and checked) too. */
+static int find_plane(struct src *s, int64_t plane, struct dbv_pred_record *rec)
+{
+	struct dbv_pred_record other;
+	int rc = src_next(s, plane, rec);
+	if (rc == DBV_END)
+		return no_plane(s, plane);
+	while (!rc && (rc = src_next(s, plane, &other)) == DBV_OK) {
+		dbv_pred_record_release(&other);
+		if (plane < 0)
+			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
+					"one plane: write one file per plane with "
+					"-o DIR/, or choose one with --plane N", s->name);
+	}
+	return rc == DBV_END ? DBV_OK : rc;
+}
+
 /* ---- drawing and writing ------------------------------------------ */
 
 /* -o names a directory: "DIR/" or an existing one. */
@@ -439,57 +453,42 @@ static int read_kind(struct src *s)
 static int run_single(const struct options *o, char **argv)
 {
 	const char *dir = out_is_dir(o->out) ? o->out : NULL;
-	struct dbv_pred_record keep = {0}, rec, *one[1] = {&rec};
+	const int64_t plane = o->plane_set ? o->plane : -1;
+	struct dbv_pred_record rec = {0}, *one[1] = {&rec};
 	char *none = "";
 	struct stat st;
 	struct src s;
 	off_t start = 0;
-	int rc, eof, copied = 0;
-	int64_t drawn = 0;
+	int rc, eof, copied = 0, drawn = 0;
 
 	if ((rc = src_open(&s, o->nfiles ? o->files[0] : NULL, dir ? NULL : &start,
 			   &copied)) || (rc = read_kind(&s)))
 		goto out;
-	if (!strcmp(dbv_reader_kind(s.r), "table")) {
+	if (!strcmp(dbv_reader_kind(s.r), "table"))
 		rc = run_chart(o, argv, s.name, s.fd, start, copied);
-		goto out;
-	}
-	if (o->chart)
+	else if (o->chart)
 		rc = dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, --y, "
 				"--by, --logx, --value and --scale draw table streams "
 				"(dbv-compare)", s.name);
 	else if (!(rc = src_header(&s)) && dir && stat(dir, &st) && mkdir(dir, 0777))
 		rc = dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
 				strerror(errno));
-	while (!rc && (rc = src_next(&s, o->plane_set ? o->plane : -1, &rec)) == DBV_OK) {
-		if (keep.type)
-			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
-					"one plane: write one file per plane with "
-					"-o DIR/, or choose one with --plane N", s.name);
-		else if (!dir)
-			keep = rec;
-		else if (!(rc = picture(one, 1, 1, &none, &none, &s, o, dir)))
-			drawn++;
-		if (dir || rc)
-			dbv_pred_record_release(&rec);
+	if (!rc && !dir)
+		rc = find_plane(&s, plane, &rec);
+	for (; !rc && dir && (rc = src_next(&s, plane, &rec)) == DBV_OK; drawn++) {
+		rc = picture(one, 1, 1, &none, &none, &s, o, dir);
+		dbv_pred_record_release(&rec);
 	}
-	if (rc != DBV_END || (rc = dbv_reader_at_eof(s.r, &eof)))
-		goto out;
-	if (!eof)
+	if (dir && rc == DBV_END)
+		rc = drawn ? DBV_OK : no_plane(&s, plane);
+	if (!rc && !(rc = dbv_reader_at_eof(s.r, &eof)) && !eof)
 		rc = dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
 				"first: give the streams as files (with --montage "
 				"to put them in one picture)", s.name);
-	else if (!keep.type && !drawn)
-		rc = o->plane_set ? dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in "
-					       "the stream", s.name, (long long)o->plane)
-				  : dbv_seterr(DBV_EINPUT, "%s: no plane in the "
-					       "stream", s.name);
-	else if (keep.type) {
-		one[0] = &keep;
+	if (!rc && !dir)
 		rc = picture(one, 1, 1, &none, &none, &s, o, NULL);
-	}
 out:
-	dbv_pred_record_release(&keep);
+	dbv_pred_record_release(&rec);
 	src_close(&s);
 	return rc;
 }
@@ -520,36 +519,28 @@ static int run_montage(const struct options *o)
 {
 	const int n = o->nfiles, cols = o->cols, rows = (n + cols - 1) / cols;
 	struct src *s = dbv_calloc((size_t)n, sizeof *s);
-	struct dbv_pred_record *rec = dbv_calloc((size_t)n, sizeof *rec), other;
+	struct dbv_pred_record *rec = dbv_calloc((size_t)n, sizeof *rec);
 	struct dbv_pred_record **pr = dbv_calloc((size_t)n, sizeof *pr);
 	char **rlab = dbv_calloc((size_t)rows, sizeof *rlab);
 	char **clab = dbv_calloc((size_t)cols, sizeof *clab);
 	int q, rc = s && rec && pr && rlab && clab ? DBV_OK : DBV_EIO;
 
 	for (q = 0; q < n && !rc; q++) {
+		const char *what;
 		pr[q] = &rec[q];
 		if ((rc = src_open(&s[q], o->files[q], NULL, NULL)) ||
 		    (rc = dbv_reader_header(s[q].r, "pred", NULL)) ||
-		    (rc = src_header(&s[q])))
+		    (rc = src_header(&s[q])) || (rc = find_plane(&s[q], o->plane, &rec[q])))
 			break;
-		if ((rc = src_next(&s[q], o->plane, &rec[q])) == DBV_END)
-			rc = dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream",
-					s[q].name, (long long)o->plane);
-		/* The rest is read (and checked) too. */
-		while (!rc && (rc = dbv_pred_next(s[q].r, &s[q].h, &other)) == DBV_OK)
-			dbv_pred_record_release(&other);
-		const char *what = rc != DBV_END ? NULL
-				 : differs(&s[0], &rec[0].plane.geom, &s[q], &rec[q].plane.geom);
-		if (rc == DBV_END)
-			rc = !what ? DBV_OK
-			     : !strcmp(what, "classes")
-				? dbv_seterr(DBV_EINPUT, "%s: its classes differ from "
-					     "those of %s", s[q].name, s[0].name)
-				: dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the "
-					     "plane of the same number in %s (its %s "
-					     "differ): a montage shows one plane across "
-					     "runs", s[q].name, (long long)o->plane,
-					     s[0].name, what);
+		what = differs(&s[0], &rec[0].plane.geom, &s[q], &rec[q].plane.geom);
+		if (what && !strcmp(what, "classes"))
+			rc = dbv_seterr(DBV_EINPUT, "%s: its classes differ from "
+					"those of %s", s[q].name, s[0].name);
+		else if (what)
+			rc = dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the plane "
+					"of the same number in %s (its %s differ): "
+					"a montage shows one plane across runs",
+					s[q].name, (long long)o->plane, s[0].name, what);
 	}
 	/* Labels: given, or from the model meta of the first row's / first
 	 * column's stream. */
