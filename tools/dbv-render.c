@@ -211,6 +211,7 @@ struct src {
 	int fd;
 	struct dbv_reader *r;
 	struct dbv_pred_header h;
+	struct dbv_pred_record rec; /* its plane drawn */
 	char model[96], seed[32]; /* "cnn5 w=16", "seed 0"; "" without */
 };
 
@@ -218,7 +219,6 @@ struct src {
  * start, made rewindable first. */
 static int src_open(struct src *s, const char *file, off_t *start, int *copied)
 {
-	memset(s, 0, sizeof *s);
 	s->name = file && strcmp(file, "-") ? file : "standard input";
 	int rc = dbv_input_open(file, &s->fd);
 	if (!rc && start)
@@ -230,6 +230,7 @@ static int src_open(struct src *s, const char *file, off_t *start, int *copied)
 
 static void src_close(struct src *s)
 {
+	dbv_pred_record_release(&s->rec);
 	dbv_pred_header_release(&s->h);
 	dbv_reader_free(s->r);
 	if (s->fd > 0)
@@ -256,15 +257,17 @@ static int src_header(struct src *s)
 	return rc;
 }
 
-/* The next record of a plane (plane < 0: any; else that one), DBV_END
- * after the last. */
-static int src_next(struct src *s, int64_t plane, struct dbv_pred_record *rec)
+/* The next record of a plane (plane < 0: any; else that one) into
+ * s->rec, DBV_END after the last. */
+static int src_next(struct src *s, int64_t plane)
 {
 	int rc;
-	while ((rc = dbv_pred_next(s->r, &s->h, rec)) == DBV_OK) {
-		if (rec->type == DBV_PRED_PLANE && (plane < 0 || rec->plane.plane == plane))
+	dbv_pred_record_release(&s->rec);
+	while ((rc = dbv_pred_next(s->r, &s->h, &s->rec)) == DBV_OK) {
+		if (s->rec.type == DBV_PRED_PLANE &&
+		    (plane < 0 || s->rec.plane.plane == plane))
 			return DBV_OK;
-		dbv_pred_record_release(rec);
+		dbv_pred_record_release(&s->rec);
 	}
 	return rc;
 }
@@ -277,20 +280,20 @@ static int no_plane(const struct src *s, int64_t plane)
 			  (long long)plane);
 }
 
-/* Plane `plane` of the stream (< 0: its only plane) into rec, the rest
- * of the stream read (and checked) too. */
-static int find_plane(struct src *s, int64_t plane, struct dbv_pred_record *rec)
+/* Plane `plane` of the stream (< 0: its only plane) into s->rec, the
+ * rest of the stream read (and checked) too. */
+static int find_plane(struct src *s, int64_t plane)
 {
 	struct dbv_pred_record other;
-	int rc = src_next(s, plane, rec);
+	int rc = src_next(s, plane);
 	if (rc == DBV_END)
 		return no_plane(s, plane);
-	while (!rc && (rc = src_next(s, plane, &other)) == DBV_OK) {
-		dbv_pred_record_release(&other);
-		if (plane < 0)
+	while (!rc && (rc = dbv_pred_next(s->r, &s->h, &other)) == DBV_OK) {
+		if (plane < 0 && other.type == DBV_PRED_PLANE)
 			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
 					"one plane: write one file per plane with "
 					"-o DIR/, or choose one with --plane N", s->name);
+		dbv_pred_record_release(&other);
 	}
 	return rc == DBV_END ? DBV_OK : rc;
 }
@@ -307,22 +310,23 @@ static int out_is_dir(const char *out)
 	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-/* A plane's plot: the plain arrays of lib/draw/planeplot.c. */
-static void plot_of(const struct dbv_pred_plane *p, const struct options *o,
+/* The plane of s: the plain arrays of lib/draw/planeplot.c. */
+static void plot_of(const struct src *s, const struct options *o,
 		    struct dbv_planeplot *pl)
 {
+	const struct dbv_pred_plane *p = &s->rec.plane;
 	const struct dbv_tensor *a = &p->anchors;
-	memset(pl, 0, sizeof *pl);
-	pl->res = p->geom.res;
-	pl->labels = p->labels;
-	pl->conf = o->shade ? p->conf : NULL;
-	for (int k = 0; k < 3; k++) {
+	*pl = (struct dbv_planeplot){
+		.res = p->geom.res, .labels = p->labels,
+		.conf = o->shade ? p->conf : NULL, .model = s->model,
+		.seed = s->seed, .plane = p->plane,
+	};
+	for (int k = 0; k < 3; k++)
 		dbv_planeplot_place(p->geom.range, pl->res, p->geom.coords[k][0],
 				    p->geom.coords[k][1], pl->at[k]);
-		pl->y[k] = p->y[k];
-		pl->y_true[k] = p->y_true[k];
-		pl->idx[k] = p->idx[k];
-	}
+	memcpy(pl->y, p->y, sizeof pl->y);
+	memcpy(pl->y_true, p->y_true, sizeof pl->y_true);
+	memcpy(pl->idx, p->idx, sizeof pl->idx);
 	if (o->thumbs) {
 		pl->c = (int)a->shape[1];
 		pl->h = (int)a->shape[2];
@@ -333,48 +337,40 @@ static void plot_of(const struct dbv_pred_plane *p, const struct options *o,
 }
 
 /*
- * The picture of n planes in cols columns (a montage, or one plane) with
- * the labels given and the classes of s, to -o FILE or standard output
- * (dir NULL), or atomically to DIR/plane-NNNN.png.
+ * The picture of the planes of n streams in o->cols columns (a montage,
+ * or one plane) to -o FILE or standard output (dir NULL), or atomically
+ * to DIR/plane-NNNN.png.
  */
-static int picture(struct dbv_pred_record *const *recs, int n, int cols,
-		   char *const *rlab, char *const *clab, const struct src *s,
-		   const struct options *o, const char *dir)
+static int picture(const struct src *s, int n, const struct options *o,
+		   const char *dir)
 {
 	struct dbv_planeplot *pl = dbv_calloc((size_t)n, sizeof *pl);
 	const struct dbv_planeplot **cells = dbv_calloc((size_t)n, sizeof *cells);
-	const int64_t plane = recs[0]->plane.plane;
-	char title[512], path[4096];
 	struct dbv_planepic pic = {
-		.cells = cells, .n = n, .cols = cols, .montage = o->montage,
-		.row_labels = rlab, .col_labels = clab, .title = title,
-		.classes = s->h.classes, .names = s->h.class_names,
-		.size = o->size, .ts = o->text_scale, .legend = o->legend,
-		.bare = o->bare,
+		.cells = cells, .n = n, .cols = o->montage ? o->cols : 1,
+		.montage = o->montage, .row_labels = o->row_labels,
+		.col_labels = o->col_labels, .title = o->title,
+		.classes = s->h.classes, .names = s->h.class_names, .size = o->size,
+		.ts = o->text_scale, .legend = o->legend, .bare = o->bare,
 	};
 	struct dbv_image im = {0};
 	struct dbv_atomic a;
+	char title[512], path[4096];
 	int fd, rc = pl && cells ? DBV_OK : DBV_EIO;
 
 	for (int q = 0; q < n && !rc; q++) {
-		plot_of(&recs[q]->plane, o, &pl[q]);
+		plot_of(&s[q], o, &pl[q]);
 		cells[q] = &pl[q];
 	}
-	/* The title: --title, or "arch w=K seed S, plane N"; none when bare. */
-	if (o->bare || o->title)
-		snprintf(title, sizeof title, "%s", o->bare ? "" : o->title);
-	else if (o->montage || !s->model[0])
-		snprintf(title, sizeof title, "plane %lld", (long long)plane);
-	else
-		snprintf(title, sizeof title, "%s%s%s, plane %lld", s->model,
-			 s->seed[0] ? " " : "", s->seed, (long long)plane);
 	if (dir)
 		snprintf(path, sizeof path, "%s%splane-%04lld.png", dir,
-			 dir[strlen(dir) - 1] == '/' ? "" : "/", (long long)plane);
+			 dir[strlen(dir) - 1] == '/' ? "" : "/",
+			 (long long)s->rec.plane.plane);
 	/* (main refused a terminal on standard output before reading.) */
 	if (!rc && !(rc = dbv_planepic_draw(&im, &pic)) &&
 	    !(rc = dir ? dbv_atomic_open(&a, path, &fd)
 		       : dbv_output_open(o->out, 1, 0, &fd))) {
+		dbv_planepic_title(&pic, title, sizeof title);
 		rc = dbv_image_write_png_fd(&im, fd, dir ? path : o->out ? o->out
 					    : "standard output", title[0] ? title : NULL);
 		if (rc && dir)
@@ -430,7 +426,7 @@ static int run_chart(const struct options *o, char **argv, const char *name,
 	return dbv_seterr(DBV_EIO, "cannot run dbv-chart: %s", strerror(errno));
 }
 
-/* ---- the two modes ------------------------------------------------ */
+/* ---- reading the streams ------------------------------------------ */
 
 /* The header of a pred stream (pictures) or a table (charts). */
 static int read_kind(struct src *s)
@@ -449,117 +445,86 @@ static int read_kind(struct src *s)
 			  (int)(tn > 64 ? 64 : tn), tool);
 }
 
-/* One stream: every plane into DIR/, or the one chosen to a file. */
-static int run_single(const struct options *o, char **argv)
+/* One stream (a table goes to dbv-chart): the plane asked for, or every
+ * plane into DIR/ as it is read. */
+static int open_single(const struct options *o, char **argv, struct src *s,
+		       const char *dir)
 {
-	const char *dir = out_is_dir(o->out) ? o->out : NULL;
 	const int64_t plane = o->plane_set ? o->plane : -1;
-	struct dbv_pred_record rec = {0}, *one[1] = {&rec};
-	char *none = "";
 	struct stat st;
-	struct src s;
 	off_t start = 0;
 	int rc, eof, copied = 0, drawn = 0;
 
-	if ((rc = src_open(&s, o->nfiles ? o->files[0] : NULL, dir ? NULL : &start,
-			   &copied)) || (rc = read_kind(&s)))
-		goto out;
-	if (!strcmp(dbv_reader_kind(s.r), "table"))
-		rc = run_chart(o, argv, s.name, s.fd, start, copied);
-	else if (o->chart)
-		rc = dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, --y, "
-				"--by, --logx, --value and --scale draw table streams "
-				"(dbv-compare)", s.name);
-	else if (!(rc = src_header(&s)) && dir && stat(dir, &st) && mkdir(dir, 0777))
-		rc = dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
-				strerror(errno));
-	if (!rc && !dir)
-		rc = find_plane(&s, plane, &rec);
-	for (; !rc && dir && (rc = src_next(&s, plane, &rec)) == DBV_OK; drawn++) {
-		rc = picture(one, 1, 1, &none, &none, &s, o, dir);
-		dbv_pred_record_release(&rec);
-	}
-	if (dir && rc == DBV_END)
-		rc = drawn ? DBV_OK : no_plane(&s, plane);
-	if (!rc && !(rc = dbv_reader_at_eof(s.r, &eof)) && !eof)
-		rc = dbv_seterr(DBV_EINPUT, "%s: another stream follows the "
-				"first: give the streams as files (with --montage "
-				"to put them in one picture)", s.name);
-	if (!rc && !dir)
-		rc = picture(one, 1, 1, &none, &none, &s, o, NULL);
-out:
-	dbv_pred_record_release(&rec);
-	src_close(&s);
-	return rc;
+	if ((rc = src_open(s, o->nfiles ? o->files[0] : NULL, dir ? NULL : &start,
+			   &copied)) || (rc = read_kind(s)))
+		return rc;
+	if (!strcmp(dbv_reader_kind(s->r), "table"))
+		return run_chart(o, argv, s->name, s->fd, start, copied);
+	if (o->chart)
+		return dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, "
+				  "--y, --by, --logx, --value and --scale draw table "
+				  "streams (dbv-compare)", s->name);
+	if ((rc = src_header(s)))
+		return rc;
+	if (dir && stat(dir, &st) && mkdir(dir, 0777))
+		return dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
+				  strerror(errno));
+	for (; dir && (rc = src_next(s, plane)) == DBV_OK; drawn++)
+		if ((rc = picture(s, 1, o, dir)))
+			return rc;
+	if (dir && rc != DBV_END)
+		return rc;
+	if (dir && !drawn)
+		return no_plane(s, plane);
+	if (!dir && (rc = find_plane(s, plane)))
+		return rc;
+	if ((rc = dbv_reader_at_eof(s->r, &eof)) || eof)
+		return rc;
+	return dbv_seterr(DBV_EINPUT, "%s: another stream follows the first: "
+			  "give the streams as files (with --montage to put them "
+			  "in one picture)", s->name);
 }
 
-/* Does plane b of sb show plane a of sa, of the same classes?  NULL
+/* Does the plane of b show the plane of a, of the same classes?  NULL
  * when it does, else what differs. */
-static const char *differs(const struct src *sa, const struct dbv_plane *a,
-			   const struct src *sb, const struct dbv_plane *b)
+static const char *differs(const struct src *a, const struct src *b)
 {
-	if (a->res != b->res)
+	const struct dbv_plane *pa = &a->rec.plane.geom, *pb = &b->rec.plane.geom;
+	if (pa->res != pb->res)
 		return "res";
-	if (memcmp(a->range, b->range, sizeof a->range))
+	if (memcmp(pa->range, pb->range, sizeof pa->range))
 		return "range";
-	if (memcmp(a->coords, b->coords, sizeof a->coords))
+	if (memcmp(pa->coords, pb->coords, sizeof pa->coords))
 		return "anchor coordinates";
-	if (dbv_plane_fingerprint(a) != dbv_plane_fingerprint(b))
+	if (dbv_plane_fingerprint(pa) != dbv_plane_fingerprint(pb))
 		return "origin or basis vectors";
-	if (sa->h.classes != sb->h.classes || !sa->h.class_names != !sb->h.class_names)
+	if (a->h.classes != b->h.classes || !a->h.class_names != !b->h.class_names)
 		return "classes";
-	for (int64_t k = 0; sa->h.class_names && k < sa->h.classes; k++)
-		if (strcmp(sa->h.class_names[k], sb->h.class_names[k]))
+	for (int64_t k = 0; a->h.class_names && k < a->h.classes; k++)
+		if (strcmp(a->h.class_names[k], b->h.class_names[k]))
 			return "classes";
 	return NULL;
 }
 
-/* Plane N of every FILE, in one picture. */
-static int run_montage(const struct options *o)
+/* Stream q of a montage: plane N, the same plane as stream 0's. */
+static int open_cell(const struct options *o, struct src *s, int q)
 {
-	const int n = o->nfiles, cols = o->cols, rows = (n + cols - 1) / cols;
-	struct src *s = dbv_calloc((size_t)n, sizeof *s);
-	struct dbv_pred_record *rec = dbv_calloc((size_t)n, sizeof *rec);
-	struct dbv_pred_record **pr = dbv_calloc((size_t)n, sizeof *pr);
-	char **rlab = dbv_calloc((size_t)rows, sizeof *rlab);
-	char **clab = dbv_calloc((size_t)cols, sizeof *clab);
-	int q, rc = s && rec && pr && rlab && clab ? DBV_OK : DBV_EIO;
+	const char *what;
+	int rc;
 
-	for (q = 0; q < n && !rc; q++) {
-		const char *what;
-		pr[q] = &rec[q];
-		if ((rc = src_open(&s[q], o->files[q], NULL, NULL)) ||
-		    (rc = dbv_reader_header(s[q].r, "pred", NULL)) ||
-		    (rc = src_header(&s[q])) || (rc = find_plane(&s[q], o->plane, &rec[q])))
-			break;
-		what = differs(&s[0], &rec[0].plane.geom, &s[q], &rec[q].plane.geom);
-		if (what && !strcmp(what, "classes"))
-			rc = dbv_seterr(DBV_EINPUT, "%s: its classes differ from "
-					"those of %s", s[q].name, s[0].name);
-		else if (what)
-			rc = dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the plane "
-					"of the same number in %s (its %s differ): "
-					"a montage shows one plane across runs",
-					s[q].name, (long long)o->plane, s[0].name, what);
-	}
-	/* Labels: given, or from the model meta of the first row's / first
-	 * column's stream. */
-	for (int r = 0; r < rows && !rc; r++)
-		rlab[r] = o->row_labels ? o->row_labels[r] : s[r * cols].seed;
-	for (int c = 0; c < cols && !rc; c++)
-		clab[c] = o->col_labels ? o->col_labels[c] : s[c].model;
-	if (!rc)
-		rc = picture(pr, n, cols, rlab, clab, &s[0], o, NULL);
-	for (q = 0; s && rec && q < n; q++) {
-		dbv_pred_record_release(&rec[q]);
-		src_close(&s[q]);
-	}
-	free(s);
-	free(rec);
-	free(pr);
-	free(rlab);
-	free(clab);
-	return rc;
+	if ((rc = src_open(&s[q], o->files[q], NULL, NULL)) ||
+	    (rc = dbv_reader_header(s[q].r, "pred", NULL)) ||
+	    (rc = src_header(&s[q])) || (rc = find_plane(&s[q], o->plane)))
+		return rc;
+	if (!(what = differs(&s[0], &s[q])))
+		return DBV_OK;
+	if (!strcmp(what, "classes"))
+		return dbv_seterr(DBV_EINPUT, "%s: its classes differ from those of "
+				  "%s", s[q].name, s[0].name);
+	return dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the plane of the "
+			  "same number in %s (its %s differ): a montage shows one "
+			  "plane across runs", s[q].name, (long long)o->plane,
+			  s[0].name, what);
 }
 
 int main(int argc, char **argv)
@@ -576,11 +541,21 @@ int main(int argc, char **argv)
 		dbv_tool_usage("refusing to write PNG to a terminal: use -o "
 			       "FILE.png or redirect standard output");
 	if (o.chart && !o.montage && !plane_opts(&o))
-		rc = run_chart(&o, argv, NULL, -1, 0, 0);
-	else
-		rc = o.montage ? run_montage(&o) : run_single(&o, argv);
+		dbv_tool_die(run_chart(&o, argv, NULL, -1, 0, 0));
+	/* One picture of a plane of each stream, or (-o DIR/) files. */
+	const int n = o.montage ? o.nfiles : 1, dir = out_is_dir(o.out);
+	struct src *s = dbv_calloc((size_t)n, sizeof *s);
+	rc = s ? DBV_OK : DBV_EIO;
+	for (int q = 0; q < n && !rc; q++)
+		rc = o.montage ? open_cell(&o, s, q) : open_single(&o, argv, s,
+								 dir ? o.out : NULL);
+	if (!rc && !dir)
+		rc = picture(s, n, &o, NULL);
+	for (int q = 0; s && q < n; q++)
+		src_close(&s[q]);
 	if (rc)
 		dbv_tool_die(rc);
+	free(s);
 	free(o.row_labels);
 	free(o.col_labels);
 	return 0;

@@ -266,6 +266,9 @@ struct dbv_planeplot {
 	const uint8_t *images;  /* their pixels 0..255, or                 */
 	const float *images_f32; /* in those units, clamped (NaN: 0);
 				   neither: no thumbnails                  */
+	const char *model, *seed; /* for titles and labels: "cnn5 w=16",
+				   "seed 0"; NULL or "": not known          */
+	int64_t plane;          /* its number, for the default title       */
 };
 
 /*
@@ -280,8 +283,10 @@ struct dbv_planepic {
 						      cells[0] not NULL       */
 	int n, cols;            /* 1 <= n <= DBV_IMAGE_MAX_SIDE, 1..n      */
 	int montage;
-	char *const *row_labels, *const *col_labels; /* montage; NULL: none */
-	const char *title;      /* NULL or "": none                        */
+	char *const *row_labels, *const *col_labels; /* montage; NULL: the
+				   seed of a row's first cell, the model of a
+				   column's                                 */
+	const char *title;      /* NULL: dbv_planepic_title's; "": none    */
 	int64_t classes;        /* legend: names[k] of class k < classes   */
 	char *const *names;     /* NULL: classes by number                 */
 	int size;               /* the plot side S; 0: dbv_planeplot_side  */
@@ -298,6 +303,9 @@ int dbv_planeplot_side(int res, int montage);
  * range (xmin, xmax, ymin, ymax): grid point (i, j) at (j + 0.5, i + 0.5). */
 void dbv_planeplot_place(const double range[4], int res, double x, double y,
 			 double at[2]);
+/* The title p draws: none when bare, else p->title, else "MODEL SEED,
+ * plane N" of the first cell ("plane N" in a montage or without model). */
+void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap);
 /* Draw the picture into im (allocated here).  DBV_EUSAGE for a picture
  * over DBV_IMAGE_MAX_SIDE a side and for bad sizes or negative labels. */
 int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p);

@@ -432,15 +432,42 @@ static int check_pic(const struct dbv_planepic *p)
 	return DBV_OK;
 }
 
+void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap)
+{
+	const struct dbv_planeplot *c = p->cells[0];
+	const int model = c->model && c->model[0], seed = c->seed && c->seed[0];
+	if (p->bare || p->title)
+		snprintf(buf, cap, "%s", p->bare ? "" : p->title);
+	else if (p->montage || !model)
+		snprintf(buf, cap, "plane %lld", (long long)c->plane);
+	else
+		snprintf(buf, cap, "%s%s%s, plane %lld", c->model, seed ? " " : "",
+			 seed ? c->seed : "", (long long)c->plane);
+}
+
+/* Montage labels: given, or the seed of the first cell of row r / the
+ * model of the first cell of column c. */
+static const char *row_label(const struct dbv_planepic *p, int r)
+{
+	const struct dbv_planeplot *c = p->cells[r * p->cols];
+	return p->row_labels ? p->row_labels[r] : c && c->seed ? c->seed : "";
+}
+
+static const char *col_label(const struct dbv_planepic *p, int k)
+{
+	const struct dbv_planeplot *c = p->cells[k];
+	return p->col_labels ? p->col_labels[k] : c && c->model ? c->model : "";
+}
+
 /* Title, column and row labels (montage) of a picture laid out. */
 static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
 		       int S, int ts, int margin, int gap, int gx, int gy,
 		       int grid_w, int rlw, int clh)
 {
 	const int rows = (p->n + p->cols - 1) / p->cols;
-	if (p->title && p->title[0] && !p->bare) {
-		char t[512];
-		snprintf(t, sizeof t, "%s", p->title);
+	char t[512];
+	dbv_planepic_title(p, t, sizeof t);
+	if (t[0]) {
 		dbv_text_fit(t, im->w - 2 * margin, ts);
 		int tx = gx + (grid_w - dbv_text_width(t, ts)) / 2;
 		if (tx + dbv_text_width(t, ts) > im->w - margin)
@@ -450,17 +477,16 @@ static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
 	}
 	if (p->bare || !p->montage)
 		return;
-	char t[256];
-	for (int c = 0; c < p->cols && p->col_labels; c++) {
-		snprintf(t, sizeof t, "%s", p->col_labels[c]);
+	for (int c = 0; c < p->cols; c++) {
+		snprintf(t, 256, "%s", col_label(p, c));
 		dbv_text_fit(t, S, ts);
 		dbv_image_text(im, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
 			       gy - clh, t, ts, DBV_BLACK);
 	}
-	for (int r = 0; r < rows && p->row_labels; r++)
+	for (int r = 0; r < rows; r++)
 		dbv_image_text(im, gx - rlw, gy + r * (S + gap) + S / 2 -
 					     DBV_FONT_ASCENT * ts / 2,
-			       p->row_labels[r], ts, DBV_BLACK);
+			       row_label(p, r), ts, DBV_BLACK);
 }
 
 int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
@@ -474,21 +500,22 @@ int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
 	const int ts = p->ts ? p->ts : S >= 200 ? 2 : 1;
 	const int margin = p->bare ? 0 : 10 * ts;
 	const int gap = p->bare ? 4 : 10 * ts;
-	const int titled = p->title && p->title[0] && !p->bare;
 	struct legend leg = {0};
 	int rlw = 0, clh = 0, th = 0, lw = 0, lh = 0, W, H, gx, gy;
+	char title[512];
 
-	if (titled)
+	dbv_planepic_title(p, title, sizeof title);
+	if (title[0])
 		th = (DBV_FONT_LINE + 4) * ts;
 	if (!p->bare && p->montage) {
-		for (int r = 0; r < rows && p->row_labels; r++) {
-			const int w = dbv_text_width(p->row_labels[r], ts);
+		for (int r = 0; r < rows; r++) {
+			const int w = dbv_text_width(row_label(p, r), ts);
 			rlw = w > rlw ? w : rlw;
 		}
 		if (rlw)
 			rlw += 8 * ts;
-		for (int c = 0; c < cols && p->col_labels; c++)
-			if (p->col_labels[c][0])
+		for (int c = 0; c < cols; c++)
+			if (col_label(p, c)[0])
 				clh = (DBV_FONT_LINE + 5) * ts;
 	}
 	const int grid_w = cols * S + (cols - 1) * gap;

@@ -345,6 +345,7 @@ static void test_montage(void)
 	struct dbv_image lab;
 	int box[4];
 	pic.bare = 0;
+	pic.title = "";
 	pic.row_labels = rl;
 	pic.col_labels = cl;
 	CHECK_OK(dbv_planepic_draw(&lab, &pic));
