@@ -55,11 +55,15 @@ static const char usage[] =
 	"or mismatched input, 4 I/O error, 5 non-finite numbers.\n";
 
 enum { CHART_HEATMAP, CHART_LINE };
-static int as_render; /* run by dbv-render (argv[0]) */
-enum { Y_NONE, Y_FRAG, Y_ERROR, Y_ACC, Y_ACC_TRUE, Y_AGREEMENT };
+enum { Y_FRAG = 1, Y_ERROR, Y_ACC, Y_ACC_TRUE, Y_AGREEMENT };
 static const char *const y_names[] = {
 	"", "fragmentation", "error", "acc", "acc_true", "agreement",
 };
+static const char *const y_labels[] = {
+	"", "fragmentation (regions per plane)", "error (vs true labels)",
+	"accuracy (vs labels y)", "accuracy (vs true labels)", "agreement",
+};
+static int as_render; /* run by dbv-render (its name in argv[0]) */
 
 struct options {
 	const char *out, *title, *file, *name; /* name: FILE in messages */
@@ -69,10 +73,16 @@ struct options {
 	double scale[2];
 };
 
-enum {
-	OPT_SIZE = 256, OPT_TITLE, OPT_NO_LEGEND, OPT_TEXT_SCALE, OPT_VERSION,
-	OPT_CHART, OPT_VALUE, OPT_SCALE, OPT_X, OPT_Y, OPT_BY, OPT_LOGX,
-};
+/* The value of the option being parsed: the index of one of the n names
+ * (from `from`), or a usage error that lists them (`list`). */
+static int pick(const char *opt, const char *const *names, int from, int n,
+		const char *list)
+{
+	for (int k = from; k < n; k++)
+		if (!strcmp(optarg, names[k]))
+			return k;
+	dbv_tool_usage("%s: '%s' is not %s", opt, optarg, list);
+}
 
 /* --scale LO,HI */
 static void parse_scale(const char *s, double *v)
@@ -88,74 +98,61 @@ static void parse_scale(const char *s, double *v)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{"size", required_argument, NULL, OPT_SIZE},
-		{"title", required_argument, NULL, OPT_TITLE},
-		{"no-legend", no_argument, NULL, OPT_NO_LEGEND},
-		{"text-scale", required_argument, NULL, OPT_TEXT_SCALE},
-		{"chart", required_argument, NULL, OPT_CHART},
-		{"value", required_argument, NULL, OPT_VALUE},
-		{"scale", required_argument, NULL, OPT_SCALE},
-		{"x", required_argument, NULL, OPT_X},
-		{"y", required_argument, NULL, OPT_Y},
-		{"by", required_argument, NULL, OPT_BY},
-		{"logx", no_argument, NULL, OPT_LOGX},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
+	enum {
+		O_SIZE = 256, O_TITLE, O_NO_LEGEND, O_TS, O_VERSION, O_CHART,
+		O_VALUE, O_SCALE, O_X, O_Y, O_BY, O_LOGX,
+	};
+	static const struct option lo[] = {
+		{"size", 1, NULL, O_SIZE}, {"title", 1, NULL, O_TITLE},
+		{"no-legend", 0, NULL, O_NO_LEGEND}, {"text-scale", 1, NULL, O_TS},
+		{"chart", 1, NULL, O_CHART}, {"value", 1, NULL, O_VALUE},
+		{"scale", 1, NULL, O_SCALE}, {"x", 1, NULL, O_X},
+		{"y", 1, NULL, O_Y}, {"by", 1, NULL, O_BY},
+		{"logx", 0, NULL, O_LOGX}, {"output", 1, NULL, 'o'},
+		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
+	static const char *const charts[] = {"heatmap", "line"};
+	static const char *const values[] = {"agreement", "iou"};
 	int64_t v;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->legend = 1;
-	while ((c = dbv_tool_getopt(argc, argv, ":o:h", longopts)) != -1) {
+	while ((c = dbv_tool_getopt(argc, argv, ":o:h", lo)) != -1) {
 		switch (c) {
-		case OPT_SIZE:
+		case O_SIZE:
 			dbv_tool_check(dbv_parse_i64(optarg, 16, 8192, &v), "--size");
 			o->size = (int)v;
 			break;
-		case OPT_TITLE: o->title = optarg; break;
-		case OPT_NO_LEGEND: o->legend = 0; break;
-		case OPT_TEXT_SCALE:
+		case O_TS:
 			dbv_tool_check(dbv_parse_i64(optarg, 1, 8, &v), "--text-scale");
 			o->text_scale = (int)v;
 			break;
-		case OPT_CHART:
-			if (!strcmp(optarg, "heatmap"))
-				o->chart = CHART_HEATMAP;
-			else if (!strcmp(optarg, "line"))
-				o->chart = CHART_LINE;
-			else
-				dbv_tool_usage("--chart: '%s' is not heatmap or line", optarg);
+		case O_CHART:
+			o->chart = pick("--chart", charts, 0, 2, "heatmap or line");
 			o->chart_set = 1;
 			break;
-		case OPT_VALUE:
-			if (strcmp(optarg, "agreement") && strcmp(optarg, "iou"))
-				dbv_tool_usage("--value: '%s' is not agreement or iou", optarg);
-			o->iou = !strcmp(optarg, "iou");
+		case O_VALUE:
+			o->iou = pick("--value", values, 0, 2, "agreement or iou");
 			o->value_set = 1;
 			break;
-		case OPT_SCALE:
+		case O_SCALE:
 			parse_scale(optarg, o->scale);
 			o->scale_set = 1;
 			break;
-		case OPT_X: o->x = optarg; break;
-		case OPT_BY: o->by = optarg; break;
-		case OPT_LOGX: o->logx = 1; break;
-		case OPT_Y:
-			o->y = Y_NONE;
-			for (int k = 1; k <= Y_AGREEMENT; k++)
-				if (!strcmp(optarg, y_names[k]))
-					o->y = k;
-			if (o->y == Y_NONE)
-				dbv_tool_usage("--y: '%s' is not fragmentation, error, acc, "
-					    "acc_true or agreement", optarg);
+		case O_Y:
+			o->y = pick("--y", y_names, 1, 6, "fragmentation, error, acc, "
+				    "acc_true or agreement");
 			break;
+		case O_TITLE: o->title = optarg; break;
+		case O_NO_LEGEND: o->legend = 0; break;
+		case O_X: o->x = optarg; break;
+		case O_BY: o->by = optarg; break;
+		case O_LOGX: o->logx = 1; break;
 		case 'o': o->out = optarg; break;
 		case 'h': dbv_tool_help(usage);
-		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
+		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (argc - optind > 1)
@@ -165,23 +162,22 @@ static void parse_options(int argc, char **argv, struct options *o)
 	/* --x/--y/--by/--logx ask for a line chart, --value and --scale for
 	 * a heat map. */
 	const int line_opts = o->x || o->y || o->by || o->logx;
-	const int heat_opts = o->value_set || o->scale_set;
 	if (!o->chart_set && line_opts)
 		o->chart = CHART_LINE;
 	if (o->chart == CHART_HEATMAP && line_opts)
 		dbv_tool_usage("--x, --y, --by and --logx are for --chart line");
-	if (o->chart == CHART_LINE && heat_opts)
+	if (o->chart == CHART_LINE && (o->value_set || o->scale_set))
 		dbv_tool_usage("--value and --scale are for --chart heatmap");
 	if (o->chart == CHART_LINE && (!o->x || !o->y))
 		dbv_tool_usage("--chart line needs --x KEY (a number of the "
-			    "models, such as width) and --y FIGURE");
+			       "models, such as width) and --y FIGURE");
 }
 
 /* ---- heat map ----------------------------------------------------- */
 
 /* The label of each stream: its desc, or (where one would be missing or
  * ambiguous) the file names. */
-static int stream_labels(const struct dbv_table *t, char **label)
+static void stream_labels(const struct dbv_table *t, char **label)
 {
 	int files = 0;
 	for (int i = 0; i < t->S; i++) {
@@ -193,7 +189,6 @@ static int stream_labels(const struct dbv_table *t, char **label)
 	}
 	for (int i = 0; i < t->S && files; i++)
 		label[i] = t->streams[i].file;
-	return DBV_OK;
 }
 
 static int draw_heatmap(struct dbv_image *im, const struct dbv_table *t,
@@ -389,17 +384,6 @@ static int point_value(const struct dbv_table *t, const struct options *o,
 	return DBV_OK;
 }
 
-static const char *y_label(int y)
-{
-	switch (y) {
-	case Y_FRAG: return "fragmentation (regions per plane)";
-	case Y_ERROR: return "error (vs true labels)";
-	case Y_ACC: return "accuracy (vs labels y)";
-	case Y_ACC_TRUE: return "accuracy (vs true labels)";
-	default: return "agreement";
-	}
-}
-
 /* The record the figure needs: a usage error when the table lacks it. */
 static int needs(const struct dbv_table *t, const struct options *o)
 {
@@ -504,22 +488,15 @@ static int draw_lines(struct dbv_image *im, const struct dbv_table *t,
 			 : o->y == Y_AGREEMENT ? "reproducibility"
 			 : o->y == Y_ERROR ? "error" : "accuracy",
 			 o->x, o->by ? ", by " : "", o->by ? o->by : "");
-	{
-		struct dbv_linechart c;
-		memset(&c, 0, sizeof c);
-		c.nseries = pts.nlines;
-		c.s = ser;
-		c.title = title;
-		c.note = o->title ? NULL : note;
-		c.xlabel = xlabel;
-		c.ylabel = y_label(o->y);
-		c.logx = o->logx;
-		c.w = o->size ? o->size : 600;
-		c.h = (int)lround(c.w * 2.0 / 3);
-		c.legend = o->legend;
-		c.ts = o->text_scale ? o->text_scale : 2;
-		rc = dbv_chart_lines(im, &c);
-	}
+	const int w = o->size ? o->size : 600;
+	const struct dbv_linechart c = {
+		.nseries = pts.nlines, .s = ser, .title = title,
+		.note = o->title ? NULL : note, .xlabel = xlabel,
+		.ylabel = y_labels[o->y], .logx = o->logx, .w = w,
+		.h = (int)lround(w * 2.0 / 3), .legend = o->legend,
+		.ts = o->text_scale ? o->text_scale : 2,
+	};
+	rc = dbv_chart_lines(im, &c);
 out:
 	dbv_chart_points_release(&pts);
 	free(x);
@@ -578,6 +555,8 @@ static int run(const struct options *o)
 	}
 	dbv_table_release(&t);
 	dbv_reader_free(r);
+	if (fd > 0)
+		close(fd);
 	return rc;
 }
 

@@ -78,6 +78,14 @@ static char **split_list(const char *s, size_t *n)
 	return v;
 }
 
+/* The value of the option being parsed: an integer lo..hi. */
+static int64_t num(const char *opt, int64_t lo, int64_t hi)
+{
+	int64_t v;
+	dbv_tool_check(dbv_parse_i64(optarg, lo, hi, &v), opt);
+	return v;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
@@ -98,36 +106,21 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	int64_t v;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->shade = o->legend = 1;
 	while ((c = dbv_tool_getopt(argc, argv, ":o:h", lo)) != -1) {
 		switch (c) {
-		case O_PLANE:
-			dbv_tool_check(dbv_parse_i64(optarg, 0, INT64_MAX, &o->plane),
-				       "--plane");
-			o->plane_set = 1;
-			break;
-		case O_SIZE:
-			dbv_tool_check(dbv_parse_i64(optarg, 16, DBV_PLANEPLOT_MAX_SIDE,
-						     &v), "--size");
-			o->size = (int)v;
-			break;
+		case O_PLANE: o->plane = num("--plane", 0, INT64_MAX); o->plane_set = 1; break;
+		case O_SIZE: o->size = (int)num("--size", 16, DBV_PLANEPLOT_MAX_SIDE); break;
+		case O_TS: o->text_scale = (int)num("--text-scale", 1, 8); break;
+		case O_COLS: o->cols = (int)num("--cols", 1, MAX_COLS); break;
 		case O_SHADE:
 			if (strcmp(optarg, "conf") && strcmp(optarg, "none"))
 				dbv_tool_usage("--shade: '%s' is not conf or none", optarg);
 			o->shade = !strcmp(optarg, "conf");
 			o->shade_set = 1;
-			break;
-		case O_TS:
-			dbv_tool_check(dbv_parse_i64(optarg, 1, 8, &v), "--text-scale");
-			o->text_scale = (int)v;
-			break;
-		case O_COLS:
-			dbv_tool_check(dbv_parse_i64(optarg, 1, MAX_COLS, &v), "--cols");
-			o->cols = (int)v;
 			break;
 		case O_ROWL:
 			free(o->row_labels);
@@ -152,15 +145,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->nfiles = argc - optind;
 	if (o->chart && o->montage)
 		dbv_tool_usage("--montage draws pred streams, not charts");
-	if (!o->montage) {
-		if (o->nfiles > 1)
-			dbv_tool_usage("too many arguments: '%s' (one FILE; several "
-				       "go into one picture with --montage)",
-				       argv[optind + 1]);
-		if (o->cols || o->row_labels || o->col_labels)
-			dbv_tool_usage("--cols, --row-labels and --col-labels need --montage");
+	if (!o->montage && o->nfiles > 1)
+		dbv_tool_usage("too many arguments: '%s' (one FILE; several go into "
+			       "one picture with --montage)", argv[optind + 1]);
+	if (!o->montage && (o->cols || o->row_labels || o->col_labels))
+		dbv_tool_usage("--cols, --row-labels and --col-labels need --montage");
+	if (!o->montage)
 		return;
-	}
 	if (o->nfiles == 0)
 		dbv_tool_usage("--montage needs one or more FILEs");
 	if (!o->cols || o->cols > o->nfiles)
