@@ -60,6 +60,8 @@ struct options {
 	size_t nrow_labels, ncol_labels;
 };
 
+/* ---- process helpers (tools/tool.c could serve every tool) -------- */
+
 /* Split "a,b,,c" at its commas (empty strings kept), in one allocation. */
 static char **split_list(const char *s, size_t *n)
 {
@@ -84,6 +86,60 @@ static int64_t num(const char *opt, int64_t lo, int64_t hi)
 	int64_t v;
 	dbv_tool_check(dbv_parse_i64(optarg, lo, hi, &v), opt);
 	return v;
+}
+
+/* -o names a directory: "DIR/" or an existing one. */
+static int out_is_dir(const char *out)
+{
+	struct stat st;
+	size_t n = out ? strlen(out) : 0;
+	if (!out || !strcmp(out, "-"))
+		return 0;
+	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/*
+ * The input from where it starts, so that dbv-chart can read a table
+ * stream whole: its offset, or for a pipe (which cannot be rewound) a
+ * temporary copy of it (*copied).  A single picture waits for the whole
+ * input anyway.
+ */
+static int rewindable(int *fd, off_t *start, int *copied)
+{
+	char buf[1 << 16];
+	ssize_t k = 1;
+	FILE *t;
+
+	if ((*start = lseek(*fd, 0, SEEK_CUR)) >= 0)
+		return DBV_OK;
+	if ((t = tmpfile()))
+		while ((k = read(*fd, buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
+			if (k > 0 && fwrite(buf, 1, (size_t)k, t) != (size_t)k)
+				break;
+	if (!t || k || fflush(t) || lseek(fileno(t), 0, SEEK_SET) < 0)
+		return dbv_seterr(DBV_EIO, "cannot copy the input to a temporary "
+				  "file: %s", strerror(errno));
+	if (*fd > 0)
+		close(*fd);
+	*fd = fileno(t); /* t stays open while the process lives */
+	*start = 0;
+	*copied = 1;
+	return DBV_OK;
+}
+
+/* Replace this process by the dbv tool `name` (the one beside this
+ * program, else the one on PATH) with argv; returns only on failure. */
+static int exec_tool(const char *name, char **argv)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 32);
+	if (n > 0) {
+		exe[n] = 0;
+		snprintf(strrchr(exe, '/') + 1, 32, "%s", name);
+		execv(exe, argv);
+	}
+	execvp(name, argv);
+	return dbv_seterr(DBV_EIO, "cannot run %s: %s", name, strerror(errno));
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -166,35 +222,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 }
 
 /* ---- reading ------------------------------------------------------ */
-
-/*
- * The input from where it starts, so that dbv-chart can read a table
- * stream whole: its offset, or for a pipe (which cannot be rewound) a
- * temporary copy of it (*copied).  A single picture waits for the whole
- * input anyway.
- */
-static int rewindable(int *fd, off_t *start, int *copied)
-{
-	char buf[1 << 16];
-	ssize_t k = 1;
-	FILE *t;
-
-	if ((*start = lseek(*fd, 0, SEEK_CUR)) >= 0)
-		return DBV_OK;
-	if ((t = tmpfile()))
-		while ((k = read(*fd, buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
-			if (k > 0 && fwrite(buf, 1, (size_t)k, t) != (size_t)k)
-				break;
-	if (!t || k || fflush(t) || lseek(fileno(t), 0, SEEK_SET) < 0)
-		return dbv_seterr(DBV_EIO, "cannot copy the input to a temporary "
-				  "file: %s", strerror(errno));
-	if (*fd > 0)
-		close(*fd);
-	*fd = fileno(t); /* t stays open while the process lives */
-	*start = 0;
-	*copied = 1;
-	return DBV_OK;
-}
 
 /* A pred stream of planes being read. */
 struct src {
@@ -291,16 +318,6 @@ static int find_plane(struct src *s, int64_t plane)
 
 /* ---- drawing and writing ------------------------------------------ */
 
-/* -o names a directory: "DIR/" or an existing one. */
-static int out_is_dir(const char *out)
-{
-	struct stat st;
-	size_t n = out ? strlen(out) : 0;
-	if (!out || !strcmp(out, "-"))
-		return 0;
-	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
-}
-
 /* The plane of s: the plain arrays of lib/draw/planeplot.c. */
 static void plot_of(const struct src *s, const struct options *o,
 		    struct dbv_planeplot *pl)
@@ -392,9 +409,6 @@ static int plane_opts(const struct options *o)
 static int run_chart(const struct options *o, char **argv, const char *name,
 		     int fd, off_t start, int copied)
 {
-	char exe[4096];
-	ssize_t n;
-
 	if (fd >= 0 && plane_opts(o))
 		return dbv_seterr(DBV_EUSAGE, "%s is a table stream: --plane, "
 				  "--shade, --thumbs, --bare and -o DIR/ are for "
@@ -408,13 +422,7 @@ static int run_chart(const struct options *o, char **argv, const char *name,
 			o->files[0] = "-";
 	}
 	argv[0] = "dbv-render";
-	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 16)) > 0) {
-		exe[n] = 0;
-		strcpy(strrchr(exe, '/') + 1, "dbv-chart");
-		execv(exe, argv);
-	}
-	execvp("dbv-chart", argv);
-	return dbv_seterr(DBV_EIO, "cannot run dbv-chart: %s", strerror(errno));
+	return exec_tool("dbv-chart", argv);
 }
 
 /* ---- reading the streams ------------------------------------------ */
