@@ -180,7 +180,7 @@ static int read_input(struct options *o, struct input *in, int i)
 				(long long)b->h.classes, (long long)a->h.classes);
 		goto out;
 	}
-	if ((rc = dbv_pred_read_labels(r, &b->h, &b->l)))
+	if ((rc = dbv_pred_read_labels(r, &b->h, &b->l, "dbv-compare")))
 		goto out;
 	if (b->l.n == 0)
 		rc = dbv_seterr(DBV_EINPUT, "%s: no predictions in the stream", s->file);

@@ -687,7 +687,7 @@ static int add_items(struct dbv_reader *r, struct dbv_pred_labels *l,
 }
 
 int dbv_pred_read_labels(struct dbv_reader *r, const struct dbv_pred_header *h,
-			 struct dbv_pred_labels *l)
+			 struct dbv_pred_labels *l, const char *program)
 {
 	struct dbv_pred_record rec;
 	struct caps c = {0, 0, 0};
@@ -703,7 +703,7 @@ int dbv_pred_read_labels(struct dbv_reader *r, const struct dbv_pred_header *h,
 		if (rc)
 			return rc;
 	}
-	if (rc != DBV_END)
+	if (rc != DBV_END || (rc = dbv_reader_expect_end(r, program)))
 		return rc;
 	if (c.no_idx) {
 		free(l->idx);

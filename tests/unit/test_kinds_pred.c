@@ -260,7 +260,7 @@ static void test_planes_round_trip(int K)
 	/* Every label at once. */
 	ropen(&rd, "pred.dbv");
 	CHECK_OK(dbv_pred_header_read(rd.r, &h));
-	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l));
+	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l, "test"));
 	CHECK_EQ_INT(l.n, 2);
 	CHECK_EQ_INT(l.res, 3);
 	CHECK(l.fingerprint[0] == fp0 && l.fingerprint[1] == fp1);
@@ -331,7 +331,7 @@ static void test_items_round_trip(void)
 
 	/* All the labels: idx NULL, as the second record had none. */
 	CHECK_OK(dbv_pred_header_read(ropen(&rd, "dpred.dbv"), &h));
-	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l));
+	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l, "test"));
 	CHECK_EQ_INT(l.n, 6);
 	CHECK(l.idx == NULL && l.fingerprint == NULL);
 	CHECK(l.labels[5] == 1 && l.y[4] == 1 && l.y_true[5] == 1 && l.labels[4] == 2);
@@ -493,7 +493,7 @@ static int read_bad(const char *name, int labels)
 	int rc = dbv_pred_header_read(ropen(&rd, name), &h);
 
 	if (!rc && labels) {
-		rc = dbv_pred_read_labels(rd.r, &h, &l);
+		rc = dbv_pred_read_labels(rd.r, &h, &l, "test");
 		dbv_pred_labels_release(&l);
 	} else if (!rc) {
 		while ((rc = dbv_pred_next(rd.r, &h, &rec)) == DBV_OK)
