@@ -232,7 +232,7 @@ static int read_names(const dbv_val *v, int *n, char ***out)
 	return DBV_OK;
 }
 
-static int read_header(struct dbv_reader *r, struct dbv_table *t)
+int dbv_table_read_header(struct dbv_reader *r, struct dbv_table *t)
 {
 	const dbv_val *meta = dbv_reader_meta(r), *v;
 	int rc, G = -1;
@@ -407,7 +407,7 @@ int dbv_table_read_body(struct dbv_reader *r, struct dbv_table *t)
 	int rc;
 
 	memset(t, 0, sizeof *t);
-	if ((rc = read_header(r, t)))
+	if ((rc = dbv_table_read_header(r, t)))
 		return rc;
 	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK)
 		if ((rc = read_record(r, rec, t)))
