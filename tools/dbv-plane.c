@@ -312,20 +312,6 @@ static int make_plane(struct dbv_plane *pl, struct dbv_anchors *a,
 	return DBV_OK;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, s, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return dbv_seterr(DBV_EIO, "write error: %s", strerror(errno));
-		s += k;
-		n -= (size_t)k;
-	}
-	return DBV_OK;
-}
-
 /* --list: "a,b,c" lines. */
 static int list_triplets(const struct options *o, const int64_t *t, size_t n)
 {
@@ -337,7 +323,7 @@ static int list_triplets(const struct options *o, const int64_t *t, size_t n)
 		int len = snprintf(line, sizeof line, "%lld,%lld,%lld\n",
 				   (long long)t[3 * i], (long long)t[3 * i + 1],
 				   (long long)t[3 * i + 2]);
-		if ((rc = write_all(fd, line, (size_t)len)))
+		if ((rc = dbv_write_all(fd, line, (size_t)len)))
 			return rc;
 	}
 	return dbv_output_commit();
