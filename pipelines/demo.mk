@@ -23,8 +23,6 @@
 # run killed at any moment and started again never uses a half file.
 
 OUT      ?= out/demo
-BIN      ?= bin
-DATA     ?= fashion-mnist
 NTRAIN   ?= 10000
 EPOCHS   ?= 4
 SEEDS    ?= 0 1
@@ -32,10 +30,6 @@ ARCHS    ?= mlp cnn5 resnet18
 TRIPLETS ?= 20
 RES      ?= 40
 PIC_RES  ?= 120
-PIC_RANGE ?= 0.5
-PLANE_SEED ?= 1
-PIC_SEED ?= 7
-THREADS  ?= 2
 STUDY    ?= demo
 TRAIN_OPTS ?=
 
@@ -44,11 +38,14 @@ WIDTH_mlp      ?= 256
 WIDTH_cnn5     ?= 8
 WIDTH_resnet18 ?= 4
 WIDTH_vgg11    ?= 8
-WIDTH_fcnet    ?= 1
 OPT_mlp        ?= --optim adam --lr 0.001 --schedule cosine
 OPT_fcnet      ?= --optim adam --lr 0.001 --schedule cosine
 OPT_cnn5       ?= --lr 0.05 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --schedule cosine
 
+# BIN (bin), DATA (fashion-mnist), THREADS (2), PIC_RANGE (0.5),
+# PLANE_SEED (1), PIC_SEED (7) and WIDTH_fcnet (1) are common.mk's and
+# study.mk's defaults.
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 include $(dir $(lastword $(MAKEFILE_LIST)))study.mk

@@ -18,8 +18,6 @@
 # rows = noise, columns = widths), table-test.tsv and table-planes.tsv.
 
 OUT       ?= out/dd
-BIN       ?= bin
-DATA      ?= fashion-mnist
 ARCH      ?= mlp
 DEPTH     ?= 1
 WIDTHS    ?= 1 2 4 8 12 16 24 32 64 128 256
@@ -34,20 +32,10 @@ OPT       ?= --optim adam --lr 0.001 --batch 128
 TRIPLETS  ?= 50
 RES       ?= 50
 PIC_RES   ?= 150
-PIC_RANGE ?= 0.5
-THREADS   ?= 2
+# BIN (bin), DATA (fashion-mnist), THREADS (2) and PIC_RANGE (0.5) are
+# common.mk's defaults.
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
-SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
-.DELETE_ON_ERROR:
-.SECONDARY:
-.PHONY: all
-
-comma := ,
-empty :=
-space := $(empty) $(empty)
-labels = $(subst |, ,$(subst $(space),$(comma),$(strip $(1))))
-D     := $(OUT)/data
 MODELS := $(foreach n,$(NOISES),$(foreach w,$(WIDTHS),$(foreach s,$(SEEDS),w$(w)-n$(n)-s$(s))))
 # model name parts: w<W>-n<N>-s<S>
 part = $(patsubst $(2)%,%,$(filter $(2)%,$(subst -, ,$(1))))
@@ -56,16 +44,9 @@ all: $(OUT)/error.png $(OUT)/fragmentation.png $(OUT)/agreement.png $(OUT)/pictu
 	@echo "double descent: $(OUT)/error.png $(OUT)/fragmentation.png $(OUT)/agreement.png $(OUT)/pictures.png"
 	@sed -n '/^# accuracy/,/^$$/p' $(OUT)/table-test.tsv | head -3
 
-$(OUT)/.dirs:
-	mkdir -p $(D) $(OUT)/models $(OUT)/planes $(OUT)/pred && touch $@
-
 # The same images for every noise rate; only the labels differ.
 $(D)/train-n%.dbv: | $(OUT)/.dirs
-	$(BIN)/dbv-load $(DATA) --shuffle --seed 0 --limit $(NTRAIN) \
-	  $(if $(filter 0 0.0,$*),,--label-noise $* --noise-seed $(NOISE_SEED)) -o $@
-
-$(D)/test.dbv: | $(OUT)/.dirs
-	$(BIN)/dbv-load $(DATA) --split test --limit $(NTEST) -o $@
+	$(load_train) $(if $(filter 0 0.0,$*),,--label-noise $* --noise-seed $(NOISE_SEED)) -o $@
 
 .SECONDEXPANSION:
 # (Test error comes from dbv-predict on the test split afterwards: a
@@ -86,13 +67,10 @@ $(OUT)/planes/picture.dbv: $(D)/train-n$(lastword $(NOISES)).dbv
 	  --range $(PIC_RANGE) -o $@ $<
 
 $(OUT)/pred/%-planes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/train.dbv
-	$(BIN)/dbv-predict --model $< --threads $(THREADS) -o $@ $(OUT)/planes/train.dbv
+	$(predict)
 
 $(OUT)/pred/%-test.dbv: $(OUT)/models/%.dbv $(D)/test.dbv
-	$(BIN)/dbv-predict --model $< --threads $(THREADS) -o $@ $(D)/test.dbv
-
-$(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv
-	$(BIN)/dbv-predict --model $< --threads $(THREADS) -o $@ $(OUT)/planes/picture.dbv
+	$(predict)
 
 TESTS  = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-test.dbv)
 PLANES = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-planes.dbv)

@@ -20,8 +20,6 @@
 # fragmentation), summary.txt.
 
 OUT      ?= out/repro
-BIN      ?= bin
-DATA     ?= fashion-mnist
 NTRAIN   ?= 20000
 EPOCHS   ?= 6
 SEEDS    ?= 0 1 2
@@ -29,15 +27,10 @@ ARCHS    ?= mlp cnn5 resnet18 vgg11
 TRIPLETS ?= 100
 RES      ?= 50
 PIC_RES  ?= 200
-PIC_RANGE ?= 0.5
-PLANE_SEED ?= 1
-PIC_SEED ?= 7
-THREADS  ?= 2
 STUDY    ?= architecture study
 TRAIN_OPTS ?= --batch 128
 
 WIDTH_mlp      ?= 512
-WIDTH_fcnet    ?= 1
 WIDTH_cnn5     ?= 16
 WIDTH_resnet18 ?= 8
 WIDTH_vgg11    ?= 16
@@ -47,4 +40,7 @@ OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
 
+# BIN, DATA, THREADS, PIC_RANGE, PLANE_SEED, PIC_SEED and WIDTH_fcnet:
+# common.mk's and study.mk's defaults, as in demo.mk.
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 include $(dir $(lastword $(MAKEFILE_LIST)))study.mk

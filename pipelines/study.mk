@@ -1,35 +1,22 @@
 # pipelines/study.mk - the rules of an architecture x seed study, shared
 # by demo.mk (the main job) and repro.mk (the paper's architecture study).
-# Not run on its own: the including file sets OUT, BIN, DATA, NTRAIN,
-# EPOCHS, SEEDS, ARCHS, TRIPLETS, RES, PIC_RES, PIC_RANGE, PLANE_SEED,
-# PIC_SEED, THREADS, STUDY (a name), TRAIN_OPTS (flags for every
-# dbv-train) and WIDTH_<arch>, OPT_<arch> for every arch.
+# Not run on its own: the including file sets OUT, NTRAIN, EPOCHS, SEEDS,
+# ARCHS, TRIPLETS, RES, PIC_RES, STUDY (a name), TRAIN_OPTS (flags for
+# every dbv-train) and WIDTH_<arch>, OPT_<arch> for every arch, and
+# includes common.mk (BIN, DATA, THREADS, PIC_RANGE) before this file.
 
-SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
-.DELETE_ON_ERROR:
-.SECONDARY:
-.PHONY: all
+# The defaults both studies share.
+PLANE_SEED  ?= 1
+PIC_SEED    ?= 7
+WIDTH_fcnet ?= 1
 
 MODELS  := $(foreach a,$(ARCHS),$(foreach s,$(SEEDS),$(a)-s$(s)))
-D       := $(OUT)/data
-comma   := ,
-empty   :=
-space   := $(empty) $(empty)
-# "a|1 b|2" -> "a 1,b 2": a comma-separated list of labels with spaces
-labels   = $(subst |, ,$(subst $(space),$(comma),$(strip $(1))))
 
 all: $(OUT)/summary.txt $(OUT)/figure1.png $(OUT)/heatmap.png
 	@cat $(OUT)/summary.txt
 
-$(OUT)/.dirs:
-	mkdir -p $(D) $(OUT)/models $(OUT)/planes $(OUT)/pred && touch $@
-
 $(D)/train.dbv: | $(OUT)/.dirs
-	$(BIN)/dbv-load $(DATA) --shuffle --seed 0 --limit $(NTRAIN) -o $@
-
-$(D)/test.dbv: | $(OUT)/.dirs
-	$(BIN)/dbv-load $(DATA) --split test -o $@
+	$(load_train) -o $@
 
 # models/ARCH-sSEED.dbv
 arch_of = $(word 1,$(subst -s, ,$(1)))
@@ -47,10 +34,7 @@ $(OUT)/planes/picture.dbv: $(D)/test.dbv
 	$(BIN)/dbv-plane --triplets 1 --seed $(PIC_SEED) --res $(PIC_RES) --range $(PIC_RANGE) -o $@ $<
 
 $(OUT)/pred/%-score.dbv: $(OUT)/models/%.dbv $(OUT)/planes/score.dbv
-	$(BIN)/dbv-predict --model $< --threads $(THREADS) -o $@ $(OUT)/planes/score.dbv
-
-$(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv
-	$(BIN)/dbv-predict --model $< --threads $(THREADS) -o $@ $(OUT)/planes/picture.dbv
+	$(predict)
 
 GROUPS = $(foreach a,$(ARCHS),--group $(a)=$(subst $(space),$(comma),$(foreach s,$(SEEDS),$(OUT)/pred/$(a)-s$(s)-score.dbv)))
 SCORES = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-score.dbv)

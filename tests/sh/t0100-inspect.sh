@@ -103,10 +103,8 @@ test_expect_success 'records over --max-record are refused' '
 	test_must_fail 3 dbv-inspect --summary --max-record 100000 big.dbv &&
 	grep -q "larger than the limit of 100000 bytes" .mf_err
 '
-if command -v script >/dev/null 2>&1; then
-test_expect_success 'a binary stream is not written to a terminal' '
-	script -qec "dbv-load --images $T/img.idx --labels $T/lab.idx" /dev/null >tty.out 2>&1;
+test_expect_success SCRIPT 'a binary stream is not written to a terminal' '
+	test_expect_code 2 script -qec "dbv-load --images $T/img.idx --labels $T/lab.idx" /dev/null >tty.out 2>&1 &&
 	grep -q "refusing to write a binary stream to a terminal" tty.out
 '
-fi
 test_done

@@ -5,22 +5,20 @@
 # reproduces the last "log" record's test_loss (1e-4 relative) and
 # test_acc (exactly) for mlp, cnn5, resnet18 and vgg11.  Data: mkfixtures'
 # fake Fashion-MNIST (60 train, 30 test).  Needs Debian's /usr/bin/python3
-# with python3-torch, -numpy, -msgpack (DBV_TORCH_PYTHON overrides it);
-# skipped, with a message, without them.
+# with python3-torch, -numpy, -msgpack (DBV_TORCH_PYTHON overrides it):
+# the prerequisite PYTHON_TORCH; every test is skipped without them
+# (apt-get install python3-torch python3-msgpack).
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
 
 PY=${DBV_TORCH_PYTHON:-/usr/bin/python3}
 D2T=$SRC/scripts/dbv2torch.py
-if ! "$PY" -c 'import torch, numpy, msgpack' >/dev/null 2>&1; then
-	echo "SKIP: $name: $PY cannot import torch, numpy and msgpack (apt-get install python3-torch python3-msgpack)"
-	test_done
-	exit 0
-fi
 
-mkfixtures fx >/dev/null || exit 1
-dbv-load fashion-mnist --dir fx/fmnist -o train.dbv || exit 1
-dbv-load fashion-mnist --dir fx/fmnist --split test -o test.dbv || exit 1
+test_expect_success PYTHON_TORCH 'fixtures' '
+	mkfixtures fx >/dev/null &&
+	dbv-load fashion-mnist --dir fx/fmnist -o train.dbv &&
+	dbv-load fashion-mnist --dir fx/fmnist --split test -o test.dbv
+'
 
 # check MODEL.dbv OUT.json [OPTION...]: the eval in PyTorch against the
 # last log record.  (Each run imports torch, seconds on a busy machine:
@@ -43,23 +41,23 @@ EOF
 
 COMMON="--epochs 3 --batch 16 --lr 0.01 --seed 3 -q --test test.dbv"
 
-test_expect_success 'mlp: PyTorch reproduces the test loss and accuracy' '
+test_expect_success PYTHON_TORCH 'mlp: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch mlp --width 32 --depth 2 $COMMON -o mlp.dbv train.dbv &&
 	check mlp.dbv mlp.json
 '
-test_expect_success 'cnn5: PyTorch reproduces the test loss and accuracy' '
+test_expect_success PYTHON_TORCH 'cnn5: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch cnn5 --width 4 $COMMON --augment crop:2,flip -o cnn5.dbv train.dbv &&
 	check cnn5.dbv cnn5.json --save cnn5.pt
 '
-test_expect_success 'resnet18: PyTorch reproduces the test loss and accuracy' '
+test_expect_success PYTHON_TORCH 'resnet18: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch resnet18 --width 4 $COMMON -o resnet18.dbv train.dbv &&
 	check resnet18.dbv resnet18.json
 '
-test_expect_success 'vgg11: PyTorch reproduces the test loss and accuracy' '
+test_expect_success PYTHON_TORCH 'vgg11: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch vgg11 --width 4 $COMMON -o vgg11.dbv train.dbv &&
 	check vgg11.dbv vgg11.json
 '
-test_expect_success '--save wrote the state_dict, equal to the param records' '
+test_expect_success PYTHON_TORCH '--save wrote the state_dict, equal to the param records' '
 	"$PY" - <<-EOF
 	import sys
 	sys.path.insert(0, "$SRC/scripts")
@@ -72,14 +70,14 @@ test_expect_success '--save wrote the state_dict, equal to the param records' '
 	assert pt["bn1.num_batches_tracked"].item() == 12  # 3 epochs x 4 batches
 	EOF
 '
-test_expect_success 'refused: not a model, truncated, corrupt (exit 3)' '
+test_expect_success PYTHON_TORCH 'refused: not a model, truncated, corrupt (exit 3)' '
 	test_must_fail 3 "$PY" "$D2T" test.dbv && grep -q "expected a model stream" .mf_err &&
 	head -c 2000 cnn5.dbv >cut.dbv &&
 	test_must_fail 3 "$PY" "$D2T" cut.dbv && grep -q "without an end record" .mf_err &&
 	"$PY" -c "import sys; b = bytearray(open(\"cnn5.dbv\", \"rb\").read()); b[-300] ^= 1; open(\"bad.dbv\", \"wb\").write(b)" &&
 	test_must_fail 3 "$PY" "$D2T" bad.dbv && grep -q "CRC mismatch" .mf_err
 '
-test_expect_success 'refused: an eval set of another shape (exit 3)' '
+test_expect_success PYTHON_TORCH 'refused: an eval set of another shape (exit 3)' '
 	dbv-load cifar10 --dir fx/cifar10 --split test -o cifar.dbv &&
 	test_must_fail 3 "$PY" "$D2T" mlp.dbv --eval cifar.dbv && grep -q "model.s input" .mf_err
 '

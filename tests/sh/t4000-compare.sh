@@ -16,7 +16,6 @@
 . "$(dirname "$0")/lib.sh"
 
 has() { grep -F -q -e "$1" || { echo "missing: $1" >&2; return 1; }; }
-if command -v jq >/dev/null 2>&1; then HAVE_JQ=1; else HAVE_JQ=; fi
 
 # section TITLE FILE: the rows of the TSV section whose comment line
 # starts with "# TITLE" (without that line and the column names).
@@ -198,8 +197,7 @@ test_expect_success 'the table stream: valid, with pairs, groups and fragmentati
 	echo "4 5 6 7 6 7 8 9 6 7 8 9 6 7 8 9 6 7 8 9" >want && test_cmp want got
 '
 
-test_expect_success '--json parses and holds the numbers of the TSV' '
-	if test -z "$HAVE_JQ"; then echo "jq is missing" >jq-skip; exit 0; fi
+test_expect_success JQ '--json parses and holds the numbers of the TSV' '
 	dbv-compare --json --fragmentation --group A=f0.dbv,f2.dbv,f4.dbv --group B=f6.dbv,f9.dbv,f3.dbv >j &&
 	dbv-compare --tsv --fragmentation --group A=f0.dbv,f2.dbv,f4.dbv --group B=f6.dbv,f9.dbv,f3.dbv >t &&
 	jq -e ".input == \"planes\" and .planes == 4 and .res == 20 and (.streams | length) == 6" j >/dev/null &&
@@ -216,7 +214,6 @@ test_expect_success '--json parses and holds the numbers of the TSV' '
 	section "streams" t | cut -f2- >want && test_cmp want got &&
 	dbv-compare --json f0.dbv f0.dbv | jq -e ".pairs[0].agreement == 1 and .pairs[0].per_plane == [1,1,1,1] and (has(\"groups\") | not)" >/dev/null
 '
-test -e "$T/jq-skip" && echo "skip: $name: --json checks: $(cat "$T/jq-skip")"
 
 # Planes whose agreement varies: mkpred --pattern regions moves the
 # regions with the plane number and --shift.
@@ -236,14 +233,14 @@ test_expect_success 'bootstrap: intervals hold the mean, reproducible with --see
 	section "agreement" bn | cut -f1-4,7 >got && section "agreement" b5 | cut -f1-4,7 >want &&
 	test_cmp want got &&
 	section "group agreement with" bn | cut -f6,7 | sort -u >got && printf "nan\tnan\n" >want &&
-	test_cmp want got &&
-	if test -n "$HAVE_JQ"; then
-		dbv-compare --json --bootstrap 0 r0.dbv r1.dbv | jq -e ".pairs[0].ci95 == [null, null]" >/dev/null
-	fi
+	test_cmp want got
 '
 
-test_expect_success 'bootstrap: the mean and std are those of the per-plane agreements' '
-	if test -z "$HAVE_JQ"; then exit 0; fi
+test_expect_success JQ 'bootstrap: no intervals are null intervals in --json' '
+	dbv-compare --json --bootstrap 0 r0.dbv r1.dbv | jq -e ".pairs[0].ci95 == [null, null]" >/dev/null
+'
+
+test_expect_success JQ 'bootstrap: the mean and std are those of the per-plane agreements' '
 	dbv-compare --json r0.dbv r1.dbv r3.dbv >j &&
 	jq -r ".pairs[] | [.agreement, .std] + .per_plane | @tsv" j | awk -F"\t" "{
 		m = 0; for (k = 3; k <= NF; k++) m += \$k; m /= NF - 2
@@ -267,15 +264,16 @@ test_expect_success 'real predictions: agreement and fragmentation against the l
 	section "agreement" t | cut -f1,2,3 >got && test_cmp want got &&
 	for m in m0 m1 c; do regions 12 <L$m | awk "{ s += \$1; q += \$1 * \$1 } END { m = s / NR; printf \"%.4f\t%.4f\n\", m, sqrt((q - NR * m * m) / (NR - 1)) }" || exit 1; done |
 		awk -v OFS="\t" "{ print NR - 1, \$0 }" >want &&
-	section "fragmentation" t >got && near want got 1e-4 &&
-	if test -n "$HAVE_JQ"; then
-		dbv-compare --json --fragmentation Pm0.dbv Pm1.dbv Pc.dbv >j &&
-		jq -r ".fragmentation.per_plane[][]" j >got &&
-		{ regions 12 <Lm0 && regions 12 <Lm1 && regions 12 <Lc; } >want && test_cmp want got &&
-		jq -r ".pairs[0].per_plane[]" j >got &&
-		paste Lm0 Lm1 | awk "{ p = int((NR - 1) / 144); a[p] += \$1 == \$2 } END { for (p = 0; p < 5; p++) print a[p] / 144 }" >want &&
-		near want got 1e-12
-	fi
+	section "fragmentation" t >got && near want got 1e-4
+'
+
+test_expect_success JQ 'real predictions: per-plane regions and agreement in --json' '
+	dbv-compare --json --fragmentation Pm0.dbv Pm1.dbv Pc.dbv >j &&
+	jq -r ".fragmentation.per_plane[][]" j >got &&
+	{ regions 12 <Lm0 && regions 12 <Lm1 && regions 12 <Lc; } >want && test_cmp want got &&
+	jq -r ".pairs[0].per_plane[]" j >got &&
+	paste Lm0 Lm1 | awk "{ p = int((NR - 1) / 144); a[p] += \$1 == \$2 } END { for (p = 0; p < 5; p++) print a[p] / 144 }" >want &&
+	near want got 1e-12
 '
 
 test_expect_success 'dataset predictions: accuracy and churn' '
@@ -292,11 +290,12 @@ test_expect_success 'dataset predictions: accuracy and churn' '
 	dbv-inspect --head 0 dt.dbv | head -1 | has "\"input\":\"dataset\",\"planes\":0,\"res\":0,\"classes\":10" &&
 	tvals accuracy churn dt.dbv | awk "{ printf \"%.6f\n\", \$1 }" >got &&
 	section "churn" t | cut -f2- | tr "\t" "\n" >want && test_cmp want got &&
-	tvals accuracy acc dt.dbv | paste -s -d" " - >got && echo "1 0.80000000000000004 0.5" >want && test_cmp want got &&
-	if test -n "$HAVE_JQ"; then
-		dbv-compare --json d0.dbv d2.dbv d5.dbv | jq -r "[.items, .acc[1], .churn[0][2], .churn[2][0]] | @tsv" >got &&
-		printf "10\t0.8\t0.5\t0.5\n" >want && test_cmp want got
-	fi
+	tvals accuracy acc dt.dbv | paste -s -d" " - >got && echo "1 0.80000000000000004 0.5" >want && test_cmp want got
+'
+
+test_expect_success JQ 'dataset predictions: accuracy and churn in --json' '
+	dbv-compare --json d0.dbv d2.dbv d5.dbv | jq -r "[.items, .acc[1], .churn[0][2], .churn[2][0]] | @tsv" >got &&
+	printf "10\t0.8\t0.5\t0.5\n" >want && test_cmp want got
 '
 
 test_expect_success 'dataset predictions of real models: accuracy records and labels agree' '
@@ -373,10 +372,7 @@ test_expect_success 'an empty group is a usage error' '
 # planes of a 2x2-pixel data set, so that the planes' geometry is small
 # as mkpred's).  Printed, not asserted; skipped in sanitizer builds,
 # where it means nothing and costs CI minutes.
-if ldd "$(command -v dbv-compare)" 2>/dev/null | grep -q libasan; then
-	echo "skip: $name: timing in a sanitizer build"
-else
-test_expect_success 'timing: 20 streams x 500 planes at res 50' '
+test_expect_success !SANITIZED 'timing: 20 streams x 500 planes at res 50' '
 	{ printf "\0\0\10\3\0\0\0\36\0\0\0\2\0\0\0\2" &&
 	  LC_ALL=C awk "BEGIN { for (i = 0; i < 30; i++) for (k = 0; k < 4; k++) printf \"%c\", (i * 37 + k * k * 53 + i * k * 11) % 256 }"; } >t4x.idx &&
 	{ printf "\0\0\10\1\0\0\0\36" && LC_ALL=C awk "BEGIN { for (i = 0; i < 30; i++) printf \"%c\", i % 3 }"; } >t4y.idx &&
@@ -392,7 +388,6 @@ test_expect_success 'timing: 20 streams x 500 planes at res 50' '
 	awk -v a=$start -v b=$end -v c=$end2 "BEGIN { printf \"%.2f s (table stream), %.2f s (--tsv --fragmentation)\n\", b - a, c - b }" >timing &&
 	rm -rf big
 '
-fi
 test -s "$T/timing" && echo "timing: $name: dbv-compare over 20 streams x 500 planes at res 50: $(cat "$T/timing")"
 
 test_done

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The study pipelines on fixture data: a whole run, incremental reruns,
-# and a run killed midway then started again.
+# The study pipelines of demo.mk on fixture data: a whole run, incremental
+# reruns, and a run killed midway then started again; repro.mk's defaults.
 . "$(dirname "$0")/lib.sh"
 
 mkfixtures fx >/dev/null || exit 1
@@ -21,11 +21,12 @@ test_expect_success 'the demo pipeline runs and leaves its pictures and numbers'
 	! ls d1 d1/* | grep -q "\.tmp\."
 '
 test_expect_success 'a second run has nothing to do' '
-	$MK OUT=d1 -q all; test $? -le 1 &&
+	$MK OUT=d1 -q d1/summary.txt d1/figure1.png d1/heatmap.png &&
 	$MK OUT=d1 -n | grep -v "^cat " | { ! grep -q "dbv-"; }
 '
 test_expect_success 'a change redoes only what depends on it' '
 	sleep 1 && touch d1/models/cnn5-s1.dbv &&
+	test_expect_code 1 $MK OUT=d1 -q d1/summary.txt &&
 	$MK OUT=d1 -n >plan &&
 	grep -q "dbv-predict.*cnn5-s1" plan && ! grep -q "dbv-predict.*mlp-s0" plan &&
 	! grep -q "dbv-train" plan && ! grep -q "dbv-load" plan
@@ -43,5 +44,12 @@ test_expect_success 'the same seeds give the same numbers in another directory' 
 	$MK OUT=d3 >/dev/null 2>&1 &&
 	sed -n "/^# agreement/,\$p" d1/table.tsv >a && sed -n "/^# agreement/,\$p" d3/table.tsv >b &&
 	test_cmp a b
+'
+test_expect_success 'repro.mk: the same rules with its own defaults' '
+	make --no-print-directory -f $SRCDIR/pipelines/repro.mk BIN=$BIN OUT=r1 >logr 2>&1 &&
+	grep -q "^dbv architecture study: fashion-mnist, 60 training images, 1 epochs" r1/summary.txt &&
+	grep -q "^  --lr 0.05 --momentum 0.9 --schedule cosine --batch 128 --epochs 1 " logr &&
+	grep -q "dbv-plane --triplets 1 --seed 7 --res 16 --range 0.5 " logr &&
+	for f in r1/figure1.png r1/heatmap.png r1/table.tsv; do test -s $f || exit 1; done
 '
 test_done

@@ -33,9 +33,9 @@
 # and cifar100.  Examples must fit that data (--limit 50, not 5000) and must
 # exit 0: show a failure as "cmd || echo "exit status $?"".
 #
-# Examples that use jq(1) are skipped, with a SKIP line, where jq is not
-# installed.  Each page must also format without warnings (groff -ww),
-# where groff is installed.
+# Examples that use jq(1) need the prerequisite JQ (skipped, and counted
+# as skips, where jq is not installed).  Each page must also format
+# without warnings (groff -ww; prerequisite GROFF).
 #
 # Run from the top of the source tree by "make sh-test", or as
 #	BIN=$PWD/bin TESTBIN=$PWD/build/obj/tests TMPROOT=/tmp/dbv-sh \
@@ -280,24 +280,20 @@ run_page() {
 	for f in "$cmddir"/[0-9]*.sh; do
 		[ -e "$f" ] || continue
 		title=$(head -n 1 "$f" | cut -c 1-70)
-		if ! command -v jq >/dev/null 2>&1 && grep -q '\<jq\>' "$f"; then
-			echo "SKIP: $name: $page: $title (jq is not installed)"
-			continue
-		fi
+		jq=
+		grep -q '\<jq\>' "$f" && jq=JQ
 		cmdfile=$f
-		test_expect_success "$page: $title" 'run_example "$cmdfile"'
+		test_expect_success $jq "$page: $title" 'run_example "$cmdfile"'
 	done
 }
 
 for m in "$ROOT"/man/*.[157]; do
 	[ -e "$m" ] || continue
-	if command -v groff >/dev/null 2>&1; then
-		mpage=$m
-		test_expect_success "${m#"$ROOT"/}: formats without warnings" '
-			groff -man -Tutf8 -ww -z "$mpage" 2>"$T/groff.err" &&
-			{ ! [ -s "$T/groff.err" ] || { cat "$T/groff.err"; false; }; }
-		'
-	fi
+	mpage=$m
+	test_expect_success GROFF "${m#"$ROOT"/}: formats without warnings" '
+		groff -man -Tutf8 -ww -z "$mpage" 2>"$T/groff.err" &&
+		{ ! [ -s "$T/groff.err" ] || { cat "$T/groff.err"; false; }; }
+	'
 	run_page "$m" man
 done
 

@@ -1,0 +1,66 @@
+#!/bin/sh
+# t5100-double-descent.sh - pipelines/double-descent.mk on fixture data
+# (mkfixtures' fake Fashion-MNIST: 60 training and 30 test images): two
+# widths x two noise rates x two seeds of a tiny mlp, its tables and
+# charts, and reruns that redo only what changed.
+. "$(dirname "$0")/lib.sh"
+
+mkfixtures fx >/dev/null || exit 1
+mkdir -p data && ln -s "$T/fx/fmnist" data/fashion-mnist || exit 1
+DBV_DATA_DIR=$T/data
+# Small settings through the environment (the make file uses ?=).
+WIDTHS="1 4" PIC_WIDTHS="1 4" NOISES="0 0.2" SEEDS="1 2" NTRAIN=60 NTEST=30 EPOCHS=2
+TRIPLETS=3 RES=8 PIC_RES=16 THREADS=1
+export DBV_DATA_DIR WIDTHS PIC_WIDTHS NOISES SEEDS NTRAIN NTEST EPOCHS TRIPLETS RES PIC_RES THREADS
+MK="make --no-print-directory -f $SRCDIR/pipelines/double-descent.mk BIN=$BIN OUT=dd"
+MODELS="w1-n0-s1 w1-n0-s2 w4-n0-s1 w4-n0-s2 w1-n0.2-s1 w1-n0.2-s2 w4-n0.2-s1 w4-n0.2-s2"
+OUTPUTS="dd/error.png dd/fragmentation.png dd/agreement.png dd/pictures.png"
+
+test_expect_success 'the sweep runs and leaves its charts and tables' '
+	$MK -j2 >log 2>&1 &&
+	grep -q "^double descent: dd/error.png" log &&
+	for f in $OUTPUTS dd/table-test.tsv dd/table-planes.tsv; do test -s $f || exit 1; done &&
+	for f in $OUTPUTS; do mkpred --size $f >/dev/null || exit 1; done &&
+	ls dd/models >got && printf "%s.dbv\n" $MODELS | sort >want && test_cmp want got &&
+	for f in dd/models/*.dbv dd/pred/*.dbv dd/table-*.dbv; do
+		dbv-inspect --summary $f >/dev/null || exit 1
+	done &&
+	! ls dd dd/* | grep -q "\.tmp\."
+'
+
+test_expect_success 'each model has its width, seed and noise rate' '
+	for m in $MODELS; do
+		w=${m%%-*} && s=${m##*-s} && n=${m#*-n} && n=${n%-s*} &&
+		dbv-inspect --summary dd/models/$m.dbv >sum &&
+		grep -q "\"arch\":\"mlp\",\"width\":${w#w}," sum &&
+		grep -q "\"seed\":$s,\"data_seed\":$s," sum &&
+		grep -q "\"epochs\":2," sum || exit 1
+	done &&
+	dbv-inspect --summary dd/data/train-n0.2.dbv | grep -q "\"label_noise\":0.2,\"noise_seed\":1" &&
+	dbv-inspect --summary dd/data/train-n0.dbv | grep -q "\"label_noise\":0,"
+'
+
+test_expect_success 'the tables: test accuracy of every model, planes compared pairwise' '
+	grep -q "^# accuracy over 30 items" dd/table-test.tsv &&
+	sed -n "/^# accuracy/,/^\$/p" dd/table-test.tsv | grep -c "^[0-9]" >n && test $(cat n) = 8 &&
+	grep -q "^# agreement over 3 planes of 8x8 points" dd/table-planes.tsv &&
+	sed -n "/^# agreement/,/^\$/p" dd/table-planes.tsv | grep -c "^[0-9]" >n && test $(cat n) = 28 &&
+	sed -n "/^# fragmentation/,/^\$/p" dd/table-planes.tsv | grep -c "^[0-9]" >n && test $(cat n) = 8 &&
+	dbv-inspect dd/pred/w4-n0.2-s1-picture.dbv | grep -c "\"t\":\"pred\"" >n && test $(cat n) = 1
+'
+
+test_expect_success 'a second run has nothing to do' '
+	$MK -q $OUTPUTS &&
+	$MK -n >plan && ! grep -q "dbv-" plan
+'
+
+test_expect_success 'a changed model redoes its predictions and what uses them, only' '
+	sleep 1 && touch dd/models/w4-n0.2-s2.dbv &&
+	test_expect_code 1 $MK -q $OUTPUTS &&
+	$MK -n >plan &&
+	grep -q "dbv-predict.*w4-n0.2-s2-test" plan && grep -q "dbv-predict.*w4-n0.2-s2-planes" plan &&
+	test $(grep -c "dbv-predict" plan) = 2 && test $(grep -c "dbv-compare" plan) = 4 &&
+	! grep -q "dbv-train" plan && ! grep -q "dbv-render --montage" plan
+'
+
+test_done
