@@ -49,7 +49,7 @@ LIB_SRC   := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBDBV    := $(BUILD)/libdbv.a
 TOOL_SRC  := $(sort $(wildcard tools/dbv-*.c))
-TOOLLIB   := $(BUILD)/tools/tool.o $(BUILD)/tools/json.o
+TOOLLIB   := $(BUILD)/tools/tool.o
 TOOLS     := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -116,8 +116,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->bootstrap = 1000;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":g:o:fh", lo, NULL)) != -1) {
+	while ((c = dbv_tool_getopt(argc, argv, ":g:o:fh", lo)) != -1) {
 		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (c) {
 		case 'g': parse_group(o, optarg); break;
@@ -136,10 +135,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o': o->output = optarg; break;
 		case 'f': o->force = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case O_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (o->t.G && optind < argc)
@@ -183,7 +180,7 @@ static int read_input(struct options *o, struct input *in, int i)
 				(long long)b->h.classes, (long long)a->h.classes);
 		goto out;
 	}
-	if ((rc = dbv_pred_read_labels(r, &b->h, &b->l)))
+	if ((rc = dbv_pred_read_labels(r, &b->h, &b->l, "dbv-compare")))
 		goto out;
 	if (b->l.n == 0)
 		rc = dbv_seterr(DBV_EINPUT, "%s: no predictions in the stream", s->file);
@@ -390,7 +387,7 @@ int main(int argc, char **argv)
 		struct dbv_writer *w = dbv_writer_new(fd, "dbv-compare");
 		if (!w)
 			dbv_tool_die(DBV_EIO);
-		if (!(rc = dbv_table_write(w, &o.t, argc, argv)))
+		if (!(rc = dbv_table_write(w, &o.t, dbv_tool_argc(), dbv_tool_argv())))
 			rc = dbv_writer_finish(w);
 		dbv_writer_free(w);
 	}

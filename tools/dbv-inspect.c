@@ -270,13 +270,14 @@ static void summary_print(const struct summary *sm, struct dbv_reader *r,
 	dbv_json_key(&J, "records");
 	dbv_json_u64(&J, nrec);
 	for (size_t j = 0; j < sm->n; j++)
-		if (!strcmp(sm->s[j].key, "x") && sm->s[j].consistent) {
+		if (!strcmp(sm->s[j].key, dbv_dataset_items_key()) &&
+		    sm->s[j].consistent) {
 			dbv_json_key(&J, "items");
 			dbv_json_i64(&J, sm->s[j].shape[0]);
 			dbv_json_key(&J, "item_shape");
 			json_shape(sm->s[j].shape + 1, sm->s[j].ndim - 1);
 		}
-	if (dbv_get_i64(meta, "classes", &classes) == DBV_OK) {
+	if (dbv_kind_classes(r, &classes) == DBV_OK) {
 		dbv_json_key(&J, "classes");
 		dbv_json_i64(&J, classes);
 	}

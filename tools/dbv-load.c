@@ -96,9 +96,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->limit = -1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:fh", longopts, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+	while ((c = dbv_tool_getopt(argc, argv, ":o:fh", longopts)) != -1) {
 		switch (c) {
 		case OPT_DIR: o->dir = optarg; break;
 		case OPT_SPLIT: o->split = optarg; break;
@@ -147,10 +145,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o': o->out = optarg; break;
 		case 'f': o->force = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 
@@ -256,16 +252,12 @@ int main(int argc, char **argv)
 	struct options o;
 	struct dbv_dataset d;
 	struct dbv_writer *w;
-	char **args, **named = NULL, *pair[2];
+	char **named = NULL, *pair[2];
 	struct dbv_dataset_origin orig = {0};
 	size_t batch;
 	int fd, rc;
 
 	dbv_tool_init("dbv-load", argv);
-	/* getopt_long permutes argv; the header records the command as typed. */
-	if (!(args = dbv_calloc((size_t)argc + 1, sizeof *args)))
-		dbv_tool_die(DBV_EIO);
-	memcpy(args, argv, (size_t)argc * sizeof *args);
 	parse_options(argc, argv, &o);
 
 	/* "source" in the header: the files read. */
@@ -298,13 +290,12 @@ int main(int argc, char **argv)
 	dbv_pipe_grow(fd);
 	if (!(w = dbv_writer_new(fd, "dbv-load")))
 		dbv_tool_die(DBV_EIO);
-	if ((rc = dbv_dataset_write(w, &d, &orig, batch, argc, args)) ||
+	if ((rc = dbv_dataset_write(w, &d, &orig, batch, dbv_tool_argc(), dbv_tool_argv())) ||
 	    (rc = dbv_writer_finish(w)) || (rc = dbv_output_commit()))
 		dbv_tool_die(rc);
 	dbv_writer_free(w);
 	dbv_dataset_release(&d);
 	free(named);
-	free(args);
 	free(o.classes);
 	return 0;
 }

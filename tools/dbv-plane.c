@@ -167,9 +167,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->range_l = o->range_r = 0.1;
 	o->res = 50;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:fh", longopts, NULL)) != -1) {
-		const char *opt = argv[optind - 1];
+	while ((c = dbv_tool_getopt(argc, argv, ":o:fh", longopts)) != -1) {
 		switch (c) {
 		case OPT_IDS: add_triplet(o, optarg, "--ids"); have_ids = 1; break;
 		case OPT_IDS_FILE:
@@ -246,10 +244,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o': o->out = optarg; break;
 		case 'f': o->force = 1; break;
-		case 'h': fputs(usage, stdout); exit(0);
-		case OPT_VERSION: dbv_tool_version(); exit(0);
-		case ':': dbv_tool_usage("option '%s' needs a value (see --help)", opt);
-		default: dbv_tool_usage("unknown option '%s' (see --help)", opt);
+		case 'h': dbv_tool_help(usage);
+		case OPT_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
 	}
 	if (optind < argc)
@@ -316,20 +312,6 @@ static int make_plane(struct dbv_plane *pl, struct dbv_anchors *a,
 	return DBV_OK;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, s, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return dbv_seterr(DBV_EIO, "write error: %s", strerror(errno));
-		s += k;
-		n -= (size_t)k;
-	}
-	return DBV_OK;
-}
-
 /* --list: "a,b,c" lines. */
 static int list_triplets(const struct options *o, const int64_t *t, size_t n)
 {
@@ -341,7 +323,7 @@ static int list_triplets(const struct options *o, const int64_t *t, size_t n)
 		int len = snprintf(line, sizeof line, "%lld,%lld,%lld\n",
 				   (long long)t[3 * i], (long long)t[3 * i + 1],
 				   (long long)t[3 * i + 2]);
-		if ((rc = write_all(fd, line, (size_t)len)))
+		if ((rc = dbv_write_all(fd, line, (size_t)len)))
 			return rc;
 	}
 	return dbv_output_commit();
@@ -363,14 +345,9 @@ int main(int argc, char **argv)
 	struct dbv_rng nrng;
 	int64_t *trip = NULL;
 	size_t ntrip = 0;
-	char **args;
 	int fd, rc;
 
 	dbv_tool_init("dbv-plane", argv);
-	/* getopt_long permutes argv; the header records the command as typed. */
-	if (!(args = dbv_calloc((size_t)argc + 1, sizeof *args)))
-		dbv_tool_die(DBV_EIO);
-	memcpy(args, argv, (size_t)argc * sizeof *args);
 	parse_options(argc, argv, &o);
 
 	if ((rc = dbv_input_open(o.input, &fd)))
@@ -412,7 +389,7 @@ int main(int argc, char **argv)
 		.noise_seed = o.noise_seed, .mislabeled = o.t.mislabeled,
 		.classes = o.classes, .nclasses = o.t.nclasses, .planes = ntrip,
 	};
-	if ((rc = dbv_planes_write_header(w, r, &pm, o.expand, argc, args)))
+	if ((rc = dbv_planes_write_header(w, r, &pm, o.expand, dbv_tool_argc(), dbv_tool_argv())))
 		dbv_tool_die(rc);
 	dbv_rng_seed(&nrng, o.noise_seed);
 	for (size_t i = 0; i < ntrip; i++) {
@@ -436,6 +413,5 @@ done:
 	free(o.ids);
 	free(o.classes);
 	dbv_dataset_release(&d);
-	free(args);
 	return 0;
 }

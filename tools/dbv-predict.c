@@ -302,7 +302,8 @@ int main(int argc, char **argv)
 	mr = dbv_reader_new(mfd, o.model);
 	if (!mr)
 		dbv_tool_die(DBV_EIO);
-	if ((rc = dbv_model_read(mr, &p.m, p.mean, p.std)))
+	if ((rc = dbv_model_read(mr, &p.m, p.mean, p.std)) ||
+	    (rc = dbv_reader_expect_end(mr, "dbv-predict")))
 		dbv_tool_die(rc);
 	p.mmeta = dbv_reader_meta(mr);
 	p.k = p.m.arch.classes;

@@ -8,7 +8,7 @@
 #include <getopt.h>
 
 #include "dbv.h"
-#include "json.h"
+#include "base/json.h"
 
 /* Tool conventions (tools/ use these)                                  */
 /* ------------------------------------------------------------------ */

@@ -11,7 +11,7 @@
 
 #define DBV_VERSION "0.1.0"
 #define DBV_STREAM_MAJOR 1
-#define DBV_STREAM_MINOR 0
+#define DBV_STREAM_MINOR 1
 
 /* ------------------------------------------------------------------ */
 /* Status codes = exit codes                                           */

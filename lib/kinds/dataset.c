@@ -33,6 +33,11 @@ static const char *const batch_keys[] = {
 };
 static const char batch_type[] = "batch";
 
+const char *dbv_dataset_items_key(void)
+{
+	return batch_keys[B_X];
+}
+
 int dbv_dataset_is_batch(const dbv_val *rec)
 {
 	return dbv_record_is(rec, batch_type);

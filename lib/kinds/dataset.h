@@ -59,6 +59,9 @@ int dbv_dataset_read_meta(struct dbv_reader *r, struct dbv_dataset *d,
 int dbv_dataset_read_header(struct dbv_reader *r, struct dbv_dataset *d,
 			    const struct dbv_dataset_read_opts *opt);
 
+/* The key of a batch record's items (their first dimension counts
+ * them), for generic summaries (dbv-inspect --summary). */
+const char *dbv_dataset_items_key(void);
 /* Whether rec is a "batch" record. */
 int dbv_dataset_is_batch(const dbv_val *rec);
 /* One batch record, decoded and checked. */

@@ -17,4 +17,10 @@
 #include "kinds/pred.h"
 #include "kinds/table.h"
 
+/* The number of classes K of the current stream (read by
+ * dbv_reader_header), from its kind's header: a model's architecture, a
+ * table's meta, or the data set keys that dataset, planes and pred
+ * streams carry.  Fails (status and message) where the header has none. */
+int dbv_kind_classes(struct dbv_reader *r, int64_t *classes);
+
 #endif /* DBV_KINDS_H */

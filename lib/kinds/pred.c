@@ -227,30 +227,6 @@ static int is_header_key(const dbv_val *k)
 	return 0;
 }
 
-/* "shape" [C, H, W] in bounds into h; absent: 0s (refused over planes). */
-static int decode_shape(struct dbv_reader *r, const dbv_val *meta,
-			struct dbv_pred_header *h)
-{
-	const dbv_val *v = dbv_map_get(meta, "shape");
-	int64_t s[3];
-
-	if (!v && !h->planes)
-		return DBV_OK;
-	if (!v || dbv_val_type(v) != DBV_V_ARRAY || dbv_val_len(v) != 3)
-		goto bad;
-	for (size_t i = 0; i < 3; i++)
-		if (dbv_val_i64(dbv_array_at(v, i), &s[i]) || s[i] < 1 ||
-		    s[i] > (i ? DBV_PRED_MAX_SIDE : DBV_PRED_MAX_CHANNELS))
-			goto bad;
-	h->c = (int)s[0];
-	h->h = (int)s[1];
-	h->w = (int)s[2];
-	return DBV_OK;
-bad:
-	return dbv_reader_fail(r, DBV_EINPUT, "the header has no valid \"shape\" "
-			       "[C,H,W] (C 1 to %d, H and W 1 to %d)",
-			       DBV_PRED_MAX_CHANNELS, DBV_PRED_MAX_SIDE);
-}
 
 int dbv_pred_header_decode(struct dbv_reader *r, struct dbv_pred_header *h)
 {
@@ -265,25 +241,18 @@ int dbv_pred_header_decode(struct dbv_reader *r, struct dbv_pred_header *h)
 	else if (!dbv_val_is(v, "dataset"))
 		return dbv_reader_fail(r, DBV_EINPUT, "the header's meta has no "
 				       "\"input\" of \"planes\" or \"dataset\"");
-	if (dbv_get_i64(meta, "classes", &h->classes) || h->classes < 1 ||
-	    h->classes > DBV_PRED_MAX_CLASSES)
-		return dbv_reader_fail(r, DBV_EINPUT, "the header has no valid "
-				       "\"classes\" (1 to %d)", DBV_PRED_MAX_CLASSES);
-	if ((rc = decode_shape(r, meta, h)))
+	/* The data set's keys, carried over from the input: the dataset
+	 * kind owns them. */
+	struct dbv_dataset d;
+	if ((rc = dbv_dataset_read_meta(r, &d, NULL)))
 		return rc;
-	v = dbv_map_get(meta, "class_names");
-	if (v && dbv_val_type(v) == DBV_V_ARRAY &&
-	    dbv_val_len(v) == (size_t)h->classes) {
-		if (!(h->class_names = dbv_calloc((size_t)h->classes, sizeof *h->class_names)))
-			return DBV_EIO;
-		for (int64_t k = 0; k < h->classes; k++)
-			if ((rc = dbv_val_strdup(dbv_array_at(v, (size_t)k),
-						 &h->class_names[k]))) {
-				dbv_pred_header_release(h);
-				return rc == DBV_EIO ? rc : dbv_reader_fail(r, rc,
-					"class_names[%lld] is not a string", (long long)k);
-			}
-	}
+	h->classes = d.nclasses;
+	h->c = (int)d.c;
+	h->h = (int)d.h;
+	h->w = (int)d.w;
+	h->class_names = d.class_names; /* K strings, or NULL */
+	d.class_names = NULL;
+	dbv_dataset_release(&d);
 	if ((rc = dbv_pred_model_decode(dbv_map_get(meta, header_keys[H_MODEL]),
 					&h->model))) {
 		dbv_pred_header_release(h);
@@ -687,7 +656,7 @@ static int add_items(struct dbv_reader *r, struct dbv_pred_labels *l,
 }
 
 int dbv_pred_read_labels(struct dbv_reader *r, const struct dbv_pred_header *h,
-			 struct dbv_pred_labels *l)
+			 struct dbv_pred_labels *l, const char *program)
 {
 	struct dbv_pred_record rec;
 	struct caps c = {0, 0, 0};
@@ -703,7 +672,7 @@ int dbv_pred_read_labels(struct dbv_reader *r, const struct dbv_pred_header *h,
 		if (rc)
 			return rc;
 	}
-	if (rc != DBV_END)
+	if (rc != DBV_END || (rc = dbv_reader_expect_end(r, program)))
 		return rc;
 	if (c.no_idx) {
 		free(l->idx);

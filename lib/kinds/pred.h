@@ -177,8 +177,10 @@ struct dbv_pred_labels {
 	int32_t *y, *y_true;      /* items: n each */
 	int64_t *idx;             /* items: n; NULL when a record had none */
 };
+/* Every record to the trailer, then refuse another stream after it
+ * (naming program, the reader). */
 int dbv_pred_read_labels(struct dbv_reader *r, const struct dbv_pred_header *h,
-			 struct dbv_pred_labels *l);
+			 struct dbv_pred_labels *l, const char *program);
 void dbv_pred_labels_release(struct dbv_pred_labels *l);
 
 /* ------------------------------------------------------------------ */

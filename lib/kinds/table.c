@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kinds/table.h"
+#include "base/json.h"
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
@@ -231,7 +232,7 @@ static int read_names(const dbv_val *v, int *n, char ***out)
 	return DBV_OK;
 }
 
-static int read_header(struct dbv_reader *r, struct dbv_table *t)
+int dbv_table_read_header(struct dbv_reader *r, struct dbv_table *t)
 {
 	const dbv_val *meta = dbv_reader_meta(r), *v;
 	int rc, G = -1;
@@ -406,7 +407,7 @@ int dbv_table_read_body(struct dbv_reader *r, struct dbv_table *t)
 	int rc;
 
 	memset(t, 0, sizeof *t);
-	if ((rc = read_header(r, t)))
+	if ((rc = dbv_table_read_header(r, t)))
 		return rc;
 	while ((rc = dbv_reader_next(r, &rec)) == DBV_OK)
 		if ((rc = read_record(r, rec, t)))
@@ -495,52 +496,13 @@ int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
 	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 }
 
-/* JSON: NaN and infinities as null (JSON has neither). */
-static void json_num(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.17g", v);
-	else
-		fputs("null", f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void json_array(FILE *f, const double *v, size_t n)
-{
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_num(f, v[i]);
-	}
-	fputc(']', f);
-}
-
 /* An [n, m] array as n JSON arrays of m. */
-static void json_rows(FILE *f, const double *v, size_t n, size_t m)
+static void json_rows(struct dbv_json *j, const double *v, size_t n, size_t m)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_array(f, v + i * m, m);
-	}
+	dbv_json_arr(j);
+	for (size_t i = 0; i < n; i++)
+		dbv_json_doubles(j, v + i * m, m);
+	dbv_json_arr_end(j);
 }
 
 int dbv_table_write_json(FILE *f, const struct dbv_table *t)
@@ -548,47 +510,66 @@ int dbv_table_write_json(FILE *f, const struct dbv_table *t)
 	const int S = t->S, G = t->G;
 	const size_t P = (size_t)t->planes;
 	const struct dbv_table_pairs *p = &t->pairs;
+	struct dbv_json j;
 
-	fprintf(f, "{\"input\":\"%s\",\"streams\":[", t->planes_input ? "planes" : "dataset");
+	dbv_json_init(&j, f);
+	dbv_json_obj(&j);
+	dbv_json_key(&j, "input");
+	dbv_json_str(&j, t->planes_input ? "planes" : "dataset");
+	dbv_json_key(&j, "streams");
+	dbv_json_arr(&j);
 	for (int i = 0; i < S; i++) {
-		fprintf(f, "%s{\"file\":", i ? "," : "");
-		json_str(f, t->streams[i].file);
-		fprintf(f, ",\"group\":");
-		json_str(f, t->streams[i].group);
-		fprintf(f, ",\"model\":");
-		json_str(f, t->streams[i].desc);
-		fputc('}', f);
+		dbv_json_obj(&j);
+		dbv_json_key(&j, "file");
+		dbv_json_str(&j, t->streams[i].file);
+		dbv_json_key(&j, "group");
+		dbv_json_str(&j, t->streams[i].group);
+		dbv_json_key(&j, "model");
+		dbv_json_str(&j, t->streams[i].desc);
+		dbv_json_obj_end(&j);
 	}
-	fputc(']', f);
+	dbv_json_arr_end(&j);
 	if (!t->planes_input) {
-		fprintf(f, ",\"items\":%lld,\"acc\":", (long long)t->items);
-		json_array(f, t->acc.acc, (size_t)S);
-		fprintf(f, ",\"acc_true\":");
-		json_array(f, t->acc.acc_true, (size_t)S);
-		fprintf(f, ",\"churn\":[");
-		json_rows(f, t->acc.churn, (size_t)S, (size_t)S);
-		fprintf(f, "]}\n");
+		dbv_json_key(&j, "items");
+		dbv_json_i64(&j, t->items);
+		dbv_json_key(&j, "acc");
+		dbv_json_doubles(&j, t->acc.acc, (size_t)S);
+		dbv_json_key(&j, "acc_true");
+		dbv_json_doubles(&j, t->acc.acc_true, (size_t)S);
+		dbv_json_key(&j, "churn");
+		json_rows(&j, t->acc.churn, (size_t)S, (size_t)S);
+		dbv_json_obj_end(&j);
+		fputc('\n', f);
 		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 	}
-	fprintf(f, ",\"planes\":%lld,\"res\":%lld,\"pairs\":[", (long long)t->planes,
-		(long long)t->res);
+	dbv_json_key(&j, "planes");
+	dbv_json_i64(&j, t->planes);
+	dbv_json_key(&j, "res");
+	dbv_json_i64(&j, t->res);
+	dbv_json_key(&j, "pairs");
+	dbv_json_arr(&j);
 	for (int64_t k = 0; t->have_pairs && k < p->n; k++) {
-		fprintf(f, "%s{\"a\":%d,\"b\":%d,\"agreement\":", k ? "," : "",
-			(int)p->pair[2 * k], (int)p->pair[2 * k + 1]);
-		json_num(f, p->agreement[k]);
-		fprintf(f, ",\"std\":");
-		json_num(f, p->std[k]);
-		fprintf(f, ",\"ci95\":[");
-		json_num(f, p->ci95_lo[k]);
-		fputc(',', f);
-		json_num(f, p->ci95_hi[k]);
-		fprintf(f, "],\"iou\":");
-		json_num(f, p->iou[k]);
-		fprintf(f, ",\"per_plane\":");
-		json_array(f, p->per_plane + (size_t)k * P, P);
-		fputc('}', f);
+		dbv_json_obj(&j);
+		dbv_json_key(&j, "a");
+		dbv_json_i64(&j, p->pair[2 * k]);
+		dbv_json_key(&j, "b");
+		dbv_json_i64(&j, p->pair[2 * k + 1]);
+		dbv_json_key(&j, "agreement");
+		dbv_json_double(&j, p->agreement[k]);
+		dbv_json_key(&j, "std");
+		dbv_json_double(&j, p->std[k]);
+		dbv_json_key(&j, "ci95");
+		dbv_json_arr(&j);
+		dbv_json_double(&j, p->ci95_lo[k]);
+		dbv_json_double(&j, p->ci95_hi[k]);
+		dbv_json_arr_end(&j);
+		dbv_json_key(&j, "iou");
+		dbv_json_double(&j, p->iou[k]);
+		dbv_json_key(&j, "per_plane");
+		dbv_json_doubles(&j, p->per_plane + (size_t)k * P, P);
+		dbv_json_obj_end(&j);
 	}
-	fputc(']', f);
+	dbv_json_arr_end(&j);
 	if (t->have_groups) {
 		const struct {
 			const char *k;
@@ -596,29 +577,31 @@ int dbv_table_write_json(FILE *f, const struct dbv_table *t)
 		} mats[] = {{"agreement", t->grp.agreement}, {"std", t->grp.std},
 			    {"ci95_lo", t->grp.ci95_lo}, {"ci95_hi", t->grp.ci95_hi},
 			    {"iou", t->grp.iou}};
-		fprintf(f, ",\"groups\":{\"names\":[");
-		for (int i = 0; i < G; i++) {
-			if (i)
-				fputc(',', f);
-			json_str(f, t->groups[i]);
-		}
-		fputc(']', f);
+		dbv_json_key(&j, "groups");
+		dbv_json_obj(&j);
+		dbv_json_key(&j, "names");
+		dbv_json_arr(&j);
+		for (int i = 0; i < G; i++)
+			dbv_json_str(&j, t->groups[i]);
+		dbv_json_arr_end(&j);
 		for (size_t m = 0; m < COUNT(mats); m++) {
-			fprintf(f, ",\"%s\":[", mats[m].k);
-			json_rows(f, mats[m].v, (size_t)G, (size_t)G);
-			fputc(']', f);
+			dbv_json_key(&j, mats[m].k);
+			json_rows(&j, mats[m].v, (size_t)G, (size_t)G);
 		}
-		fputc('}', f);
+		dbv_json_obj_end(&j);
 	}
 	if (t->have_frag) {
-		fprintf(f, ",\"fragmentation\":{\"mean\":");
-		json_array(f, t->frag.mean, (size_t)S);
-		fprintf(f, ",\"std\":");
-		json_array(f, t->frag.std, (size_t)S);
-		fprintf(f, ",\"per_plane\":[");
-		json_rows(f, t->frag.per_plane, (size_t)S, P);
-		fprintf(f, "]}");
+		dbv_json_key(&j, "fragmentation");
+		dbv_json_obj(&j);
+		dbv_json_key(&j, "mean");
+		dbv_json_doubles(&j, t->frag.mean, (size_t)S);
+		dbv_json_key(&j, "std");
+		dbv_json_doubles(&j, t->frag.std, (size_t)S);
+		dbv_json_key(&j, "per_plane");
+		json_rows(&j, t->frag.per_plane, (size_t)S, P);
+		dbv_json_obj_end(&j);
 	}
-	fprintf(f, "}\n");
+	dbv_json_obj_end(&j);
+	fputc('\n', f);
 	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 }

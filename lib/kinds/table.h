@@ -93,6 +93,9 @@ struct dbv_table {
 int dbv_table_read(struct dbv_reader *r, struct dbv_table *t);
 /* The same after the caller has read the header (its kind checked). */
 int dbv_table_read_body(struct dbv_reader *r, struct dbv_table *t);
+/* The current header's meta only (read by dbv_reader_header) into t,
+ * from zero; release t after it either way. */
+int dbv_table_read_header(struct dbv_reader *r, struct dbv_table *t);
 void dbv_table_release(struct dbv_table *t);
 
 /* Write t as a table stream: the header (pipeline: this command line

@@ -481,13 +481,17 @@ size_t dbv_model_count(const struct dbv_model *m, int trainable_only)
 	return n;
 }
 
+/* Release the activations.  Safe on any partial reservation: in
+ * evaluation mode (eval_only, set before anything can fail) the slots
+ * point into the arena and dact is NULL. */
 static void free_acts(struct dbv_model *m)
 {
 	if (m->act && !m->eval_only)
-		for (int i = 1; i < m->nslots; i++) { /* slot 0: caller's */
+		for (int i = 1; i < m->nslots; i++) /* slot 0: caller's */
 			dbv_afree(m->act[i]);
+	if (m->dact && !m->eval_only)
+		for (int i = 1; i < m->nslots; i++)
 			dbv_afree(m->dact[i]);
-		}
 	free(m->act);
 	free(m->dact);
 	dbv_afree(m->scratch);
@@ -511,9 +515,11 @@ static int reserve_scratch(struct dbv_model *m, int n, int fwd)
 			if (s > scratch)
 				scratch = s;
 		}
-	m->scratch = dbv_amalloc(scratch * sizeof(float));
+	m->scratch = scratch > SIZE_MAX / sizeof(float) ? NULL
+		     : dbv_amalloc(scratch * sizeof(float));
 	if (!m->scratch)
-		return DBV_EIO;
+		return dbv_seterr(DBV_EIO, "out of memory: convolution scratch for batches of %d takes %zu MiB: use a smaller batch",
+				  n, scratch * sizeof(float) >> 20);
 	m->scratch_size = scratch;
 	return DBV_OK;
 }
@@ -547,6 +553,7 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	owner = dbv_calloc((size_t)ns, sizeof *owner);
 	size = dbv_calloc((size_t)ns, sizeof *size);
 	m->act = dbv_calloc((size_t)ns, sizeof *m->act);
+	m->eval_only = 1; /* act[] will point into the arena: never freed */
 	if (!last || !buf || !owner || !size || !m->act)
 		goto out;
 	for (int i = 0; i < ns; i++)
@@ -582,7 +589,12 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 		goto out;
 	}
 	m->arena = dbv_amalloc(sz);
-	if (!m->arena || reserve_scratch(m, n, 1))
+	if (!m->arena) {
+		dbv_seterr(DBV_EIO, "out of memory: activations for batches of %d take %zu MiB: use a smaller batch",
+			   n, sz >> 20);
+		goto out;
+	}
+	if (reserve_scratch(m, n, 1))
 		goto out;
 	/* Slot 0 is the caller's input. */
 	for (int i = 1; i < ns; i++) {
@@ -592,7 +604,6 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 			off += size[b];
 		m->act[i] = m->arena + off;
 	}
-	m->eval_only = 1;
 	m->batch = n;
 	rc = DBV_OK;
 out:
@@ -619,8 +630,11 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 			return free_acts(m), DBV_EUSAGE;
 		m->act[i] = dbv_amalloc(sz);
 		m->dact[i] = dbv_amalloc(sz);
-		if (!m->act[i] || !m->dact[i])
+		if (!m->act[i] || !m->dact[i]) {
+			dbv_seterr(DBV_EIO, "out of memory: activations for batches of %d need %zu MiB a slot: use a smaller batch",
+				   n, sz >> 20);
 			return free_acts(m), DBV_EIO;
+		}
 	}
 	if (reserve_scratch(m, n, 0))
 		return free_acts(m), DBV_EIO;

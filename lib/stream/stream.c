@@ -324,15 +324,29 @@ void dbv_pipe_grow(int fd)
 /* Record type counts (shared by writer and reader)                    */
 /* ------------------------------------------------------------------ */
 
-#define MAX_TYPES 32
 #define TYPE_LEN 32
 
+/* Records of each type, in order of first appearance; any number of
+ * types (a stream holds at most one new type per record). */
 struct type_counts {
-	size_t n;
-	char name[MAX_TYPES][TYPE_LEN];
-	uint64_t count[MAX_TYPES];
-	uint64_t other; /* types beyond MAX_TYPES are counted here only */
+	size_t n, cap;
+	char (*name)[TYPE_LEN];
+	uint64_t *count;
+	int oom; /* an allocation failed: the counts are incomplete */
 };
+
+static void counts_reset(struct type_counts *c)
+{
+	c->n = 0;
+	c->oom = 0;
+}
+
+static void counts_free(struct type_counts *c)
+{
+	free(c->name);
+	free(c->count);
+	memset(c, 0, sizeof *c);
+}
 
 static void counts_add(struct type_counts *c, const char *s, size_t len)
 {
@@ -343,9 +357,18 @@ static void counts_add(struct type_counts *c, const char *s, size_t len)
 			c->count[i]++;
 			return;
 		}
-	if (c->n == MAX_TYPES) {
-		c->other++;
-		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		char (*name)[TYPE_LEN] = realloc(c->name, cap * sizeof *name);
+		if (name)
+			c->name = name;
+		uint64_t *count = name ? realloc(c->count, cap * sizeof *count) : NULL;
+		if (!name || !count) {
+			c->oom = 1;
+			return;
+		}
+		c->count = count;
+		c->cap = cap;
 	}
 	memcpy(c->name[c->n], s, len);
 	c->name[c->n][len] = 0;
@@ -369,23 +392,29 @@ struct dbv_writer {
 	unsigned char *buf;
 	size_t len;
 	msgpack_packer pk;
-	uint32_t crc;
+	uint32_t crc;        /* over tensor payloads (format 1.0) */
+	uint32_t stream_crc; /* over every byte before the trailer (1.1) */
 	uint64_t seq;
 	struct type_counts counts;
 };
 
 static int w_flush(struct dbv_writer *w)
 {
-	if (!w->status && w->len)
+	if (!w->status && w->len) {
+		if (w->state != W_DONE)
+			w->stream_crc = dbv_crc32c(w->stream_crc, w->buf, w->len);
 		w->status = dbv_write_all(w->fd, w->buf, w->len);
+	}
 	w->len = 0;
 	return w->status;
 }
 
 static int w_write_direct(struct dbv_writer *w, const char *p, size_t n)
 {
-	if (!w->status && n)
+	if (!w->status && n) {
+		w->stream_crc = dbv_crc32c(w->stream_crc, p, n);
 		w->status = dbv_write_all(w->fd, p, n);
+	}
 	return w->status;
 }
 
@@ -708,23 +737,27 @@ int dbv_writer_finish(struct dbv_writer *w)
 {
 	if (w_state(w, W_READY, "finish"))
 		return w->status;
-	dbv_w_map(w, 5);
+	if (w->counts.oom)
+		return w->status = dbv_seterr(DBV_EIO, "out of memory counting record types");
+	/* Every byte before the trailer goes through w_flush: flushing here
+	 * completes stream_crc. */
+	if (w_flush(w))
+		return w->status;
+	dbv_w_map(w, 6);
 	dbv_w_str(w, "t");
 	dbv_w_str(w, "end");
 	dbv_w_str(w, "records");
 	dbv_w_u64(w, w->seq);
 	dbv_w_str(w, "counts");
-	dbv_w_map(w, w->counts.n + (w->counts.other ? 1 : 0));
+	dbv_w_map(w, w->counts.n);
 	for (size_t i = 0; i < w->counts.n; i++) {
 		dbv_w_str(w, w->counts.name[i]);
 		dbv_w_u64(w, w->counts.count[i]);
 	}
-	if (w->counts.other) {
-		dbv_w_str(w, "*");
-		dbv_w_u64(w, w->counts.other);
-	}
 	dbv_w_str(w, "crc");
 	dbv_w_u64(w, w->crc);
+	dbv_w_str(w, "stream_crc");
+	dbv_w_u64(w, w->stream_crc);
 	dbv_w_str(w, "status");
 	dbv_w_str(w, "ok");
 	w->state = W_DONE;
@@ -771,6 +804,7 @@ void dbv_writer_free(struct dbv_writer *w)
 {
 	if (!w)
 		return;
+	counts_free(&w->counts);
 	free(w->buf);
 	free(w->tool);
 	free(w);
@@ -806,7 +840,9 @@ struct dbv_reader {
 	const dbv_val *trailer; /* the verified end record, after DBV_END */
 	char kind[32];
 	/* Trailer checks. */
-	uint32_t crc;
+	int64_t minor;       /* the stream's format minor version */
+	uint32_t crc;        /* over tensor payloads */
+	uint32_t stream_crc; /* over every byte of the stream so far */
 	uint64_t nrec;
 	struct type_counts counts;
 };
@@ -844,6 +880,7 @@ void dbv_reader_free(struct dbv_reader *r)
 		return;
 	msgpack_unpacked_destroy(&r->rec);
 	msgpack_unpacked_destroy(&r->hdr);
+	counts_free(&r->counts);
 	free(r->hbuf);
 	free(r->buf);
 	free(r->name);
@@ -1172,6 +1209,7 @@ int dbv_reader_header(struct dbv_reader *r, const char *kind,
 	if (!r->hbuf)
 		return DBV_EIO;
 	memcpy(r->hbuf, r->buf + r->start, len);
+	r->stream_crc = dbv_crc32c(0, r->hbuf, len);
 	r->start += len;
 	msgpack_unpacked_destroy(&r->hdr);
 	msgpack_unpacked_init(&r->hdr);
@@ -1211,9 +1249,10 @@ int dbv_reader_header(struct dbv_reader *r, const char *kind,
 		return rerr(r, DBV_EINPUT, "header has no \"meta\" map");
 	r->pipeline = dbv_map_get(h, "pipeline");
 	r->state = R_BODY;
+	r->minor = minor;
 	r->crc = 0;
 	r->nrec = 0;
-	memset(&r->counts, 0, sizeof r->counts);
+	counts_reset(&r->counts);
 	if (header)
 		*header = h;
 	return DBV_OK;
@@ -1250,43 +1289,69 @@ static int walk(struct dbv_reader *r, const msgpack_object *o, int depth)
 	}
 }
 
-static int check_end(struct dbv_reader *r, const dbv_val *e)
+/* The trailer against what was read: record count, counts by type,
+ * the payload CRC and (format 1.1 on) the CRC of every byte before the
+ * trailer, stream_crc being that of the bytes read. */
+static int check_end(struct dbv_reader *r, const dbv_val *e,
+		     uint32_t stream_crc)
 {
-	int64_t nrec = 0, crc = 0;
+	int64_t nrec = 0, crc = 0, scrc = 0;
+	uint64_t listed = 0;
+	int star = 0;
 	const dbv_val *counts = dbv_map_get(e, "counts");
+	const dbv_val *sc = dbv_map_get(e, "stream_crc");
 	if (dbv_get_i64(e, "records", &nrec) || dbv_get_i64(e, "crc", &crc) ||
-	    !dbv_val_is(dbv_map_get(e, "status"), "ok"))
+	    !dbv_val_is(dbv_map_get(e, "status"), "ok") || nrec < 0 ||
+	    !counts || dbv_val_type(counts) != DBV_V_MAP)
 		return rerr(r, DBV_EINPUT, "malformed end record");
+	if (r->counts.oom)
+		return rerr(r, DBV_EIO, "out of memory counting record types");
 	if ((uint64_t)nrec != r->nrec)
 		return rerr(r, DBV_EINPUT,
 			    "end record counts %lld records but the stream held %llu (records lost)",
 			    (long long)nrec, (unsigned long long)r->nrec);
-	if (counts && dbv_val_type(counts) == DBV_V_MAP) {
-		for (size_t i = 0; i < dbv_val_len(counts); i++) {
-			const char *k = NULL;
-			size_t kl = 0;
-			int64_t want = 0;
-			uint64_t have = 0;
-			if (dbv_val_str(dbv_map_key(counts, i), &k, &kl) ||
-			    dbv_val_i64(dbv_map_value(counts, i), &want))
-				return rerr(r, DBV_EINPUT, "malformed end record counts");
-			if (kl == 1 && k[0] == '*')
-				continue;
-			for (size_t j = 0; j < r->counts.n; j++)
-				if (strlen(r->counts.name[j]) == kl &&
-				    !memcmp(r->counts.name[j], k, kl))
-					have = r->counts.count[j];
-			if ((uint64_t)want != have)
-				return rerr(r, DBV_EINPUT,
-					    "end record counts %lld \"%.*s\" records but the stream held %llu",
-					    (long long)want, (int)(kl > 32 ? 32 : kl), k,
-					    (unsigned long long)have);
+	for (size_t i = 0; i < dbv_val_len(counts); i++) {
+		const char *k = NULL;
+		size_t kl = 0;
+		int64_t want = 0;
+		uint64_t have = 0;
+		if (dbv_val_str(dbv_map_key(counts, i), &k, &kl) ||
+		    dbv_val_i64(dbv_map_value(counts, i), &want) || want < 0)
+			return rerr(r, DBV_EINPUT, "malformed end record counts");
+		if (kl == 1 && k[0] == '*') {
+			/* Format 1.0 writers lumped types beyond 32 here. */
+			star = 1;
+			continue;
 		}
+		for (size_t j = 0; j < r->counts.n; j++)
+			if (strlen(r->counts.name[j]) == kl &&
+			    !memcmp(r->counts.name[j], k, kl))
+				have = r->counts.count[j];
+		if ((uint64_t)want != have)
+			return rerr(r, DBV_EINPUT,
+				    "end record counts %lld \"%.*s\" records but the stream held %llu",
+				    (long long)want, (int)(kl > 32 ? 32 : kl), k,
+				    (unsigned long long)have);
+		listed += have;
 	}
+	if (!star && listed != r->nrec)
+		return rerr(r, DBV_EINPUT,
+			    "end record counts records of %zu types but the stream held %zu types",
+			    dbv_val_len(counts), r->counts.n);
 	if ((uint64_t)crc != r->crc)
 		return rerr(r, DBV_EINPUT,
 			    "CRC mismatch: the data is corrupt (end record says %08llx, data gives %08x)",
 			    (unsigned long long)crc, r->crc);
+	if (sc || r->minor >= 1) {
+		if (!sc || dbv_val_i64(sc, &scrc))
+			return rerr(r, DBV_EINPUT,
+				    "end record has no stream_crc (a format 1.%lld stream must)",
+				    (long long)r->minor);
+		if ((uint64_t)scrc != stream_crc)
+			return rerr(r, DBV_EINPUT,
+				    "stream CRC mismatch: a header or record byte is corrupt (end record says %08llx, the stream gives %08x)",
+				    (unsigned long long)scrc, stream_crc);
+	}
 	return DBV_OK;
 }
 
@@ -1307,6 +1372,9 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 			    (unsigned long long)r->nrec);
 	if (rc)
 		return rc;
+	/* The stream CRC before this record: what a trailer must carry. */
+	uint32_t stream_crc = r->stream_crc;
+	r->stream_crc = dbv_crc32c(r->stream_crc, r->buf + r->start, len);
 	r->start += len;
 	const dbv_val *rec = V(&r->rec.data);
 	t = dbv_record_type(rec, &tl);
@@ -1328,7 +1396,7 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 				  tool, (int)(ml > 400 ? 400 : ml), m);
 	}
 	if (tl == 3 && !memcmp(t, "end", 3)) {
-		if ((rc = check_end(r, rec)))
+		if ((rc = check_end(r, rec, stream_crc)))
 			return rc;
 		r->state = R_ENDED;
 		r->trailer = rec;

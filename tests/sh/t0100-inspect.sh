@@ -35,7 +35,7 @@ test_expect_success 'a stream round-trips through the tools' '
 	grep -q "\"items\":3,\"item_shape\":\[1,2,2\]" sum &&
 	grep -q "\"x\":{\"dtype\":\"u8\",\"shape\":\[3,1,2,2\],\"min\":1,\"max\":12,\"mean\":6.5}" sum &&
 	dbv-inspect <s.dbv >lines && test $(wc -l <lines) = 3 &&
-	head -1 lines | grep -q "\"record\":0,\"t\":\"dbv\",\"v\":\[1,0\],\"kind\":\"dataset\",\"tool\":\"dbv-load\"" &&
+	head -1 lines | grep -q "\"record\":0,\"t\":\"dbv\",\"v\":\[1,1\],\"kind\":\"dataset\",\"tool\":\"dbv-load\"" &&
 	head -1 lines | grep -q "\"pipeline\":\[\"dbv-load --images img.idx --labels lab.idx -o s.dbv\"\]" &&
 	tail -1 lines | grep -q "\"t\":\"end\",\"records\":1"
 '

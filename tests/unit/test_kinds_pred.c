@@ -260,7 +260,7 @@ static void test_planes_round_trip(int K)
 	/* Every label at once. */
 	ropen(&rd, "pred.dbv");
 	CHECK_OK(dbv_pred_header_read(rd.r, &h));
-	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l));
+	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l, "test"));
 	CHECK_EQ_INT(l.n, 2);
 	CHECK_EQ_INT(l.res, 3);
 	CHECK(l.fingerprint[0] == fp0 && l.fingerprint[1] == fp1);
@@ -331,7 +331,7 @@ static void test_items_round_trip(void)
 
 	/* All the labels: idx NULL, as the second record had none. */
 	CHECK_OK(dbv_pred_header_read(ropen(&rd, "dpred.dbv"), &h));
-	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l));
+	CHECK_OK(dbv_pred_read_labels(rd.r, &h, &l, "test"));
 	CHECK_EQ_INT(l.n, 6);
 	CHECK(l.idx == NULL && l.fingerprint == NULL);
 	CHECK(l.labels[5] == 1 && l.y[4] == 1 && l.y_true[5] == 1 && l.labels[4] == 2);
@@ -356,8 +356,14 @@ static void bad_header(struct dbv_writer *w, int planes, enum bad b)
 {
 	const char *names[3] = {"a", "b", "c"};
 	const int64_t sh[3] = {b == B_SHAPE_C ? 5 : 1, 2, 2};
+	const double mean[1] = {0.5}, std[1] = {0.25};
 	dbv_writer_header_begin(w, "pred", NULL, 1, argv0,
-				6 - (b == B_NO_INPUT) - (b == B_NO_SHAPE));
+				8 - (b == B_NO_INPUT) - (b == B_NO_SHAPE));
+	/* The input's data set keys (dbv-predict copies them). */
+	dbv_w_key(w, "mean");
+	dbv_w_f64_array(w, mean, 1);
+	dbv_w_key(w, "std");
+	dbv_w_f64_array(w, std, 1);
 	if (b != B_NO_INPUT) {
 		dbv_w_key(w, "input");
 		dbv_w_str(w, planes ? "planes" : "dataset");
@@ -493,7 +499,7 @@ static int read_bad(const char *name, int labels)
 	int rc = dbv_pred_header_read(ropen(&rd, name), &h);
 
 	if (!rc && labels) {
-		rc = dbv_pred_read_labels(rd.r, &h, &l);
+		rc = dbv_pred_read_labels(rd.r, &h, &l, "test");
 		dbv_pred_labels_release(&l);
 	} else if (!rc) {
 		while ((rc = dbv_pred_next(rd.r, &h, &rec)) == DBV_OK)
@@ -515,11 +521,11 @@ static void test_refusals(void)
 		{B_NONE, 1, 0, DBV_OK, ""},
 		{B_NONE, 0, 0, DBV_OK, ""},
 		{B_NO_INPUT, 1, 0, DBV_EINPUT, "the header's meta has no \"input\" of \"planes\" or \"dataset\""},
-		{B_CLASSES_0, 1, 0, DBV_EINPUT, "the header has no valid \"classes\" (1 to 100000)"},
-		{B_CLASSES_BIG, 0, 0, DBV_EINPUT, "the header has no valid \"classes\" (1 to 100000)"},
-		{B_NO_SHAPE, 1, 0, DBV_EINPUT, "the header has no valid \"shape\" [C,H,W] (C 1 to 4, H and W 1 to 4096)"},
-		{B_SHAPE_C, 0, 0, DBV_EINPUT, "the header has no valid \"shape\""},
-		{B_NAME, 1, 0, DBV_EINPUT, "class_names[1] is not a string"},
+		{B_CLASSES_0, 1, 0, DBV_EINPUT, "the header lacks a valid \"classes\" (an integer from 1 to 100000)"},
+		{B_CLASSES_BIG, 0, 0, DBV_EINPUT, "the header lacks a valid \"classes\" (an integer from 1 to 100000)"},
+		{B_NO_SHAPE, 1, 0, DBV_EINPUT, "the header lacks a valid \"shape\" [C,H,W] (C 1 to 4, H and W 1 to 4096)"},
+		{B_SHAPE_C, 0, 0, DBV_EINPUT, "the header lacks a valid \"shape\""},
+		{B_NAME, 1, 0, DBV_EINPUT, "\"class_names\" must be an array of 3 strings"},
 		{B_MODEL, 1, 0, DBV_EINPUT, "\"model\" is not a map"},
 		{B_NO_PLANE, 1, 1, DBV_EINPUT, "\"plane\" is missing or not an integer from 0"},
 		{B_RES_BIG, 1, 1, DBV_EINPUT, "\"res\" 5000 is not 2 to 4096"},

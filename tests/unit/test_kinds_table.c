@@ -220,7 +220,7 @@ static void test_text(void)
 	s = text_of(&t, 1);
 	CHECK(!strcmp(s, "{\"input\":\"dataset\",\"streams\":[{\"file\":\"d0.dbv\","
 			 "\"group\":null,\"model\":\"? w=-1 seed=-1\"},{\"file\":"
-			 "\"d\\\"1\\u0009.dbv\",\"group\":null,\"model\":null}],"
+			 "\"d\\\"1\\t.dbv\",\"group\":null,\"model\":null}],"
 			 "\"items\":4,\"acc\":[1,0.80000000000000004],\"acc_true\":"
 			 "[0.90000000000000002,0.69999999999999996],\"churn\":"
 			 "[[0,0.25],[0.25,0]]}\n"));
@@ -245,11 +245,11 @@ static void test_text(void)
 	free(s);
 	s = text_of(&t, 1);
 	CHECK(strstr(s, "\"pairs\":[{\"a\":0,\"b\":1,\"agreement\":0.5,\"std\":"
-			"0.10000000000000001,\"ci95\":[null,null],\"iou\":"
+			"0.10000000000000001,\"ci95\":[\"NaN\",\"NaN\"],\"iou\":"
 			"0.40000000000000002,\"per_plane\":[0.40000000000000002,"
 			"0.59999999999999998]},"));
 	CHECK(strstr(s, ",\"groups\":{\"names\":[\"A\",\"B\"],\"agreement\":"
-			"[[0.5,0.5],[0.5,null]],\"std\":"));
+			"[[0.5,0.5],[0.5,\"NaN\"]],\"std\":"));
 	CHECK(strstr(s, ",\"fragmentation\":{\"mean\":[4,5.5,6],\"std\":[0,0.5,1],"
 			"\"per_plane\":[[4,4],[5,6],[5,7]]}}\n"));
 	free(s);

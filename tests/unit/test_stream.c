@@ -267,6 +267,63 @@ static void test_flips(void)
 		p[j] ^= 0x40;
 	}
 	CHECK(caught > tried / 2);
+	/* Format 1.1: stream_crc covers every byte before the trailer, so
+	 * every flip there is refused, in the header (the meta, the
+	 * pipeline) and in record fields outside tensors alike. */
+	static const unsigned char end_map[] = {0x86, 0xa1, 't', 0xa3, 'e', 'n', 'd'};
+	unsigned char *e = memmem(s, n, end_map, sizeof end_map);
+	CHECK(e != NULL);
+	size_t before = e ? (size_t)(e - s) : 0, missed = 0;
+	for (size_t i = 0; i < before; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			s[i] ^= (unsigned char)(1 << bit);
+			if (read_all(s, n, "dataset", 0, NULL) == DBV_END) {
+				if (!missed++)
+					fprintf(stderr, "flip of bit %d of byte %zu accepted\n",
+						bit, i);
+			}
+			s[i] ^= (unsigned char)(1 << bit);
+		}
+	CHECK_EQ_INT(missed, 0);
+	/* The header's bytes alone: a flip in the meta ("classes": 10 ->
+	 * 11) parses, and only stream_crc tells. */
+	unsigned char *cl = memmem(s, n, "classes", 7);
+	CHECK(cl != NULL && cl[7] == 10);
+	if (cl) {
+		cl[7] = 11;
+		CHECK_RC(read_all(s, n, "dataset", 0, NULL), DBV_EINPUT);
+		CHECK(strstr(dbv_errmsg(), "stream CRC mismatch") != NULL);
+		cl[7] = 10;
+	}
+	CHECK_RC(read_all(s, n, "dataset", 0, NULL), DBV_END);
+	free(s);
+}
+
+/* Any number of record types: 40 of them, each counted in the trailer. */
+static void test_many_types(void)
+{
+	char path[600], type[16];
+	char *argv[] = {"test", NULL};
+	size_t n;
+	uint64_t k = 0;
+	snprintf(path, sizeof path, "%s/types", tmp);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct dbv_writer *w = dbv_writer_new(fd, "test-tool");
+	dbv_writer_header_begin(w, "custom", NULL, 1, argv, 0);
+	dbv_writer_header_end(w);
+	for (int i = 0; i < 80; i++) {
+		snprintf(type, sizeof type, "type%d", i % 40);
+		dbv_writer_record_begin(w, type, 0);
+		dbv_writer_record_end(w);
+	}
+	CHECK_OK(dbv_writer_finish(w));
+	dbv_writer_free(w);
+	close(fd);
+	unsigned char *s = slurp(path, &n);
+	CHECK_RC(read_all(s, n, "custom", 0, &k), DBV_END);
+	CHECK_EQ_INT(k, 80);
+	CHECK(memmem(s, n, "type39", 6) != NULL);
+	CHECK(memmem(s, n, "\xa1*", 2) == NULL); /* no lumped count */
 	free(s);
 }
 
@@ -322,6 +379,22 @@ static uint32_t pk_record(msgpack_packer *pk, int seq, size_t declared,
 	return dbv_crc32c_ref(0, data, actual);
 }
 
+static void pk_end_counts_array(msgpack_packer *pk, int records, uint32_t crc)
+{
+	msgpack_pack_map(pk, 5);
+	pk_str(pk, "t");
+	pk_str(pk, "end");
+	pk_str(pk, "records");
+	msgpack_pack_int(pk, records);
+	pk_str(pk, "counts");
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_int(pk, records);
+	pk_str(pk, "crc");
+	msgpack_pack_uint32(pk, crc);
+	pk_str(pk, "status");
+	pk_str(pk, "ok");
+}
+
 static void pk_end(msgpack_packer *pk, int records, uint32_t crc,
 		   const char *status)
 {
@@ -371,6 +444,31 @@ static void test_reader_checks(void)
 	pk_end(&pk, 1, crc, "ok");
 	CHECK_RC(read_all(sb.data, sb.size, "dataset", 0, NULL), DBV_END);
 	msgpack_sbuffer_clear(&sb);
+
+	/* A version 1.0 stream (no stream_crc) is read; counts must be a
+	 * map, and a 1.1 stream must carry stream_crc. */
+	pk_header(&pk, 1, "dataset");
+	crc = pk_record(&pk, 1, 4, 4);
+	pk_end_counts_array(&pk, 1, crc);
+	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "malformed end record");
+	msgpack_pack_map(&pk, 6);
+	pk_str(&pk, "t");
+	pk_str(&pk, "dbv");
+	pk_str(&pk, "v");
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_int(&pk, 1);
+	msgpack_pack_int(&pk, 1);
+	pk_str(&pk, "kind");
+	pk_str(&pk, "dataset");
+	pk_str(&pk, "tool");
+	pk_str(&pk, "hand");
+	pk_str(&pk, "pipeline");
+	msgpack_pack_array(&pk, 0);
+	pk_str(&pk, "meta");
+	msgpack_pack_map(&pk, 0);
+	crc = pk_record(&pk, 1, 4, 4);
+	pk_end(&pk, 1, crc, "ok");
+	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "no stream_crc (a format 1.1 stream must)");
 
 	/* empty input */
 	EXPECT_FAIL("dataset", 0, DBV_EINPUT, "empty input");
@@ -587,6 +685,7 @@ int main(void)
 	test_truncation();
 	test_flips();
 	test_reader_checks();
+	test_many_types();
 	test_copy();
 	return check_done();
 }

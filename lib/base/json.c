@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "json.h"
+#include "base/json.h"
 
 void dbv_json_init(struct dbv_json *j, FILE *f)
 {

@@ -1,5 +1,5 @@
 /*
- * tools/json.h - the one JSON emitter of the tools (dbv-inspect, dbv-compare).
+ * lib/base/json.h - the one JSON emitter (dbv-inspect, dbv-compare --json).
  *
  * Output is compact (no spaces) and valid JSON.  Numbers: integers exactly,
  * doubles with %.17g (they read back to the same double), floats with %.9g;
