@@ -13,8 +13,10 @@ typedef struct dbv_val dbv_val; /* opaque; valid until the next read */
 
 enum dbv_vtype {
 	DBV_V_NIL, DBV_V_BOOL, DBV_V_INT, DBV_V_FLOAT, DBV_V_STR, DBV_V_BIN,
-	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT
+	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT,
+	DBV_V_NONE /* no value: v is NULL (a key dbv_map_get did not find) */
 };
+/* Every function below accepts NULL (an absent value) as v or map. */
 enum dbv_vtype dbv_val_type(const dbv_val *v);
 /* Map lookup by string key; NULL when v is not a map or key is absent. */
 const dbv_val *dbv_map_get(const dbv_val *map, const char *key);
