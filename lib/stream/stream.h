@@ -171,4 +171,33 @@ void dbv_reader_free(struct dbv_reader *r);
 void dbv_pipe_grow(int fd);
 
 
+/* ------------------------------------------------------------------ */
+/* Summaries (lib/stream/summary.c)                                    */
+/* ------------------------------------------------------------------ */
+/* Min, max and sum of t's elements (as doubles) and their number; a NaN
+ * element makes min, max and sum NaN; no elements: min +Inf, max -Inf. */
+void dbv_tensor_stats(const struct dbv_tensor *t, double *min, double *max,
+		      double *sum, size_t *count);
+/* The tensors of one key over a stream's records, stacked along dim 0:
+ * shape[0] sums the records' first dimensions while dtype and the other
+ * dimensions agree (consistent), and the statistics cover every element. */
+#define DBV_SUMMARY_KEYS 32
+struct dbv_summary_key {
+	char key[64];
+	enum dbv_dtype dtype;
+	int ndim;
+	int64_t shape[DBV_MAX_DIMS];
+	int consistent;
+	double min, max, sum;
+	size_t count;
+};
+/* Up to DBV_SUMMARY_KEYS keys (later ones are not summarised), in order
+ * of first appearance; start from {.n = 0}. */
+struct dbv_summary {
+	struct dbv_summary_key s[DBV_SUMMARY_KEYS];
+	size_t n;
+};
+/* Add the tensors of rec (its top-level tensor values) to sm. */
+void dbv_summary_add(struct dbv_summary *sm, const dbv_val *rec);
+
 #endif /* DBV_STREAM_H */
