@@ -79,16 +79,16 @@ static void parse_scale(const char *s, double *v)
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
-		O_SIZE = 256, O_TITLE, O_NO_LEGEND, O_TS, O_VERSION, O_CHART,
-		O_VALUE, O_SCALE, O_X, O_Y, O_BY, O_LOGX,
+		O_SIZE = 256, O_TITLE, O_TS, O_VERSION, O_CHART, O_VALUE, O_SCALE,
+		O_X, O_Y, O_BY,
 	};
-	static const struct option lo[] = {
+	const struct option lo[] = {
 		{"size", 1, NULL, O_SIZE}, {"title", 1, NULL, O_TITLE},
-		{"no-legend", 0, NULL, O_NO_LEGEND}, {"text-scale", 1, NULL, O_TS},
+		{"no-legend", 0, &o->legend, 0}, {"text-scale", 1, NULL, O_TS},
 		{"chart", 1, NULL, O_CHART}, {"value", 1, NULL, O_VALUE},
 		{"scale", 1, NULL, O_SCALE}, {"x", 1, NULL, O_X},
 		{"y", 1, NULL, O_Y}, {"by", 1, NULL, O_BY},
-		{"logx", 0, NULL, O_LOGX}, {"output", 1, NULL, 'o'},
+		{"logx", 0, &o->logx, 1}, {"output", 1, NULL, 'o'},
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
@@ -120,10 +120,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 					       "acc_true or agreement", optarg);
 			break;
 		case O_TITLE: o->title = optarg; break;
-		case O_NO_LEGEND: o->legend = 0; break;
 		case O_X: o->x = optarg; break;
 		case O_BY: o->by = optarg; break;
-		case O_LOGX: o->logx = 1; break;
 		case 'o': o->out = optarg; break;
 		case 'h': dbv_tool_help(usage);
 		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();

@@ -63,20 +63,22 @@ struct options {
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
-		O_PLANE = 256, O_SIZE, O_SHADE, O_THUMBS, O_TITLE, O_NO_LEGEND,
-		O_BARE, O_TS, O_MONTAGE, O_COLS, O_ROWL, O_COLL, O_VERSION, O_CHART,
+		O_PLANE = 256, O_SIZE, O_SHADE, O_TITLE, O_TS, O_COLS, O_ROWL,
+		O_COLL, O_VERSION,
 	};
-	static const struct option lo[] = {
+	/* Flags set o's fields; a chart option sets o->chart (its value is
+	 * dbv-chart's to check). */
+	const struct option lo[] = {
 		{"plane", 1, NULL, O_PLANE}, {"size", 1, NULL, O_SIZE},
-		{"shade", 1, NULL, O_SHADE}, {"thumbs", 0, NULL, O_THUMBS},
-		{"title", 1, NULL, O_TITLE}, {"no-legend", 0, NULL, O_NO_LEGEND},
-		{"bare", 0, NULL, O_BARE}, {"text-scale", 1, NULL, O_TS},
-		{"montage", 0, NULL, O_MONTAGE}, {"cols", 1, NULL, O_COLS},
+		{"shade", 1, NULL, O_SHADE}, {"thumbs", 0, &o->thumbs, 1},
+		{"title", 1, NULL, O_TITLE}, {"no-legend", 0, &o->legend, 0},
+		{"bare", 0, &o->bare, 1}, {"text-scale", 1, NULL, O_TS},
+		{"montage", 0, &o->montage, 1}, {"cols", 1, NULL, O_COLS},
 		{"row-labels", 1, NULL, O_ROWL}, {"col-labels", 1, NULL, O_COLL},
-		{"chart", 1, NULL, O_CHART}, {"value", 1, NULL, O_CHART},
-		{"scale", 1, NULL, O_CHART}, {"x", 1, NULL, O_CHART},
-		{"y", 1, NULL, O_CHART}, {"by", 1, NULL, O_CHART},
-		{"logx", 0, NULL, O_CHART}, {"output", 1, NULL, 'o'},
+		{"chart", 1, &o->chart, 1}, {"value", 1, &o->chart, 1},
+		{"scale", 1, &o->chart, 1}, {"x", 1, &o->chart, 1},
+		{"y", 1, &o->chart, 1}, {"by", 1, &o->chart, 1},
+		{"logx", 0, &o->chart, 1}, {"output", 1, NULL, 'o'},
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
@@ -103,12 +105,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->col_labels = dbv_tool_split_list(o->col_labels, optarg,
 							    &o->ncol_labels);
 			break;
-		case O_THUMBS: o->thumbs = 1; break;
 		case O_TITLE: o->title = optarg; break;
-		case O_NO_LEGEND: o->legend = 0; break;
-		case O_BARE: o->bare = 1; break;
-		case O_MONTAGE: o->montage = 1; break;
-		case O_CHART: o->chart = 1; break; /* dbv-chart checks them */
 		case 'o': o->out = optarg; break;
 		case 'h': dbv_tool_help(usage);
 		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
@@ -183,47 +180,6 @@ static int src_header(struct src *s)
 		dbv_pred_model_labels(&s->h.model, s->model, sizeof s->model,
 				      s->seed, sizeof s->seed);
 	return rc;
-}
-
-/* The next record of a plane (plane < 0: any; else that one) into
- * s->rec, DBV_END after the last. */
-static int src_next(struct src *s, int64_t plane)
-{
-	int rc;
-	dbv_pred_record_release(&s->rec);
-	while ((rc = dbv_pred_next(s->r, &s->h, &s->rec)) == DBV_OK) {
-		if (s->rec.type == DBV_PRED_PLANE &&
-		    (plane < 0 || s->rec.plane.plane == plane))
-			return DBV_OK;
-		dbv_pred_record_release(&s->rec);
-	}
-	return rc;
-}
-
-static int no_plane(const struct src *s, int64_t plane)
-{
-	if (plane < 0)
-		return dbv_seterr(DBV_EINPUT, "%s: no plane in the stream", s->name);
-	return dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream", s->name,
-			  (long long)plane);
-}
-
-/* Plane `plane` of the stream (< 0: its only plane) into s->rec, the
- * rest of the stream read (and checked) too. */
-static int find_plane(struct src *s, int64_t plane)
-{
-	struct dbv_pred_record other;
-	int rc = src_next(s, plane);
-	if (rc == DBV_END)
-		return no_plane(s, plane);
-	while (!rc && (rc = dbv_pred_next(s->r, &s->h, &other)) == DBV_OK) {
-		if (plane < 0 && other.type == DBV_PRED_PLANE)
-			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
-					"one plane: write one file per plane with "
-					"-o DIR/, or choose one with --plane N", s->name);
-		dbv_pred_record_release(&other);
-	}
-	return rc == DBV_END ? DBV_OK : rc;
 }
 
 /* ---- drawing and writing ------------------------------------------ */
@@ -324,14 +280,15 @@ static int open_single(const struct options *o, char **argv, struct src *s,
 	if (dir && stat(dir, &st) && mkdir(dir, 0777))
 		return dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
 				  strerror(errno));
-	for (; dir && (rc = src_next(s, plane)) == DBV_OK; drawn++)
+	for (; dir && (rc = dbv_pred_next_plane(s->r, &s->h, plane, &s->rec)) == DBV_OK;
+	     drawn++)
 		if ((rc = picture(s, 1, o, dir)))
 			return rc;
 	if (dir && rc != DBV_END)
 		return rc;
 	if (dir && !drawn)
-		return no_plane(s, plane);
-	if (!dir && (rc = find_plane(s, plane)))
+		return dbv_pred_no_plane(s->name, plane);
+	if (!dir && (rc = dbv_pred_find_plane(s->r, &s->h, plane, &s->rec)))
 		return rc;
 	if ((rc = dbv_reader_at_eof(s->r, &eof)) || eof)
 		return rc;
@@ -346,7 +303,8 @@ static int open_cell(const struct options *o, struct src *s, int q)
 	int rc;
 	if ((rc = src_open(&s[q], o->files[q], NULL, NULL)) ||
 	    (rc = dbv_reader_header(s[q].r, "pred", NULL)) ||
-	    (rc = src_header(&s[q])) || (rc = find_plane(&s[q], o->plane)))
+	    (rc = src_header(&s[q])) ||
+	    (rc = dbv_pred_find_plane(s[q].r, &s[q].h, o->plane, &s[q].rec)))
 		return rc;
 	return dbv_pred_same_plane(s[0].name, &s[0].h, &s[0].rec.plane, s[q].name,
 				   &s[q].h, &s[q].rec.plane, o->plane);

@@ -834,6 +834,46 @@ void dbv_pred_model_labels(const struct dbv_pred_model *m, char *model,
 		snprintf(seed, scap, "seed %lld", (long long)m->seed);
 }
 
+int dbv_pred_next_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec)
+{
+	int rc;
+	dbv_pred_record_release(rec);
+	while ((rc = dbv_pred_next(r, h, rec)) == DBV_OK) {
+		if (rec->type == DBV_PRED_PLANE && (plane < 0 || rec->plane.plane == plane))
+			return DBV_OK;
+		dbv_pred_record_release(rec);
+	}
+	return rc;
+}
+
+int dbv_pred_no_plane(const char *name, int64_t plane)
+{
+	if (plane < 0)
+		return dbv_seterr(DBV_EINPUT, "%s: no plane in the stream", name);
+	return dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream", name,
+			  (long long)plane);
+}
+
+int dbv_pred_find_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec)
+{
+	const char *name = strcmp(dbv_reader_name(r), "-") ? dbv_reader_name(r)
+							    : "standard input";
+	struct dbv_pred_record other;
+	int rc = dbv_pred_next_plane(r, h, plane, rec);
+	if (rc == DBV_END)
+		return dbv_pred_no_plane(name, plane);
+	while (!rc && (rc = dbv_pred_next(r, h, &other)) == DBV_OK) {
+		if (plane < 0 && other.type == DBV_PRED_PLANE)
+			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
+					"one plane: write one file per plane with "
+					"-o DIR/, or choose one with --plane N", name);
+		dbv_pred_record_release(&other);
+	}
+	return rc == DBV_END ? DBV_OK : rc;
+}
+
 const char *dbv_pred_plane_differs(const struct dbv_pred_header *ha,
 				   const struct dbv_pred_plane *a,
 				   const struct dbv_pred_header *hb,

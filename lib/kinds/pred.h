@@ -241,6 +241,22 @@ int dbv_pred_write_accuracy(struct dbv_writer *w,
  * "seed SEED" ("" without) into seed. */
 void dbv_pred_model_labels(const struct dbv_pred_model *m, char *model,
 			   size_t mcap, char *seed, size_t scap);
+/* The next plane record numbered plane (< 0: any) into rec (released
+ * first: zero it before the first call), the records before it read,
+ * checked and skipped; DBV_END after the last. */
+int dbv_pred_next_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec);
+/* A picture's refusal of stream NAME without the plane asked for:
+ * DBV_EINPUT "NAME: no plane in the stream" (plane < 0), else DBV_EUSAGE
+ * "NAME: no plane N in the stream". */
+int dbv_pred_no_plane(const char *name, int64_t plane);
+/* Plane `plane` (< 0: the stream's only plane) into rec (as
+ * dbv_pred_next_plane), the rest of the stream read and checked to its
+ * trailer: dbv_pred_no_plane without it; with plane < 0, DBV_EUSAGE
+ * "NAME: the stream holds more than one plane: ..." at a second one.
+ * NAME: the reader's ("standard input" for "-"). */
+int dbv_pred_find_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec);
 /* Does plane b (of a stream of header hb) show plane a (header ha), of
  * the same classes?  NULL when it does, else what differs: that of
  * dbv_plane_differs, or "classes" (their number, or their names). */

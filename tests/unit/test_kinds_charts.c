@@ -1,14 +1,15 @@
 /*
  * test_kinds_charts.c - what the kinds give dbv-render and dbv-chart as
  * plain arrays: a model's labels, what differs between two planes and the
- * montage's messages, a pred plane as a plot (lib/kinds/pred.c,
- * planes.c); a table's stream labels, heat-map matrix, figures and line
+ * montage's messages, a pred plane as a plot, finding a plane in a pred
+ * stream (lib/kinds/pred.c, planes.c); a table's stream labels, heat-map matrix, figures and line
  * chart points, values, texts and refusals (lib/kinds/table.c), on
  * tables built in memory with values worked out by hand.
  */
 #include <string.h>
 
 #include "check.h"
+#include "check_stream.h"
 
 /* ---- pred streams: labels, planes, plots ---------------------------- */
 
@@ -143,6 +144,125 @@ static void test_plane_plot(void)
 	p.anchors.data = f32;
 	dbv_pred_plane_plot(&p, 0, 1, NULL, NULL, &pl);
 	CHECK(pl.images == NULL && pl.images_f32 == f32);
+}
+
+/* A pred stream in NAME of n planes numbered num[0..n) (of a data set of
+ * 1 x 2 x 2 images, 3 classes), made by the kinds' writers alone: a
+ * dataset header, a planes stream of it, the pred stream of its planes. */
+static void write_pred(const char *name, const int64_t *num, int n)
+{
+	static uint8_t px[12];
+	static float o4[4], u4[4] = {1, 0, 0, 0}, v4[4] = {0, 1, 0, 0};
+	static const uint8_t labels[9] = {0, 1, 2, 0, 1, 2, 2, 2, 2};
+	static const float conf[9] = {1, 1, 1, 0.5f, 0.5f, 0.5f, 1, 1, 1};
+	const struct dbv_dataset d = {.n = 3, .c = 1, .h = 2, .w = 2,
+				      .nclasses = 3, .mean = {0.5}, .std = {0.25}};
+	const struct dbv_dataset_origin origin = {0};
+	const struct dbv_planes_meta m = {.res = 3, .mode = DBV_PLANES_IDS,
+					  .mislabeled = -1, .planes = (uint64_t)n};
+	const struct dbv_anchors a = {.dtype = DBV_U8, .px = px, .idx = {0, 1, 2},
+				      .y = {0, 1, 2}, .y_true = {0, 1, 2}};
+	const struct dbv_plane pl = {.dim = 4, .origin = o4, .u = u4, .v = v4,
+				     .coords = {{0, 0}, {1, 0}, {0, 1}}, .res = 3,
+				     .range = {-1, 2, -1, 2}};
+	const struct dbv_pred_header h = {.planes = 1, .temp = 1};
+	char *argv[] = {"test", NULL};
+	const dbv_val *rec;
+	int fd, dfd, pfd;
+
+	struct dbv_writer *w = wopen("ds.dbv", &fd);
+	CHECK_OK(dbv_dataset_write_header(w, &d, &origin, NULL, 1, argv));
+	wclose(w, fd);
+	struct dbv_reader *in = ropen("ds.dbv", &dfd);
+	CHECK_OK(dbv_reader_header(in, "dataset", NULL));
+	w = wopen("planes.dbv", &fd);
+	CHECK_OK(dbv_planes_write_header(w, in, &m, 0, 1, argv));
+	for (int k = 0; k < n; k++)
+		CHECK_OK(dbv_planes_write_plane(w, (uint64_t)num[k], &pl, &a, &d));
+	wclose(w, fd);
+	struct dbv_reader *pr = ropen("planes.dbv", &pfd);
+	CHECK_OK(dbv_reader_header(pr, "planes", NULL));
+	w = wopen(name, &fd);
+	CHECK_OK(dbv_pred_write_header(w, dbv_reader_meta(in), NULL, 1, argv, &h));
+	while (dbv_reader_next(pr, &rec) == DBV_OK)
+		CHECK_OK(dbv_pred_write_plane(w, rec, 3, 3, labels, NULL, conf, NULL));
+	wclose(w, fd);
+	dbv_reader_free(pr);
+	dbv_reader_free(in);
+	close(pfd);
+	close(dfd);
+}
+
+/* dbv_pred_find_plane of plane in NAME (a reader named by its path):
+ * the status, the plane number found, whether the input is at its end. */
+static int find(const char *name, int64_t plane, int64_t *got, int *eof)
+{
+	struct dbv_pred_header h;
+	struct dbv_pred_record rec = {0};
+	int fd, rc;
+	struct dbv_reader *r = ropen(name, &fd);
+
+	*got = -1;
+	*eof = 0;
+	if (!(rc = dbv_pred_header_read(r, &h)) &&
+	    !(rc = dbv_pred_find_plane(r, &h, plane, &rec))) {
+		*got = rec.plane.plane;
+		CHECK_OK(dbv_reader_at_eof(r, eof));
+	}
+	dbv_pred_record_release(&rec);
+	dbv_pred_header_release(&h);
+	dbv_reader_free(r);
+	close(fd);
+	return rc;
+}
+
+static void test_find_plane(void)
+{
+	const int64_t three[3] = {0, 2, 0}, one[1] = {4};
+	struct dbv_pred_header h;
+	struct dbv_pred_record rec = {0};
+	char want[900];
+	int64_t got;
+	int fd, eof;
+
+	check_stream_dir = check_tmpdir();
+	write_pred("three.dbv", three, 3);
+	write_pred("one.dbv", one, 1);
+	write_pred("none.dbv", NULL, 0);
+	/* The next plane of a number, or any. */
+	struct dbv_reader *r = ropen("three.dbv", &fd);
+	CHECK_OK(dbv_pred_header_read(r, &h));
+	CHECK_OK(dbv_pred_next_plane(r, &h, 0, &rec));
+	CHECK(rec.type == DBV_PRED_PLANE && rec.plane.plane == 0);
+	CHECK(rec.plane.geom.res == 3 && rec.plane.labels[8] == 2);
+	CHECK_OK(dbv_pred_next_plane(r, &h, 0, &rec));
+	CHECK(rec.plane.plane == 0);
+	CHECK_RC(dbv_pred_next_plane(r, &h, 0, &rec), DBV_END);
+	dbv_pred_record_release(&rec);
+	dbv_pred_header_release(&h);
+	dbv_reader_free(r);
+	close(fd);
+	/* One plane: found, and the stream read to its end. */
+	CHECK_OK(find("three.dbv", 2, &got, &eof));
+	CHECK(got == 2 && eof);
+	CHECK_OK(find("one.dbv", -1, &got, &eof));
+	CHECK(got == 4 && eof);
+	CHECK_OK(find("one.dbv", 4, &got, &eof));
+	CHECK(got == 4);
+	/* No such plane, no plane, more than one. */
+	CHECK_RC(find("three.dbv", 1, &got, &eof), DBV_EUSAGE);
+	snprintf(want, sizeof want, "%s: no plane 1 in the stream", check_stream_path);
+	CHECK(!strcmp(dbv_errmsg(), want));
+	CHECK_RC(find("none.dbv", -1, &got, &eof), DBV_EINPUT);
+	snprintf(want, sizeof want, "%s: no plane in the stream", check_stream_path);
+	CHECK(!strcmp(dbv_errmsg(), want));
+	CHECK_RC(find("three.dbv", -1, &got, &eof), DBV_EUSAGE);
+	snprintf(want, sizeof want, "%s: the stream holds more than one plane: "
+		 "write one file per plane with -o DIR/, or choose one with "
+		 "--plane N", check_stream_path);
+	CHECK(!strcmp(dbv_errmsg(), want));
+	CHECK_RC(dbv_pred_no_plane("X", 7), DBV_EUSAGE);
+	CHECK(!strcmp(dbv_errmsg(), "X: no plane 7 in the stream"));
 }
 
 /* ---- tables ------------------------------------------------------- */
@@ -434,6 +554,7 @@ int main(void)
 	test_model_labels();
 	test_plane_differs();
 	test_plane_plot();
+	test_find_plane();
 	test_stream_labels();
 	test_matrix();
 	test_figures();
