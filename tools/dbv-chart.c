@@ -204,7 +204,8 @@ static int run(const struct options *o)
 	int fd, rc;
 
 	if (!(rc = dbv_tool_open_reader(o->file, NULL, NULL, &fd, &r)) &&
-	    !(rc = dbv_tool_read_pred_table(r, o->name, as_render, 1)) && !(rc = dbv_table_read_body(r, &t)) &&
+	    !(rc = dbv_tool_read_pred_table(r, o->name, as_render, 1)) &&
+	    !(rc = dbv_table_read_body(r, &t)) &&
 	    !(rc = dbv_reader_expect_end(r, dbv_tool_name())) &&
 	    !(rc = o->chart == CHART_LINE ? draw_lines(&im, &t, o, title, sizeof title)
 					  : draw_heatmap(&im, &t, o, title, sizeof title))) {
