@@ -506,3 +506,16 @@ uint32_t dbv_plane_fingerprint(const struct dbv_plane *p)
 	crc = dbv_crc32c(crc, p->range, sizeof p->range);
 	return dbv_crc32c(crc, p->coords, sizeof p->coords);
 }
+
+const char *dbv_plane_differs(const struct dbv_plane *a, const struct dbv_plane *b)
+{
+	if (a->res != b->res)
+		return "res";
+	if (memcmp(a->range, b->range, sizeof a->range))
+		return "range";
+	if (memcmp(a->coords, b->coords, sizeof a->coords))
+		return "anchor coordinates";
+	if (dbv_plane_fingerprint(a) != dbv_plane_fingerprint(b))
+		return "origin or basis vectors";
+	return NULL;
+}
