@@ -562,10 +562,9 @@ int dbv_tool_exec(const char *name, char **argv, int fd, off_t start,
 int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
 			     int chart)
 {
-	const dbv_val *hdr;
 	const char *tool = "?", *kind;
 	size_t tn = 1;
-	int rc = dbv_reader_header(r, NULL, &hdr);
+	int rc = dbv_reader_header(r, NULL, NULL);
 	if (rc)
 		return rc;
 	kind = dbv_reader_kind(r);
@@ -575,7 +574,7 @@ int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
 				  "streams (dbv-compare)", name);
 	if (!strcmp(kind, "table") || (pred && !strcmp(kind, "pred")))
 		return DBV_OK;
-	dbv_val_str(dbv_map_get(hdr, "tool"), &tool, &tn);
+	tool = dbv_reader_tool(r, &tn);
 	return dbv_seterr(DBV_EINPUT, "%s: expected %sa table stream (dbv-compare), "
 			  "got a %s stream (from %.*s)", name,
 			  pred ? "a pred stream (dbv-predict) or " : "", kind,

@@ -23,4 +23,11 @@
  * streams carry.  Fails (status and message) where the header has none. */
 int dbv_kind_classes(struct dbv_reader *r, int64_t *classes);
 
+/* One dbv-inspect --summary line of the stream r has just read to its
+ * trailer (nrec records, their tensors in sm): kind, records, items and
+ * item_shape (of a dataset kind's items), classes (dbv_kind_classes),
+ * tensors, meta. */
+void dbv_summary_write_json(struct dbv_json *j, const struct dbv_summary *sm,
+			    struct dbv_reader *r, uint64_t nrec);
+
 #endif /* DBV_KINDS_H */

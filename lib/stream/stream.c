@@ -1469,6 +1469,16 @@ const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r)
 	return r->pipeline;
 }
 
+const char *dbv_reader_tool(const struct dbv_reader *r, size_t *len)
+{
+	const char *s = "?";
+
+	if (r->meta && !dbv_val_str(dbv_map_get(V(&r->hdr.data), "tool"), &s, len))
+		return s;
+	*len = 1;
+	return "?";
+}
+
 const char *dbv_reader_kind(const struct dbv_reader *r)
 {
 	return r->kind;

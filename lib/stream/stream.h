@@ -160,6 +160,8 @@ const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);
 /* After DBV_END: the verified "end" record (valid until the next read). */
 const dbv_val *dbv_reader_trailer(const struct dbv_reader *r);
 const char *dbv_reader_kind(const struct dbv_reader *r);
+/* The header's "tool" (len bytes, not NUL-terminated; "?" when none). */
+const char *dbv_reader_tool(const struct dbv_reader *r, size_t *len);
 /* Record type of rec ("batch", ...); "" when missing. */
 const char *dbv_record_type(const dbv_val *rec, size_t *len);
 int dbv_record_is(const dbv_val *rec, const char *type);
@@ -201,5 +203,15 @@ struct dbv_summary {
 };
 /* Add the tensors of rec (its top-level tensor values) to sm. */
 void dbv_summary_add(struct dbv_summary *sm, const dbv_val *rec);
+/* JSON (dbv-inspect(1) documents the format): any value v, a tensor map
+ * summarised as {"dtype","shape","min","max","mean","crc32c"} (no
+ * statistics for no elements), a bin as {"bin":bytes}, other keys than
+ * strings quoted; the members of map v into the open object; a shape as
+ * an array; sm's keys as the members of a "tensors" object. */
+struct dbv_json;
+void dbv_json_val(struct dbv_json *j, const dbv_val *v);
+void dbv_json_members(struct dbv_json *j, const dbv_val *v);
+void dbv_json_shape(struct dbv_json *j, const int64_t *shape, int ndim);
+void dbv_summary_keys_json(struct dbv_json *j, const struct dbv_summary *sm);
 
 #endif /* DBV_STREAM_H */
