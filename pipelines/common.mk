@@ -29,7 +29,10 @@
 #   depends on them, and nothing else; a variable no command uses changes
 #   no record.  Reading the records writes nothing: `make -n` and `make -q`
 #   tell what a run would do and change nothing.  The records also say how
-#   each file was made: `cat out/demo/.cmd/models/mlp-s0.dbv`.
+#   each file was made: `cat out/demo/.cmd/models/mlp-s0.dbv`.  What is
+#   not on a command line is not noticed: new tools (rebuilt bin/), the
+#   data files DBV_DATA_DIR points at.  The paths are: the same OUT spelt
+#   otherwise (relative, absolute) redoes everything.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -53,8 +56,8 @@ DATA      ?= fashion-mnist
 THREADS   ?= 2
 PIC_RANGE ?= 0.5
 # Data-order seeds: the model of init seed S draws its batches (and
-# augmentation) with seed S + DATA_SEED_OFFSET, so that by default no
-# data-order seed of a study equals one of its init seeds; DATA_SEED=N
+# augmentation) with seed S + DATA_SEED_OFFSET, so that by default (init
+# seeds below 1000) no data-order seed equals an init seed; DATA_SEED=N
 # gives every model the one order N (then only the initialisation differs
 # between seeds).  DATA_SEED_OFFSET=0 is the old behaviour (both equal).
 DATA_SEED_OFFSET ?= 1000

@@ -44,6 +44,19 @@ expect() {
 	test_cmp want ran
 }
 
+# remade MODEL...: the training of each MODEL and both its predictions.
+remade() {
+	for m in "$@"; do
+		printf "%s\n" "dbv-train d/models/$m.dbv" "dbv-predict d/pred/$m-score.dbv" \
+			"dbv-predict d/pred/$m-picture.dbv"
+	done
+}
+# What every model's predictions feed: both tables, the heat map, figure 1.
+TABLES="dbv-compare d/table.dbv
+dbv-compare d/table.tsv
+dbv-render d/heatmap.png
+dbv-render d/figure1.png"
+
 # The summary reads every model (dbv-inspect, for its test accuracy).
 reads() {
 	for m in "$@"; do echo "dbv-inspect d/models/$m.dbv"; done
@@ -81,15 +94,8 @@ test_expect_success 'a first run makes every file once' '
 	: >runs && $MK BIN="$T/wbin" >>make.log 2>&1 && test ! -s runs &&
 	rm -rf d && rerun &&
 	expect "dbv-load d/data/train.dbv" "dbv-load d/data/test.dbv" \
-		"dbv-train d/models/mlp-s0.dbv" "dbv-train d/models/mlp-s1.dbv" \
-		"dbv-train d/models/cnn5-s0.dbv" "dbv-train d/models/cnn5-s1.dbv" \
 		"dbv-plane d/planes/score.dbv" "dbv-plane d/planes/picture.dbv" \
-		"dbv-predict d/pred/mlp-s0-score.dbv" "dbv-predict d/pred/mlp-s1-score.dbv" \
-		"dbv-predict d/pred/cnn5-s0-score.dbv" "dbv-predict d/pred/cnn5-s1-score.dbv" \
-		"dbv-predict d/pred/mlp-s0-picture.dbv" "dbv-predict d/pred/mlp-s1-picture.dbv" \
-		"dbv-predict d/pred/cnn5-s0-picture.dbv" "dbv-predict d/pred/cnn5-s1-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
+		"$(remade mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" "$TABLES" \
 		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	summary_matches 1 mlp-s0 mlp-s1 cnn5-s0 cnn5-s1 &&
 	cat d/.cmd/models/cnn5-s1.dbv >cmd &&
@@ -101,11 +107,7 @@ test_expect_success 'a deleted model: it, its predictions and what uses them' '
 	cp d/summary.txt summary.before &&
 	rm d/models/cnn5-s0.dbv &&
 	rerun &&
-	expect "dbv-train d/models/cnn5-s0.dbv" \
-		"dbv-predict d/pred/cnn5-s0-score.dbv" "dbv-predict d/pred/cnn5-s0-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
-		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
+	expect "$(remade cnn5-s0)" "$TABLES" "$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	summary_matches 1 mlp-s0 mlp-s1 cnn5-s0 cnn5-s1 &&
 	test_cmp summary.before d/summary.txt
 '
@@ -120,11 +122,7 @@ test_expect_success 'a deleted table: it and the summary' '
 test_expect_success 'a model, its predictions and table.tsv deleted at once (issue 12)' '
 	rm d/models/cnn5-s0.dbv d/pred/cnn5-s0-score.dbv d/table.tsv &&
 	rerun &&
-	expect "dbv-train d/models/cnn5-s0.dbv" \
-		"dbv-predict d/pred/cnn5-s0-score.dbv" "dbv-predict d/pred/cnn5-s0-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
-		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
+	expect "$(remade cnn5-s0)" "$TABLES" "$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	for f in d/models/cnn5-s0.dbv d/pred/cnn5-s0-score.dbv d/table.tsv; do test -s $f || exit 1; done
 '
 
@@ -158,14 +156,7 @@ test_expect_success 'PIC_SEED: the picture plane, its predictions, figure1; not 
 
 test_expect_success 'EPOCHS: every model and what uses them, not the data or the planes' '
 	rerun PIC_SEED=3 EPOCHS=2 &&
-	expect "dbv-train d/models/mlp-s0.dbv" "dbv-train d/models/mlp-s1.dbv" \
-		"dbv-train d/models/cnn5-s0.dbv" "dbv-train d/models/cnn5-s1.dbv" \
-		"dbv-predict d/pred/mlp-s0-score.dbv" "dbv-predict d/pred/mlp-s1-score.dbv" \
-		"dbv-predict d/pred/cnn5-s0-score.dbv" "dbv-predict d/pred/cnn5-s1-score.dbv" \
-		"dbv-predict d/pred/mlp-s0-picture.dbv" "dbv-predict d/pred/mlp-s1-picture.dbv" \
-		"dbv-predict d/pred/cnn5-s0-picture.dbv" "dbv-predict d/pred/cnn5-s1-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
+	expect "$(remade mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" "$TABLES" \
 		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	dbv-inspect --summary d/models/mlp-s1.dbv | grep -q "\"epochs\":2," &&
 	summary_matches 2 mlp-s0 mlp-s1 cnn5-s0 cnn5-s1
@@ -173,11 +164,7 @@ test_expect_success 'EPOCHS: every model and what uses them, not the data or the
 
 test_expect_success 'ARCHS: the new architecture, the tables, pictures and summary' '
 	rerun PIC_SEED=3 EPOCHS=2 ARCHS="mlp cnn5 vgg11" &&
-	expect "dbv-train d/models/vgg11-s0.dbv" "dbv-train d/models/vgg11-s1.dbv" \
-		"dbv-predict d/pred/vgg11-s0-score.dbv" "dbv-predict d/pred/vgg11-s1-score.dbv" \
-		"dbv-predict d/pred/vgg11-s0-picture.dbv" "dbv-predict d/pred/vgg11-s1-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
+	expect "$(remade vgg11-s0 vgg11-s1)" "$TABLES" \
 		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1 vgg11-s0 vgg11-s1)" &&
 	summary_matches 2 mlp-s0 mlp-s1 cnn5-s0 cnn5-s1 vgg11-s0 vgg11-s1 &&
 	grep -q "^  cnn5  *vgg11  *across" d/summary.txt
@@ -185,21 +172,14 @@ test_expect_success 'ARCHS: the new architecture, the tables, pictures and summa
 
 test_expect_success 'an architecture fewer: no training, the tables and the rest again' '
 	rerun PIC_SEED=3 EPOCHS=2 &&
-	expect "dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
-		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
+	expect "$TABLES" "$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	summary_matches 2 mlp-s0 mlp-s1 cnn5-s0 cnn5-s1 &&
 	! grep -q vgg11 d/summary.txt
 '
 
 test_expect_success 'a width: only that architecture; STUDY: only the summary' '
 	rerun PIC_SEED=3 EPOCHS=2 WIDTH_cnn5=3 &&
-	expect "dbv-train d/models/cnn5-s0.dbv" "dbv-train d/models/cnn5-s1.dbv" \
-		"dbv-predict d/pred/cnn5-s0-score.dbv" "dbv-predict d/pred/cnn5-s1-score.dbv" \
-		"dbv-predict d/pred/cnn5-s0-picture.dbv" "dbv-predict d/pred/cnn5-s1-picture.dbv" \
-		"dbv-compare d/table.dbv" "dbv-compare d/table.tsv" \
-		"dbv-render d/heatmap.png" "dbv-render d/figure1.png" \
-		"$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
+	expect "$(remade cnn5-s0 cnn5-s1)" "$TABLES" "$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	rerun PIC_SEED=3 EPOCHS=2 WIDTH_cnn5=3 STUDY=other &&
 	expect "$(reads mlp-s0 mlp-s1 cnn5-s0 cnn5-s1)" &&
 	grep -q "^dbv other: " d/summary.txt
