@@ -126,15 +126,28 @@ fuzz: $(FUZZ_BIN)
 bench: $(BENCH_BIN) $(TOOLS) $(BUILD)/tests/mkpred
 	@set -e; for b in bench/*.sh; do BIN=$(abspath $(BIN)) BENCHBIN=$(abspath $(BUILD)/bench) sh $$b; done
 
+# The study make files (with their summary script) and the scripts go to
+# PREFIX/share/dbv; installed, the make files find the tools in PREFIX/bin
+# (pipelines/common.mk).  scripts/check-layers checks this source tree
+# and stays here.
+SHARE_PIPELINES := $(sort $(wildcard pipelines/*.mk pipelines/*.sh))
+SHARE_SCRIPTS   := $(filter-out scripts/check-layers,$(sort $(wildcard scripts/*)))
+SHARE           := $(DESTDIR)$(PREFIX)/share/dbv
+
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(SHARE)/pipelines $(SHARE)/scripts
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -m 644 $(SHARE_PIPELINES) $(SHARE)/pipelines/
+	install -m 755 $(SHARE_SCRIPTS) $(SHARE)/scripts/
 
 uninstall:
 	rm -f $(TOOLS:$(BIN)/%=$(DESTDIR)$(PREFIX)/bin/%)
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m#man/}; done
+	rm -f $(SHARE_PIPELINES:%=$(SHARE)/%) $(SHARE_SCRIPTS:%=$(SHARE)/%)
+	rmdir $(SHARE)/pipelines $(SHARE)/scripts $(SHARE) 2>/dev/null || true
 
 demo: $(TOOLS)
 	@sh scripts/deps --data

@@ -14,13 +14,19 @@
 #   $(OUT)/heatmap.png       the architecture x architecture agreement matrix
 #   $(OUT)/table.tsv         agreement per pair and group with 95% intervals,
 #                            per-class IoU, fragmentation per model
-#   $(OUT)/summary.txt       the numbers in a few lines (printed at the end)
+#   $(OUT)/summary.txt       test accuracy and regions per plane of every
+#                            model, every within- and across-group
+#                            agreement with its 95% interval, and where
+#                            the intervals show within > across (printed
+#                            at the end)
 #
-# Rerunning after a change redoes only what depends on it; -j2 runs
-# independent trainings and predictions at once.  Hygiene: every target is
-# written under a temporary name and renamed (the tools' -o does it; the
-# text targets here do it by hand), .DELETE_ON_ERROR and pipefail, so a
-# run killed at any moment and started again never uses a half file.
+# Rerunning redoes exactly what a deleted file or a changed variable
+# touches, and nothing else ($(OUT)/.cmd/ records the command of every
+# target; common.mk says how); -j2 runs independent trainings and
+# predictions at once.  Hygiene: every target is written under a temporary
+# name and renamed (the tools' -o does it; the text targets here do it by
+# hand), .DELETE_ON_ERROR and pipefail, so a run killed at any moment and
+# started again never uses a half file.
 
 OUT      ?= out/demo
 NTRAIN   ?= 10000
@@ -44,8 +50,10 @@ OPT_cnn5       ?= --lr 0.05 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --schedule cosine
 
-# BIN (bin), DATA (fashion-mnist), THREADS (2), PIC_RANGE (0.5),
-# PLANE_SEED (1), PIC_SEED (7) and WIDTH_fcnet (1) are common.mk's and
-# study.mk's defaults.
+# BIN (the tools next to these files: bin/ of the source tree, or
+# PREFIX/bin when installed), DATA (fashion-mnist), THREADS (2), PIC_RANGE
+# (0.5), DATA_SEED_OFFSET (1000: init seed S draws its batches with seed
+# S + 1000; DATA_SEED=N: one order for all), PLANE_SEED (1), PIC_SEED (7)
+# and WIDTH_fcnet (1) are common.mk's and study.mk's defaults.
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 include $(dir $(lastword $(MAKEFILE_LIST)))study.mk

@@ -15,7 +15,11 @@
 #
 # Outputs under $(OUT): error.png, fragmentation.png, agreement.png (line
 # charts), pictures.png (one plane through a mislabeled training point,
-# rows = noise, columns = widths), table-test.tsv and table-planes.tsv.
+# rows = noise, columns = widths), table-test.tsv and table-planes.tsv,
+# and summary.txt (printed at the end: test error, regions per plane and
+# seed-to-seed agreement against width, one table per noise rate).  Every
+# rule runs the command recorded for its target, so a rerun redoes exactly
+# what a deleted file or a changed variable touches (common.mk).
 
 OUT       ?= out/dd
 ARCH      ?= mlp
@@ -32,73 +36,121 @@ OPT       ?= --optim adam --lr 0.001 --batch 128
 TRIPLETS  ?= 50
 RES       ?= 50
 PIC_RES   ?= 150
-# BIN (bin), DATA (fashion-mnist), THREADS (2) and PIC_RANGE (0.5) are
-# common.mk's defaults.
+PLANE_SEED ?= 1
+PIC_SEED  ?= 3
+# BIN, DATA (fashion-mnist), THREADS (2), PIC_RANGE (0.5) and the
+# data-order seeds (DATA_SEED_OFFSET 1000: init seed S draws its batches
+# with seed S + 1000) are common.mk's defaults.
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
 MODELS := $(foreach n,$(NOISES),$(foreach w,$(WIDTHS),$(foreach s,$(SEEDS),w$(w)-n$(n)-s$(s))))
+MODEL_FILES := $(MODELS:%=$(OUT)/models/%.dbv)
+TRAINS := $(NOISES:%=$(D)/train-n%.dbv)
+TESTS  := $(MODELS:%=$(OUT)/pred/%-test.dbv)
+PLANES := $(MODELS:%=$(OUT)/pred/%-planes.dbv)
+# Rows = noise rates, columns = widths, of the first seed.
+PIC_MODELS := $(foreach n,$(NOISES),$(foreach w,$(PIC_WIDTHS),w$(w)-n$(n)-s$(firstword $(SEEDS))))
+PICS   := $(PIC_MODELS:%=$(OUT)/pred/%-picture.dbv)
+CHARTS := $(OUT)/error.png $(OUT)/fragmentation.png $(OUT)/agreement.png $(OUT)/pictures.png
 # model name parts: w<W>-n<N>-s<S>
 part = $(patsubst $(2)%,%,$(filter $(2)%,$(subst -, ,$(1))))
 
-all: $(OUT)/error.png $(OUT)/fragmentation.png $(OUT)/agreement.png $(OUT)/pictures.png
-	@echo "double descent: $(OUT)/error.png $(OUT)/fragmentation.png $(OUT)/agreement.png $(OUT)/pictures.png"
-	@sed -n '/^# accuracy/,/^$$/p' $(OUT)/table-test.tsv | head -3
+all: $(OUT)/summary.txt $(CHARTS)
+	@cat $(OUT)/summary.txt
 
 # The same images for every noise rate; only the labels differ.
-$(D)/train-n%.dbv: | $(OUT)/.dirs
-	$(load_train) $(if $(filter 0 0.0,$*),,--label-noise $* --noise-seed $(NOISE_SEED)) -o $@
+$(foreach n,$(NOISES),$(call command,data/train-n$(n).dbv,$(load_train) \
+	$(if $(filter 0 0.0,$(n)),,--label-noise $(n) --noise-seed $(NOISE_SEED)) -o $(D)/train-n$(n).dbv))
+$(TRAINS): $(D)/train-n%.dbv: $(CMDS)/data/train-n%.dbv | $(D)
+	$(run)
 
-.SECONDEXPANSION:
 # (Test error comes from dbv-predict on the test split afterwards: a
 # --test evaluation every epoch would cost more than the training.)
-$(OUT)/models/%.dbv: $$(D)/train-n$$(call part,$$*,n).dbv
-	$(BIN)/dbv-train --arch $(ARCH) --width $(call part,$*,w) --depth $(DEPTH) $(OPT) \
-	  --epochs $(EPOCHS) --seed $(call part,$*,s) --data-seed $(call part,$*,s) \
-	  --threads $(THREADS) -q -o $@ $<
+train = dbv-train --arch $(ARCH) --width $(call part,$(1),w) --depth $(DEPTH) $(OPT) \
+	--epochs $(EPOCHS) --seed $(call part,$(1),s) --data-seed $(call data_seed,$(call part,$(1),s)) \
+	--threads $(THREADS) -q -o $(OUT)/models/$(1).dbv $(D)/train-n$(call part,$(1),n).dbv
+$(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))
+.SECONDEXPANSION:
+$(MODEL_FILES): $(OUT)/models/%.dbv: $$(D)/train-n$$(call part,$$*,n).dbv $(CMDS)/models/%.dbv \
+		| $(OUT)/models
+	$(run)
 
 # Planes through training triplets of three distinct classes (the images
 # are the same in every training stream), and one picture plane with a
 # mislabeled anchor from the noisiest stream.
-$(OUT)/planes/train.dbv: $(D)/train-n$(firstword $(NOISES)).dbv
-	$(BIN)/dbv-plane --triplets $(TRIPLETS) --seed 1 --res $(RES) -o $@ $<
+$(call command,planes/train.dbv,dbv-plane --triplets $(TRIPLETS) --seed $(PLANE_SEED) --res $(RES) \
+	-o $(OUT)/planes/train.dbv $(D)/train-n$(firstword $(NOISES)).dbv)
+$(OUT)/planes/train.dbv: $(D)/train-n$(firstword $(NOISES)).dbv $(CMDS)/planes/train.dbv \
+		| $(OUT)/planes
+	$(run)
 
-$(OUT)/planes/picture.dbv: $(D)/train-n$(lastword $(NOISES)).dbv
-	$(BIN)/dbv-plane --triplets 1 --seed 3 --mislabeled 1 --res $(PIC_RES) \
-	  --range $(PIC_RANGE) -o $@ $<
+$(call command,planes/picture.dbv,dbv-plane --triplets 1 --seed $(PIC_SEED) --mislabeled 1 \
+	--res $(PIC_RES) --range $(PIC_RANGE) -o $(OUT)/planes/picture.dbv \
+	$(D)/train-n$(lastword $(NOISES)).dbv)
+$(OUT)/planes/picture.dbv: $(D)/train-n$(lastword $(NOISES)).dbv $(CMDS)/planes/picture.dbv \
+		| $(OUT)/planes
+	$(run)
 
-$(OUT)/pred/%-planes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/train.dbv
-	$(predict)
+$(foreach m,$(MODELS),$(call command,pred/$(m)-planes.dbv,$(call predict,$(m),planes,$(OUT)/planes/train.dbv)))
+$(PLANES): $(OUT)/pred/%-planes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/train.dbv \
+		$(CMDS)/pred/%-planes.dbv | $(OUT)/pred
+	$(run)
 
-$(OUT)/pred/%-test.dbv: $(OUT)/models/%.dbv $(D)/test.dbv
-	$(predict)
+$(foreach m,$(MODELS),$(call command,pred/$(m)-test.dbv,$(call predict,$(m),test,$(D)/test.dbv)))
+$(TESTS): $(OUT)/pred/%-test.dbv: $(OUT)/models/%.dbv $(D)/test.dbv $(CMDS)/pred/%-test.dbv \
+		| $(OUT)/pred
+	$(run)
 
-TESTS  = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-test.dbv)
-PLANES = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-planes.dbv)
+$(foreach m,$(PIC_MODELS),$(call command,pred/$(m)-picture.dbv,$(call predict,$(m),picture,$(OUT)/planes/picture.dbv)))
+$(PICS): $(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv \
+		$(CMDS)/pred/%-picture.dbv | $(OUT)/pred
+	$(run)
 
-$(OUT)/table-test.dbv: $(TESTS)
-	$(BIN)/dbv-compare -o $@ $^
-$(OUT)/table-test.tsv: $(TESTS)
-	$(BIN)/dbv-compare --tsv -o $@ $^
-$(OUT)/table-planes.dbv: $(PLANES)
-	$(BIN)/dbv-compare --fragmentation -o $@ $^
-$(OUT)/table-planes.tsv: $(PLANES)
-	$(BIN)/dbv-compare --fragmentation --tsv -o $@ $^
+$(call command,table-test.dbv,dbv-compare -o $(OUT)/table-test.dbv $(TESTS))
+$(OUT)/table-test.dbv: $(TESTS) $(CMDS)/table-test.dbv
+	$(run)
 
-$(OUT)/error.png: $(OUT)/table-test.dbv $(OUT)/table-test.tsv
-	$(BIN)/dbv-render --chart line --x width --y error --by label_noise --logx \
-	  --title "test error against width" -o $@ $<
+$(call command,table-test.tsv,dbv-compare --tsv -o $(OUT)/table-test.tsv $(TESTS))
+$(OUT)/table-test.tsv: $(TESTS) $(CMDS)/table-test.tsv
+	$(run)
 
-$(OUT)/fragmentation.png: $(OUT)/table-planes.dbv $(OUT)/table-planes.tsv
-	$(BIN)/dbv-render --chart line --x width --y fragmentation --by label_noise --logx \
-	  --title "regions per plane against width" -o $@ $<
+$(call command,table-planes.dbv,dbv-compare --fragmentation -o $(OUT)/table-planes.dbv $(PLANES))
+$(OUT)/table-planes.dbv: $(PLANES) $(CMDS)/table-planes.dbv
+	$(run)
 
-$(OUT)/agreement.png: $(OUT)/table-planes.dbv
-	$(BIN)/dbv-render --chart line --x width --y agreement --by label_noise --logx \
-	  --title "seed-to-seed agreement against width" -o $@ $<
+$(call command,table-planes.tsv,dbv-compare --fragmentation --tsv -o $(OUT)/table-planes.tsv $(PLANES))
+$(OUT)/table-planes.tsv: $(PLANES) $(CMDS)/table-planes.tsv
+	$(run)
 
-PICS = $(foreach n,$(NOISES),$(foreach w,$(PIC_WIDTHS),$(OUT)/pred/w$(w)-n$(n)-s$(firstword $(SEEDS))-picture.dbv))
-$(OUT)/pictures.png: $(PICS)
-	$(BIN)/dbv-render --montage --cols $(words $(PIC_WIDTHS)) \
-	  --row-labels "$(call labels,$(foreach n,$(NOISES),noise|$(n)))" \
-	  --col-labels "$(call labels,$(foreach w,$(PIC_WIDTHS),width|$(w)))" \
-	  -o $@ $^
+# $(call chart,FILE,TABLE,FIGURE,TITLE): FIGURE against width, a line per
+# noise rate.
+chart = $(call command,$(1),dbv-render --chart line --x width --y $(3) --by label_noise --logx \
+	--title "$(4)" -o $(OUT)/$(1) $(OUT)/$(2))
+$(call chart,error.png,table-test.dbv,error,test error against width)
+$(call chart,fragmentation.png,table-planes.dbv,fragmentation,regions per plane against width)
+$(call chart,agreement.png,table-planes.dbv,agreement,seed-to-seed agreement against width)
+
+$(OUT)/error.png: $(OUT)/table-test.dbv $(CMDS)/error.png
+	$(run)
+
+$(OUT)/fragmentation.png: $(OUT)/table-planes.dbv $(CMDS)/fragmentation.png
+	$(run)
+
+$(OUT)/agreement.png: $(OUT)/table-planes.dbv $(CMDS)/agreement.png
+	$(run)
+
+$(call command,pictures.png,dbv-render --montage --cols $(words $(PIC_WIDTHS)) \
+	--row-labels "$(call labels,$(foreach n,$(NOISES),noise|$(n)))" \
+	--col-labels "$(call labels,$(foreach w,$(PIC_WIDTHS),width|$(w)))" \
+	-o $(OUT)/pictures.png $(PICS))
+$(OUT)/pictures.png: $(PICS) $(CMDS)/pictures.png
+	$(run)
+
+# Test error, regions per plane and seed-to-seed agreement against width,
+# one table per noise rate (summary.sh double-descent).
+$(call command,summary.txt,summary.sh double-descent \
+	"dbv double descent: $(ARCH) (depth $(DEPTH)) on $(DATA)$(comma) $(NTRAIN) training images$(comma) $(EPOCHS) epochs$(comma) seeds $(SEEDS)" \
+	"pictures: $(CHARTS); numbers: $(OUT)/table-test.tsv $(OUT)/table-planes.tsv" \
+	$(OUT)/table-test.tsv $(OUT)/table-planes.tsv)
+$(OUT)/summary.txt: $(OUT)/table-test.tsv $(OUT)/table-planes.tsv $(CMDS)/summary.txt
+	$(run_script) >$@.tmp && mv $@.tmp $@

@@ -17,7 +17,7 @@
 # Outputs under $(OUT): figure1.png (rows = seeds, columns = architectures,
 # one plane at range 0.5), heatmap.png (group x group agreement),
 # table.tsv / table.dbv (pairs, groups with 95% intervals, IoU,
-# fragmentation), summary.txt.
+# fragmentation), summary.txt (as demo.mk's).
 
 OUT      ?= out/repro
 NTRAIN   ?= 20000
@@ -40,7 +40,8 @@ OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
 
-# BIN, DATA, THREADS, PIC_RANGE, PLANE_SEED, PIC_SEED and WIDTH_fcnet:
-# common.mk's and study.mk's defaults, as in demo.mk.
+# BIN, DATA, THREADS, PIC_RANGE, DATA_SEED_OFFSET, DATA_SEED, PLANE_SEED,
+# PIC_SEED and WIDTH_fcnet: common.mk's and study.mk's defaults, as in
+# demo.mk.
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 include $(dir $(lastword $(MAKEFILE_LIST)))study.mk

@@ -3,7 +3,9 @@
 # Not run on its own: the including file sets OUT, NTRAIN, EPOCHS, SEEDS,
 # ARCHS, TRIPLETS, RES, PIC_RES, STUDY (a name), TRAIN_OPTS (flags for
 # every dbv-train) and WIDTH_<arch>, OPT_<arch> for every arch, and
-# includes common.mk (BIN, DATA, THREADS, PIC_RANGE) before this file.
+# includes common.mk (BIN, DATA, THREADS, PIC_RANGE, DATA_SEED_OFFSET,
+# DATA_SEED, and the command records) before this file.  Every rule runs
+# the command recorded for its target (common.mk's head comment).
 
 # The defaults both studies share.
 PLANE_SEED  ?= 1
@@ -11,66 +13,77 @@ PIC_SEED    ?= 7
 WIDTH_fcnet ?= 1
 
 MODELS  := $(foreach a,$(ARCHS),$(foreach s,$(SEEDS),$(a)-s$(s)))
+MODEL_FILES := $(MODELS:%=$(OUT)/models/%.dbv)
+SCORES  := $(MODELS:%=$(OUT)/pred/%-score.dbv)
+# Rows = seeds, columns = architectures: files in row-major order.
+PICS    := $(foreach s,$(SEEDS),$(foreach a,$(ARCHS),$(OUT)/pred/$(a)-s$(s)-picture.dbv))
 
 all: $(OUT)/summary.txt $(OUT)/figure1.png $(OUT)/heatmap.png
 	@cat $(OUT)/summary.txt
 
-$(D)/train.dbv: | $(OUT)/.dirs
-	$(load_train) -o $@
+$(call command,data/train.dbv,$(load_train) -o $(D)/train.dbv)
+$(D)/train.dbv: $(CMDS)/data/train.dbv | $(D)
+	$(run)
 
 # models/ARCH-sSEED.dbv
 arch_of = $(word 1,$(subst -s, ,$(1)))
 seed_of = $(word 2,$(subst -s, ,$(1)))
-$(OUT)/models/%.dbv: $(D)/train.dbv $(D)/test.dbv
-	$(BIN)/dbv-train --arch $(call arch_of,$*) --width $(WIDTH_$(call arch_of,$*)) \
-	  $(OPT_$(call arch_of,$*)) $(TRAIN_OPTS) --epochs $(EPOCHS) --seed $(call seed_of,$*) \
-	  --data-seed $(call seed_of,$*) --threads $(THREADS) -q \
-	  --test $(D)/test.dbv -o $@ $(D)/train.dbv
+train = dbv-train --arch $(call arch_of,$(1)) --width $(WIDTH_$(call arch_of,$(1))) \
+	$(OPT_$(call arch_of,$(1))) $(TRAIN_OPTS) --epochs $(EPOCHS) --seed $(call seed_of,$(1)) \
+	--data-seed $(call data_seed,$(call seed_of,$(1))) --threads $(THREADS) -q \
+	--test $(D)/test.dbv -o $(OUT)/models/$(1).dbv $(D)/train.dbv
+$(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))
+$(MODEL_FILES): $(OUT)/models/%.dbv: $(D)/train.dbv $(D)/test.dbv $(CMDS)/models/%.dbv \
+		| $(OUT)/models
+	$(run)
 
-$(OUT)/planes/score.dbv: $(D)/test.dbv
-	$(BIN)/dbv-plane --triplets $(TRIPLETS) --seed $(PLANE_SEED) --res $(RES) -o $@ $<
+$(call command,planes/score.dbv,dbv-plane --triplets $(TRIPLETS) --seed $(PLANE_SEED) \
+	--res $(RES) -o $(OUT)/planes/score.dbv $(D)/test.dbv)
+$(OUT)/planes/score.dbv: $(D)/test.dbv $(CMDS)/planes/score.dbv | $(OUT)/planes
+	$(run)
 
-$(OUT)/planes/picture.dbv: $(D)/test.dbv
-	$(BIN)/dbv-plane --triplets 1 --seed $(PIC_SEED) --res $(PIC_RES) --range $(PIC_RANGE) -o $@ $<
+$(call command,planes/picture.dbv,dbv-plane --triplets 1 --seed $(PIC_SEED) --res $(PIC_RES) \
+	--range $(PIC_RANGE) -o $(OUT)/planes/picture.dbv $(D)/test.dbv)
+$(OUT)/planes/picture.dbv: $(D)/test.dbv $(CMDS)/planes/picture.dbv | $(OUT)/planes
+	$(run)
 
-$(OUT)/pred/%-score.dbv: $(OUT)/models/%.dbv $(OUT)/planes/score.dbv
-	$(predict)
+$(foreach m,$(MODELS),$(call command,pred/$(m)-score.dbv,$(call predict,$(m),score,$(OUT)/planes/score.dbv)))
+$(SCORES): $(OUT)/pred/%-score.dbv: $(OUT)/models/%.dbv $(OUT)/planes/score.dbv \
+		$(CMDS)/pred/%-score.dbv | $(OUT)/pred
+	$(run)
+
+$(foreach m,$(MODELS),$(call command,pred/$(m)-picture.dbv,$(call predict,$(m),picture,$(OUT)/planes/picture.dbv)))
+$(PICS): $(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv \
+		$(CMDS)/pred/%-picture.dbv | $(OUT)/pred
+	$(run)
 
 GROUPS = $(foreach a,$(ARCHS),--group $(a)=$(subst $(space),$(comma),$(foreach s,$(SEEDS),$(OUT)/pred/$(a)-s$(s)-score.dbv)))
-SCORES = $(foreach m,$(MODELS),$(OUT)/pred/$(m)-score.dbv)
 
-$(OUT)/table.dbv: $(SCORES)
-	$(BIN)/dbv-compare $(GROUPS) --fragmentation -o $@
+$(call command,table.dbv,dbv-compare $(GROUPS) --fragmentation -o $(OUT)/table.dbv)
+$(OUT)/table.dbv: $(SCORES) $(CMDS)/table.dbv
+	$(run)
 
-$(OUT)/table.tsv: $(SCORES)
-	$(BIN)/dbv-compare $(GROUPS) --fragmentation --tsv -o $@
+$(call command,table.tsv,dbv-compare $(GROUPS) --fragmentation --tsv -o $(OUT)/table.tsv)
+$(OUT)/table.tsv: $(SCORES) $(CMDS)/table.tsv
+	$(run)
 
-$(OUT)/heatmap.png: $(OUT)/table.dbv
-	$(BIN)/dbv-render --chart heatmap -o $@ $<
+$(call command,heatmap.png,dbv-render --chart heatmap -o $(OUT)/heatmap.png $(OUT)/table.dbv)
+$(OUT)/heatmap.png: $(OUT)/table.dbv $(CMDS)/heatmap.png
+	$(run)
 
-# Rows = seeds, columns = architectures: files in row-major order.
-PICS = $(foreach s,$(SEEDS),$(foreach a,$(ARCHS),$(OUT)/pred/$(a)-s$(s)-picture.dbv))
-$(OUT)/figure1.png: $(PICS)
-	$(BIN)/dbv-render --montage --cols $(words $(ARCHS)) --thumbs \
-	  --row-labels "$(call labels,$(foreach s,$(SEEDS),seed|$(s)))" \
-	  --col-labels "$(call labels,$(foreach a,$(ARCHS),$(a)|w=$(WIDTH_$(a))))" \
-	  -o $@ $^
+$(call command,figure1.png,dbv-render --montage --cols $(words $(ARCHS)) --thumbs \
+	--row-labels "$(call labels,$(foreach s,$(SEEDS),seed|$(s)))" \
+	--col-labels "$(call labels,$(foreach a,$(ARCHS),$(a)|w=$(WIDTH_$(a))))" \
+	-o $(OUT)/figure1.png $(PICS))
+$(OUT)/figure1.png: $(PICS) $(CMDS)/figure1.png
+	$(run)
 
-# Test accuracy of every model (its last log record), the group agreement
-# matrix and the fragmentation, from table.tsv.
-$(OUT)/summary.txt: $(OUT)/table.tsv $(foreach m,$(MODELS),$(OUT)/models/$(m).dbv)
-	{ echo "dbv $(STUDY): $(DATA), $(NTRAIN) training images, $(EPOCHS) epochs; $(TRIPLETS) test planes of $(RES)x$(RES) points"; \
-	  echo; echo "test accuracy:"; \
-	  for m in $(MODELS); do \
-	    acc=$$($(BIN)/dbv-inspect $(OUT)/models/$$m.dbv | grep '"t":"log"' | tail -1 | \
-	          sed 's/.*"test_acc":\([0-9.e-]*\).*/\1/'); \
-	    printf '  %-14s %s\n' "$$m" "$$acc"; \
-	  done; \
-	  echo; echo "reproducibility (fraction of plane points where two models agree):"; \
-	  sed -n '/^# group agreement (mean/,/^$$/p' $(OUT)/table.tsv | sed '1d;/^$$/d;s/^/  /'; \
-	  echo; echo "fragmentation (regions per plane, mean over planes):"; \
-	  paste <(sed -n '/^# streams/,/^$$/p' $(OUT)/table.tsv | sed '1,2d;/^$$/d' | cut -f4) \
-	        <(sed -n '/^# fragmentation/,/^$$/p' $(OUT)/table.tsv | sed '1,2d;/^$$/d' | cut -f2) | \
-	    sed 's/^/  /'; \
-	  echo; echo "pictures: $(OUT)/figure1.png $(OUT)/heatmap.png; numbers: $(OUT)/table.tsv"; \
-	} >$@.tmp && mv $@.tmp $@
+# Test accuracy and fragmentation of every model, every group agreement
+# with its 95% interval, and whether within > across holds
+# (summary.sh study: dbv-inspect reads the models' last log records).
+$(call command,summary.txt,summary.sh study \
+	"dbv $(STUDY): $(DATA)$(comma) $(NTRAIN) training images$(comma) $(EPOCHS) epochs; $(TRIPLETS) test planes of $(RES)x$(RES) points" \
+	"pictures: $(OUT)/figure1.png $(OUT)/heatmap.png; numbers: $(OUT)/table.tsv" \
+	$(OUT)/table.tsv $(MODEL_FILES))
+$(OUT)/summary.txt: $(OUT)/table.tsv $(MODEL_FILES) $(CMDS)/summary.txt
+	$(run_script) >$@.tmp && mv $@.tmp $@

@@ -48,7 +48,7 @@ test_expect_success 'the same seeds give the same numbers in another directory' 
 test_expect_success 'repro.mk: the same rules with its own defaults' '
 	make --no-print-directory -f $SRCDIR/pipelines/repro.mk BIN=$BIN OUT=r1 >logr 2>&1 &&
 	grep -q "^dbv architecture study: fashion-mnist, 60 training images, 1 epochs" r1/summary.txt &&
-	grep -q "^  --lr 0.05 --momentum 0.9 --schedule cosine --batch 128 --epochs 1 " logr &&
+	grep -q -- "--lr 0.05 --momentum 0.9 --schedule cosine --batch 128 --epochs 1 " logr &&
 	grep -q "dbv-plane --triplets 1 --seed 7 --res 16 --range 0.5 " logr &&
 	for f in r1/figure1.png r1/heatmap.png r1/table.tsv; do test -s $f || exit 1; done
 '
