@@ -366,8 +366,8 @@ static int write_text(int fd, const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	struct input *in;
+	static struct options o; /* static: reachable at a refusal's exit */
+	static struct input *in; /* static: reachable at a refusal's exit */
 	int rc, fd;
 
 	dbv_tool_init("dbv-compare", argv);
