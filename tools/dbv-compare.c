@@ -147,6 +147,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("give two or more pred streams (one is enough with --fragmentation)");
 	if (o->tsv && o->json)
 		dbv_tool_usage("--tsv and --json exclude each other");
+	for (int i = 0; i < o->t.S; i++) {
+		const char *named[] = {"the input", o->t.streams[i].file};
+		dbv_tool_apart("-o", o->output, named, 1);
+	}
 }
 
 /* Read stream i whole into in[i]; check its kind of input, classes and

@@ -98,6 +98,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--model FILE is required");
 	if (!strcmp(o->model, "-") && (!o->input || !strcmp(o->input, "-")))
 		dbv_tool_usage("--model - reads the model from standard input: give the planes or dataset as a FILE");
+	const char *named[] = {"the input", o->input ? o->input : "-",
+			       "--model", o->model};
+	dbv_tool_apart("-o", o->output, named, 2);
 }
 
 struct predictor {

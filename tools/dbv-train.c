@@ -276,6 +276,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--resume needs --checkpoint FILE");
 	if (dbv_train_cfg_check(c))
 		dbv_tool_usage("%s", dbv_errmsg());
+	const char *named[] = {"the input", o->input ? o->input : "-", "--test",
+			       o->test, "--checkpoint", o->ckpt};
+	dbv_tool_apart("-o", o->output, named, 3);
+	dbv_tool_apart("--checkpoint", o->ckpt, named, 2);
 }
 
 /* Read a whole dataset stream (path; NULL: standard input) into d
@@ -365,13 +369,10 @@ static int resume(struct dbv_trainer *t, const char *path, const char *fp)
 	if (fd < 0)
 		return dbv_seterr(DBV_EIO, "cannot read checkpoint '%s': %s", path,
 				  strerror(errno));
-	r = dbv_reader_new(fd, path);
-	if (!r) {
-		close(fd);
-		return DBV_EIO;
-	}
 	dbv_trainer_state(t, &ck.st); /* read into the trainer's arrays */
-	if ((rc = dbv_checkpoint_read(r, &ck)))
+	if (!(r = dbv_reader_new(fd, path)))
+		rc = DBV_EIO;
+	else if ((rc = dbv_checkpoint_read(r, &ck)))
 		dbv_preerr(rc, "resume");
 	else
 		dbv_trainer_resume(t, &ck.st);

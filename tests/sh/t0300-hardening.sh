@@ -1,0 +1,60 @@
+#!/bin/sh
+# t0300-hardening.sh - issue #11: no crash, no silent corruption, no lost
+# file, on any input or signal.  Each test names the item of the issue
+# it covers.  Data: mkfixtures' fake Fashion-MNIST; broken streams from
+# mkstream.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'streams of every kind' '
+	mkfixtures fx &&
+	dbv-load fashion-mnist --dir fx/fmnist -o train.dbv &&
+	dbv-load fashion-mnist --dir fx/fmnist --split test -o test.dbv &&
+	dbv-train -q --arch mlp --width 8 --epochs 1 -o model.dbv train.dbv &&
+	dbv-plane --ids 0,5,30 --res 6 -o planes.dbv train.dbv &&
+	dbv-predict -m model.dbv -o pred.dbv planes.dbv &&
+	dbv-compare -o table.dbv pred.dbv pred.dbv
+'
+
+# ---- items 4, 5: an output never replaces an input ------------------------
+
+# kept CMD...: CMD exits 2 naming the same file; every fixture is as it was.
+kept() {
+	cksum train.dbv test.dbv model.dbv planes.dbv pred.dbv >before &&
+	test_must_fail 2 "$@" &&
+	grep -q "is the same file as" "$T/.mf_err" &&
+	cksum train.dbv test.dbv model.dbv planes.dbv pred.dbv >after &&
+	test_cmp before after
+}
+
+test_expect_success 'items 4, 5: dbv-train refuses --checkpoint or -o naming an input, or each other' '
+	TR="dbv-train -q --arch mlp --width 4 --epochs 2" &&
+	kept $TR --checkpoint train.dbv train.dbv &&
+	kept $TR --test test.dbv --checkpoint test.dbv train.dbv &&
+	kept $TR -o train.dbv train.dbv &&
+	kept $TR --test test.dbv -o ./test.dbv train.dbv &&
+	kept $TR -o train.dbv <train.dbv &&
+	ln -s train.dbv link.dbv && kept $TR -o link.dbv train.dbv &&
+	ln train.dbv hard.dbv && kept $TR --checkpoint hard.dbv train.dbv &&
+	kept $TR --checkpoint m.dbv -o m.dbv train.dbv &&
+	grep -q "^dbv-train: error: -o .m.dbv. is the same file as --checkpoint .m.dbv.: it would be overwritten$" .mf_err &&
+	! test -e m.dbv &&
+	kept $TR --checkpoint m.dbv --output=./m.dbv train.dbv &&
+	$TR --checkpoint ck.dbv -o m.dbv train.dbv &&
+	test -s ck.dbv && test -s m.dbv &&
+	$TR --checkpoint /dev/null -o /dev/null train.dbv
+'
+test_expect_success 'items 4, 5: the other tools refuse -o naming an input' '
+	kept dbv-plane --ids 0,5,30 --res 6 -o train.dbv train.dbv &&
+	echo 0,5,30 >ids && kept dbv-plane --ids-file ids -o ids train.dbv &&
+	kept dbv-predict -m model.dbv -o model.dbv planes.dbv &&
+	kept dbv-predict -m model.dbv -o planes.dbv <planes.dbv &&
+	kept dbv-compare -o pred.dbv pred.dbv pred.dbv &&
+	kept dbv-compare --tsv -g a=pred.dbv -g b=pred.dbv -o pred.dbv &&
+	cp -r fx/fmnist fm &&
+	kept dbv-load fashion-mnist --dir fm -o fm/train-labels-idx1-ubyte.gz &&
+	kept dbv-load --images fm/t10k-images-idx3-ubyte.gz \
+		--labels fm/t10k-labels-idx1-ubyte.gz -o fm/t10k-images-idx3-ubyte.gz &&
+	cmp fm/t10k-images-idx3-ubyte.gz fx/fmnist/t10k-images-idx3-ubyte.gz
+'
+
+test_done
