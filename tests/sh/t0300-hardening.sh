@@ -15,6 +15,20 @@ test_expect_success 'streams of every kind' '
 	dbv-compare -o table.dbv pred.dbv pred.dbv
 '
 
+# ---- item 2: dbv-train's label check ---------------------------------------
+
+test_expect_success 'item 2: a label out of range is named as it is; an empty batch is read' '
+	mkstream label-range >lr.dbv &&
+	test_must_fail 3 dbv-train -q --arch mlp --width 4 --epochs 1 lr.dbv &&
+	grep -q "^dbv-train: error: lr.dbv: record 1 (byte [0-9]*): label 7 is out of range (0 to 1)$" .mf_err &&
+	test_must_fail 3 dbv-plane --ids 0,1,2 lr.dbv &&
+	grep -q "label 7 is out of range" .mf_err &&
+	mkstream empty-batch >eb.dbv &&
+	dbv-train -q --arch mlp --width 4 --epochs 2 --batch 2 --test eb.dbv -o eb-m.dbv eb.dbv &&
+	dbv-predict -m eb-m.dbv eb.dbv | dbv-inspect --summary >eb.sum &&
+	grep -q "^{\"kind\":\"pred\",\"records\":3," eb.sum
+'
+
 # ---- items 4, 5: an output never replaces an input ------------------------
 
 # kept CMD...: CMD exits 2 naming the same file; every fixture is as it was.
