@@ -71,4 +71,47 @@ test_expect_success 'items 4, 5: the other tools refuse -o naming an input' '
 	cmp fm/t10k-images-idx3-ubyte.gz fx/fmnist/t10k-images-idx3-ubyte.gz
 '
 
+# ---- item 6: no temporary file left by a signal ---------------------------
+
+# in_save PID FILE SIG: stop PID at a moment its temporary FILE.tmp.*
+# exists (a save under way; up to 3000 tries), send SIG and let it go on:
+# the signal lands inside the save.  Fails when no save was caught.
+in_save() {
+	is_n=0
+	while [ $is_n -lt 3000 ]; do
+		kill -s STOP "$1" || return 1
+		set -- "$1" "$2" "$3" "$2".tmp.*
+		if test -e "$4"; then
+			kill -s "$3" "$1" && kill -s CONT "$1"
+			return
+		fi
+		kill -s CONT "$1" || return 1
+		is_n=$((is_n + 1))
+	done
+	kill -s "$3" "$1"
+	return 1
+}
+
+# A run that saves a checkpoint of 5 MB after every batch.
+test_expect_success 'item 6: every catchable terminating signal inside a checkpoint save leaves no temporary file' '
+	ulimit -c 0 &&
+	for sig in INT TERM QUIT USR1 ALRM XCPU XFSZ HUP; do
+		rm -f ck.dbv out.dbv &&
+		{ dbv-train -q --arch mlp --width 512 --epochs 1000 --batch 4 \
+			--optim adam --checkpoint ck.dbv --checkpoint-every 1b \
+			-o out.dbv train.dbv 2>err.$sig & } &&
+		pid=$! &&
+		in_save $pid ck.dbv $sig &&
+		{ wait $pid && st=0 || st=$?; } &&
+		echo "$sig: exit $st" &&
+		test $st -gt 128 || exit 1
+		ls >files && ! grep "\.tmp\." files || exit 1
+		! test -e out.dbv || exit 1
+		! test -e ck.dbv || dbv-inspect --summary ck.dbv >/dev/null || exit 1
+	done
+'
+test_expect_success 'item 6: checkpoints are saved through the one atomic writer' '
+	grep -q "dbv_write_file_atomic(r->o->ckpt" "$SRCDIR/tools/dbv-train.c"
+'
+
 test_done
