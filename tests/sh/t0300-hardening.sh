@@ -74,7 +74,8 @@ test_expect_success 'items 4, 5: the other tools refuse -o naming an input' '
 # ---- item 6: no temporary file left by a signal ---------------------------
 
 # in_save PID FILE SIG: stop PID at a moment its temporary FILE.tmp.*
-# exists (a save under way; up to 3000 tries), send SIG and let it go on:
+# exists (a save under way; up to 3000 tries, a few usually), send SIG
+# and let it go on:
 # the signal lands inside the save.  Fails when no save was caught.
 in_save() {
 	is_n=0
@@ -86,6 +87,7 @@ in_save() {
 			return
 		fi
 		kill -s CONT "$1" || return 1
+		sleep 0.001 # let it run
 		is_n=$((is_n + 1))
 	done
 	kill -s "$3" "$1"
