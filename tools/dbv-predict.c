@@ -163,7 +163,7 @@ static int run(struct predictor *p, int n, int32_t *lab, uint8_t *lab8,
 		double s = 0;
 		for (int c = 0; c < p->k; c++)
 			s += exp(((double)zi[c] - zi[best]) / p->temp);
-		if (!isfinite(zi[best]) || !isfinite(s))
+		if (!dbv_finite(zi[best]) || !dbv_finite(s))
 			return dbv_seterr(DBV_ENONFINITE,
 					  "the model's outputs are not finite");
 		if (lab)

@@ -195,7 +195,7 @@ static int read_counts(struct dbv_reader *r, const dbv_val *rec,
 				       state_key[S_STEP], (long long)st->step,
 				       (long long)(st->epoch * nb + st->batch),
 				       (long long)st->epoch, (long long)st->batch);
-	if (!(st->elapsed >= 0) || !isfinite(st->elapsed))
+	if (!(st->elapsed >= 0) || !dbv_finite(st->elapsed))
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_ELAPSED]);
 	seen = st->batch * ck->batch < n ? st->batch * ck->batch : n;
@@ -207,7 +207,7 @@ static int read_counts(struct dbv_reader *r, const dbv_val *rec,
 	if (st->correct < 0 || st->correct > st->seen)
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_CORRECT]);
-	if (!(st->loss_sum >= 0) || !isfinite(st->loss_sum))
+	if (!(st->loss_sum >= 0) || !dbv_finite(st->loss_sum))
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_LOSS_SUM]);
 	return DBV_OK;

@@ -352,10 +352,10 @@ static int take_conf(struct dbv_reader *r, const struct dbv_tensor *t, int res,
 	memcpy(*out, t->data, n * sizeof **out);
 	for (size_t i = 0; i < n; i++) {
 		const float c = (*out)[i];
-		if (isfinite(c) && c >= 0 && c <= DBV_PRED_MAX_CONF)
+		if (dbv_finite(c) && c >= 0 && c <= DBV_PRED_MAX_CONF)
 			continue;
 		where(at, sizeof at, i, res);
-		if (!isfinite(c))
+		if (!dbv_finite(c))
 			return dbv_reader_fail(r, DBV_ENONFINITE, "confidence %g %s", c, at);
 		return dbv_reader_fail(r, DBV_EINPUT, "confidence %g %s is outside "
 				       "[0, 1]", c, at);
@@ -396,10 +396,11 @@ static int geometry_finite(struct dbv_reader *r, const dbv_val *rec)
 		int ok = 1;
 		if (dbv_get_tensor(rec, keys[k], &t))
 			continue;
-		for (size_t i = 0; t.dtype == DBV_F32 && ok && i < dbv_tensor_numel(&t); i++)
-			ok = isfinite(((const float *)t.data)[i]);
+		if (t.dtype == DBV_F32)
+			ok = dbv_f32_nonfinite(t.data, dbv_tensor_numel(&t)) ==
+			     dbv_tensor_numel(&t);
 		for (size_t i = 0; t.dtype == DBV_F64 && ok && i < dbv_tensor_numel(&t); i++)
-			ok = isfinite(((const double *)t.data)[i]);
+			ok = dbv_finite(((const double *)t.data)[i]);
 		dbv_tensor_release(&t);
 		if (!ok)
 			return dbv_reader_fail(r, DBV_ENONFINITE, "\"%s\" holds a "

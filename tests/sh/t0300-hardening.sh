@@ -116,4 +116,38 @@ test_expect_success 'item 6: checkpoints are saved through the one atomic writer
 	grep -q "dbv_write_file_atomic(r->o->ckpt" "$SRCDIR/tools/dbv-train.c"
 '
 
+# ---- item 8: non-finite numbers --------------------------------------------
+
+# nonfinite MODEL PARAM VALUE [I] WORDS: the model with element I of PARAM
+# set to VALUE is refused by dbv-predict with exit 5, WORDS in the message.
+nonfinite() {
+	mkstream set-param "$2" "$3" ${5:+"$4"} <"$1" >bad.dbv &&
+	test_must_fail 5 dbv-predict -m bad.dbv -o out.dbv planes.dbv &&
+	grep -q "^dbv-predict: error: bad.dbv: record [0-9]* (byte [0-9]*): parameter .$2. ${5:-$4}" "$T/.mf_err" &&
+	! test -e out.dbv
+}
+
+test_expect_success 'item 8: NaN, infinities and negative variances in a model: exit 5 as it is read' '
+	dbv-train -q --arch cnn5 --width 2 --epochs 1 -o cnn.dbv train.dbv &&
+	nonfinite model.dbv hidden.0.weight nan 3 "holds a non-finite value (element 3)" &&
+	nonfinite model.dbv hidden.0.bias inf "holds a non-finite value (element 0)" &&
+	nonfinite model.dbv fc.weight -inf 79 "holds a non-finite value (element 79)" &&
+	nonfinite cnn.dbv conv1.weight nan "holds a non-finite value" &&
+	nonfinite cnn.dbv bn1.running_mean nan 1 "holds a non-finite value (element 1)" &&
+	nonfinite cnn.dbv bn2.running_var -1 "holds a negative variance (element 0)" &&
+	nonfinite cnn.dbv bn1.weight inf "holds a non-finite value" &&
+	mkstream set-param bn2.running_var 0 <cnn.dbv >zero-var.dbv &&
+	dbv-predict -m zero-var.dbv -o /dev/null planes.dbv
+'
+test_expect_success 'item 8: NaN pixels in an f32 data set are refused as they are read' '
+	mkstream empty-batch >small.dbv &&
+	dbv-train -q --arch mlp --width 4 --epochs 1 -o small-m.dbv small.dbv &&
+	mkstream f32-nan >nan-px.dbv &&
+	test_must_fail 3 dbv-predict -m small-m.dbv -o out.dbv nan-px.dbv &&
+	grep -q "nan-px.dbv: record 1 (byte [0-9]*): \"x\" holds a non-finite value" .mf_err &&
+	! test -e out.dbv &&
+	test_must_fail 3 dbv-plane --ids 0,1,2 nan-px.dbv &&
+	grep -q "holds a non-finite value" .mf_err
+'
+
 test_done
