@@ -150,4 +150,36 @@ test_expect_success 'item 8: NaN pixels in an f32 data set are refused as they a
 	grep -q "holds a non-finite value" .mf_err
 '
 
+# ---- item 9: checkpoints ----------------------------------------------------
+
+CK="--arch mlp --width 8 --epochs 3 --batch 8 -q --checkpoint"
+# resume_refused CK: --resume from CK exits 3 and writes no model.
+resume_refused() {
+	test_must_fail 3 dbv-train $CK "$1" --resume -o out.dbv train.dbv &&
+	! test -e out.dbv
+}
+# flip FILE KEY: the byte after the first msgpack string KEY in FILE,
+# its value's first byte, with its lowest bit flipped.
+flip() {
+	off=$(grep -abo "$2" "$1" | head -1 | cut -d: -f1) &&
+	off=$((off + ${#2})) &&
+	b=$(od -An -tu1 -j$off -N1 "$1" | tr -d " ") &&
+	printf "$(printf "\\%03o" $((b ^ 1)))" |
+		dd of="$1" bs=1 seek=$off conv=notrunc 2>/dev/null
+}
+
+test_expect_success 'item 9: crafted or flipped checkpoints are refused, never resumed' '
+	dbv-train $CK ck9.dbv --checkpoint-every 5b -o /dev/null train.dbv &&
+	dbv-train $CK ck9.dbv --resume -o good.dbv train.dbv &&
+	mkstream set-rec state batch 1000000000 <ck9.dbv >c1.dbv && resume_refused c1.dbv &&
+	grep -q "c1.dbv: record 1 (byte [0-9]*): state record: epoch [0-9], batch 1000000000 is not a point" .mf_err &&
+	mkstream set-rec state seen -8 <ck9.dbv >c2.dbv && resume_refused c2.dbv &&
+	mkstream set-rec state step 0 <ck9.dbv >c3.dbv && resume_refused c3.dbv &&
+	mkstream set-rec state correct -1 <ck9.dbv >c4.dbv && resume_refused c4.dbv &&
+	for key in epoch batch seen step correct loss_sum elapsed config; do
+		cp ck9.dbv f.dbv && flip f.dbv $key && ! cmp -s f.dbv ck9.dbv &&
+		resume_refused f.dbv || exit 1
+	done
+'
+
 test_done
