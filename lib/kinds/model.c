@@ -241,11 +241,14 @@ int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
 		if (strlen(p->name) != nlen || memcmp(p->name, name, nlen))
 			continue;
 		if (p->kind == DBV_P_COUNTER) {
-			if (t->dtype != DBV_I64 || t->nbytes != 8)
+			int64_t v;
+			if (t->dtype != DBV_I64 || t->ndim != 0)
 				return dbv_seterr(DBV_EINPUT,
 						  "parameter '%s' must be an i64 scalar", p->name);
-			int64_t v;
 			memcpy(&v, t->data, 8);
+			if (v < 0)
+				return dbv_seterr(DBV_EINPUT,
+						  "parameter '%s' is negative", p->name);
 			m->p[p->offset] = (float)v;
 			return DBV_OK;
 		}
@@ -321,6 +324,12 @@ static int read_param(struct dbv_model *m, const dbv_val *rec,
 
 	if (dbv_val_str(dbv_map_get(rec, param_key[P_NAME]), &name, &nl))
 		return dbv_seterr(DBV_EINPUT, "param record without a name");
+	/* Twice would be "the last wins": the stream is not what it says. */
+	for (size_t i = 0; i < m->nparams; i++)
+		if (seen[i] && strlen(m->params[i].name) == nl &&
+		    !memcmp(m->params[i].name, name, nl))
+			return dbv_seterr(DBV_EINPUT, "parameter '%s' appears twice",
+					  m->params[i].name);
 	if ((rc = dbv_get_tensor(rec, param_key[P_VALUE], &t)))
 		return rc;
 	rc = dbv_model_set_param(m, name, nl, &t);

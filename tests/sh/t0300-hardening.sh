@@ -182,4 +182,16 @@ test_expect_success 'item 9: crafted or flipped checkpoints are refused, never r
 	done
 '
 
+# ---- item 11: lenient checks ------------------------------------------------
+
+test_expect_success 'item 11: a model with a tensor twice, or num_batches_tracked of shape [1]' '
+	mkstream dup-param fc.bias <model.dbv >dup.dbv &&
+	test_must_fail 3 dbv-predict -m dup.dbv -o out.dbv planes.dbv &&
+	grep -q "dup.dbv: record 6 (byte [0-9]*): parameter .fc.bias. appears twice$" .mf_err &&
+	mkstream scalar-shape1 <cnn.dbv >nbt.dbv &&
+	test_must_fail 3 dbv-predict -m nbt.dbv -o out.dbv planes.dbv &&
+	grep -q "parameter .bn1.num_batches_tracked. must be an i64 scalar$" .mf_err &&
+	! test -e out.dbv
+'
+
 test_done

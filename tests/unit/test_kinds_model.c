@@ -191,6 +191,47 @@ static void test_param_refusals(void)
 		wclose(w, fd);
 		refused("param.dbv", cases[i].rec, cases[i].want);
 	}
+	/* Issue #11 item 11: a tensor twice (the last would win). */
+	int fd;
+	struct dbv_writer *w = wopen("param.dbv", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, bias, 3);
+	write_param(w, bias, 3);
+	wclose(w, fd);
+	refused("param.dbv", 2, "parameter '");
+	CHECK(strstr(dbv_errmsg(), "' appears twice") != NULL);
+	dbv_model_release(&m);
+}
+
+/* Issue #11 item 11: num_batches_tracked is an i64 scalar, shape [], not
+ * [1], and not negative. */
+static void test_counter(void)
+{
+	struct dbv_arch a = {.name = "cnn5", .width = 2, .c = 1, .h = 8, .w = 8,
+			     .classes = 3};
+	const int64_t one[1] = {1}, neg = -3;
+	struct dbv_model m;
+	double mean[4] = {0}, std[4] = {1};
+	char *argv[] = {"t", NULL};
+	struct dbv_train_cfg cfg;
+
+	dbv_train_cfg_default(&cfg);
+	CHECK_OK(dbv_model_build(&m, &a));
+	for (int k = 0; k < 2; k++) {
+		int fd;
+		struct dbv_writer *w = wopen("counter.dbv", &fd);
+		struct dbv_model_header h = {&m, NULL, mean, std, &cfg, "set", 6, 0};
+		CHECK_OK(dbv_model_write_header(w, NULL, 1, argv, &h));
+		dbv_writer_record_begin(w, "param", 2);
+		dbv_w_key(w, "name");
+		dbv_w_str(w, "bn1.num_batches_tracked");
+		dbv_w_key(w, "value");
+		dbv_w_tensor_raw(w, DBV_I64, k ? 0 : 1, one, k ? &neg : one);
+		dbv_writer_record_end(w);
+		wclose(w, fd);
+		refused("counter.dbv", 1, k ? "parameter 'bn1.num_batches_tracked' is negative"
+					    : "parameter 'bn1.num_batches_tracked' must be an i64 scalar");
+	}
 	dbv_model_release(&m);
 }
 
@@ -321,5 +362,6 @@ int main(int argc, char **argv)
 	test_param_refusals();
 	test_log_refusals();
 	test_nonfinite();
+	test_counter();
 	return check_done();
 }
