@@ -193,5 +193,33 @@ test_expect_success 'item 11: a model with a tensor twice, or num_batches_tracke
 	grep -q "parameter .bn1.num_batches_tracked. must be an i64 scalar$" .mf_err &&
 	! test -e out.dbv
 '
+test_expect_success 'item 11: std = +Inf, a mean longer than the channels, y of shape [k,1]' '
+	for c in std-inf mean-long; do
+		mkstream $c >$c.dbv &&
+		test_must_fail 3 dbv-train -q --arch mlp --width 4 $c.dbv &&
+		grep -q "$c.dbv: record 0 (byte 0): the header lacks a valid per-channel \"mean\" and \"std\"" .mf_err &&
+		test_must_fail 3 dbv-plane --ids 0,1,2 $c.dbv &&
+		grep -q "the header lacks a valid per-channel" .mf_err || exit 1
+	done &&
+	mkstream y-k1 >yk1.dbv &&
+	test_must_fail 3 dbv-train -q --arch mlp --width 4 yk1.dbv &&
+	grep -q "yk1.dbv: record 1 (byte [0-9]*): \"y\" must be i32 \[3\]$" .mf_err &&
+	test_must_fail 3 dbv-plane --ids 0,1,2 yk1.dbv &&
+	test_must_fail 3 dbv-predict -m small-m.dbv -o out.dbv yk1.dbv
+'
+test_expect_success 'item 11: a trailer whose counts is an array is refused by every reader' '
+	for k in train model planes pred table; do
+		mkstream counts-array <$k.dbv >ca-$k.dbv || exit 1
+	done &&
+	test_must_fail 3 dbv-train -q --arch mlp --width 4 ca-train.dbv &&
+	grep -q "ca-train.dbv: record [0-9]* (byte [0-9]*): malformed end record$" .mf_err &&
+	test_must_fail 3 dbv-plane --ids 0,1,2 ca-train.dbv &&
+	test_must_fail 3 dbv-predict -m ca-model.dbv planes.dbv &&
+	test_must_fail 3 dbv-predict -m model.dbv -o out.dbv ca-planes.dbv &&
+	test_must_fail 3 dbv-compare pred.dbv ca-pred.dbv &&
+	test_must_fail 3 dbv-render --chart heatmap -o x.png ca-table.dbv &&
+	test_must_fail 3 dbv-inspect --summary ca-table.dbv &&
+	grep -q "malformed end record" .mf_err
+'
 
 test_done
