@@ -328,9 +328,12 @@ int main(int argc, char **argv)
 	if ((rc = dbv_reader_header(r, "planes|dataset", NULL)))
 		dbv_tool_die(rc);
 	planes = !strcmp(dbv_reader_kind(r), "planes");
+	struct dbv_planes_meta pm = {0};
 	if ((rc = dbv_dataset_read_meta(r, &d, &read_opts)) ||
+	    (planes && (rc = dbv_planes_read_meta(r, &pm))) ||
 	    (rc = check_match(&p, &d, planes ? "planes stream" : "dataset")))
 		dbv_tool_die(rc);
+	dbv_planes_meta_release(&pm);
 
 	if ((rc = dbv_output_open(o.output, 1, o.force, &fd)))
 		dbv_tool_die(rc);

@@ -259,6 +259,16 @@ static int read_classes(struct dbv_reader *r, struct dbv_planes_meta *m)
 	return DBV_OK;
 }
 
+int dbv_planes_header_res(struct dbv_reader *r, int *res)
+{
+	int64_t i;
+
+	if (dbv_val_i64(meta_get(r, P_RES), &i) || i < 2 || i > DBV_PLANE_MAX_RES)
+		return bad_meta(r, P_RES);
+	*res = (int)i;
+	return DBV_OK;
+}
+
 int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m)
 {
 	const dbv_val *v;
@@ -267,9 +277,8 @@ int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m)
 
 	memset(m, 0, sizeof *m);
 	m->mislabeled = -1;
-	if (dbv_val_i64(meta_get(r, P_RES), &i) || i < 2 || i > DBV_PLANE_MAX_RES)
-		return bad_meta(r, P_RES);
-	m->res = (int)i;
+	if ((rc = dbv_planes_header_res(r, &m->res)))
+		return rc;
 	if (dbv_val_double(meta_get(r, P_RANGE_L), &m->range_l) ||
 	    !dbv_finite(m->range_l) || m->range_l < 0)
 		return bad_meta(r, P_RANGE_L);
@@ -423,7 +432,24 @@ int dbv_planes_read_geometry(struct dbv_reader *r, const dbv_val *rec,
 			     struct dbv_plane *p)
 {
 	int rc = dbv_plane_from_record(p, rec, (int)d->c, (int)d->h, (int)d->w);
-	return rc ? dbv_reader_fail(r, rc, "%s", dbv_errmsg()) : DBV_OK;
+	int res;
+
+	if (rc)
+		return dbv_reader_fail(r, rc, "%s", dbv_errmsg());
+	if (!(rc = dbv_planes_header_res(r, &res)))
+		rc = dbv_planes_check_res(r, p->res, res);
+	if (rc)
+		dbv_plane_release(p);
+	return rc;
+}
+
+int dbv_planes_check_res(struct dbv_reader *r, int res, int header_res)
+{
+	if (res == header_res)
+		return DBV_OK;
+	return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" is %d, the header's is %d "
+			       "(every plane of a stream has its header's)",
+			       rec_keys[R_RES], res, header_res);
 }
 
 /* The anchors, idx, y and y_true of a plane record into a. */

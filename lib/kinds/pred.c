@@ -253,6 +253,10 @@ int dbv_pred_header_decode(struct dbv_reader *r, struct dbv_pred_header *h)
 	h->class_names = d.class_names; /* K strings, or NULL */
 	d.class_names = NULL;
 	dbv_dataset_release(&d);
+	if (h->planes && (rc = dbv_planes_header_res(r, &h->res))) {
+		dbv_pred_header_release(h);
+		return rc;
+	}
 	if ((rc = dbv_pred_model_decode(dbv_map_get(meta, header_keys[H_MODEL]),
 					&h->model))) {
 		dbv_pred_header_release(h);
@@ -425,6 +429,8 @@ static int read_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
 	if ((rc = dbv_plane_from_record(&p->geom, rec, h->c, h->h, h->w)))
 		return fail_here(r, rc);
 	res = p->geom.res;
+	if ((rc = dbv_planes_check_res(r, res, h->res)))
+		return rc;
 	if ((rc = dbv_get_tensor(rec, "anchors", &p->anchors)))
 		return fail_here(r, rc);
 	if ((a->dtype != DBV_U8 && a->dtype != DBV_F32) || a->ndim != 4 ||

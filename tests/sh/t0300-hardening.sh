@@ -221,5 +221,21 @@ test_expect_success 'item 11: a trailer whose counts is an array is refused by e
 	test_must_fail 3 dbv-inspect --summary ca-table.dbv &&
 	grep -q "malformed end record" .mf_err
 '
+test_expect_success 'item 11: a plane whose res is not the header res, a header res above 4096' '
+	mkstream set-rec plane res 7 <planes.dbv >pr.dbv &&
+	test_must_fail 3 dbv-predict -m model.dbv -o out.dbv pr.dbv &&
+	grep -q "pr.dbv: record 1 (byte [0-9]*): \"res\" is 7, the header.s is 6" .mf_err &&
+	mkstream set-meta res 4097 <planes.dbv >hr.dbv &&
+	test_must_fail 3 dbv-predict -m model.dbv -o out.dbv hr.dbv &&
+	grep -q "hr.dbv: record 0 (byte 0): the planes header lacks a valid \"res\"" .mf_err &&
+	mkstream set-meta res 4097 <pred.dbv >phr.dbv &&
+	test_must_fail 3 dbv-compare pred.dbv phr.dbv &&
+	test_must_fail 3 dbv-render -o x.png phr.dbv &&
+	mkstream set-meta res 7 <pred.dbv >ph7.dbv &&
+	test_must_fail 3 dbv-compare ph7.dbv ph7.dbv &&
+	grep -q "ph7.dbv: record 1 (byte [0-9]*): \"res\" is 6, the header.s is 7" .mf_err &&
+	test_must_fail 3 dbv-render -o x.png ph7.dbv &&
+	! test -e out.dbv && ! test -e x.png
+'
 
 test_done
