@@ -77,7 +77,7 @@ static void add_stream(struct options *o, const char *file, const char *group,
 static void parse_group(struct options *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	char *name, *files, *tok, *save;
+	char *name, *files, *tok, *rest;
 	if (!eq || eq == arg || !eq[1])
 		dbv_tool_usage("--group: '%s' is not NAME=FILE,FILE...", arg);
 	name = strndup(arg, (size_t)(eq - arg));
@@ -91,8 +91,11 @@ static void parse_group(struct options *o, const char *arg)
 			dbv_tool_usage("--group: the name '%s' is used twice", name);
 	g[o->t.G] = name;
 	int before = o->t.S;
-	for (tok = strtok_r(files, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	for (rest = files; (tok = strsep(&rest, ","));) {
+		if (!*tok)
+			dbv_tool_usage("--group: '%s' has an empty file name", arg);
 		add_stream(o, tok, name, o->t.G);
+	}
 	if (o->t.S == before)
 		dbv_tool_usage("--group: '%s' names no streams", arg);
 	o->t.G++;

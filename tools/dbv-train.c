@@ -71,27 +71,29 @@ struct options {
 	uint64_t max_record;
 };
 
+/* none, or crop:P and flip, each once, comma-separated (no empty item). */
 static void parse_augment(struct options *o, const char *s)
 {
-	char buf[64], *tok, *save;
+	char buf[64], *tok, *rest = buf;
+	int64_t p;
+	unsigned seen = 0; /* 1 flip, 2 crop */
 	if (!strcmp(s, "none"))
 		return;
-	if (strlen(s) >= sizeof buf)
+	if (!*s || strlen(s) >= sizeof buf)
 		goto bad;
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int64_t p;
-		if (!strcmp(tok, "flip"))
-			o->cfg.flip = 1;
-		else if (!strncmp(tok, "crop:", 5) &&
+	while ((tok = strsep(&rest, ","))) {
+		if (!strcmp(tok, "flip") && !(seen & 1))
+			seen |= 1, o->cfg.flip = 1;
+		else if (!strncmp(tok, "crop:", 5) && !(seen & 2) &&
 			 !dbv_parse_i64(tok + 5, 1, 64, &p))
-			o->cfg.crop_pad = (int)p;
+			seen |= 2, o->cfg.crop_pad = (int)p;
 		else
 			goto bad;
 	}
 	return;
 bad:
-	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip)", s);
+	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip, each at most once)", s);
 	dbv_tool_bad_value("--augment");
 }
 
@@ -384,7 +386,7 @@ static int resume(struct dbv_trainer *t, const char *path, const char *fp)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct dbv_dataset d, t;
+	struct dbv_dataset d, t = {0};
 	struct dbv_reader *rd = NULL, *rt = NULL;
 	struct dbv_trainer tr;
 	char fp[DBV_CHECKPOINT_CONFIG_MAX];
@@ -393,7 +395,6 @@ int main(int argc, char **argv)
 	dbv_tool_init("dbv-train", argv);
 	parse_options(argc, argv, &o);
 	dbv_blas_set_threads(o.cfg.threads);
-	memset(&t, 0, sizeof t);
 	if ((rc = read_data(o.input, o.max_record, &d, &rd)) ||
 	    (o.test && (rc = read_data(o.test, o.max_record, &t, &rt))) ||
 	    (rc = dbv_trainer_init(&tr, &o.arch, &o.cfg, &d, o.test ? &t : NULL)))

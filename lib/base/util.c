@@ -191,6 +191,11 @@ int dbv_parse_double(const char *s, double min, double max, double *out)
 		return dbv_seterr(DBV_EUSAGE, "'%s' is not a number", s);
 	if (!dbv_finite(v))
 		return dbv_seterr(DBV_EUSAGE, "'%s' is not a finite number", s);
+	/* Underflow: strtod gives 0 or a denormal with ERANGE, and
+	 * 1e-400 would be taken as 0. */
+	if (errno == ERANGE)
+		return dbv_seterr(DBV_EUSAGE, "'%s' is too close to 0 to be "
+				  "represented (use 0 for zero)", s);
 	if (v < min || v > max)
 		return dbv_seterr(DBV_EUSAGE, "'%s' is out of range [%g, %g]", s,
 				  min, max);

@@ -237,5 +237,24 @@ test_expect_success 'item 11: a plane whose res is not the header res, a header 
 	test_must_fail 3 dbv-render -o x.png ph7.dbv &&
 	! test -e out.dbv && ! test -e x.png
 '
+test_expect_success 'item 11: --augment with an item twice, empty, or an empty item' '
+	for a in flip,flip "" crop:4,,flip crop:4, ,flip crop:2,crop:3; do
+		test_must_fail 2 dbv-train -q --arch mlp --width 4 --augment "$a" -o out.dbv train.dbv &&
+		grep -q "^dbv-train: error: --augment: .$a. is not an augmentation (none, or crop:P,flip, each at most once)$" .mf_err || exit 1
+	done &&
+	dbv-train -q --arch mlp --width 4 --epochs 1 --augment flip,crop:2 -o /dev/null train.dbv &&
+	! test -e out.dbv
+'
+test_expect_success 'item 11: --label-noise 1e-400 does not underflow to 0' '
+	test_must_fail 2 dbv-load fashion-mnist --dir fx/fmnist --label-noise 1e-400 &&
+	grep -q "^dbv-load: error: --label-noise: .1e-400. is too close to 0 to be represented (use 0 for zero)$" .mf_err &&
+	test_must_fail 2 dbv-train -q --arch mlp --lr 1e-330 train.dbv
+'
+test_expect_success 'item 11: an empty item in dbv-compare --group' '
+	for g in a=pred.dbv,,pred.dbv a=pred.dbv, a=,pred.dbv; do
+		test_must_fail 2 dbv-compare -g "$g" -g b=pred.dbv,pred.dbv &&
+		grep -q "^dbv-compare: error: --group: .$g. has an empty file name$" .mf_err || exit 1
+	done
+'
 
 test_done
