@@ -256,5 +256,32 @@ test_expect_success 'item 11: an empty item in dbv-compare --group' '
 		grep -q "^dbv-compare: error: --group: .$g. has an empty file name$" .mf_err || exit 1
 	done
 '
+test_expect_success 'item 11: a gzip file without its CRC and size trailer, or with data after it' '
+	I=fx/fmnist/t10k-images-idx3-ubyte.gz L=fx/fmnist/t10k-labels-idx1-ubyte.gz &&
+	n=$(wc -c <$L) &&
+	head -c $((n - 8)) $L >no-trailer.gz &&
+	head -c $((n - 4)) $L >half-trailer.gz &&
+	{ cat $L && printf garbage; } >garbage.gz &&
+	{ cat $L && printf "\0\0\0\0"; } >zeros.gz &&
+	cp $L crc.gz && printf "\377" | dd of=crc.gz bs=1 seek=$((n - 8)) conv=notrunc 2>/dev/null &&
+	for f in no-trailer half-trailer; do
+		test_must_fail 3 dbv-load --images $I --labels $f.gz &&
+		grep -q "^dbv-load: error: .$f.gz.: truncated gzip file (the data is whole but its CRC and size trailer is missing or cut short)$" .mf_err || exit 1
+	done &&
+	for f in garbage zeros; do
+		test_must_fail 3 dbv-load --images $I --labels $f.gz &&
+		grep -q "^dbv-load: error: .$f.gz.: unexpected data after the gzip data$" .mf_err || exit 1
+	done &&
+	test_must_fail 3 dbv-load --images $I --labels crc.gz &&
+	grep -q "corrupt gzip data (incorrect data check)" .mf_err &&
+	gzip -dc $L >labels.raw &&
+	head -c 20 labels.raw | gzip -c >multi.gz &&
+	tail -c +21 labels.raw | gzip -c >>multi.gz &&
+	dbv-load --images $I --labels multi.gz -o multi.dbv &&
+	dbv-load --images $I --labels $L -o one.dbv &&
+	dbv-inspect --summary multi.dbv | sed "s/\"source\":\[[^]]*\]//" >multi.sum &&
+	dbv-inspect --summary one.dbv | sed "s/\"source\":\[[^]]*\]//" >one.sum &&
+	test_cmp one.sum multi.sum
+'
 
 test_done
