@@ -146,6 +146,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("give streams either as --group or as arguments, not both");
 	for (; optind < argc; optind++)
 		add_stream(o, argv[optind], NULL, -1);
+	for (int i = 0, stdin_ = 0; i < o->t.S; i++)
+		if (!strcmp(o->t.streams[i].file, "-") && stdin_++)
+			dbv_tool_usage("standard input ('-') is named twice: it holds one stream");
 	if (o->t.S < 2 && !(o->t.S == 1 && o->fragmentation))
 		dbv_tool_usage("give two or more pred streams (one is enough with --fragmentation)");
 	if (o->tsv && o->json)
@@ -347,11 +350,17 @@ static int compute(struct options *o, const struct input *in)
 	return rc;
 }
 
+/* The output's name in a message of a failed write. */
+static const char *out_name(const struct options *o)
+{
+	return o->output && strcmp(o->output, "-") ? o->output : "standard output";
+}
+
 /* The TSV or JSON text, built in memory, then one checked write. */
 static int write_text(int fd, const struct options *o)
 {
 	char *text = NULL;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
@@ -360,13 +369,8 @@ static int write_text(int fd, const struct options *o)
 	rc = o->tsv ? dbv_table_write_tsv(f, &o->t) : dbv_table_write_json(f, &o->t);
 	if (fclose(f) && !rc)
 		rc = dbv_seterr(DBV_EIO, "out of memory");
-	while (!rc && off < len) {
-		ssize_t k = write(fd, text + off, len - off);
-		if (k <= 0)
-			rc = dbv_seterr(DBV_EIO, "write error");
-		else
-			off += (size_t)k;
-	}
+	if (!rc && (rc = dbv_write_all(fd, text, len)))
+		dbv_preerr(rc, "%s", out_name(o));
 	free(text);
 	return rc;
 }
@@ -396,6 +400,8 @@ int main(int argc, char **argv)
 			dbv_tool_die(DBV_EIO);
 		if (!(rc = dbv_table_write(w, &o.t, dbv_tool_argc(), dbv_tool_argv())))
 			rc = dbv_writer_finish(w);
+		if (rc == DBV_EIO) /* a write error */
+			dbv_preerr(rc, "%s", out_name(&o));
 		dbv_writer_free(w);
 	}
 	if (rc || (rc = dbv_output_commit()))

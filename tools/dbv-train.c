@@ -355,7 +355,8 @@ static int on_checkpoint(void *arg, const struct dbv_train_state *st)
 {
 	const struct run *r = arg;
 	struct dbv_checkpoint ck = {r->fp, r->o->cfg.epochs, r->o->cfg.batch, *st};
-	return dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
+	int rc = dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
+	return rc ? dbv_preerr(rc, "checkpoint '%s'", r->o->ckpt) : DBV_OK;
 }
 
 /* Restore the checkpoint at path into t; 1 when none exists there. */
@@ -425,16 +426,15 @@ int main(int argc, char **argv)
 		o.ckpt ? on_checkpoint : NULL, o.ckpt_unit, o.ckpt_every,
 	};
 	if ((rc = dbv_trainer_run(&tr, &hooks))) {
-		if (rc == DBV_ENONFINITE) {
-			/* End the stream with the error, so that the next
-			 * stage of a pipeline fails too. */
-			char msg[256];
-			snprintf(msg, sizeof msg, "%s", dbv_errmsg());
-			if (run.tty && !o.quiet)
-				fputc('\n', stderr);
-			dbv_writer_fail(run.w, msg);
-			dbv_seterr(rc, "%s", msg);
-		}
+		/* End the stream with the error (a non-finite loss, a
+		 * checkpoint that could not be saved), so that the next stage
+		 * of a pipeline fails too, naming the cause. */
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s", dbv_errmsg());
+		if (run.tty && !o.quiet)
+			fputc('\n', stderr);
+		dbv_writer_fail(run.w, msg);
+		dbv_seterr(rc, "%s", msg);
 		dbv_tool_die(rc);
 	}
 	dbv_model_write_params(run.w, &tr.model);

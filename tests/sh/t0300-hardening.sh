@@ -284,4 +284,41 @@ test_expect_success 'item 11: a gzip file without its CRC and size trailer, or w
 	test_cmp one.sum multi.sum
 '
 
+# ---- item 13: messages and exit codes ---------------------------------------
+
+test_expect_success 'item 13: control characters of an upstream error record reach stderr escaped' '
+	esc=$(printf "\033") &&
+	mkstream upstream-error "$(printf "bad \033[31mred\033[0m\a\r\nnext\033]0;title\007")" >esc.dbv &&
+	test_must_fail 3 dbv-train -q --arch mlp esc.dbv &&
+	grep -q "mkstream failed: bad \\\\x1b\[31mred\\\\x1b\[0m\\\\x07\\\\x0d\\\\x0anext\\\\x1b\]0;title\\\\x07$" .mf_err &&
+	! grep -q "$esc" .mf_err &&
+	for t in "dbv-plane --ids 0,1,2" "dbv-predict -m small-m.dbv -o out.dbv" "dbv-inspect"; do
+		test_expect_code 3 $t esc.dbv >/dev/null 2>err &&
+		grep -q "x1b\[31mred" err && ! grep -q "$esc" err || exit 1
+	done
+'
+test_expect_success 'item 13: dbv-compare names the output and the reason of a write failure' '
+	for f in --tsv --json ""; do
+		test_must_fail 4 sh -c "exec dbv-compare $f pred.dbv pred.dbv >/dev/full" &&
+		grep -q "^dbv-compare: error: standard output: write error: No space left on device$" .mf_err &&
+		test_must_fail 4 dbv-compare $f -o /dev/full pred.dbv pred.dbv &&
+		grep -q "^dbv-compare: error: /dev/full: write error: No space left on device$" .mf_err || exit 1
+	done
+'
+test_expect_success 'item 13: dbv-compare - - is a usage error' '
+	test_must_fail 2 dbv-compare - - <pred.dbv &&
+	grep -q "^dbv-compare: error: standard input (.-.) is named twice: it holds one stream$" .mf_err &&
+	test_must_fail 2 dbv-compare -g a=-,pred.dbv -g b=pred.dbv,- <pred.dbv &&
+	dbv-compare -o /dev/null - pred.dbv <pred.dbv
+'
+test_expect_success 'item 13: a checkpoint that cannot be saved ends the model stream with an error record naming it' '
+	{ dbv-train -q --arch mlp --width 4 --epochs 2 --checkpoint /dev/full train.dbv 2>train.err &&
+	  echo unexpected >>train.err || :; } | { dbv-inspect >/dev/null 2>inspect.err || :; } &&
+	grep -q "^dbv-train: error: checkpoint ./dev/full.: write error: No space left on device$" train.err &&
+	grep -q "^dbv-inspect: error: dbv-train failed: checkpoint ./dev/full.: write error: No space left on device$" inspect.err &&
+	test_must_fail 4 dbv-train -q --arch mlp --width 4 --epochs 2 --checkpoint nodir/ck.dbv -o out.dbv train.dbv &&
+	grep -q "checkpoint .nodir/ck.dbv.: cannot write .nodir/ck.dbv.: No such file or directory" .mf_err &&
+	! test -e out.dbv
+'
+
 test_done
