@@ -320,5 +320,21 @@ test_expect_success 'item 13: a checkpoint that cannot be saved ends the model s
 	grep -q "checkpoint .nodir/ck.dbv.: cannot write .nodir/ck.dbv.: No such file or directory" .mf_err &&
 	! test -e out.dbv
 '
+test_expect_success 'item 13: --help and --version into a full disk exit 4, in every tool' '
+	for t in dbv-load dbv-train dbv-plane dbv-predict dbv-compare dbv-render dbv-chart dbv-inspect; do
+		for o in --help --version; do
+			test_must_fail 4 sh -c "exec $t $o >/dev/full" &&
+			grep -q "^$t: error: write error on standard output: No space left on device$" .mf_err || exit 1
+		done || exit 1
+	done
+'
+test_expect_success 'item 13: with standard input closed, no file is read as standard input' '
+	dbv-predict -m model.dbv -o closed.dbv planes.dbv <&- &&
+	dbv-inspect --summary closed.dbv | grep -q "^{\"kind\":\"pred\"," &&
+	test_must_fail 3 dbv-inspect <&- &&
+	grep -q "standard input: empty input" .mf_err &&
+	test_must_fail 3 dbv-compare pred.dbv - <&- &&
+	grep -q "standard input: empty input" .mf_err
+'
 
 test_done
