@@ -16,9 +16,22 @@
  *   mkstream y-k1             labels y of shape [3,1]
  *   mkstream std-inf          a header "std" of +Inf
  *   mkstream mean-long        a header "mean" of 3 entries for 1 channel
- *   mkstream big-record MIB   a header, then a record of MIB MiB (a
- *                             "blob" record holding one bin), and the
- *                             trailer: written as it goes, never held
+ *   mkstream big-record MIB [STREAM]
+ *                             a header (the dataset's, or that of the
+ *                             stream file STREAM), then a record of MIB
+ *                             MiB (a "blob" record holding one bin),
+ *                             written as it goes, never held; no trailer
+ *                             (a reader must give up at the record)
+ *
+ * Other things:
+ *
+ *   mkstream model ARCH WIDTH C H W K
+ *                             a model stream of an untrained ARCH of
+ *                             WIDTH for items C x H x W, K classes
+ *   mkstream idx-gz images|labels N
+ *                             a gzip IDX file of N zero images of 32x32
+ *                             (N zero labels), made without compressing
+ *                             them: one compressed MiB of zeros repeated
  *
  * Filters: a stream on standard input, changed, on standard output (the
  * trailer rewritten to match):
@@ -33,11 +46,13 @@
  *   mkstream counts-array            the same bytes, but the trailer's
  *                                    counts an array [type, n, ...]
  */
+#include <fcntl.h>
 #include <math.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dbv.h"
 
@@ -85,21 +100,38 @@ static void batch(struct dbv_writer *w, const struct batch_opts *o)
 	dbv_writer_record_end(w);
 }
 
-/* A header, one "blob" record of mib MiB written in pieces, the trailer.
- * Only dbv's framing of a bin 32 is used: the record is written as raw
- * msgpack after the writer's header, and the trailer by the writer. */
-static int big_record(char **argv, const char *arg)
+/* A header (the dataset's, or that of the stream file `from`), then one
+ * "blob" record of mib MiB written in pieces: raw msgpack after the
+ * writer's header. */
+static int big_record(char **argv, const char *arg, const char *from)
 {
 	const int64_t mib = atoll(arg);
-	(void)argv;
-	if (mib < 1 || mib > 4000) {
+	struct dbv_writer *w = dbv_writer_new(1, "mkstream");
+	if (mib < 1 || mib > 4000 || !w) {
 		fprintf(stderr, "mkstream: big-record MIB (1 to 4000)\n");
 		return 2;
 	}
-	/* Not a valid stream past the record: a reader must give up at the
-	 * record (its size), before the trailer; so no trailer. */
-	struct dbv_writer *w = dbv_writer_new(1, "mkstream");
-	header(w, argv, H_PLAIN);
+	if (from) {
+		int fd = open(from, O_RDONLY);
+		struct dbv_reader *r = fd < 0 ? NULL : dbv_reader_new(fd, from);
+		const dbv_val *meta;
+		if (!r || dbv_reader_header(r, NULL, NULL)) {
+			fprintf(stderr, "mkstream: %s: %s\n", from, dbv_errmsg());
+			return 3;
+		}
+		meta = dbv_reader_meta(r);
+		dbv_writer_header_begin(w, dbv_reader_kind(r), dbv_reader_pipeline(r),
+					2, argv, dbv_val_len(meta));
+		for (size_t i = 0; i < dbv_val_len(meta); i++) {
+			dbv_w_val(w, dbv_map_key(meta, i));
+			dbv_w_val(w, dbv_map_value(meta, i));
+		}
+		dbv_writer_header_end(w);
+		dbv_reader_free(r);
+		close(fd);
+	} else {
+		header(w, argv, H_PLAIN);
+	}
 	dbv_writer_flush(w);
 	unsigned char h[32];
 	size_t n = 0;
@@ -124,6 +156,109 @@ static int big_record(char **argv, const char *arg)
 		left -= k;
 	}
 	dbv_writer_free(w);
+	return 0;
+}
+
+/* An untrained model: the header (a default run) and its params. */
+static int model(char **argv)
+{
+	struct dbv_arch a = {.width = atoi(argv[3]), .depth = 1, .c = atoi(argv[4]),
+			     .h = atoi(argv[5]), .w = atoi(argv[6]),
+			     .classes = atoi(argv[7])};
+	double mean[4] = {0.5, 0.5, 0.5, 0.5}, std[4] = {0.25, 0.25, 0.25, 0.25};
+	struct dbv_train_cfg cfg;
+	struct dbv_model m;
+	struct dbv_writer *w = dbv_writer_new(1, "mkstream");
+	int rc;
+
+	snprintf(a.name, sizeof a.name, "%s", argv[2]);
+	dbv_train_cfg_default(&cfg);
+	if (!w || dbv_model_build(&m, &a)) {
+		fprintf(stderr, "mkstream: %s\n", dbv_errmsg());
+		return 2;
+	}
+	dbv_model_init(&m, 1);
+	struct dbv_model_header h = {&m, NULL, mean, std, &cfg, "mkstream", 1, 0};
+	rc = dbv_model_write_header(w, NULL, 2, argv, &h) ||
+	     dbv_model_write_params(w, &m) || dbv_writer_finish(w) ? 4 : 0;
+	dbv_model_release(&m);
+	dbv_writer_free(w);
+	return rc;
+}
+
+/* Raw deflate of n zero bytes (or of the n bytes at p), ended by a full
+ * flush: byte-aligned, referring to nothing before it, so that it can be
+ * repeated. *out is malloc'ed. */
+static size_t deflate_chunk(const void *p, size_t n, unsigned char **out)
+{
+	z_stream z;
+	unsigned char *in = p ? (unsigned char *)p : calloc(n ? n : 1, 1);
+	size_t cap = compressBound((uLong)n) + 64;
+
+	memset(&z, 0, sizeof z);
+	*out = malloc(cap);
+	if (!in || !*out || deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY))
+		exit(4);
+	z.next_in = in;
+	z.avail_in = (uInt)n;
+	z.next_out = *out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in)
+		exit(4);
+	deflateEnd(&z);
+	if (!p)
+		free(in);
+	return cap - z.avail_out;
+}
+
+/* A gzip IDX file of n zero items: header, then the zeros as a chunk of
+ * one compressed MiB repeated, a final empty block and the trailer. */
+static int idx_gz(const char *what, int64_t n)
+{
+	const int images = !strcmp(what, "images");
+	const size_t MiB = (size_t)1 << 20;
+	unsigned char hdr[16] = {0, 0, 8, images ? 3 : 1}, *c0, *c1, *c2;
+	const size_t hl = images ? 16 : 8;
+	const uint64_t total = (uint64_t)n * (images ? 1024 : 1);
+	static const unsigned char gz[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+	static const unsigned char final[2] = {3, 0};
+
+	if (n < 1 || n > (images ? 4000000 : 4000000000LL) || (!images && strcmp(what, "labels"))) {
+		fprintf(stderr, "mkstream: idx-gz images|labels N\n");
+		return 2;
+	}
+	for (int i = 0; i < 4; i++)
+		hdr[4 + i] = (unsigned char)(n >> (24 - 8 * i));
+	if (images)
+		hdr[11] = hdr[15] = 32; /* rows, cols */
+	size_t l0 = deflate_chunk(hdr, hl, &c0), l1 = deflate_chunk(NULL, MiB, &c1);
+	size_t l2 = deflate_chunk(NULL, (size_t)(total % MiB), &c2);
+	uLong crc = crc32(0, hdr, (uInt)hl), zc = crc32(0, Z_NULL, 0);
+	unsigned char *zero = calloc(MiB, 1);
+	if (!zero)
+		return 4;
+	uLong crc_mib = crc32(zc, zero, (uInt)MiB);
+	if (dbv_write_all(1, gz, sizeof gz) || dbv_write_all(1, c0, l0))
+		return 4;
+	for (uint64_t k = 0; k < total / MiB; k++) {
+		if (dbv_write_all(1, c1, l1))
+			return 4;
+		crc = crc32_combine(crc, crc_mib, (z_off_t)MiB);
+	}
+	crc = crc32_combine(crc, crc32(zc, zero, (uInt)(total % MiB)), (z_off_t)(total % MiB));
+	const uint32_t isize = (uint32_t)(hl + total);
+	const unsigned char trailer[8] = {
+		(unsigned char)crc, (unsigned char)(crc >> 8), (unsigned char)(crc >> 16),
+		(unsigned char)(crc >> 24), (unsigned char)isize, (unsigned char)(isize >> 8),
+		(unsigned char)(isize >> 16), (unsigned char)(isize >> 24),
+	};
+	if (dbv_write_all(1, c2, l2) || dbv_write_all(1, final, sizeof final) ||
+	    dbv_write_all(1, trailer, sizeof trailer))
+		return 4;
+	free(zero);
+	free(c0);
+	free(c1);
+	free(c2);
 	return 0;
 }
 
@@ -304,8 +439,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "counts-array"))
 		return counts_array();
-	if (!strcmp(argv[1], "big-record") && argc == 3)
-		return big_record(argv, argv[2]);
+	if (!strcmp(argv[1], "big-record") && (argc == 3 || argc == 4))
+		return big_record(argv, argv[2], argc == 4 ? argv[3] : NULL);
+	if (!strcmp(argv[1], "model") && argc == 8)
+		return model(argv);
+	if (!strcmp(argv[1], "idx-gz") && argc == 4)
+		return idx_gz(argv[2], atoll(argv[3]));
 	for (size_t i = 0; i < sizeof filters / sizeof *filters; i++)
 		if (!strcmp(argv[1], filters[i].name)) {
 			if (argc != 2 + filters[i].args &&

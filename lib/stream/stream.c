@@ -944,7 +944,8 @@ static int fill(struct dbv_reader *r, size_t want)
 				nc = r->end + want;
 			unsigned char *nb = dbv_realloc(r->buf, nc);
 			if (!nb)
-				return DBV_EIO;
+				return rerr(r, DBV_EIO, "out of memory reading a "
+					    "record of %zu MiB", want >> 20);
 			r->buf = nb;
 			r->cap = nc;
 		}

@@ -337,4 +337,62 @@ test_expect_success 'item 13: with standard input closed, no file is read as sta
 	grep -q "standard input: empty input" .mf_err
 '
 
+# ---- memory: sizes that cannot fit --------------------------------------------
+
+# A cap of about 1 GB: OpenBLAS alone takes 150 to 200 MB of address space
+# as it loads (and hangs in its thread shutdown far below that), so the
+# sizes asked for are well over the cap.  timeout: a hang fails the test.
+CAP=1000000
+# oom CMD: CMD (a shell command) under the cap exits 4 with one line
+# saying "out of memory", nothing on standard output.
+oom() {
+	test_must_fail 4 sh -c "ulimit -v $CAP && exec timeout 60 $1" &&
+	grep -q "out of memory" "$T/.mf_err" ||
+	{ echo "not out of memory: $1" >&2; return 1; }
+}
+# oom_stream HEADER CMD: CMD reading (from standard input) a stream with
+# HEADER's header and one record of 1500 MiB, made as it is read.
+oom_stream() {
+	test_must_fail 4 sh -c "mkstream big-record 1500 $1 |
+		(ulimit -v $CAP && exec timeout 60 $2)" &&
+	grep -q "^${2%% *}: error: standard input: record 1 (byte [0-9]*): out of memory reading a record of 1500 MiB$" "$T/.mf_err" ||
+	{ echo "not out of memory: $2" >&2; return 1; }
+}
+
+test_expect_success ULIMIT_V 'memory: every tool, given sizes that cannot fit in 1 GB, exits 4 saying "out of memory"' '
+	mkstream model cnn5 64 1 28 28 10 >wide.dbv &&
+	mkstream idx-gz images 1331200 >big-x.gz &&
+	mkstream idx-gz labels 1331200 >big-y.gz &&
+	oom "dbv-load --images big-x.gz --labels big-y.gz" &&
+	grep -q "big-x.gz.: out of memory" .mf_err &&
+	oom "dbv-train -q --arch cnn5 --width 64 --batch 60000 train.dbv" &&
+	grep -q "use a smaller batch" .mf_err &&
+	oom "dbv-predict -m wide.dbv --batch 65536 planes.dbv" &&
+	grep -q "use a smaller batch" .mf_err &&
+	oom "dbv-render --montage --size 8192 --cols 3 -o m.png $(echo pred.dbv pred.dbv pred.dbv pred.dbv pred.dbv pred.dbv pred.dbv)" &&
+	M="--max-record 2000000000" &&
+	oom_stream "" "dbv-inspect $M >/dev/null" &&
+	oom_stream "" "dbv-train -q --arch mlp $M" &&
+	oom_stream "" "dbv-plane --ids 0,1,2 $M" &&
+	oom_stream planes.dbv "dbv-predict -m model.dbv $M -o out.dbv" &&
+	oom_stream pred.dbv "dbv-compare $M pred.dbv -" &&
+	! test -e out.dbv && ! test -e m.png && ls >files && ! grep "\.tmp\." files
+'
+# dbv-chart takes no --max-record: a record up to the 256 MiB limit fits
+# in 1 GB.  So its cap is the address space it holds once started
+# (measured as it waits for its input) and 100 MB more; a record of 255
+# MiB cannot fit.
+test_expect_success ULIMIT_V 'memory: dbv-chart, given a record that cannot fit, exits 4 saying "out of memory"' '
+	{ sleep 2 | dbv-chart -o c.png >/dev/null 2>&1 & } &&
+	pid=$! && sleep 1 &&
+	kb=$(sed -n "s/^VmPeak:[^0-9]*\([0-9]*\) kB/\1/p" /proc/$pid/status) &&
+	{ wait $pid || :; } &&
+	test -n "$kb" && test "$kb" -gt 0 &&
+	CAP=$((kb + 100000)) &&
+	test_must_fail 4 sh -c "mkstream big-record 255 table.dbv |
+		(ulimit -v $CAP && exec timeout 60 dbv-chart -o c.png)" &&
+	grep -q "^dbv-chart: error: standard input: record 1 (byte [0-9]*): out of memory reading a record of 255 MiB$" .mf_err &&
+	! test -e c.png
+'
+
 test_done
