@@ -34,55 +34,7 @@ struct options {
 	const char *input;
 };
 
-/* Per tensor key, for --summary: stacked along dim 0. */
-struct stack {
-	char key[64];
-	enum dbv_dtype dtype;
-	int ndim;
-	int64_t shape[DBV_MAX_DIMS];
-	int consistent;
-	double min, max, sum;
-	size_t count;
-};
-
-struct summary {
-	struct stack s[32];
-	size_t n;
-};
-
 static struct dbv_json J; /* stdout */
-
-/* min, max, mean of a tensor's elements (0 elements: nulls). */
-static void tensor_stats(const struct dbv_tensor *t, double *mn, double *mx,
-			 double *sum, size_t *cnt)
-{
-	size_t n = dbv_tensor_numel(t);
-	double lo = INFINITY, hi = -INFINITY, s = 0;
-	for (size_t i = 0; i < n; i++) {
-		double v;
-		switch (t->dtype) {
-		case DBV_U8: v = ((const uint8_t *)t->data)[i]; break;
-		case DBV_I8: v = ((const int8_t *)t->data)[i]; break;
-		case DBV_U16: v = ((const uint16_t *)t->data)[i]; break;
-		case DBV_I16: v = ((const int16_t *)t->data)[i]; break;
-		case DBV_U32: v = ((const uint32_t *)t->data)[i]; break;
-		case DBV_I32: v = ((const int32_t *)t->data)[i]; break;
-		case DBV_I64: v = (double)((const int64_t *)t->data)[i]; break;
-		case DBV_F32: v = ((const float *)t->data)[i]; break;
-		default: v = ((const double *)t->data)[i]; break;
-		}
-		/* NaN propagates into min/max/sum so it shows. */
-		if (v < lo || dbv_nan(v))
-			lo = v;
-		if (v > hi || dbv_nan(v))
-			hi = v;
-		s += v;
-	}
-	*mn = lo;
-	*mx = hi;
-	*sum = s;
-	*cnt = n;
-}
 
 static void json_shape(const int64_t *shape, int ndim)
 {
@@ -116,7 +68,7 @@ static int print_tensor(const dbv_val *v)
 	int rc = dbv_val_tensor(v, &t);
 	if (rc)
 		return rc;
-	tensor_stats(&t, &mn, &mx, &sum, &cnt);
+	dbv_tensor_stats(&t, &mn, &mx, &sum, &cnt);
 	dbv_json_obj(&J);
 	dbv_json_key(&J, "dtype");
 	dbv_json_str(&J, dbv_dtype_name(t.dtype));
@@ -209,57 +161,7 @@ static int print_val(const dbv_val *v)
 	return DBV_OK;
 }
 
-static void summary_add(struct summary *sm, const dbv_val *rec)
-{
-	for (size_t k = 0; k < dbv_val_len(rec); k++) {
-		const dbv_val *v = dbv_map_value(rec, k);
-		const char *key;
-		size_t kl;
-		struct dbv_tensor t;
-		struct stack *st = NULL;
-		double mn, mx, sum;
-		size_t cnt;
-
-		if (!dbv_val_is_tensor(v) ||
-		    dbv_val_str(dbv_map_key(rec, k), &key, &kl) || kl >= 64)
-			continue;
-		if (dbv_val_tensor(v, &t))
-			continue; /* the reader has checked it already */
-		for (size_t j = 0; j < sm->n; j++)
-			if (strlen(sm->s[j].key) == kl && !memcmp(sm->s[j].key, key, kl))
-				st = &sm->s[j];
-		if (!st && sm->n < 32) {
-			st = &sm->s[sm->n++];
-			memset(st, 0, sizeof *st);
-			memcpy(st->key, key, kl);
-			st->dtype = t.dtype;
-			st->ndim = t.ndim;
-			memcpy(st->shape, t.shape, sizeof t.shape);
-			st->shape[0] = 0;
-			st->consistent = t.ndim > 0;
-			st->min = INFINITY;
-			st->max = -INFINITY;
-		}
-		if (st) {
-			if (st->dtype != t.dtype || st->ndim != t.ndim ||
-			    (t.ndim > 1 && memcmp(st->shape + 1, t.shape + 1,
-						  sizeof(int64_t) * (size_t)(t.ndim - 1))))
-				st->consistent = 0;
-			else if (t.ndim > 0)
-				st->shape[0] += t.shape[0];
-			tensor_stats(&t, &mn, &mx, &sum, &cnt);
-			if (mn < st->min || dbv_nan(mn))
-				st->min = mn;
-			if (mx > st->max || dbv_nan(mx))
-				st->max = mx;
-			st->sum += sum;
-			st->count += cnt;
-		}
-		dbv_tensor_release(&t);
-	}
-}
-
-static void summary_print(const struct summary *sm, struct dbv_reader *r,
+static void summary_print(const struct dbv_summary *sm, struct dbv_reader *r,
 			  uint64_t nrec)
 {
 	const dbv_val *meta = dbv_reader_meta(r);
@@ -284,7 +186,7 @@ static void summary_print(const struct summary *sm, struct dbv_reader *r,
 	dbv_json_key(&J, "tensors");
 	dbv_json_obj(&J);
 	for (size_t j = 0; j < sm->n; j++) {
-		const struct stack *st = &sm->s[j];
+		const struct dbv_summary_key *st = &sm->s[j];
 		dbv_json_key(&J, st->key);
 		dbv_json_obj(&J);
 		dbv_json_key(&J, "dtype");
@@ -372,7 +274,7 @@ int main(int argc, char **argv)
 		dbv_tool_die(DBV_EIO);
 	dbv_reader_set_limit(r, (size_t)o.max_record);
 	do {
-		struct summary sm = {.n = 0};
+		struct dbv_summary sm = {.n = 0};
 		uint64_t nrec = 0;
 		if ((rc = dbv_reader_header(r, NULL, &h)))
 			goto fail;
@@ -382,7 +284,7 @@ int main(int argc, char **argv)
 		while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
 			nrec++;
 			if (o.summary) {
-				summary_add(&sm, rec);
+				dbv_summary_add(&sm, rec);
 				continue;
 			}
 			if (o.head >= 0 && nrec > (uint64_t)o.head)

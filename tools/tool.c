@@ -438,6 +438,150 @@ void dbv_output_abort(void)
 	dbv_atomic_abort(&main_out);
 }
 
+/* ---- helpers shared by dbv-render and dbv-chart ---- */
+
+char **dbv_tool_split_list(char **old, const char *s, size_t *n)
+{
+	size_t k = 1, len = strlen(s);
+	free(old);
+	for (const char *p = s; *p; p++)
+		k += *p == ',';
+	char **v = dbv_malloc(k * sizeof *v + len + 1);
+	if (!v)
+		dbv_tool_die(DBV_EIO);
+	char *buf = memcpy(v + k, s, len + 1);
+	for (size_t i = 0; i < k; i++, buf += strlen(buf) + 1) {
+		v[i] = buf;
+		buf[strcspn(buf, ",")] = 0;
+	}
+	*n = k;
+	return v;
+}
+
+int64_t dbv_tool_num(const char *opt, int64_t lo, int64_t hi)
+{
+	int64_t v;
+	dbv_tool_check(dbv_parse_i64(optarg, lo, hi, &v), opt);
+	return v;
+}
+
+int dbv_tool_pick(const char *opt, const char *const *names, int n,
+		  const char *list)
+{
+	for (int k = 0; k < n; k++)
+		if (!strcmp(optarg, names[k]))
+			return k;
+	dbv_tool_usage("%s: '%s' is not %s", opt, optarg, list);
+}
+
+int dbv_tool_out_is_dir(const char *out)
+{
+	struct stat st;
+	size_t n = out ? strlen(out) : 0;
+	if (!out || !strcmp(out, "-"))
+		return 0;
+	return (n && out[n - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+void dbv_tool_png_tty(const char *out)
+{
+	if ((!out || !strcmp(out, "-")) && isatty(1))
+		dbv_tool_usage("refusing to write PNG to a terminal: use -o "
+			       "FILE.png or redirect standard output");
+}
+
+int dbv_tool_write_png(const struct dbv_image *im, const char *path,
+		       const char *out, const char *title)
+{
+	struct dbv_atomic a;
+	int fd, rc = path ? dbv_atomic_open(&a, path, &fd)
+			  : dbv_output_open(out, 1, 0, &fd);
+	if (rc)
+		return rc;
+	rc = dbv_image_write_png_fd(im, fd, path ? path : out ? out : "standard output",
+				    title && title[0] ? title : NULL);
+	if (rc && path)
+		dbv_atomic_abort(&a);
+	else if (!rc)
+		rc = path ? dbv_atomic_commit(&a) : dbv_output_commit();
+	return rc;
+}
+
+int dbv_tool_rewindable(int *fd, off_t *start, int *copied)
+{
+	char buf[1 << 16];
+	ssize_t k = 1;
+	FILE *t;
+
+	if ((*start = lseek(*fd, 0, SEEK_CUR)) >= 0)
+		return DBV_OK;
+	if ((t = tmpfile()))
+		while ((k = read(*fd, buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
+			if (k > 0 && fwrite(buf, 1, (size_t)k, t) != (size_t)k)
+				break;
+	if (!t || k || fflush(t) || lseek(fileno(t), 0, SEEK_SET) < 0)
+		return dbv_seterr(DBV_EIO, "cannot copy the input to a temporary "
+				  "file: %s", strerror(errno));
+	if (*fd > 0)
+		close(*fd);
+	*fd = fileno(t); /* t stays open while the process lives */
+	*start = 0;
+	*copied = 1;
+	return DBV_OK;
+}
+
+int dbv_tool_open_reader(const char *file, off_t *start, int *copied, int *fd,
+			 struct dbv_reader **r)
+{
+	int rc = dbv_input_open(file, fd);
+	*r = NULL;
+	if (!rc && start)
+		rc = dbv_tool_rewindable(fd, start, copied);
+	if (!rc && !(*r = dbv_reader_new(*fd, file ? file : "-")))
+		rc = DBV_EIO;
+	return rc;
+}
+
+int dbv_tool_exec(const char *name, char **argv, int fd, off_t start,
+		  const char *input)
+{
+	char exe[4096];
+	ssize_t n;
+	if (fd >= 0 && (lseek(fd, start, SEEK_SET) < 0 || (fd != 0 && dup2(fd, 0) < 0)))
+		return dbv_seterr(DBV_EIO, "cannot rewind %s: %s", input,
+				  strerror(errno));
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 32)) > 0) {
+		exe[n] = 0;
+		snprintf(strrchr(exe, '/') + 1, 32, "%s", name);
+		execv(exe, argv);
+	}
+	execvp(name, argv);
+	return dbv_seterr(DBV_EIO, "cannot run %s: %s", name, strerror(errno));
+}
+
+int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
+			     int chart)
+{
+	const dbv_val *hdr;
+	const char *tool = "?", *kind;
+	size_t tn = 1;
+	int rc = dbv_reader_header(r, NULL, &hdr);
+	if (rc)
+		return rc;
+	kind = dbv_reader_kind(r);
+	if (pred && chart && !strcmp(kind, "pred"))
+		return dbv_seterr(DBV_EUSAGE, "%s is a pred stream: --chart, --x, "
+				  "--y, --by, --logx, --value and --scale draw table "
+				  "streams (dbv-compare)", name);
+	if (!strcmp(kind, "table") || (pred && !strcmp(kind, "pred")))
+		return DBV_OK;
+	dbv_val_str(dbv_map_get(hdr, "tool"), &tool, &tn);
+	return dbv_seterr(DBV_EINPUT, "%s: expected %sa table stream (dbv-compare), "
+			  "got a %s stream (from %.*s)", name,
+			  pred ? "a pred stream (dbv-predict) or " : "", kind,
+			  (int)(tn > 64 ? 64 : tn), tool);
+}
+
 /* ---- hardening ---- */
 
 /* What a path names: an existing file's device and inode; for a path

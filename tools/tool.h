@@ -92,3 +92,52 @@ void dbv_tool_apart(const char *opt, const char *out,
 		    const char *const *named, size_t n);
 
 #endif /* DBV_TOOL_H */
+
+/* ---- helpers shared by dbv-render and dbv-chart ---- */
+#include <sys/types.h>
+
+/* Split "a,b,,c" at its commas into *n strings (empty ones kept), all in
+ * one allocation: free the array alone.  old: the list it replaces (an
+ * option given again), freed; or NULL.  Exits 4 without memory. */
+char **dbv_tool_split_list(char **old, const char *s, size_t *n);
+/* The value of the option being parsed (optarg): an integer lo..hi, else
+ * a usage error "OPT: ..." (exit 2). */
+int64_t dbv_tool_num(const char *opt, int64_t lo, int64_t hi);
+/* The value of the option being parsed: the index of one of the n names,
+ * else the usage error "OPT: 'VALUE' is not LIST" (exit 2). */
+int dbv_tool_pick(const char *opt, const char *const *names, int n,
+		  const char *list);
+/* Does -o name a directory: "DIR/" or an existing one?  (NULL, "-": no.) */
+int dbv_tool_out_is_dir(const char *out);
+/* A PNG to standard output (out NULL or "-") when that is a terminal:
+ * the usage error that refuses it (exit 2). */
+void dbv_tool_png_tty(const char *out);
+/* Write im as PNG (tEXt Title when title is not NULL or "") atomically to
+ * path, or when path is NULL to the -o output out (dbv_output_open,
+ * dbv_output_commit; NULL or "-": standard output). */
+int dbv_tool_write_png(const struct dbv_image *im, const char *path,
+		       const char *out, const char *title);
+/* The input *fd from where it starts, for a program run after this one
+ * (dbv_tool_exec): *start its offset; for a pipe, which cannot be
+ * rewound, a temporary copy of what is left of it replaces *fd (*start
+ * 0, *copied 1; the copy stays open while the process lives). */
+int dbv_tool_rewindable(int *fd, off_t *start, int *copied);
+/* The input file (NULL or "-": standard input) and a reader of it, named
+ * file (or "-"); with start not NULL, made rewindable first
+ * (dbv_tool_rewindable).  Release: dbv_reader_free, then close *fd when
+ * > 0. */
+int dbv_tool_open_reader(const char *file, off_t *start, int *copied, int *fd,
+			 struct dbv_reader **r);
+/* Replace this process by the dbv program `name` (the one beside this
+ * program's executable, else the one on PATH) with argv; with fd >= 0,
+ * its standard input is fd rewound to start (input: fd's name in
+ * messages).  Returns only on failure (DBV_EIO). */
+int dbv_tool_exec(const char *name, char **argv, int fd, off_t start,
+		  const char *input);
+/* Read the header of dbv-render's and dbv-chart's input: a table stream,
+ * or with pred also a pred stream, else DBV_EINPUT "NAME: expected a
+ * table stream (dbv-compare), got a KIND stream (from TOOL)" (or "a pred
+ * stream (dbv-predict) or a table stream"); with chart (a chart option
+ * given), a pred stream is the usage error (DBV_EUSAGE) that says so. */
+int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
+			     int chart);

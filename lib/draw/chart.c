@@ -659,3 +659,35 @@ int dbv_chart_points(int n, const double *x, const struct dbv_chart_key *key,
 	free(xs);
 	return DBV_OK;
 }
+
+int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
+			  const struct dbv_chart_points *p, const double *y,
+			  const double *err, const char *by,
+			  const struct dbv_chart_key *key)
+{
+	const size_t nl = p->nlines > 0 ? (size_t)p->nlines : 1;
+	struct dbv_series *ser = dbv_calloc(nl, sizeof *ser);
+	char (*lab)[160] = dbv_calloc(nl, sizeof *lab);
+	struct dbv_linechart lc = *c;
+	int rc = ser && lab ? DBV_OK : DBV_EIO;
+
+	for (int l = 0; l < p->nlines && !rc; l++) {
+		const int k = p->first[l];
+		ser[l] = (struct dbv_series){
+			.x = p->x + k, .y = y + k, .err = err ? err + k : NULL,
+			.n = p->first[l + 1] - k,
+		};
+		if (by) {
+			snprintf(lab[l], sizeof lab[l], "%s = %s", by,
+				 key_of(key, p->line_item[l])->s);
+			ser[l].label = lab[l];
+		}
+	}
+	lc.s = ser;
+	lc.nseries = p->nlines;
+	if (!rc)
+		rc = dbv_chart_lines(im, &lc);
+	free(ser);
+	free(lab);
+	return rc;
+}

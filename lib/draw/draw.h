@@ -231,6 +231,14 @@ struct dbv_chart_points {
 int dbv_chart_points(int n, const double *x, const struct dbv_chart_key *key,
 		     struct dbv_chart_points *p);
 void dbv_chart_points_release(struct dbv_chart_points *p);
+/* The line chart c of grouped points p: line l through its points with
+ * values y and error bars err [p->npoints] (err NULL: none), labelled
+ * "BY = KEY" (the key of an item of the line) when by is not NULL, else
+ * not listed.  c->s and c->nseries are not read. */
+int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
+			  const struct dbv_chart_points *p, const double *y,
+			  const double *err, const char *by,
+			  const struct dbv_chart_key *key);
 
 /* ------------------------------------------------------------------ */
 /* Plane pictures (lib/draw/planeplot.c): decision regions, montages       */

@@ -68,18 +68,20 @@ const char *dbv_planes_mode_name(enum dbv_planes_mode m)
 	return mode_names[m];
 }
 
+/* The index of the name that the string value v (or, when from_value is
+ * 0, the C string s) holds; -1 for none, a missing value among them. */
 static int name_index(const char *const *names, size_t n, const dbv_val *v,
-		      const char *s)
+		      const char *s, int from_value)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v ? dbv_val_is(v, names[i]) : !strcmp(s, names[i]))
+		if (from_value ? dbv_val_is(v, names[i]) : s && !strcmp(s, names[i]))
 			return (int)i;
 	return -1;
 }
 
 int dbv_anchor_noise_from_name(const char *s)
 {
-	return name_index(noise_names, COUNT(noise_names), NULL, s);
+	return name_index(noise_names, COUNT(noise_names), NULL, s, 0);
 }
 
 /* ---- writing ---- */
@@ -285,14 +287,12 @@ int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m)
 	if (dbv_val_double(meta_get(r, P_RANGE_R), &m->range_r) ||
 	    !dbv_finite(m->range_r) || m->range_r < 0)
 		return bad_meta(r, P_RANGE_R);
-	if ((i = name_index(mode_names, COUNT(mode_names),
-			    meta_get(r, P_MODE), NULL)) < 0)
+	if ((i = name_index(mode_names, COUNT(mode_names), meta_get(r, P_MODE), NULL, 1)) < 0)
 		return bad_meta(r, P_MODE);
 	m->mode = (enum dbv_planes_mode)i;
 	if ((v = meta_get(r, P_TRIPLET_SEED)) && dbv_val_u64(v, &m->triplet_seed))
 		return bad_meta(r, P_TRIPLET_SEED);
-	if ((i = name_index(noise_names, COUNT(noise_names),
-			    meta_get(r, P_ANCHOR_NOISE), NULL)) < 0)
+	if ((i = name_index(noise_names, COUNT(noise_names), meta_get(r, P_ANCHOR_NOISE), NULL, 1)) < 0)
 		return bad_meta(r, P_ANCHOR_NOISE);
 	m->noise = (enum dbv_anchor_noise)i;
 	if ((v = meta_get(r, P_ANCHOR_NOISE_SEED)) &&
@@ -528,4 +528,17 @@ uint32_t dbv_plane_fingerprint(const struct dbv_plane *p)
 	crc = dbv_crc32c(crc, p->v, bytes);
 	crc = dbv_crc32c(crc, p->range, sizeof p->range);
 	return dbv_crc32c(crc, p->coords, sizeof p->coords);
+}
+
+const char *dbv_plane_differs(const struct dbv_plane *a, const struct dbv_plane *b)
+{
+	if (a->res != b->res)
+		return "res";
+	if (memcmp(a->range, b->range, sizeof a->range))
+		return "range";
+	if (memcmp(a->coords, b->coords, sizeof a->coords))
+		return "anchor coordinates";
+	if (dbv_plane_fingerprint(a) != dbv_plane_fingerprint(b))
+		return "origin or basis vectors";
+	return NULL;
 }

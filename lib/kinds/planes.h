@@ -127,4 +127,10 @@ const char *dbv_anchor_noise_name(enum dbv_anchor_noise n);
 int dbv_anchor_noise_from_name(const char *s);
 const char *dbv_planes_mode_name(enum dbv_planes_mode m);
 
+/* What differs between two planes' geometry, in the order checked: NULL
+ * when nothing does, else "res", "range", "anchor coordinates" or (by
+ * their fingerprints) "origin or basis vectors". */
+const char *dbv_plane_differs(const struct dbv_plane *a,
+			      const struct dbv_plane *b);
+
 #endif /* DBV_KINDS_PLANES_H */

@@ -824,3 +824,116 @@ int dbv_pred_write_accuracy(struct dbv_writer *w, const struct dbv_pred_accuracy
 	}
 	return dbv_writer_record_end(w);
 }
+
+/* ------------------------------------------------------------------ */
+/* Pictures of planes                                                  */
+/* ------------------------------------------------------------------ */
+
+void dbv_pred_model_labels(const struct dbv_pred_model *m, char *model,
+			   size_t mcap, char *seed, size_t scap)
+{
+	model[0] = seed[0] = 0;
+	if (m->arch && m->has_width)
+		snprintf(model, mcap, "%.40s w=%lld", m->arch, (long long)m->width);
+	else if (m->arch)
+		snprintf(model, mcap, "%.40s", m->arch);
+	if (m->has_seed)
+		snprintf(seed, scap, "seed %lld", (long long)m->seed);
+}
+
+int dbv_pred_next_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec)
+{
+	int rc;
+	dbv_pred_record_release(rec);
+	while ((rc = dbv_pred_next(r, h, rec)) == DBV_OK) {
+		if (rec->type == DBV_PRED_PLANE && (plane < 0 || rec->plane.plane == plane))
+			return DBV_OK;
+		dbv_pred_record_release(rec);
+	}
+	return rc;
+}
+
+int dbv_pred_no_plane(const char *name, int64_t plane)
+{
+	if (plane < 0)
+		return dbv_seterr(DBV_EINPUT, "%s: no plane in the stream", name);
+	return dbv_seterr(DBV_EUSAGE, "%s: no plane %lld in the stream", name,
+			  (long long)plane);
+}
+
+int dbv_pred_find_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec)
+{
+	const char *name = strcmp(dbv_reader_name(r), "-") ? dbv_reader_name(r)
+							    : "standard input";
+	struct dbv_pred_record other;
+	int rc = dbv_pred_next_plane(r, h, plane, rec);
+	if (rc == DBV_END)
+		return dbv_pred_no_plane(name, plane);
+	while (!rc && (rc = dbv_pred_next(r, h, &other)) == DBV_OK) {
+		if (plane < 0 && other.type == DBV_PRED_PLANE)
+			rc = dbv_seterr(DBV_EUSAGE, "%s: the stream holds more than "
+					"one plane: write one file per plane with "
+					"-o DIR/, or choose one with --plane N", name);
+		dbv_pred_record_release(&other);
+	}
+	return rc == DBV_END ? DBV_OK : rc;
+}
+
+const char *dbv_pred_plane_differs(const struct dbv_pred_header *ha,
+				   const struct dbv_pred_plane *a,
+				   const struct dbv_pred_header *hb,
+				   const struct dbv_pred_plane *b)
+{
+	const char *what = dbv_plane_differs(&a->geom, &b->geom);
+	if (what)
+		return what;
+	if (ha->classes != hb->classes || !ha->class_names != !hb->class_names)
+		return "classes";
+	for (int64_t k = 0; ha->class_names && k < ha->classes; k++)
+		if (strcmp(ha->class_names[k], hb->class_names[k]))
+			return "classes";
+	return NULL;
+}
+
+int dbv_pred_same_plane(const char *na, const struct dbv_pred_header *ha,
+			const struct dbv_pred_plane *a, const char *nb,
+			const struct dbv_pred_header *hb,
+			const struct dbv_pred_plane *b, int64_t plane)
+{
+	const char *what = dbv_pred_plane_differs(ha, a, hb, b);
+	if (!what)
+		return DBV_OK;
+	if (!strcmp(what, "classes"))
+		return dbv_seterr(DBV_EINPUT, "%s: its classes differ from those of "
+				  "%s", nb, na);
+	return dbv_seterr(DBV_EINPUT, "%s: plane %lld is not the plane of the "
+			  "same number in %s (its %s differ): a montage shows one "
+			  "plane across runs", nb, (long long)plane, na, what);
+}
+
+void dbv_pred_plane_plot(const struct dbv_pred_plane *p, int shade,
+			 int thumbs, const char *model, const char *seed,
+			 struct dbv_planeplot *pl)
+{
+	const struct dbv_tensor *a = &p->anchors;
+	*pl = (struct dbv_planeplot){
+		.res = p->geom.res, .labels = p->labels,
+		.conf = shade ? p->conf : NULL, .model = model, .seed = seed,
+		.plane = p->plane,
+	};
+	for (int k = 0; k < 3; k++)
+		dbv_planeplot_place(p->geom.range, pl->res, p->geom.coords[k][0],
+				    p->geom.coords[k][1], pl->at[k]);
+	memcpy(pl->y, p->y, sizeof pl->y);
+	memcpy(pl->y_true, p->y_true, sizeof pl->y_true);
+	memcpy(pl->idx, p->idx, sizeof pl->idx);
+	if (thumbs) {
+		pl->c = (int)a->shape[1];
+		pl->h = (int)a->shape[2];
+		pl->w = (int)a->shape[3];
+		pl->images = a->dtype == DBV_U8 ? a->data : NULL;
+		pl->images_f32 = a->dtype == DBV_F32 ? a->data : NULL;
+	}
+}

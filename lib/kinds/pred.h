@@ -26,6 +26,7 @@
 
 #include "base/base.h"
 #include "stream/stream.h"
+#include "draw/draw.h"
 #include "study/study.h"
 #include "kinds/dataset.h"
 #include "kinds/planes.h"
@@ -232,5 +233,52 @@ int dbv_pred_write_items(struct dbv_writer *w, const struct dbv_pred_items *it,
  * acc_true computed from them (0 when n is 0). */
 int dbv_pred_write_accuracy(struct dbv_writer *w,
 			    const struct dbv_pred_accuracy *a);
+
+/* ------------------------------------------------------------------ */
+/* Pictures of planes (dbv-render)                                     */
+/* ------------------------------------------------------------------ */
+
+/* What pictures say of a model m: "ARCH w=WIDTH" ("ARCH" without a
+ * width, ARCH cut at 40 bytes; "" without an arch) into model, and
+ * "seed SEED" ("" without) into seed. */
+void dbv_pred_model_labels(const struct dbv_pred_model *m, char *model,
+			   size_t mcap, char *seed, size_t scap);
+/* The next plane record numbered plane (< 0: any) into rec (released
+ * first: zero it before the first call), the records before it read,
+ * checked and skipped; DBV_END after the last. */
+int dbv_pred_next_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec);
+/* A picture's refusal of stream NAME without the plane asked for:
+ * DBV_EINPUT "NAME: no plane in the stream" (plane < 0), else DBV_EUSAGE
+ * "NAME: no plane N in the stream". */
+int dbv_pred_no_plane(const char *name, int64_t plane);
+/* Plane `plane` (< 0: the stream's only plane) into rec (as
+ * dbv_pred_next_plane), the rest of the stream read and checked to its
+ * trailer: dbv_pred_no_plane without it; with plane < 0, DBV_EUSAGE
+ * "NAME: the stream holds more than one plane: ..." at a second one.
+ * NAME: the reader's ("standard input" for "-"). */
+int dbv_pred_find_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
+			int64_t plane, struct dbv_pred_record *rec);
+/* Does plane b (of a stream of header hb) show plane a (header ha), of
+ * the same classes?  NULL when it does, else what differs: that of
+ * dbv_plane_differs, or "classes" (their number, or their names). */
+const char *dbv_pred_plane_differs(const struct dbv_pred_header *ha,
+				   const struct dbv_pred_plane *a,
+				   const struct dbv_pred_header *hb,
+				   const struct dbv_pred_plane *b);
+/* A montage's check that plane b of stream nb (header hb) is plane
+ * number `plane` of stream na (ha, a): DBV_OK, else DBV_EINPUT "NB: its
+ * classes differ from those of NA" or "NB: plane N is not the plane of
+ * the same number in NA (its WHAT differ): ...". */
+int dbv_pred_same_plane(const char *na, const struct dbv_pred_header *ha,
+			const struct dbv_pred_plane *a, const char *nb,
+			const struct dbv_pred_header *hb,
+			const struct dbv_pred_plane *b, int64_t plane);
+/* The plane of p as the plain arrays of lib/draw/planeplot.c (pointing
+ * into p): shaded by its confidence when shade, with the anchors' images
+ * when thumbs; model and seed as dbv_pred_model_labels gives them. */
+void dbv_pred_plane_plot(const struct dbv_pred_plane *p, int shade,
+			 int thumbs, const char *model, const char *seed,
+			 struct dbv_planeplot *pl);
 
 #endif /* DBV_KINDS_PRED_H */

@@ -605,3 +605,262 @@ int dbv_table_write_json(FILE *f, const struct dbv_table *t)
 	fputc('\n', f);
 	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Charts of a table                                                   */
+/* ------------------------------------------------------------------ */
+
+void dbv_table_stream_labels(const struct dbv_table *t, char **label)
+{
+	int files = 0;
+	for (int i = 0; i < t->S; i++) {
+		const struct dbv_table_stream *s = &t->streams[i];
+		label[i] = s->model.present && s->desc ? s->desc : NULL;
+		for (int j = 0; j < i && label[i]; j++)
+			files |= label[j] && !strcmp(label[i], label[j]);
+		files |= !label[i];
+	}
+	for (int i = 0; i < t->S && files; i++)
+		label[i] = t->streams[i].file;
+}
+
+void dbv_table_matrix_release(struct dbv_table_matrix *m)
+{
+	free(m->v);
+	free(m->labels);
+	memset(m, 0, sizeof *m);
+}
+
+int dbv_table_matrix(const struct dbv_table *t, int iou, const char *name,
+		     struct dbv_table_matrix *m)
+{
+	const int n = t->have_groups ? t->G : t->S;
+	const size_t nn = (size_t)n * (size_t)n;
+	double *v;
+
+	memset(m, 0, sizeof *m);
+	if (!t->have_groups && !t->have_pairs && !(!t->planes_input && t->have_acc))
+		return dbv_seterr(DBV_EUSAGE, "%s: the table has no \"%s\" or \"%s\" "
+				  "record to draw as a heat map (dbv-compare writes "
+				  "them for two or more streams)%s", name,
+				  rec_types[REC_GROUPS], rec_types[REC_PAIRS],
+				  t->have_frag || t->have_acc
+					  ? "; --chart line draws its other figures" : "");
+	if (!t->have_groups && !t->planes_input && iou)
+		return dbv_seterr(DBV_EUSAGE, "%s: --value iou: a table of "
+				  "predictions over a data set has no IoU (it is a "
+				  "figure of planes)", name);
+	if (!(m->v = v = dbv_malloc(nn * sizeof *v)) ||
+	    !(m->labels = dbv_calloc((size_t)n, sizeof *m->labels)))
+		return DBV_EIO;
+	m->n = n;
+	m->title = iou ? "reproducibility (class IoU)" : "reproducibility (agreement)";
+	m->bar_label = iou ? "class IoU" : "agreement";
+	if (t->have_groups) {
+		/* The group matrix. */
+		memcpy(v, iou ? t->grp.iou : t->grp.agreement, nn * sizeof *v);
+		memcpy(m->labels, t->groups, (size_t)n * sizeof *m->labels);
+		snprintf(m->note, sizeof m->note, "%d streams in %d groups; %lld "
+			 "plane%s of %lldx%lld points", t->S, n, (long long)t->planes,
+			 t->planes == 1 ? "" : "s", (long long)t->res,
+			 (long long)t->res);
+		return DBV_OK;
+	}
+	/* Stream x stream: the pairs (both halves), or the agreement 1 -
+	 * churn of predictions over a data set. */
+	for (size_t i = 0; i < nn; i++)
+		v[i] = t->have_pairs || i / n == i % n ? NAN : 1 - t->acc.churn[i];
+	for (int64_t k = 0; t->have_pairs && k < t->pairs.n; k++) {
+		const int64_t a = t->pairs.pair[2 * k], b = t->pairs.pair[2 * k + 1];
+		v[a * n + b] = v[b * n + a] = iou ? t->pairs.iou[k] : t->pairs.agreement[k];
+	}
+	if (t->have_pairs)
+		snprintf(m->note, sizeof m->note, "%d streams; %lld plane%s of "
+			 "%lldx%lld points", n, (long long)t->planes,
+			 t->planes == 1 ? "" : "s", (long long)t->res,
+			 (long long)t->res);
+	else
+		snprintf(m->note, sizeof m->note, "%d streams; the share of the data "
+			 "set's items labelled alike", n);
+	dbv_table_stream_labels(t, m->labels);
+	m->blank_diagonal = 1;
+	return DBV_OK;
+}
+
+/* The figures of a line chart: --y's name, the y axis label, the
+ * title's word. */
+static const struct {
+	const char *name, *label, *word;
+} figures[] = {
+	[DBV_CURVE_FRAG] = {"fragmentation", "fragmentation (regions per plane)",
+			    "fragmentation"},
+	[DBV_CURVE_ERROR] = {"error", "error (vs true labels)", "error"},
+	[DBV_CURVE_ACC] = {"acc", "accuracy (vs labels y)", "accuracy"},
+	[DBV_CURVE_ACC_TRUE] = {"acc_true", "accuracy (vs true labels)", "accuracy"},
+	[DBV_CURVE_AGREEMENT] = {"agreement", "agreement", "reproducibility"},
+};
+
+int dbv_table_figure(const char *name)
+{
+	for (int k = DBV_CURVE_FRAG; k < (int)COUNT(figures); k++)
+		if (!strcmp(name, figures[k].name))
+			return k;
+	return 0;
+}
+
+/* The record figure fig needs: a usage error when t lacks it. */
+static int curve_needs(const struct dbv_table *t, enum dbv_curve_fig fig,
+		       const char *name)
+{
+	if (fig == DBV_CURVE_FRAG && !t->have_frag)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y fragmentation: the table has "
+				  "no \"%s\" record (dbv-compare --fragmentation "
+				  "writes it)", name, rec_types[REC_FRAG]);
+	if ((fig == DBV_CURVE_ERROR || fig == DBV_CURVE_ACC ||
+	     fig == DBV_CURVE_ACC_TRUE) && !t->have_acc)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y %s: the table has no \"%s\" "
+				  "record (dbv-compare writes it for predictions "
+				  "over a data set, not over planes)", name,
+				  figures[fig].name, rec_types[REC_ACC]);
+	if (fig == DBV_CURVE_AGREEMENT &&
+	    !(t->planes_input ? t->have_pairs : t->have_acc))
+		return dbv_seterr(DBV_EUSAGE, "%s: --y agreement: the table has no "
+				  "\"%s\" record", name,
+				  rec_types[t->planes_input ? REC_PAIRS : REC_ACC]);
+	return DBV_OK;
+}
+
+/* model[key] of stream i: its entry, or a usage error naming the keys of
+ * the first model map ("arch, width, ..."). */
+static int model_get(const struct dbv_table *t, int i, const char *key,
+		     const char *opt, const struct dbv_pred_kv **e)
+{
+	char keys[400] = "";
+	size_t len = 0;
+
+	if (!t->streams[i].model.present)
+		return dbv_seterr(DBV_EUSAGE, "%s %s: stream %d (%s) has no model "
+				  "meta", opt, key, i, t->streams[i].file);
+	*e = dbv_pred_model_get(&t->streams[i].model, key);
+	if (*e && (*e)->type != DBV_KV_NIL)
+		return DBV_OK;
+	for (int j = 0; j < t->S; j++) {
+		const struct dbv_pred_model *m = &t->streams[j].model;
+		for (size_t k = 0; m->present && k < m->n && len + 1 < sizeof keys; k++)
+			len += (size_t)snprintf(keys + len, sizeof keys - len, "%s%s",
+						len ? ", " : "", m->kv[k].key);
+		if (m->present)
+			break;
+	}
+	return dbv_seterr(DBV_EUSAGE, "%s %s: the model of stream %d (%s) has "
+			  "no such key (its keys: %s)", opt, key, i,
+			  t->streams[i].file, keys);
+}
+
+/* The x of stream i, and its by value: a number, or a string (a boolean
+ * as a string). */
+static int curve_key(const struct dbv_table *t, int i, const char *xkey,
+		     const char *by, int logx, double *x, struct dbv_chart_key *b)
+{
+	const struct dbv_pred_kv *e;
+	int rc = model_get(t, i, xkey, "--x", &e);
+	if (rc)
+		return rc;
+	if (dbv_pred_kv_number(e, x) || !isfinite(*x))
+		return dbv_seterr(DBV_EUSAGE, "--x %s: the value in stream %d (%s) "
+				  "is not a number: --x wants a numeric key such as "
+				  "width (--by takes any)", xkey, i, t->streams[i].file);
+	if (logx && !(*x > 0))
+		return dbv_seterr(DBV_EUSAGE, "--logx: %s %g of stream %d (%s) is "
+				  "not positive", xkey, *x, i, t->streams[i].file);
+	if (!by || (rc = model_get(t, i, by, "--by", &e)))
+		return rc;
+	if (!dbv_pred_kv_number(e, &b->d) && isfinite(b->d)) {
+		b->num = 1;
+		snprintf(b->s, sizeof b->s, "%g", b->d);
+	} else if (e->type == DBV_KV_STR) {
+		snprintf(b->s, sizeof b->s, "%.63s", e->s);
+	} else if (e->type == DBV_KV_BOOL) {
+		snprintf(b->s, sizeof b->s, "%s", e->i ? "true" : "false");
+	} else {
+		return dbv_seterr(DBV_EUSAGE, "--by %s: the value in stream %d (%s) "
+				  "is not a number, string or boolean", by, i,
+				  t->streams[i].file);
+	}
+	return DBV_OK;
+}
+
+/* The note of c: what a point and a bar are. */
+static void curve_note(const struct dbv_table *t, enum dbv_curve_fig fig,
+		       struct dbv_table_curve *c)
+{
+	const struct dbv_curve_stats *st = &c->st;
+	char of[64];
+
+	if (st->minns == st->maxns)
+		snprintf(of, sizeof of, "%d", st->maxns);
+	else
+		snprintf(of, sizeof of, "%d to %d", st->minns, st->maxns);
+	if (fig == DBV_CURVE_AGREEMENT)
+		snprintf(c->note, sizeof c->note, "mean over the pairs of a point's "
+			 "%s streams%s%s", of, t->planes_input ? " and over planes" : "",
+			 !st->bars ? "" : t->planes_input ? "; bars: 1 std over planes"
+							  : "; bars: 1 std over pairs");
+	else
+		snprintf(c->note, sizeof c->note, "mean of %s stream%s a point%s%s", of,
+			 st->maxns == 1 ? "" : "s",
+			 fig == DBV_CURVE_FRAG ? ", over planes" : "",
+			 !st->bars ? "" : fig == DBV_CURVE_FRAG ? "; bars: 1 std over planes"
+								: "; bars: 1 std over streams");
+}
+
+void dbv_table_curve_release(struct dbv_table_curve *c)
+{
+	dbv_chart_points_release(&c->pts);
+	free(c->x);
+	free(c->key);
+	free(c->y);
+	memset(c, 0, sizeof *c);
+}
+
+int dbv_table_curve(const struct dbv_table *t, enum dbv_curve_fig fig,
+		    const char *x, const char *by, int logx, const char *name,
+		    struct dbv_table_curve *c)
+{
+	const size_t S = (size_t)t->S;
+	const struct dbv_curve_data d = {
+		.S = t->S, .planes = t->planes_input, .P = (size_t)t->planes,
+		.frag = t->frag.per_plane, .pair = t->pairs.pair,
+		.npairs = (size_t)t->pairs.n, .agree = t->pairs.per_plane,
+		.acc = t->acc.acc, .acc_true = t->acc.acc_true, .churn = t->acc.churn,
+	};
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->x = dbv_malloc(S * sizeof *c->x);
+	c->key = dbv_calloc(S, sizeof *c->key);
+	c->y = dbv_malloc(S * 2 * sizeof *c->y);
+	if ((rc = curve_needs(t, fig, name)))
+		return rc;
+	if (!c->x || !c->key || !c->y)
+		return DBV_EIO;
+	c->err = c->y + S;
+	for (int i = 0; i < t->S && !rc; i++)
+		rc = curve_key(t, i, x, by, logx, &c->x[i], &c->key[i]);
+	/* A line per by value, a point per x of it. */
+	if (rc || (rc = dbv_chart_points(t->S, c->x, c->key, &c->pts)) ||
+	    (rc = dbv_curve_values(&d, fig, c->pts.npoints, c->pts.start,
+				   c->pts.items, c->y, c->err, &c->st)))
+		return rc;
+	if (!c->st.valued)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y agreement: no two streams share "
+				  "%s%s%s, so no pair to compare (agreement is "
+				  "between streams of one setting, such as seeds)",
+				  name, x, by ? " and " : "", by ? by : "");
+	curve_note(t, fig, c);
+	snprintf(c->xlabel, sizeof c->xlabel, "%s%s", x, logx ? " (log scale)" : "");
+	snprintf(c->title, sizeof c->title, "%s vs %s%s%s", figures[fig].word, x,
+		 by ? ", by " : "", by ? by : "");
+	c->ylabel = figures[fig].label;
+	return DBV_OK;
+}

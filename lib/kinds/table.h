@@ -108,4 +108,58 @@ int dbv_table_write(struct dbv_writer *w, const struct dbv_table *t, int argc,
 int dbv_table_write_tsv(FILE *f, const struct dbv_table *t);
 int dbv_table_write_json(FILE *f, const struct dbv_table *t);
 
+/* ------------------------------------------------------------------ */
+/* Charts of a table (dbv-chart): its figures as plain arrays           */
+/* ------------------------------------------------------------------ */
+/* Messages name dbv-chart's options (--x, --y, --by, --logx, --value,
+ * --chart) and NAME, the table's name. */
+
+/* The label of each of the S streams into label[S] (pointing into t):
+ * its desc, or where one would be missing or ambiguous, the file names. */
+void dbv_table_stream_labels(const struct dbv_table *t, char **label);
+
+/* What a heat map of t shows: the G x G group matrix when t has a groups
+ * record, else stream x stream, the pairs' figures (both halves) or over
+ * a data set the agreement 1 - churn; class IoU instead of agreement
+ * when iou. */
+struct dbv_table_matrix {
+	int n;
+	double *v;                   /* [n, n]; NaN: no value */
+	char **labels;               /* n, pointing into t */
+	int blank_diagonal;          /* stream x stream */
+	const char *title;           /* "reproducibility (agreement)", ... */
+	const char *bar_label;       /* "agreement" or "class IoU" */
+	char note[200];              /* what the matrix is made of */
+};
+/* DBV_EUSAGE when t has no figures for it; release m after it either way. */
+int dbv_table_matrix(const struct dbv_table *t, int iou, const char *name,
+		     struct dbv_table_matrix *m);
+void dbv_table_matrix_release(struct dbv_table_matrix *m);
+
+/* The figure --y names ("fragmentation", "error", "acc", "acc_true",
+ * "agreement"), or 0. */
+int dbv_table_figure(const char *name);
+/* A line chart of figure fig against the number model[x] of each stream
+ * (one line per value of model[by] when by is not NULL, x on a log
+ * scale when logx): its points and values (dbv_chart_points,
+ * dbv_curve_values) and its texts. */
+struct dbv_table_curve {
+	double *x;                   /* [S]: model[x] of each stream */
+	struct dbv_chart_key *key;   /* [S]: model[by] (all alike without by) */
+	struct dbv_chart_points pts;
+	double *y, *err;             /* [pts.npoints] */
+	struct dbv_curve_stats st;
+	char title[512];             /* "reproducibility vs width, by arch" */
+	char note[200];              /* what a point and a bar are */
+	char xlabel[160];
+	const char *ylabel;
+};
+/* DBV_EUSAGE when t lacks the record fig needs, when a stream has no
+ * such numeric x or by value (a number, string or boolean), and when no
+ * point has a value; release c after it either way. */
+int dbv_table_curve(const struct dbv_table *t, enum dbv_curve_fig fig,
+		    const char *x, const char *by, int logx, const char *name,
+		    struct dbv_table_curve *c);
+void dbv_table_curve_release(struct dbv_table_curve *c);
+
 #endif /* DBV_KINDS_TABLE_H */

@@ -55,6 +55,8 @@ struct dbv_val {
 
 enum dbv_vtype dbv_val_type(const dbv_val *v)
 {
+	if (!v)
+		return DBV_V_NONE;
 	switch (O(v)->type) {
 	case MSGPACK_OBJECT_NIL: return DBV_V_NIL;
 	case MSGPACK_OBJECT_BOOLEAN: return DBV_V_BOOL;
@@ -90,11 +92,15 @@ const dbv_val *dbv_map_get(const dbv_val *map, const char *key)
 
 const dbv_val *dbv_map_key(const dbv_val *map, size_t i)
 {
+	if (!map || O(map)->type != MSGPACK_OBJECT_MAP || i >= O(map)->via.map.size)
+		return NULL;
 	return V(&O(map)->via.map.ptr[i].key);
 }
 
 const dbv_val *dbv_map_value(const dbv_val *map, size_t i)
 {
+	if (!map || O(map)->type != MSGPACK_OBJECT_MAP || i >= O(map)->via.map.size)
+		return NULL;
 	return V(&O(map)->via.map.ptr[i].val);
 }
 

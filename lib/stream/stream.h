@@ -13,8 +13,10 @@ typedef struct dbv_val dbv_val; /* opaque; valid until the next read */
 
 enum dbv_vtype {
 	DBV_V_NIL, DBV_V_BOOL, DBV_V_INT, DBV_V_FLOAT, DBV_V_STR, DBV_V_BIN,
-	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT
+	DBV_V_ARRAY, DBV_V_MAP, DBV_V_EXT,
+	DBV_V_NONE /* no value: v is NULL (a key dbv_map_get did not find) */
 };
+/* Every function below accepts NULL (an absent value) as v or map. */
 enum dbv_vtype dbv_val_type(const dbv_val *v);
 /* Map lookup by string key; NULL when v is not a map or key is absent. */
 const dbv_val *dbv_map_get(const dbv_val *map, const char *key);
@@ -170,5 +172,34 @@ void dbv_reader_free(struct dbv_reader *r);
 /* Raise the kernel pipe buffer of fd to 1 MiB when fd is a pipe. */
 void dbv_pipe_grow(int fd);
 
+
+/* ------------------------------------------------------------------ */
+/* Summaries (lib/stream/summary.c)                                    */
+/* ------------------------------------------------------------------ */
+/* Min, max and sum of t's elements (as doubles) and their number; a NaN
+ * element makes min, max and sum NaN; no elements: min +Inf, max -Inf. */
+void dbv_tensor_stats(const struct dbv_tensor *t, double *min, double *max,
+		      double *sum, size_t *count);
+/* The tensors of one key over a stream's records, stacked along dim 0:
+ * shape[0] sums the records' first dimensions while dtype and the other
+ * dimensions agree (consistent), and the statistics cover every element. */
+#define DBV_SUMMARY_KEYS 32
+struct dbv_summary_key {
+	char key[64];
+	enum dbv_dtype dtype;
+	int ndim;
+	int64_t shape[DBV_MAX_DIMS];
+	int consistent;
+	double min, max, sum;
+	size_t count;
+};
+/* Up to DBV_SUMMARY_KEYS keys (later ones are not summarised), in order
+ * of first appearance; start from {.n = 0}. */
+struct dbv_summary {
+	struct dbv_summary_key s[DBV_SUMMARY_KEYS];
+	size_t n;
+};
+/* Add the tensors of rec (its top-level tensor values) to sm. */
+void dbv_summary_add(struct dbv_summary *sm, const dbv_val *rec);
 
 #endif /* DBV_STREAM_H */

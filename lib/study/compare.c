@@ -157,3 +157,73 @@ void dbv_churn(const int32_t *const *labels, int S, size_t n, double *churn)
 		for (int j = 0; j < S; j++)
 			churn[i * S + j] = 1 - dbv_agreement(labels[i], labels[j], n);
 }
+
+int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
+		    const int *s, int ns, double *y, double *err, int *nvals)
+{
+	const size_t S = (size_t)d->S, P = d->P;
+	double *v = dbv_calloc((size_t)ns * ns + P + 1, sizeof *v);
+	unsigned char *in = dbv_calloc(S + d->npairs + 1, 1);
+	int m = 0;
+
+	*y = *err = NAN;
+	*nvals = 0;
+	if (!v || !in) {
+		free(v);
+		free(in);
+		return DBV_EIO;
+	}
+	if (fig == DBV_CURVE_FRAG || (fig == DBV_CURVE_AGREEMENT && d->planes)) {
+		/* Per plane the mean over the point's streams (fragmentation)
+		 * or the pairs of them (agreement); then over planes. */
+		unsigned char *sel = in + S;
+		for (int a = 0; a < ns; a++)
+			in[s[a]] = 1;
+		if (fig == DBV_CURVE_AGREEMENT)
+			dbv_pairs_within(d->pair, d->npairs, in, sel);
+		if (fig == DBV_CURVE_FRAG ? dbv_point_over_planes(d->frag, S, P, in, v, y, err)
+					  : dbv_point_over_planes(d->agree, d->npairs, P,
+								  sel, v, y, err))
+			*nvals = P > 1 ? (int)P : 0;
+	} else {
+		/* Over a data set: 1 - churn of each pair of the point's
+		 * streams, or an accuracy figure of each stream. */
+		for (int a = 0; a < ns; a++) {
+			for (int b = a + 1; fig == DBV_CURVE_AGREEMENT && b < ns; b++)
+				v[m++] = 1 - d->churn[(size_t)s[a] * S + s[b]];
+			if (fig != DBV_CURVE_AGREEMENT)
+				v[m++] = fig == DBV_CURVE_ACC ? d->acc[s[a]]
+					 : fig == DBV_CURVE_ACC_TRUE ? d->acc_true[s[a]]
+								     : 1 - d->acc_true[s[a]];
+		}
+		if (m)
+			dbv_mean_std(v, (size_t)m, y, err);
+		*nvals = m > 1 ? m : 0;
+	}
+	free(v);
+	free(in);
+	return DBV_OK;
+}
+
+int dbv_curve_values(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
+		     int npoints, const int *start, const int *items, double *y,
+		     double *err, struct dbv_curve_stats *st)
+{
+	int rc = DBV_OK;
+
+	*st = (struct dbv_curve_stats){.minns = d->S};
+	for (int k = 0; k < npoints && !rc; k++) {
+		const int ns = start[k + 1] - start[k];
+		int nvals;
+		rc = dbv_curve_point(d, fig, items + start[k], ns, &y[k], &err[k],
+				     &nvals);
+		if (!rc && isfinite(y[k])) {
+			st->valued++;
+			st->maxns = ns > st->maxns ? ns : st->maxns;
+			st->minns = ns < st->minns ? ns : st->minns;
+			st->bars |= nvals > 1;
+		}
+		err[k] = nvals > 1 ? err[k] : 0;
+	}
+	return rc;
+}

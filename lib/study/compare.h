@@ -69,4 +69,53 @@ int dbv_fragmentation(const int32_t *labels, size_t P, int res, double *per);
  * differently (0 on the diagonal). */
 void dbv_churn(const int32_t *const *labels, int S, size_t n, double *churn);
 
+/* ------------------------------------------------------------------ */
+/* The points of a line chart of such figures (dbv-chart --chart line)  */
+/* ------------------------------------------------------------------ */
+
+/* The figures a line chart draws for a point of streams: over planes
+ * per plane, then the mean over planes; over a data set over its
+ * streams (or pairs of them). */
+enum dbv_curve_fig {
+	DBV_CURVE_FRAG = 1,     /* the streams' regions per plane */
+	DBV_CURVE_ERROR,        /* 1 - accuracy vs the true labels */
+	DBV_CURVE_ACC,          /* accuracy vs the labels y */
+	DBV_CURVE_ACC_TRUE,     /* accuracy vs the true labels */
+	DBV_CURVE_AGREEMENT,    /* of the pairs of the streams: their
+				 * agreement, over a data set 1 - churn */
+};
+/* The figures of S streams, as a table holds them. */
+struct dbv_curve_data {
+	int S;
+	int planes;             /* over P planes, else over a data set */
+	size_t P;
+	const double *frag;     /* [S, P]: regions on each plane */
+	const int64_t *pair;    /* [npairs, 2]: the pairs (dbv_pairs) */
+	size_t npairs;
+	const double *agree;    /* [npairs, P]: a pair's agreement a plane */
+	const double *acc, *acc_true; /* [S] (over a data set) */
+	const double *churn;    /* [S, S] (over a data set) */
+};
+/* What the valued points of a line chart share, for its note. */
+struct dbv_curve_stats {
+	int valued;             /* points with a finite value */
+	int minns, maxns;       /* the fewest and most streams of such one */
+	int bars;               /* some point has an error bar */
+};
+/* The value y of figure fig of the point of the ns streams s, and err
+ * its std (n-1) over the *nvals values it is the mean of (0 of them: no
+ * bar): over planes the mean over planes of the per-plane mean over the
+ * streams (fragmentation) or over their pairs (agreement); over a data
+ * set the mean over the streams, or over their pairs (1 - churn).  y is
+ * NaN without a value (agreement of one stream).  DBV_EIO without
+ * memory. */
+int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
+		    const int *s, int ns, double *y, double *err, int *nvals);
+/* y and err [npoints] of the points of a line chart, point k over the
+ * streams items[start[k] .. start[k + 1] - 1] (dbv_curve_point; err 0
+ * where there is no bar), and what the valued ones share. */
+int dbv_curve_values(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
+		     int npoints, const int *start, const int *items, double *y,
+		     double *err, struct dbv_curve_stats *st);
+
 #endif /* DBV_STUDY_COMPARE_H */

@@ -2,7 +2,8 @@
  * test_chart.c - the chart pieces: the viridis scale and text contrast,
  * turned text, anti-aliased strokes (lib/draw/image.c); ticks at nice numbers,
  * their labels, the heat map's and line chart's geometry, the heat map's
- * default scale and the points of a line chart (lib/draw/chart.c).
+ * default scale, the points of a line chart and the chart of them
+ * (lib/draw/chart.c).
  */
 #include <string.h>
 
@@ -332,6 +333,52 @@ static void test_points(void)
 	CHECK_RC(dbv_chart_points(0, x, NULL, &p), DBV_EUSAGE);
 }
 
+/* A line chart of grouped points: the chart of the series made by hand
+ * (line l through its points, labelled "BY = KEY"), pixel for pixel. */
+static void test_point_lines(void)
+{
+	const double x[6] = {2, 1, 2, 4, 1, 2}, y[4] = {0.1, 0.4, 0.3, 0.2};
+	const double err[4] = {0.05, 0, 0.1, 0};
+	struct dbv_chart_key key[6];
+	struct dbv_chart_points p;
+	struct dbv_image a, b;
+
+	memset(key, 0, sizeof key);
+	for (int i = 0; i < 6; i++)
+		strcpy(key[i].s, i == 4 ? "mlp" : i == 1 || i == 3 ? "0" : "0.2");
+	key[0].num = key[2].num = key[5].num = key[1].num = key[3].num = 1;
+	key[0].d = key[2].d = key[5].d = 0.2;
+	CHECK_OK(dbv_chart_points(6, x, key, &p));
+	const struct dbv_series s[3] = {
+		{"w = 0", 2, p.x, y, err}, {"w = 0.2", 1, p.x + 2, y + 2, err + 2},
+		{"w = mlp", 1, p.x + 3, y + 3, err + 3},
+	};
+	struct dbv_linechart c = {
+		.nseries = 3, .s = s, .title = "t", .note = "n", .xlabel = "x",
+		.ylabel = "y", .w = 200, .h = 120, .legend = 1, .ts = 1,
+	};
+	CHECK_OK(dbv_chart_lines(&a, &c));
+	c.s = NULL;
+	c.nseries = 0;
+	CHECK_OK(dbv_chart_point_lines(&b, &c, &p, y, err, "w", key));
+	CHECK(a.w == b.w && a.h == b.h && !memcmp(a.rgb, b.rgb, (size_t)a.w * a.h * 3));
+	dbv_image_release(&a);
+	dbv_image_release(&b);
+	/* Without by, no line is listed: no legend; without err, no bars. */
+	const struct dbv_series u[3] = {
+		{NULL, 2, p.x, y, NULL}, {NULL, 1, p.x + 2, y + 2, NULL},
+		{NULL, 1, p.x + 3, y + 3, NULL},
+	};
+	c.s = u;
+	c.nseries = 3;
+	CHECK_OK(dbv_chart_lines(&a, &c));
+	CHECK_OK(dbv_chart_point_lines(&b, &c, &p, y, NULL, NULL, key));
+	CHECK(a.w == b.w && a.h == b.h && !memcmp(a.rgb, b.rgb, (size_t)a.w * a.h * 3));
+	dbv_image_release(&a);
+	dbv_image_release(&b);
+	dbv_chart_points_release(&p);
+}
+
 int main(void)
 {
 	test_viridis();
@@ -342,5 +389,6 @@ int main(void)
 	test_lines();
 	test_autoscale();
 	test_points();
+	test_point_lines();
 	return check_done();
 }

@@ -2,7 +2,8 @@
  * test_compare.c - comparisons of label sets (lib/study/compare.c) on
  * small cases worked out by hand: pairs, per-plane agreement and class
  * IoU, the figures of pairs and of the group matrix, the rows and chart
- * points over planes, fragmentation and churn.
+ * points over planes, fragmentation and churn, and the values of a line
+ * chart's points.
  */
 #include <string.h>
 
@@ -173,6 +174,75 @@ static void test_churn(void)
 		CHECK(churn[k] == want[k]);
 }
 
+/*
+ * A line chart's points: three streams over two planes (regions 1 3,
+ * 2 2, 5 9; pairs (0,1) .5 .7, (0,2) .2 .2, (1,2) .9 .1), and over a data
+ * set (acc .9 .5 .7, acc_true .8 .4 .6; churn .1, .4, .3).  Points {0,1},
+ * {0,2}, {2}.
+ */
+static void test_curve_points(void)
+{
+	const double frag[6] = {1, 3, 2, 2, 5, 9}, agree[6] = {.5, .7, .2, .2, .9, .1};
+	const double acc[3] = {.9, .5, .7}, acc_true[3] = {.8, .4, .6};
+	const double churn[9] = {0, .1, .4, .1, 0, .3, .4, .3, 0};
+	const int start[4] = {0, 2, 4, 5}, items[5] = {0, 1, 0, 2, 2}, all[3] = {0, 1, 2};
+	int64_t ij[6];
+	struct dbv_curve_data d = {.S = 3, .planes = 1, .P = 2, .frag = frag,
+				   .pair = ij, .npairs = 3, .agree = agree};
+	struct dbv_curve_stats st;
+	double y[3], err[3], v, e;
+	int nv;
+
+	dbv_pairs(3, ij);
+	/* Fragmentation: per plane the mean over the streams, then over
+	 * planes; every point a bar (two planes). */
+	CHECK_OK(dbv_curve_values(&d, DBV_CURVE_FRAG, 3, start, items, y, err, &st));
+	CHECK_NEAR(y[0], 2, 1e-15);
+	CHECK_NEAR(err[0], sqrt(0.5), 1e-15);
+	CHECK_NEAR(y[1], 4.5, 1e-15);
+	CHECK_NEAR(err[1], sqrt(4.5), 1e-15);
+	CHECK_NEAR(y[2], 7, 1e-15);
+	CHECK_NEAR(err[2], sqrt(8), 1e-15);
+	CHECK(st.valued == 3 && st.minns == 1 && st.maxns == 2 && st.bars);
+	/* Agreement: over the pairs within; one stream has none. */
+	CHECK_OK(dbv_curve_values(&d, DBV_CURVE_AGREEMENT, 3, start, items, y, err, &st));
+	CHECK_NEAR(y[0], 0.6, 1e-15);
+	CHECK_NEAR(err[0], sqrt(0.02), 1e-15);
+	CHECK_NEAR(y[1], 0.2, 1e-15);
+	CHECK(err[1] == 0 && isnan(y[2]) && err[2] == 0);
+	CHECK(st.valued == 2 && st.minns == 2 && st.maxns == 2 && st.bars);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_AGREEMENT, items + 4, 1, &v, &e, &nv));
+	CHECK(isnan(v) && isnan(e) && nv == 0);
+	/* One plane: no bars. */
+	d.P = 1;
+	const double frag1[3] = {1, 2, 5};
+	d.frag = frag1;
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_FRAG, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 8.0 / 3, 1e-15);
+	CHECK_EQ_INT(nv, 0);
+	/* Over a data set: each stream's figure, or each pair's 1 - churn. */
+	d = (struct dbv_curve_data){.S = 3, .acc = acc, .acc_true = acc_true,
+				    .churn = churn};
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_ACC, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 0.7, 1e-15);
+	CHECK_NEAR(e, 0.2, 1e-15);
+	CHECK_EQ_INT(nv, 3);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_ACC_TRUE, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 0.6, 1e-15);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_ERROR, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 0.4, 1e-15);
+	CHECK_NEAR(e, 0.2, 1e-15);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_AGREEMENT, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 2.2 / 3, 1e-15);
+	CHECK_NEAR(e, sqrt(0.07 / 3), 1e-12); /* .9, .6, .7: squares 0.14/3 */
+	CHECK_EQ_INT(nv, 3);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_AGREEMENT, all + 1, 1, &v, &e, &nv));
+	CHECK(isnan(v) && nv == 0);
+	CHECK_OK(dbv_curve_values(&d, DBV_CURVE_ACC, 3, start, items, y, err, &st));
+	CHECK_NEAR(y[2], 0.7, 1e-15);
+	CHECK(err[2] == 0 && st.valued == 3 && st.minns == 1 && st.bars);
+}
+
 int main(void)
 {
 	test_pairs();
@@ -181,5 +251,6 @@ int main(void)
 	test_rows_and_points();
 	test_fragmentation();
 	test_churn();
+	test_curve_points();
 	return check_done();
 }

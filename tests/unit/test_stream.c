@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <msgpack.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -296,6 +297,51 @@ static void test_flips(void)
 		cl[7] = 10;
 	}
 	CHECK_RC(read_all(s, n, "dataset", 0, NULL), DBV_END);
+	free(s);
+}
+
+/* Tensor statistics and a summary stacked over records, against values
+ * worked out by hand. */
+static void test_summary(void)
+{
+	struct dbv_tensor t;
+	double mn, mx, sum;
+	size_t n;
+	float f[4] = {1.5f, -2, 4, 0.5f};
+	int64_t shape[2] = {2, 2};
+
+	dbv_tensor_wrap(&t, DBV_F32, 2, shape, f);
+	dbv_tensor_stats(&t, &mn, &mx, &sum, &n);
+	CHECK(mn == -2 && mx == 4 && sum == 4 && n == 4);
+	f[2] = NAN;
+	dbv_tensor_stats(&t, &mn, &mx, &sum, &n);
+	CHECK(isnan(mn) && isnan(mx) && isnan(sum));
+	shape[0] = 0;
+	dbv_tensor_wrap(&t, DBV_F32, 2, shape, f);
+	dbv_tensor_stats(&t, &mn, &mx, &sum, &n);
+	CHECK(n == 0 && mn == INFINITY && mx == -INFINITY);
+
+	/* small_stream: 3 batches of x u8 [2,3] (values 10i+j) and y i32
+	 * [2] ({i, i+1}). */
+	size_t len;
+	unsigned char *s = small_stream(&len, "dataset");
+	int fd = fd_of(s, len);
+	struct dbv_reader *r = dbv_reader_new(fd, "sum");
+	const dbv_val *rec;
+	struct dbv_summary sm = {.n = 0};
+	CHECK_OK(dbv_reader_header(r, "dataset", NULL));
+	while (dbv_reader_next(r, &rec) == DBV_OK)
+		dbv_summary_add(&sm, rec);
+	CHECK_EQ_INT(sm.n, 2);
+	CHECK(!strcmp(sm.s[0].key, "x") && sm.s[0].consistent);
+	CHECK_EQ_INT(sm.s[0].shape[0], 6);
+	CHECK_EQ_INT(sm.s[0].shape[1], 3);
+	CHECK(sm.s[0].min == 0 && sm.s[0].max == 25 && sm.s[0].count == 18);
+	CHECK(sm.s[0].sum == (0 + 15) + (60 + 15) + (120 + 15)); /* sum 10i+j */
+	CHECK(!strcmp(sm.s[1].key, "y") && sm.s[1].shape[0] == 6);
+	CHECK(sm.s[1].min == 0 && sm.s[1].max == 3 && sm.s[1].sum == 9);
+	dbv_reader_free(r);
+	close(fd);
 	free(s);
 }
 
@@ -694,6 +740,7 @@ int main(void)
 	test_flips();
 	test_reader_checks();
 	test_many_types();
+	test_summary();
 	test_copy();
 	return check_done();
 }
