@@ -378,7 +378,7 @@ static int write_text(int fd, const struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct input *in;
+	static struct input *in; /* reachable at a failed exit */
 	int rc, fd;
 
 	dbv_tool_init("dbv-compare", argv);

@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct predictor p;
-	struct dbv_reader *mr, *r;
+	static struct dbv_reader *mr, *r; /* reachable at a failed exit */
 	const dbv_val *rec;
 	struct dbv_dataset d;
 	struct dbv_writer *w;
