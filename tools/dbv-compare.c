@@ -77,7 +77,7 @@ static void add_stream(struct options *o, const char *file, const char *group,
 static void parse_group(struct options *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
-	char *name, *files, *tok, *save;
+	char *name, *files, *tok, *rest;
 	if (!eq || eq == arg || !eq[1])
 		dbv_tool_usage("--group: '%s' is not NAME=FILE,FILE...", arg);
 	name = strndup(arg, (size_t)(eq - arg));
@@ -91,8 +91,11 @@ static void parse_group(struct options *o, const char *arg)
 			dbv_tool_usage("--group: the name '%s' is used twice", name);
 	g[o->t.G] = name;
 	int before = o->t.S;
-	for (tok = strtok_r(files, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	for (rest = files; (tok = strsep(&rest, ","));) {
+		if (!*tok)
+			dbv_tool_usage("--group: '%s' has an empty file name", arg);
 		add_stream(o, tok, name, o->t.G);
+	}
 	if (o->t.S == before)
 		dbv_tool_usage("--group: '%s' names no streams", arg);
 	o->t.G++;
@@ -143,10 +146,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("give streams either as --group or as arguments, not both");
 	for (; optind < argc; optind++)
 		add_stream(o, argv[optind], NULL, -1);
+	for (int i = 0, stdin_ = 0; i < o->t.S; i++)
+		if (!strcmp(o->t.streams[i].file, "-") && stdin_++)
+			dbv_tool_usage("standard input ('-') is named twice: it holds one stream");
 	if (o->t.S < 2 && !(o->t.S == 1 && o->fragmentation))
 		dbv_tool_usage("give two or more pred streams (one is enough with --fragmentation)");
 	if (o->tsv && o->json)
 		dbv_tool_usage("--tsv and --json exclude each other");
+	for (int i = 0; i < o->t.S; i++) {
+		const char *named[] = {"the input", o->t.streams[i].file};
+		dbv_tool_apart("-o", o->output, named, 1);
+	}
 }
 
 /* Read stream i whole into in[i]; check its kind of input, classes and
@@ -340,11 +350,17 @@ static int compute(struct options *o, const struct input *in)
 	return rc;
 }
 
+/* The output's name in a message of a failed write. */
+static const char *out_name(const struct options *o)
+{
+	return o->output && strcmp(o->output, "-") ? o->output : "standard output";
+}
+
 /* The TSV or JSON text, built in memory, then one checked write. */
 static int write_text(int fd, const struct options *o)
 {
 	char *text = NULL;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
@@ -353,13 +369,8 @@ static int write_text(int fd, const struct options *o)
 	rc = o->tsv ? dbv_table_write_tsv(f, &o->t) : dbv_table_write_json(f, &o->t);
 	if (fclose(f) && !rc)
 		rc = dbv_seterr(DBV_EIO, "out of memory");
-	while (!rc && off < len) {
-		ssize_t k = write(fd, text + off, len - off);
-		if (k <= 0)
-			rc = dbv_seterr(DBV_EIO, "write error");
-		else
-			off += (size_t)k;
-	}
+	if (!rc && (rc = dbv_write_all(fd, text, len)))
+		dbv_preerr(rc, "%s", out_name(o));
 	free(text);
 	return rc;
 }
@@ -389,6 +400,8 @@ int main(int argc, char **argv)
 			dbv_tool_die(DBV_EIO);
 		if (!(rc = dbv_table_write(w, &o.t, dbv_tool_argc(), dbv_tool_argv())))
 			rc = dbv_writer_finish(w);
+		if (rc == DBV_EIO) /* a write error */
+			dbv_preerr(rc, "%s", out_name(&o));
 		dbv_writer_free(w);
 	}
 	if (rc || (rc = dbv_output_commit()))

@@ -275,6 +275,10 @@ int main(int argc, char **argv)
 		orig.source = pair;
 		orig.nsource = 2;
 	}
+	for (size_t i = 0; i < orig.nsource; i++) {
+		const char *in[] = {"the input", orig.source[i]};
+		dbv_tool_apart("-o", o.out, in, 1);
+	}
 	if (o.noise_set)
 		orig.noise_seed = &o.noise_seed;
 	if (o.shuffle)

@@ -70,7 +70,7 @@ struct options {
 	enum dbv_anchor_noise noise;
 	double range_l, range_r;
 	int64_t res;
-	const char *input, *out;
+	const char *input, *out, *ids_file;
 	uint64_t max_record;
 };
 
@@ -173,6 +173,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_IDS_FILE:
 			if (!strcmp(optarg, "-"))
 				ids_stdin = optarg;
+			o->ids_file = optarg;
 			read_ids_file(o, optarg);
 			have_ids = 1;
 			break;
@@ -275,6 +276,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--list and --expand exclude each other");
 	if (ids_stdin && (!o->input || !strcmp(o->input, "-")))
 		dbv_tool_usage("--ids-file - and the dataset cannot both be standard input");
+	const char *named[] = {"the input", o->input ? o->input : "-",
+			       "--ids-file", o->ids_file};
+	dbv_tool_apart("-o", o->out, named, 2);
 }
 
 /* The triplets: positions [n][3], *n of them (*out may be o->ids). */

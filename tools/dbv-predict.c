@@ -98,6 +98,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--model FILE is required");
 	if (!strcmp(o->model, "-") && (!o->input || !strcmp(o->input, "-")))
 		dbv_tool_usage("--model - reads the model from standard input: give the planes or dataset as a FILE");
+	const char *named[] = {"the input", o->input ? o->input : "-",
+			       "--model", o->model};
+	dbv_tool_apart("-o", o->output, named, 2);
 }
 
 struct predictor {
@@ -160,7 +163,7 @@ static int run(struct predictor *p, int n, int32_t *lab, uint8_t *lab8,
 		double s = 0;
 		for (int c = 0; c < p->k; c++)
 			s += exp(((double)zi[c] - zi[best]) / p->temp);
-		if (!isfinite(zi[best]) || !isfinite(s))
+		if (!dbv_finite(zi[best]) || !dbv_finite(s))
 			return dbv_seterr(DBV_ENONFINITE,
 					  "the model's outputs are not finite");
 		if (lab)
@@ -328,9 +331,12 @@ int main(int argc, char **argv)
 	if ((rc = dbv_reader_header(r, "planes|dataset", NULL)))
 		dbv_tool_die(rc);
 	planes = !strcmp(dbv_reader_kind(r), "planes");
+	struct dbv_planes_meta pm = {0};
 	if ((rc = dbv_dataset_read_meta(r, &d, &read_opts)) ||
+	    (planes && (rc = dbv_planes_read_meta(r, &pm))) ||
 	    (rc = check_match(&p, &d, planes ? "planes stream" : "dataset")))
 		dbv_tool_die(rc);
+	dbv_planes_meta_release(&pm);
 
 	if ((rc = dbv_output_open(o.output, 1, o.force, &fd)))
 		dbv_tool_die(rc);

@@ -71,27 +71,29 @@ struct options {
 	uint64_t max_record;
 };
 
+/* none, or crop:P and flip, each once, comma-separated (no empty item). */
 static void parse_augment(struct options *o, const char *s)
 {
-	char buf[64], *tok, *save;
+	char buf[64], *tok, *rest = buf;
+	int64_t p;
+	unsigned seen = 0; /* 1 flip, 2 crop */
 	if (!strcmp(s, "none"))
 		return;
-	if (strlen(s) >= sizeof buf)
+	if (!*s || strlen(s) >= sizeof buf)
 		goto bad;
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int64_t p;
-		if (!strcmp(tok, "flip"))
-			o->cfg.flip = 1;
-		else if (!strncmp(tok, "crop:", 5) &&
+	while ((tok = strsep(&rest, ","))) {
+		if (!strcmp(tok, "flip") && !(seen & 1))
+			seen |= 1, o->cfg.flip = 1;
+		else if (!strncmp(tok, "crop:", 5) && !(seen & 2) &&
 			 !dbv_parse_i64(tok + 5, 1, 64, &p))
-			o->cfg.crop_pad = (int)p;
+			seen |= 2, o->cfg.crop_pad = (int)p;
 		else
 			goto bad;
 	}
 	return;
 bad:
-	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip)", s);
+	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip, each at most once)", s);
 	dbv_tool_bad_value("--augment");
 }
 
@@ -276,6 +278,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--resume needs --checkpoint FILE");
 	if (dbv_train_cfg_check(c))
 		dbv_tool_usage("%s", dbv_errmsg());
+	const char *named[] = {"the input", o->input ? o->input : "-", "--test",
+			       o->test, "--checkpoint", o->ckpt};
+	dbv_tool_apart("-o", o->output, named, 3);
+	dbv_tool_apart("--checkpoint", o->ckpt, named, 2);
 }
 
 /* Read a whole dataset stream (path; NULL: standard input) into d
@@ -349,7 +355,8 @@ static int on_checkpoint(void *arg, const struct dbv_train_state *st)
 {
 	const struct run *r = arg;
 	struct dbv_checkpoint ck = {r->fp, r->o->cfg.epochs, r->o->cfg.batch, *st};
-	return dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
+	int rc = dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
+	return rc ? dbv_preerr(rc, "checkpoint '%s'", r->o->ckpt) : DBV_OK;
 }
 
 /* Restore the checkpoint at path into t; 1 when none exists there. */
@@ -365,13 +372,10 @@ static int resume(struct dbv_trainer *t, const char *path, const char *fp)
 	if (fd < 0)
 		return dbv_seterr(DBV_EIO, "cannot read checkpoint '%s': %s", path,
 				  strerror(errno));
-	r = dbv_reader_new(fd, path);
-	if (!r) {
-		close(fd);
-		return DBV_EIO;
-	}
 	dbv_trainer_state(t, &ck.st); /* read into the trainer's arrays */
-	if ((rc = dbv_checkpoint_read(r, &ck)))
+	if (!(r = dbv_reader_new(fd, path)))
+		rc = DBV_EIO;
+	else if ((rc = dbv_checkpoint_read(r, &ck)))
 		dbv_preerr(rc, "resume");
 	else
 		dbv_trainer_resume(t, &ck.st);
@@ -383,7 +387,7 @@ static int resume(struct dbv_trainer *t, const char *path, const char *fp)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct dbv_dataset d, t;
+	struct dbv_dataset d, t = {0};
 	struct dbv_reader *rd = NULL, *rt = NULL;
 	struct dbv_trainer tr;
 	char fp[DBV_CHECKPOINT_CONFIG_MAX];
@@ -392,7 +396,6 @@ int main(int argc, char **argv)
 	dbv_tool_init("dbv-train", argv);
 	parse_options(argc, argv, &o);
 	dbv_blas_set_threads(o.cfg.threads);
-	memset(&t, 0, sizeof t);
 	if ((rc = read_data(o.input, o.max_record, &d, &rd)) ||
 	    (o.test && (rc = read_data(o.test, o.max_record, &t, &rt))) ||
 	    (rc = dbv_trainer_init(&tr, &o.arch, &o.cfg, &d, o.test ? &t : NULL)))
@@ -423,16 +426,15 @@ int main(int argc, char **argv)
 		o.ckpt ? on_checkpoint : NULL, o.ckpt_unit, o.ckpt_every,
 	};
 	if ((rc = dbv_trainer_run(&tr, &hooks))) {
-		if (rc == DBV_ENONFINITE) {
-			/* End the stream with the error, so that the next
-			 * stage of a pipeline fails too. */
-			char msg[256];
-			snprintf(msg, sizeof msg, "%s", dbv_errmsg());
-			if (run.tty && !o.quiet)
-				fputc('\n', stderr);
-			dbv_writer_fail(run.w, msg);
-			dbv_seterr(rc, "%s", msg);
-		}
+		/* End the stream with the error (a non-finite loss, a
+		 * checkpoint that could not be saved), so that the next stage
+		 * of a pipeline fails too, naming the cause. */
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s", dbv_errmsg());
+		if (run.tty && !o.quiet)
+			fputc('\n', stderr);
+		dbv_writer_fail(run.w, msg);
+		dbv_seterr(rc, "%s", msg);
 		dbv_tool_die(rc);
 	}
 	dbv_model_write_params(run.w, &tr.model);

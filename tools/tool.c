@@ -580,3 +580,78 @@ int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
 			  pred ? "a pred stream (dbv-predict) or " : "", kind,
 			  (int)(tn > 64 ? 64 : tn), tool);
 }
+
+/* ---- hardening ---- */
+
+/* What a path names: an existing file's device and inode; for a path
+ * not there yet, its directory's and its last component (so that two
+ * outputs of one name are one file before either exists).  "-" is
+ * standard input, named when it is a regular file.  0: nothing to
+ * compare (NULL, a device, a FIFO, a directory that cannot be read). */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	const char *base; /* NULL: an existing file */
+};
+
+static int file_id(const char *path, struct file_id *id)
+{
+	struct stat st;
+	char *dir, *slash;
+	int ok;
+
+	memset(id, 0, sizeof *id);
+	if (!path)
+		return 0;
+	if (!strcmp(path, "-")) {
+		if (fstat(0, &st) || !S_ISREG(st.st_mode))
+			return 0;
+	} else if (stat(path, &st) == 0) {
+		/* Only a regular file is replaced: a device or FIFO is
+		 * written as it is (dbv_atomic_open). */
+		if (!S_ISREG(st.st_mode))
+			return 0;
+	} else {
+		if (!(dir = strdup(path)))
+			return 0;
+		slash = strrchr(dir, '/');
+		id->base = slash ? path + (slash - dir) + 1 : path;
+		if (slash)
+			slash[1] = 0;
+		ok = stat(slash ? dir : ".", &st) == 0;
+		free(dir);
+		if (!ok)
+			return 0;
+	}
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 1;
+}
+
+int dbv_tool_same_file(const char *a, const char *b)
+{
+	struct file_id x, y;
+
+	if (!file_id(a, &x) || !file_id(b, &y) || x.dev != y.dev ||
+	    x.ino != y.ino || !x.base != !y.base)
+		return 0;
+	return !x.base || !strcmp(x.base, y.base);
+}
+
+void dbv_tool_apart(const char *opt, const char *out,
+		    const char *const *named, size_t n)
+{
+	/* Standard output is not renamed over anything. */
+	if (!out || !strcmp(out, "-"))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *what = named[2 * i], *path = named[2 * i + 1];
+		if (!dbv_tool_same_file(out, path))
+			continue;
+		if (!strcmp(path, "-"))
+			dbv_tool_usage("%s '%s' is the same file as %s (standard input): it would be overwritten",
+				       opt, out, what);
+		dbv_tool_usage("%s '%s' is the same file as %s '%s': it would be overwritten",
+			       opt, out, what, path);
+	}
+}

@@ -78,6 +78,19 @@ void dbv_output_abort(void);
 /* Open an input path ("-" or NULL = stdin). */
 int dbv_input_open(const char *path, int *fd);
 
+/* ---- hardening ---- */
+
+/* Whether paths a and b name one file: the same device and inode, or,
+ * for paths not there yet, the same name in the same directory.  "-" is
+ * standard input (when it is a regular file); NULL names nothing. */
+int dbv_tool_same_file(const char *a, const char *b);
+/* At start-up, before any work: refuse (usage, exit 2) when the output
+ * out, given as option opt ("-o"), names the same regular file as one of
+ * n others, named[2 i] describing named[2 i + 1] ("the input", "-"; NULL
+ * paths are skipped): writing out would replace it. */
+void dbv_tool_apart(const char *opt, const char *out,
+		    const char *const *named, size_t n);
+
 #endif /* DBV_TOOL_H */
 
 /* ---- helpers shared by dbv-render and dbv-chart ---- */

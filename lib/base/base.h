@@ -68,6 +68,27 @@ int dbv_parse_i64_list(const char *s, int64_t min, int64_t max,
 uint32_t dbv_crc32c(uint32_t crc, const void *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
+/* Finite numbers                                                      */
+/* ------------------------------------------------------------------ */
+/* Whether x is finite (neither NaN nor an infinity), and whether it is
+ * NaN, tested on the bits (an exponent of all ones): no compiler option
+ * (-ffinite-math-only, part of -ffast-math) can fold these away as it
+ * may fold isfinite() and isnan().  Every check of input uses them. */
+static inline int dbv_finite(double x)
+{
+	union { double d; uint64_t u; } b = {x};
+	return (b.u >> 52 & 0x7ff) != 0x7ff;
+}
+static inline int dbv_nan(double x)
+{
+	union { double d; uint64_t u; } b = {x};
+	return (b.u >> 52 & 0x7ff) == 0x7ff && (b.u & (((uint64_t)1 << 52) - 1));
+}
+/* The index of the first of the n floats at v that is not finite (the
+ * same test on a float's bits); n when every one is. */
+size_t dbv_f32_nonfinite(const float *v, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* Tensors                                                             */
 /* ------------------------------------------------------------------ */
 enum dbv_dtype {

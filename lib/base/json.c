@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "base/json.h"
 
 void dbv_json_init(struct dbv_json *j, FILE *f)
@@ -123,9 +124,9 @@ void dbv_json_u64(struct dbv_json *j, uint64_t v)
 
 static int nonfinite(struct dbv_json *j, double v)
 {
-	if (isfinite(v))
+	if (dbv_finite(v))
 		return 0;
-	fputs(isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"",
+	fputs(dbv_nan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"",
 	      j->f);
 	return 1;
 }

@@ -166,6 +166,19 @@ int dbv_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return DBV_OK;
 }
 
+size_t dbv_f32_nonfinite(const float *v, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, p + i * sizeof u, sizeof u);
+		if ((u & 0x7f800000u) == 0x7f800000u)
+			return i;
+	}
+	return n;
+}
+
 int dbv_parse_double(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -176,8 +189,13 @@ int dbv_parse_double(const char *s, double min, double max, double *out)
 	v = strtod(s, &end);
 	if (*end || end == s)
 		return dbv_seterr(DBV_EUSAGE, "'%s' is not a number", s);
-	if (!isfinite(v))
+	if (!dbv_finite(v))
 		return dbv_seterr(DBV_EUSAGE, "'%s' is not a finite number", s);
+	/* Underflow: strtod gives 0 or a denormal with ERANGE, and
+	 * 1e-400 would be taken as 0. */
+	if (errno == ERANGE)
+		return dbv_seterr(DBV_EUSAGE, "'%s' is too close to 0 to be "
+				  "represented (use 0 for zero)", s);
 	if (v < min || v > max)
 		return dbv_seterr(DBV_EUSAGE, "'%s' is out of range [%g, %g]", s,
 				  min, max);

@@ -3,7 +3,8 @@
  * binary files, the named data sets, normalisation statistics, subsets,
  * class filtering and label noise.
  *
- * IDX file, plain or gzip (zlib's gzread reads both), big-endian header:
+ * IDX file, plain or gzip (one or more gzip members, each with its CRC and
+ * size trailer, nothing after them), big-endian header:
  *
  *   +--------+--------+--------+--------+
  *   |  0x00  |  0x00  |  type  |  ndim  |  magic; type 0x08 = unsigned byte
@@ -348,13 +349,22 @@ fail:
 /* IDX                                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Bytes of the file read at a time. */
+#define IDX_IN ((size_t)1 << 17)
+
 struct idx_file {
 	const char *path;
 	const char *what;  /* "images" or "labels" */
-	gzFile gz;
+	int fd;            /* -1: closed                            */
 	int direct;        /* plain file (not gzip)                 */
 	int regular;       /* regular file: fsize is its size       */
 	off_t fsize;
+	unsigned char *in; /* IDX_IN bytes of the file: in[pos, len) */
+	size_t in_pos, in_len;
+	int eof;           /* the file has no more bytes            */
+	z_stream zs;       /* gzip: the inflater (zinit: set up)    */
+	int zinit, zend;   /* zend: a member ended, trailer checked */
+	int cut;           /* the gzip data ended inside a member   */
 	size_t hdr;        /* header bytes                          */
 	uint32_t dims[3];  /* n[, rows, cols]                       */
 	size_t n;          /* items                                 */
@@ -362,51 +372,106 @@ struct idx_file {
 	size_t total;      /* n * item                              */
 };
 
+static int read_full(int fd, const char *path, void *buf, size_t len,
+		     size_t *got);
+
 static void idx_close(struct idx_file *f)
 {
-	if (f->gz)
-		gzclose(f->gz);
-	f->gz = NULL;
+	if (f->zinit)
+		inflateEnd(&f->zs);
+	f->zinit = 0;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->in);
+	f->in = NULL;
+}
+
+/* More of the file into f->in, after what is left unread there. */
+static int idx_fill(struct idx_file *f)
+{
+	size_t got, want;
+	int rc;
+
+	memmove(f->in, f->in + f->in_pos, f->in_len - f->in_pos);
+	f->in_len -= f->in_pos;
+	f->in_pos = 0;
+	want = IDX_IN - f->in_len;
+	if ((rc = read_full(f->fd, f->path, f->in + f->in_len, want, &got)))
+		return rc;
+	f->in_len += got;
+	f->eof = got < want;
+	return DBV_OK;
+}
+
+/* Inflate up to len bytes into buf (*got of them).  After a member's end
+ * comes the end of the file or another member; anything else, a member
+ * cut short (f->cut: the caller tells a truncation) and corrupt data
+ * are refused here or there. */
+static int idx_inflate(struct idx_file *f, unsigned char *buf, size_t len,
+		       size_t *got)
+{
+	int rc, z;
+
+	while (*got < len) {
+		if (f->in_len - f->in_pos < 2 && !f->eof && (rc = idx_fill(f)))
+			return rc;
+		if (f->zend) {
+			if (f->in_pos == f->in_len)
+				return DBV_OK; /* the end of the file */
+			if (f->in_len - f->in_pos < 2 || f->in[f->in_pos] != 0x1f ||
+			    f->in[f->in_pos + 1] != 0x8b)
+				return dbv_seterr(DBV_EINPUT, "'%s': unexpected data "
+						  "after the gzip data", f->path);
+			inflateReset(&f->zs);
+			f->zend = 0;
+		}
+		size_t want = len - *got > UINT_MAX ? UINT_MAX : len - *got;
+		f->zs.next_in = f->in + f->in_pos;
+		f->zs.avail_in = (unsigned)(f->in_len - f->in_pos);
+		f->zs.next_out = buf + *got;
+		f->zs.avail_out = (unsigned)want;
+		z = inflate(&f->zs, Z_NO_FLUSH);
+		f->in_pos = f->in_len - f->zs.avail_in;
+		*got += want - f->zs.avail_out;
+		if (z == Z_STREAM_END)
+			f->zend = 1;
+		else if (z == Z_BUF_ERROR && f->eof && f->in_pos == f->in_len) {
+			f->cut = 1; /* no more input: the member is cut short */
+			return DBV_OK;
+		} else if (z == Z_MEM_ERROR) {
+			return dbv_seterr(DBV_EIO, "'%s': out of memory", f->path);
+		} else if (z != Z_OK && z != Z_BUF_ERROR) {
+			return dbv_seterr(DBV_EINPUT, "'%s': corrupt gzip data (%s)",
+					  f->path, f->zs.msg ? f->zs.msg : "bad data");
+		}
+	}
+	return DBV_OK;
 }
 
 /*
  * Read up to len bytes; *got < len only at the end of the data.  A gzip
  * stream cut short reads as an early end (the caller reports the
- * truncation); corrupt gzip data and system errors are failures.
+ * truncation; f->cut tells it); corrupt gzip data, data after it and
+ * system errors are failures.
  */
 static int idx_read(struct idx_file *f, void *buf, size_t len, size_t *got)
 {
-	unsigned char *p = buf;
-	*got = 0;
-	while (*got < len) {
-		size_t want = len - *got;
-		int r, errnum;
-		const char *msg;
+	size_t k = f->in_len - f->in_pos, n = 0;
+	int rc = DBV_OK;
 
-		if (want > (size_t)1 << 30)
-			want = (size_t)1 << 30;
-		r = gzread(f->gz, p + *got, (unsigned)want);
-		if (r > 0) {
-			*got += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return DBV_OK;
-		msg = gzerror(f->gz, &errnum);
-		if (errnum == Z_BUF_ERROR)
-			return DBV_OK;
-		if (errnum == Z_ERRNO)
-			return dbv_seterr(DBV_EIO, "cannot read '%s': %s", f->path,
-					  strerror(errno));
-		if (errnum == Z_MEM_ERROR)
-			return dbv_seterr(DBV_EIO, "'%s': out of memory", f->path);
-		/* zlib names a gzdopen'ed file "<fd:N>"; we name it better. */
-		if (!strncmp(msg, "<fd:", 4) && strstr(msg, ": "))
-			msg = strstr(msg, ": ") + 2;
-		return dbv_seterr(DBV_EINPUT, "'%s': corrupt gzip data (%s)",
-				  f->path, msg);
-	}
-	return DBV_OK;
+	*got = 0;
+	if (!f->direct)
+		return idx_inflate(f, buf, len, got);
+	if (k > len)
+		k = len;
+	memcpy(buf, f->in + f->in_pos, k);
+	f->in_pos += k;
+	*got = k;
+	if (k < len && !f->eof)
+		rc = read_full(f->fd, f->path, (unsigned char *)buf + k, len - k, &n);
+	*got += n;
+	return rc;
 }
 
 /* "10000 images of 28x28" / "10000 labels" */
@@ -444,6 +509,7 @@ static int idx_open(struct idx_file *f, const char *path, int ndim)
 	int fd, rc;
 
 	memset(f, 0, sizeof *f);
+	f->fd = -1;
 	f->path = path;
 	f->what = ndim == 3 ? "images" : "labels";
 	f->hdr = 4 + 4 * (size_t)ndim;
@@ -463,12 +529,20 @@ static int idx_open(struct idx_file *f, const char *path, int ndim)
 	}
 	f->regular = S_ISREG(st.st_mode);
 	f->fsize = st.st_size;
-	f->gz = gzdopen(fd, "rb");
-	if (!f->gz) {
-		close(fd);
-		return dbv_seterr(DBV_EIO, "'%s': out of memory", path);
+	f->fd = fd;
+	/* gzip when it starts with gzip's magic (as zlib's gzread would
+	 * take it), else plain. */
+	rc = DBV_EIO;
+	if (!(f->in = dbv_malloc(IDX_IN)) || (rc = idx_fill(f)))
+		goto fail;
+	f->direct = f->in_len < 2 || f->in[0] != 0x1f || f->in[1] != 0x8b;
+	if (!f->direct) {
+		if (inflateInit2(&f->zs, 15 + 16) != Z_OK) {
+			rc = dbv_seterr(DBV_EIO, "'%s': out of memory", path);
+			goto fail;
+		}
+		f->zinit = 1;
 	}
-	gzbuffer(f->gz, 1 << 17);
 
 	if ((rc = idx_read(f, h, 4, &got)))
 		goto fail;
@@ -537,7 +611,6 @@ static int idx_open(struct idx_file *f, const char *path, int ndim)
 				idx_count(f, f->n, decl, sizeof decl));
 		goto fail;
 	}
-	f->direct = gzdirect(f->gz);
 	if (f->direct && f->regular) {
 		/* hdr + total <= 4 GiB + 16: no overflow in off_t. */
 		off_t want = (off_t)(f->hdr + f->total);
@@ -579,13 +652,13 @@ static int idx_data(struct idx_file *f, uint8_t **out)
 	int rc;
 
 	if (!buf)
-		return DBV_EIO;
+		return dbv_preerr(DBV_EIO, "'%s'", f->path);
 	while (got < f->total) {
 		if (got == cap) {
 			size_t ncap = cap > f->total / 2 ? f->total : cap * 2;
 			if (!(nb = dbv_realloc(buf, ncap))) {
 				free(buf);
-				return DBV_EIO;
+				return dbv_preerr(DBV_EIO, "'%s'", f->path);
 			}
 			buf = nb;
 			cap = ncap;
@@ -612,6 +685,12 @@ static int idx_data(struct idx_file *f, uint8_t **out)
 		return dbv_seterr(DBV_EINPUT,
 				  "'%s': unexpected data after the declared %s",
 				  f->path, idx_count(f, f->n, decl, sizeof decl));
+	}
+	if (f->cut) {
+		free(buf);
+		return dbv_seterr(DBV_EINPUT, "'%s': truncated gzip file (the "
+				  "data is whole but its CRC and size trailer is "
+				  "missing or cut short)", f->path);
 	}
 	*out = buf;
 	return DBV_OK;

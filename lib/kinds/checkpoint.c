@@ -195,7 +195,7 @@ static int read_counts(struct dbv_reader *r, const dbv_val *rec,
 				       state_key[S_STEP], (long long)st->step,
 				       (long long)(st->epoch * nb + st->batch),
 				       (long long)st->epoch, (long long)st->batch);
-	if (!(st->elapsed >= 0) || !isfinite(st->elapsed))
+	if (!(st->elapsed >= 0) || !dbv_finite(st->elapsed))
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_ELAPSED]);
 	seen = st->batch * ck->batch < n ? st->batch * ck->batch : n;
@@ -207,7 +207,7 @@ static int read_counts(struct dbv_reader *r, const dbv_val *rec,
 	if (st->correct < 0 || st->correct > st->seen)
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_CORRECT]);
-	if (!(st->loss_sum >= 0) || !isfinite(st->loss_sum))
+	if (!(st->loss_sum >= 0) || !dbv_finite(st->loss_sum))
 		return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" is out of range",
 				       state_key[S_LOSS_SUM]);
 	return DBV_OK;
@@ -228,6 +228,28 @@ static int is_permutation(const int64_t *perm, int64_t n)
 	}
 	free(hit);
 	return ok;
+}
+
+/* The model and the optimizer's moments: finite (a run that met a
+ * non-finite number stopped before saving), Adam's second moment >= 0. */
+static int check_values(struct dbv_reader *r, const struct dbv_train_state *st)
+{
+	const float *const v[] = {st->p, st->m1, st->m2};
+	const int key[] = {S_P, S_M1, S_M2};
+
+	for (int k = 0; k < 3 && v[k]; k++) {
+		size_t at = dbv_f32_nonfinite(v[k], st->total);
+		if (at < st->total)
+			return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" "
+					       "holds a non-finite value (element %zu)",
+					       state_key[key[k]], at);
+	}
+	for (size_t i = 0; st->m2 && i < st->total; i++)
+		if (st->m2[i] < 0)
+			return dbv_reader_fail(r, DBV_EINPUT, "state record: \"%s\" "
+					       "holds a negative value (element %zu)",
+					       state_key[S_M2], i);
+	return DBV_OK;
 }
 
 static int read_state(struct dbv_reader *r, const dbv_val *rec,
@@ -253,13 +275,15 @@ static int read_state(struct dbv_reader *r, const dbv_val *rec,
 		return dbv_reader_fail(r, DBV_EINPUT,
 				       "state record: \"%s\" is not a permutation of the %lld items",
 				       state_key[S_PERM], (long long)st->n);
-	if (st->m2)
-		return read_array(r, rec, S_M2, DBV_F32, (int64_t)st->total, st->m2);
-	if (!m2 || dbv_val_type(m2) != DBV_V_NIL)
+	if (st->m2) {
+		if ((rc = read_array(r, rec, S_M2, DBV_F32, (int64_t)st->total, st->m2)))
+			return rc;
+	} else if (!m2 || dbv_val_type(m2) != DBV_V_NIL) {
 		return dbv_reader_fail(r, DBV_EINPUT,
 				       "state record: \"%s\" must be nil for SGD",
 				       state_key[S_M2]);
-	return DBV_OK;
+	}
+	return check_values(r, st);
 }
 
 static int read_logs(struct dbv_reader *r, const dbv_val *rec,

@@ -49,8 +49,8 @@ int dbv_checkpoint_write(struct dbv_writer *w, const struct dbv_checkpoint *ck);
  * batches of an epoch], step = epoch * batches + batch, elapsed finite
  * and >= 0, seen = the items of the epoch's first batch batches, correct
  * in [0, seen], loss_sum finite and >= 0, rng i64 [4] not all zero, perm
- * an i64 [n] permutation, p and m1 f32 [total], m2 f32 [total] or nil as
- * the run's optimizer has one or not, logs f64 [7 * epoch] in the ranges
+ * an i64 [n] permutation, p and m1 f32 [total] and finite, m2 f32 [total]
+ * finite and >= 0 or nil as the run's optimizer has one or not, logs f64 [7 * epoch] in the ranges
  * of dbv_model_log_check with a test flag of 0 or 1; the records out of
  * order, twice or missing, and another stream after it.
  */

@@ -132,7 +132,7 @@ static int read_stats(struct dbv_reader *r, struct dbv_dataset *d)
 		    dbv_val_len(std) != (size_t)d->c ||
 		    dbv_val_double(dbv_array_at(mean, i), &d->mean[i]) ||
 		    dbv_val_double(dbv_array_at(std, i), &d->std[i]) ||
-		    !isfinite(d->mean[i]) || !isfinite(d->std[i]) ||
+		    !dbv_finite(d->mean[i]) || !dbv_finite(d->std[i]) ||
 		    !(d->std[i] > 0))
 			return dbv_reader_fail(r, DBV_EINPUT, "the header lacks a "
 					       "valid per-channel \"mean\" and "
@@ -154,7 +154,8 @@ int dbv_dataset_read_meta(struct dbv_reader *r, struct dbv_dataset *d,
 	    (rc = meta_str(r, M_SPLIT, &d->split)))
 		goto fail;
 	if ((v = meta_get(r, M_LABEL_NOISE)) &&
-	    (dbv_val_double(v, &d->label_noise) || !(d->label_noise >= 0) ||
+	    (dbv_val_double(v, &d->label_noise) || !dbv_finite(d->label_noise) ||
+	     !(d->label_noise >= 0) ||
 	     !(d->label_noise <= 1))) {
 		rc = dbv_reader_fail(r, DBV_EINPUT, "\"%s\" must be a fraction "
 				     "from 0 to 1", meta_keys[M_LABEL_NOISE]);
@@ -217,14 +218,11 @@ static int check_x(struct dbv_reader *r, const struct dbv_dataset *d,
 				       "[b,%lld,%lld,%lld]", batch_keys[B_X],
 				       f32 ? "u8 or f32" : "u8", (long long)d->c,
 				       (long long)d->h, (long long)d->w);
-	if (x->dtype == DBV_F32) {
-		const float *f = x->data;
-		for (size_t i = 0; i < x->nbytes / sizeof *f; i++)
-			if (!isfinite(f[i]))
-				return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" holds "
-						       "a non-finite value",
-						       batch_keys[B_X]);
-	}
+	if (x->dtype == DBV_F32 &&
+	    dbv_f32_nonfinite(x->data, x->nbytes / sizeof(float)) <
+	    x->nbytes / sizeof(float))
+		return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" holds a "
+				       "non-finite value", batch_keys[B_X]);
 	return DBV_OK;
 }
 

@@ -241,11 +241,14 @@ int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
 		if (strlen(p->name) != nlen || memcmp(p->name, name, nlen))
 			continue;
 		if (p->kind == DBV_P_COUNTER) {
-			if (t->dtype != DBV_I64 || t->nbytes != 8)
+			int64_t v;
+			if (t->dtype != DBV_I64 || t->ndim != 0)
 				return dbv_seterr(DBV_EINPUT,
 						  "parameter '%s' must be an i64 scalar", p->name);
-			int64_t v;
 			memcpy(&v, t->data, 8);
+			if (v < 0)
+				return dbv_seterr(DBV_EINPUT,
+						  "parameter '%s' is negative", p->name);
 			m->p[p->offset] = (float)v;
 			return DBV_OK;
 		}
@@ -256,7 +259,19 @@ int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,
 			if (t->shape[d] != p->shape[d])
 				return dbv_seterr(DBV_EINPUT,
 						  "parameter '%s' has the wrong shape", p->name);
-		memcpy(m->p + p->offset, t->data, p->numel * sizeof(float));
+		/* What ReLU and batch norm would hide or spread: any NaN or
+		 * infinity, a negative variance (sqrt of it is NaN). */
+		const float *v = t->data;
+		size_t at = dbv_f32_nonfinite(v, p->numel);
+		if (at < p->numel)
+			return dbv_seterr(DBV_ENONFINITE, "parameter '%s' holds a "
+					  "non-finite value (element %zu)", p->name, at);
+		for (at = 0; p->kind == DBV_P_BN_VAR && at < p->numel; at++)
+			if (v[at] < 0)
+				return dbv_seterr(DBV_ENONFINITE, "parameter '%s' holds "
+						  "a negative variance (element %zu)",
+						  p->name, at);
+		memcpy(m->p + p->offset, v, p->numel * sizeof(float));
 		return DBV_OK;
 	}
 	return dbv_seterr(DBV_EINPUT, "unknown parameter '%.*s'",
@@ -272,7 +287,7 @@ static int read_norm(const dbv_val *meta, int key, int c, double *out)
 				  model_key[key], c);
 	for (int i = 0; i < c; i++)
 		if (dbv_val_double(dbv_array_at(v, (size_t)i), &out[i]) ||
-		    !isfinite(out[i]))
+		    !dbv_finite(out[i]))
 			return dbv_seterr(DBV_EINPUT, "model header \"%s\" is not numeric",
 					  model_key[key]);
 	return DBV_OK;
@@ -309,6 +324,12 @@ static int read_param(struct dbv_model *m, const dbv_val *rec,
 
 	if (dbv_val_str(dbv_map_get(rec, param_key[P_NAME]), &name, &nl))
 		return dbv_seterr(DBV_EINPUT, "param record without a name");
+	/* Twice would be "the last wins": the stream is not what it says. */
+	for (size_t i = 0; i < m->nparams; i++)
+		if (seen[i] && strlen(m->params[i].name) == nl &&
+		    !memcmp(m->params[i].name, name, nl))
+			return dbv_seterr(DBV_EINPUT, "parameter '%s' appears twice",
+					  m->params[i].name);
 	if ((rc = dbv_get_tensor(rec, param_key[P_VALUE], &t)))
 		return rc;
 	rc = dbv_model_set_param(m, name, nl, &t);
@@ -364,19 +385,20 @@ const char *dbv_model_log_check(const struct dbv_train_log *l)
 {
 	if (l->epoch < 1 || l->epoch > DBV_MAX_EPOCHS)
 		return log_key[L_EPOCH];
-	if (!(l->train_loss >= 0) || !isfinite(l->train_loss))
+	if (!(l->train_loss >= 0) || !dbv_finite(l->train_loss))
 		return log_key[L_TRAIN_LOSS];
-	if (!(l->train_acc >= 0 && l->train_acc <= 1))
+	if (!dbv_finite(l->train_acc) || !(l->train_acc >= 0 && l->train_acc <= 1))
 		return log_key[L_TRAIN_ACC];
-	if (l->has_test ? !(l->test_loss >= 0) || !isfinite(l->test_loss)
+	if (l->has_test ? !(l->test_loss >= 0) || !dbv_finite(l->test_loss)
 			: l->test_loss != 0)
 		return log_key[L_TEST_LOSS];
-	if (l->has_test ? !(l->test_acc >= 0 && l->test_acc <= 1)
+	if (l->has_test ? !dbv_finite(l->test_acc) ||
+			  !(l->test_acc >= 0 && l->test_acc <= 1)
 			: l->test_acc != 0)
 		return log_key[L_TEST_ACC];
-	if (!(l->lr >= 0) || !isfinite(l->lr))
+	if (!(l->lr >= 0) || !dbv_finite(l->lr))
 		return log_key[L_LR];
-	if (!(l->seconds >= 0) || !isfinite(l->seconds))
+	if (!(l->seconds >= 0) || !dbv_finite(l->seconds))
 		return log_key[L_SECONDS];
 	return NULL;
 }

@@ -261,6 +261,16 @@ static int read_classes(struct dbv_reader *r, struct dbv_planes_meta *m)
 	return DBV_OK;
 }
 
+int dbv_planes_header_res(struct dbv_reader *r, int *res)
+{
+	int64_t i;
+
+	if (dbv_val_i64(meta_get(r, P_RES), &i) || i < 2 || i > DBV_PLANE_MAX_RES)
+		return bad_meta(r, P_RES);
+	*res = (int)i;
+	return DBV_OK;
+}
+
 int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m)
 {
 	const dbv_val *v;
@@ -269,14 +279,13 @@ int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m)
 
 	memset(m, 0, sizeof *m);
 	m->mislabeled = -1;
-	if (dbv_val_i64(meta_get(r, P_RES), &i) || i < 2 || i > DBV_PLANE_MAX_RES)
-		return bad_meta(r, P_RES);
-	m->res = (int)i;
+	if ((rc = dbv_planes_header_res(r, &m->res)))
+		return rc;
 	if (dbv_val_double(meta_get(r, P_RANGE_L), &m->range_l) ||
-	    !isfinite(m->range_l) || m->range_l < 0)
+	    !dbv_finite(m->range_l) || m->range_l < 0)
 		return bad_meta(r, P_RANGE_L);
 	if (dbv_val_double(meta_get(r, P_RANGE_R), &m->range_r) ||
-	    !isfinite(m->range_r) || m->range_r < 0)
+	    !dbv_finite(m->range_r) || m->range_r < 0)
 		return bad_meta(r, P_RANGE_R);
 	if ((i = name_index(mode_names, COUNT(mode_names), meta_get(r, P_MODE), NULL, 1)) < 0)
 		return bad_meta(r, P_MODE);
@@ -382,27 +391,24 @@ int dbv_plane_from_record(struct dbv_plane *p, const dbv_val *rec, int c,
 	memcpy(p->range, t[4].data, sizeof p->range);
 	for (int k = 0; k < 3; k++)
 		for (int a = 0; a < 2; a++)
-			if (!isfinite(p->coords[k][a])) {
+			if (!dbv_finite(p->coords[k][a])) {
 				rc = dbv_seterr(DBV_EINPUT, "\"%s\" holds non-finite "
 						"values", rec_keys[R_COORDS]);
 				goto fail;
 			}
-	if (!isfinite(p->range[0]) || !isfinite(p->range[1]) ||
-	    !isfinite(p->range[2]) || !isfinite(p->range[3]) ||
+	if (!dbv_finite(p->range[0]) || !dbv_finite(p->range[1]) ||
+	    !dbv_finite(p->range[2]) || !dbv_finite(p->range[3]) ||
 	    !(p->range[0] < p->range[1]) || !(p->range[2] < p->range[3])) {
 		rc = dbv_seterr(DBV_EINPUT, "\"%s\" must be finite xmin < xmax, "
 				"ymin < ymax", rec_keys[R_RANGE]);
 		goto fail;
 	}
-	for (int k = 0; k < 3; k++) {
-		const float *f = t[k].data;
-		for (size_t i = 0; i < dim; i++)
-			if (!isfinite(f[i])) {
-				rc = dbv_seterr(DBV_EINPUT, "\"%s\" holds non-finite "
-						"values", rec_keys[vec[k]]);
-				goto fail;
-			}
-	}
+	for (int k = 0; k < 3; k++)
+		if (dbv_f32_nonfinite(t[k].data, dim) < dim) {
+			rc = dbv_seterr(DBV_EINPUT, "\"%s\" holds non-finite "
+					"values", rec_keys[vec[k]]);
+			goto fail;
+		}
 	/* Take the decoded (aligned, owned) buffers over. */
 	dst[0] = &p->origin;
 	dst[1] = &p->u;
@@ -426,7 +432,24 @@ int dbv_planes_read_geometry(struct dbv_reader *r, const dbv_val *rec,
 			     struct dbv_plane *p)
 {
 	int rc = dbv_plane_from_record(p, rec, (int)d->c, (int)d->h, (int)d->w);
-	return rc ? dbv_reader_fail(r, rc, "%s", dbv_errmsg()) : DBV_OK;
+	int res;
+
+	if (rc)
+		return dbv_reader_fail(r, rc, "%s", dbv_errmsg());
+	if (!(rc = dbv_planes_header_res(r, &res)))
+		rc = dbv_planes_check_res(r, p->res, res);
+	if (rc)
+		dbv_plane_release(p);
+	return rc;
+}
+
+int dbv_planes_check_res(struct dbv_reader *r, int res, int header_res)
+{
+	if (res == header_res)
+		return DBV_OK;
+	return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" is %d, the header's is %d "
+			       "(every plane of a stream has its header's)",
+			       rec_keys[R_RES], res, header_res);
 }
 
 /* The anchors, idx, y and y_true of a plane record into a. */

@@ -69,6 +69,12 @@ int dbv_planes_write_points(struct dbv_writer *w, const struct dbv_plane *pl,
 			    const struct dbv_dataset *d, uint64_t plane,
 			    struct dbv_dataset *pts);
 
+/* The header's "res" (every plane's points per axis), 2 to
+ * DBV_PLANE_MAX_RES, of the header just read by r (a planes stream, or a
+ * stream made from one such as pred). */
+int dbv_planes_header_res(struct dbv_reader *r, int *res);
+/* DBV_EINPUT (through r) unless a plane record's res is the header's. */
+int dbv_planes_check_res(struct dbv_reader *r, int res, int header_res);
 /* The planes keys of the header just read by r (a planes stream, or a
  * stream made from one such as pred) into m. */
 int dbv_planes_read_meta(struct dbv_reader *r, struct dbv_planes_meta *m);
@@ -81,8 +87,8 @@ int dbv_planes_read_header(struct dbv_reader *r, struct dbv_dataset *d,
 /* Whether rec is a "plane" record. */
 int dbv_planes_is_plane(const dbv_val *rec);
 /* The geometry of rec, a "plane" record (or a pred record over planes)
- * just read from r, for items of d's shape: res (2 to
- * DBV_PLANE_MAX_RES), origin, u, v (f32 [C,H,W], finite), coords (f64
+ * just read from r, for items of d's shape: res (the header's,
+ * dbv_planes_header_res), origin, u, v (f32 [C,H,W], finite), coords (f64
  * [3,2], finite) and range (f64 [4], xmin < xmax, ymin < ymax). */
 int dbv_planes_read_geometry(struct dbv_reader *r, const dbv_val *rec,
 			     const struct dbv_dataset *d,

@@ -253,6 +253,10 @@ int dbv_pred_header_decode(struct dbv_reader *r, struct dbv_pred_header *h)
 	h->class_names = d.class_names; /* K strings, or NULL */
 	d.class_names = NULL;
 	dbv_dataset_release(&d);
+	if (h->planes && (rc = dbv_planes_header_res(r, &h->res))) {
+		dbv_pred_header_release(h);
+		return rc;
+	}
 	if ((rc = dbv_pred_model_decode(dbv_map_get(meta, header_keys[H_MODEL]),
 					&h->model))) {
 		dbv_pred_header_release(h);
@@ -352,10 +356,10 @@ static int take_conf(struct dbv_reader *r, const struct dbv_tensor *t, int res,
 	memcpy(*out, t->data, n * sizeof **out);
 	for (size_t i = 0; i < n; i++) {
 		const float c = (*out)[i];
-		if (isfinite(c) && c >= 0 && c <= DBV_PRED_MAX_CONF)
+		if (dbv_finite(c) && c >= 0 && c <= DBV_PRED_MAX_CONF)
 			continue;
 		where(at, sizeof at, i, res);
-		if (!isfinite(c))
+		if (!dbv_finite(c))
 			return dbv_reader_fail(r, DBV_ENONFINITE, "confidence %g %s", c, at);
 		return dbv_reader_fail(r, DBV_EINPUT, "confidence %g %s is outside "
 				       "[0, 1]", c, at);
@@ -396,10 +400,11 @@ static int geometry_finite(struct dbv_reader *r, const dbv_val *rec)
 		int ok = 1;
 		if (dbv_get_tensor(rec, keys[k], &t))
 			continue;
-		for (size_t i = 0; t.dtype == DBV_F32 && ok && i < dbv_tensor_numel(&t); i++)
-			ok = isfinite(((const float *)t.data)[i]);
+		if (t.dtype == DBV_F32)
+			ok = dbv_f32_nonfinite(t.data, dbv_tensor_numel(&t)) ==
+			     dbv_tensor_numel(&t);
 		for (size_t i = 0; t.dtype == DBV_F64 && ok && i < dbv_tensor_numel(&t); i++)
-			ok = isfinite(((const double *)t.data)[i]);
+			ok = dbv_finite(((const double *)t.data)[i]);
 		dbv_tensor_release(&t);
 		if (!ok)
 			return dbv_reader_fail(r, DBV_ENONFINITE, "\"%s\" holds a "
@@ -424,6 +429,8 @@ static int read_plane(struct dbv_reader *r, const struct dbv_pred_header *h,
 	if ((rc = dbv_plane_from_record(&p->geom, rec, h->c, h->h, h->w)))
 		return fail_here(r, rc);
 	res = p->geom.res;
+	if ((rc = dbv_planes_check_res(r, res, h->res)))
+		return rc;
 	if ((rc = dbv_get_tensor(rec, "anchors", &p->anchors)))
 		return fail_here(r, rc);
 	if ((a->dtype != DBV_U8 && a->dtype != DBV_F32) || a->ndim != 4 ||

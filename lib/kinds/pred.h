@@ -82,6 +82,8 @@ struct dbv_pred_header {
 	int64_t classes;          /* K, 1 to DBV_PRED_MAX_CLASSES */
 	char **class_names;       /* K strings, or NULL when not K of them */
 	int c, h, w;              /* item shape; 0 when absent (data sets) */
+	int res;                  /* over planes: the planes header's "res",
+				   * that of every plane; 0 over a data set */
 	struct dbv_pred_model model;
 	double temp;              /* softmax temperature; NaN when absent */
 	int logits;               /* the records hold logits */

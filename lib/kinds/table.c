@@ -310,7 +310,7 @@ static int read_tensor(struct dbv_reader *r, const dbv_val *rec,
 	dbv_tensor_release(&t);
 	for (size_t i = 0; f->dtype == DBV_F64 && i < n; i++) {
 		const double x = ((const double *)*f->data)[i];
-		if (!isfinite(x) && !(f->nan_ok && isnan(x)))
+		if (!dbv_finite(x) && !(f->nan_ok && dbv_nan(x)))
 			return dbv_reader_fail(r, DBV_ENONFINITE, "\"%s\" holds a "
 					       "non-finite number", f->key);
 	}

@@ -168,8 +168,8 @@ static void op_bn(struct builder *b, const char *name)
 	int64_t s[1] = {b->c};
 	int pw = add_param(b, name, "weight", DBV_P_BN_WEIGHT, 1, s, 0);
 	int pb = add_param(b, name, "bias", DBV_P_BN_BIAS, 1, s, 0);
-	int prm = add_param(b, name, "running_mean", DBV_P_BUFFER, 1, s, 0);
-	int prv = add_param(b, name, "running_var", DBV_P_BUFFER, 1, s, 0);
+	int prm = add_param(b, name, "running_mean", DBV_P_BN_MEAN, 1, s, 0);
+	int prv = add_param(b, name, "running_var", DBV_P_BN_VAR, 1, s, 0);
 	int pnbt = add_param(b, name, "num_batches_tracked", DBV_P_COUNTER, 0, s, 0);
 	struct dbv_op *o = new_op(b, OP_BN);
 	if (!o)
@@ -451,11 +451,8 @@ void dbv_model_init(struct dbv_model *m, uint64_t seed)
 				v[j] = (2 * dbv_rng_float(&r) - 1) * bound;
 				break;
 			case DBV_P_BN_WEIGHT:
+			case DBV_P_BN_VAR: /* running_mean starts at 0 */
 				v[j] = 1;
-				break;
-			case DBV_P_BUFFER:
-				/* running_var starts at 1, running_mean at 0 */
-				v[j] = strstr(p->name, "running_var") ? 1 : 0;
 				break;
 			default:
 				v[j] = 0;

@@ -204,7 +204,8 @@ enum dbv_param_kind {
 	DBV_P_BIAS,      /* conv/linear bias                        */
 	DBV_P_BN_WEIGHT, /* BN gamma                                */
 	DBV_P_BN_BIAS,   /* BN beta                                 */
-	DBV_P_BUFFER,    /* running mean/var: not trained           */
+	DBV_P_BN_MEAN,   /* BN running mean: not trained            */
+	DBV_P_BN_VAR,    /* BN running variance: not trained, >= 0  */
 	DBV_P_COUNTER,   /* num_batches_tracked (stored as a float
 			    count, written as an i64 scalar)        */
 };

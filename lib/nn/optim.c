@@ -35,7 +35,7 @@ int dbv_train_cfg_check(const struct dbv_train_cfg *c)
 		return dbv_seterr(DBV_EUSAGE,
 				  "unknown schedule '%s' (constant, step, cosine)",
 				  c->schedule);
-	if (!(c->lr > 0) || !isfinite(c->lr))
+	if (!(c->lr > 0) || !dbv_finite(c->lr))
 		return dbv_seterr(DBV_EUSAGE, "the learning rate must be > 0");
 	if (c->momentum < 0 || c->momentum >= 1)
 		return dbv_seterr(DBV_EUSAGE, "momentum must be in [0, 1)");

@@ -173,7 +173,7 @@ static int train_batch(struct dbv_trainer *t, int64_t nb, double *lr)
 	for (int i = 0; i < n; i++)
 		t->ybuf[i] = d->y[t->idx[i]];
 	double loss = dbv_softmax_xent(n, d->nclasses, logits, t->ybuf, t->dl, &cor);
-	if (!isfinite(loss))
+	if (!dbv_finite(loss))
 		return -1;
 	dbv_model_zero_grad(&t->model);
 	dbv_model_backward(&t->model, t->dl, n);
@@ -220,10 +220,7 @@ static int due(const struct dbv_train_hooks *h, int64_t batches, double secs,
 
 static int params_finite(const struct dbv_model *m)
 {
-	for (size_t i = 0; i < m->total; i++)
-		if (!isfinite(m->p[i]))
-			return 0;
-	return 1;
+	return dbv_f32_nonfinite(m->p, m->total) == m->total;
 }
 
 /* The end of epoch st->epoch: the parameter check, its log row (with the

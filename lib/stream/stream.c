@@ -950,7 +950,8 @@ static int fill(struct dbv_reader *r, size_t want)
 				nc = r->end + want;
 			unsigned char *nb = dbv_realloc(r->buf, nc);
 			if (!nb)
-				return DBV_EIO;
+				return rerr(r, DBV_EIO, "out of memory reading a "
+					    "record of %zu MiB", want >> 20);
 			r->buf = nb;
 			r->cap = nc;
 		}
@@ -1134,6 +1135,28 @@ int dbv_record_is(const dbv_val *rec, const char *type)
 	return strlen(type) == n && !memcmp(t, type, n);
 }
 
+/* The n bytes at s into out (room for 4 n + 1) with each control
+ * character and DEL as \xNN: a string from a stream (an upstream error
+ * message, a tool's name) printed on a terminal must not move its cursor,
+ * recolour it or clear it. */
+static void escape_ctl(const char *s, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f) {
+			*out++ = (char)c;
+			continue;
+		}
+		*out++ = '\\';
+		*out++ = 'x';
+		*out++ = hex[c >> 4];
+		*out++ = hex[c & 15];
+	}
+	*out = 0;
+}
+
 /* Describe the first bytes of something that is not a dbv stream. */
 static void sniff(const unsigned char *p, size_t n, char *out, size_t cap)
 {
@@ -1241,14 +1264,16 @@ int dbv_reader_header(struct dbv_reader *r, const char *kind,
 	memcpy(r->kind, ks, kn);
 	r->kind[kn] = 0;
 	if (kind && !kind_ok(r->kind, kind)) {
-		const char *tool = "", *s;
+		const char *s;
+		char tool[4 * 64 + 1] = "?", ek[4 * sizeof r->kind];
 		size_t tn = 0;
-		if (!dbv_val_str(dbv_map_get(h, "tool"), &s, &tn))
-			tool = s;
+		if (!dbv_val_str(dbv_map_get(h, "tool"), &s, &tn) && tn)
+			escape_ctl(s, tn > 64 ? 64 : tn, tool);
+		escape_ctl(r->kind, strlen(r->kind), ek);
 		return dbv_seterr(DBV_EINPUT,
-				  "%s: expected a %s stream, got a %s stream (from %.*s)",
+				  "%s: expected a %s stream, got a %s stream (from %s)",
 				  strcmp(r->name, "-") ? r->name : "standard input",
-				  kind, r->kind, (int)(tn > 64 ? 64 : tn), tn ? tool : "?");
+				  kind, ek, tool);
 	}
 	r->meta = dbv_map_get(h, "meta");
 	if (!r->meta || dbv_val_type(r->meta) != DBV_V_MAP)
@@ -1394,12 +1419,14 @@ int dbv_reader_next(struct dbv_reader *r, const dbv_val **out)
 	if (tl == 5 && !memcmp(t, "error", 5)) {
 		const char *m = "", *tool = "upstream tool";
 		size_t ml = 0, tn = strlen(tool);
+		char em[4 * 400 + 1], et[4 * 64 + 1];
 		dbv_val_str(dbv_map_get(rec, "msg"), &m, &ml);
 		if (dbv_val_str(dbv_map_get(rec, "tool"), &tool, &tn))
 			tool = "upstream tool", tn = strlen(tool);
 		r->state = R_ENDED;
-		return dbv_seterr(DBV_EINPUT, "%.*s failed: %.*s", (int)(tn > 64 ? 64 : tn),
-				  tool, (int)(ml > 400 ? 400 : ml), m);
+		escape_ctl(tool, tn > 64 ? 64 : tn, et);
+		escape_ctl(m, ml > 400 ? 400 : ml, em);
+		return dbv_seterr(DBV_EINPUT, "%s failed: %s", et, em);
 	}
 	if (tl == 3 && !memcmp(t, "end", 3)) {
 		if ((rc = check_end(r, rec, stream_crc)))

@@ -29,9 +29,9 @@ void dbv_tensor_stats(const struct dbv_tensor *t, double *mn, double *mx,
 		default: v = ((const double *)t->data)[i]; break;
 		}
 		/* NaN propagates into min/max/sum so it shows. */
-		if (v < lo || isnan(v))
+		if (v < lo || dbv_nan(v))
 			lo = v;
-		if (v > hi || isnan(v))
+		if (v > hi || dbv_nan(v))
 			hi = v;
 		s += v;
 	}
@@ -80,9 +80,9 @@ void dbv_summary_add(struct dbv_summary *sm, const dbv_val *rec)
 			else if (t.ndim > 0)
 				st->shape[0] += t.shape[0];
 			dbv_tensor_stats(&t, &mn, &mx, &sum, &cnt);
-			if (mn < st->min || isnan(mn))
+			if (mn < st->min || dbv_nan(mn))
 				st->min = mn;
-			if (mx > st->max || isnan(mx))
+			if (mx > st->max || dbv_nan(mx))
 				st->max = mx;
 			st->sum += sum;
 			st->count += cnt;

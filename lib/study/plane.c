@@ -96,7 +96,7 @@ int dbv_plane_make(struct dbv_plane *p, const float *a, const float *b,
 	if (res < 2 || res > DBV_PLANE_MAX_RES)
 		return dbv_seterr(DBV_EUSAGE, "a plane needs 2 to %d points per "
 				  "axis, not %d", DBV_PLANE_MAX_RES, res);
-	if (!isfinite(range_l) || !isfinite(range_r) || range_l < 0 ||
+	if (!dbv_finite(range_l) || !dbv_finite(range_r) || range_l < 0 ||
 	    range_r < 0)
 		return dbv_seterr(DBV_EUSAGE, "the grid ranges must be finite "
 				  "and >= 0");
@@ -110,7 +110,7 @@ int dbv_plane_make(struct dbv_plane *p, const float *a, const float *b,
 	e = w + dim;
 
 	for (size_t i = 0; i < dim; i++) {
-		if (!isfinite(a[i]) || !isfinite(b[i]) || !isfinite(c[i])) {
+		if (!dbv_finite(a[i]) || !dbv_finite(b[i]) || !dbv_finite(c[i])) {
 			free(u);
 			return dbv_seterr(DBV_ENONFINITE,
 					  "the anchors hold non-finite values");

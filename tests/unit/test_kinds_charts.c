@@ -183,7 +183,8 @@ static void write_pred(const char *name, const int64_t *num, int n)
 	struct dbv_reader *pr = ropen("planes.dbv", &pfd);
 	CHECK_OK(dbv_reader_header(pr, "planes", NULL));
 	w = wopen(name, &fd);
-	CHECK_OK(dbv_pred_write_header(w, dbv_reader_meta(in), NULL, 1, argv, &h));
+	/* The planes stream's meta: its data set's keys and res. */
+	CHECK_OK(dbv_pred_write_header(w, dbv_reader_meta(pr), NULL, 1, argv, &h));
 	while (dbv_reader_next(pr, &rec) == DBV_OK)
 		CHECK_OK(dbv_pred_write_plane(w, rec, 3, 3, labels, NULL, conf, NULL));
 	wclose(w, fd);

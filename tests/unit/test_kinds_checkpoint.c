@@ -178,6 +178,27 @@ static void m_log_flag(struct ck *k) { k->logs[0].has_test = 2; }
 static void m_log_test(struct ck *k) { k->logs[0].has_test = 0; }
 static void m_log_lr(struct ck *k) { k->logs[0].lr = -0.1; }
 static void m_log_loss(struct ck *k) { k->logs[0].train_loss = NAN; }
+/* Issue #11 item 9: crafted checkpoints that resumed. */
+static void m_batch_1e9(struct ck *k) { k->c.st.batch = 1000000000; k->c.st.step = NB + 1000000000; }
+static void m_seen_neg(struct ck *k) { k->c.st.seen = -1; }
+static void m_step_zero(struct ck *k) { k->c.st.step = 0; }
+/* The end of the run (epoch == epochs), as a save after the last epoch. */
+static void at_end(struct ck *k)
+{
+	k->c.st.epoch = EPOCHS;
+	k->c.st.batch = 0;
+	k->c.st.step = EPOCHS * NB;
+	k->c.st.seen = k->c.st.correct = 0;
+	k->c.st.loss_sum = 0;
+	for (int e = 1; e < EPOCHS; e++) {
+		k->logs[e] = k->logs[0];
+		k->logs[e].epoch = e + 1;
+	}
+}
+static void m_p_nan_end(struct ck *k) { at_end(k); k->p[2] = NAN; }
+static void m_p_inf(struct ck *k) { k->p[4] = -INFINITY; }
+static void m_m1_nan(struct ck *k) { k->m1[0] = NAN; }
+static void m_m2_neg(struct ck *k) { at_end(k); k->m2[3] = -0.125f; }
 
 static void test_refusals(void)
 {
@@ -210,6 +231,13 @@ static void test_refusals(void)
 		{m_log_test, 2, "epoch 1: test_loss is out of range"},
 		{m_log_lr, 2, "epoch 1: lr is out of range"},
 		{m_log_loss, 2, "epoch 1: train_loss is out of range"},
+		{m_batch_1e9, 1, "epoch 1, batch 1000000000 is not a point"},
+		{m_seen_neg, 1, "\"seen\" is -1, not the 6 items"},
+		{m_step_zero, 1, "\"step\" is 0, not the 6 updates"},
+		{m_p_nan_end, 1, "\"p\" holds a non-finite value (element 2)"},
+		{m_p_inf, 1, "\"p\" holds a non-finite value (element 4)"},
+		{m_m1_nan, 1, "\"m1\" holds a non-finite value (element 0)"},
+		{m_m2_neg, 1, "\"m2\" holds a negative value (element 3)"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct ck a, b;

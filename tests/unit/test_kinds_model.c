@@ -191,6 +191,47 @@ static void test_param_refusals(void)
 		wclose(w, fd);
 		refused("param.dbv", cases[i].rec, cases[i].want);
 	}
+	/* Issue #11 item 11: a tensor twice (the last would win). */
+	int fd;
+	struct dbv_writer *w = wopen("param.dbv", &fd);
+	write_header(w, "mlp", 2, 1, 1);
+	write_param(w, bias, 3);
+	write_param(w, bias, 3);
+	wclose(w, fd);
+	refused("param.dbv", 2, "parameter '");
+	CHECK(strstr(dbv_errmsg(), "' appears twice") != NULL);
+	dbv_model_release(&m);
+}
+
+/* Issue #11 item 11: num_batches_tracked is an i64 scalar, shape [], not
+ * [1], and not negative. */
+static void test_counter(void)
+{
+	struct dbv_arch a = {.name = "cnn5", .width = 2, .c = 1, .h = 8, .w = 8,
+			     .classes = 3};
+	const int64_t one[1] = {1}, neg = -3;
+	struct dbv_model m;
+	double mean[4] = {0}, std[4] = {1};
+	char *argv[] = {"t", NULL};
+	struct dbv_train_cfg cfg;
+
+	dbv_train_cfg_default(&cfg);
+	CHECK_OK(dbv_model_build(&m, &a));
+	for (int k = 0; k < 2; k++) {
+		int fd;
+		struct dbv_writer *w = wopen("counter.dbv", &fd);
+		struct dbv_model_header h = {&m, NULL, mean, std, &cfg, "set", 6, 0};
+		CHECK_OK(dbv_model_write_header(w, NULL, 1, argv, &h));
+		dbv_writer_record_begin(w, "param", 2);
+		dbv_w_key(w, "name");
+		dbv_w_str(w, "bn1.num_batches_tracked");
+		dbv_w_key(w, "value");
+		dbv_w_tensor_raw(w, DBV_I64, k ? 0 : 1, one, k ? &neg : one);
+		dbv_writer_record_end(w);
+		wclose(w, fd);
+		refused("counter.dbv", 1, k ? "parameter 'bn1.num_batches_tracked' is negative"
+					    : "parameter 'bn1.num_batches_tracked' must be an i64 scalar");
+	}
 	dbv_model_release(&m);
 }
 
@@ -248,6 +289,69 @@ static void test_log_refusals(void)
 	}
 }
 
+/* Issue #11 item 8: a model with NaN or an infinity in any tensor, or a
+ * negative running variance, is refused as it is read (DBV_ENONFINITE,
+ * the tool's exit 5), naming the tensor and the element; a variance of 0
+ * is a variance. */
+static void test_nonfinite(void)
+{
+	struct dbv_arch a = {.name = "cnn5", .width = 2, .c = 1, .h = 8, .w = 8,
+			     .classes = 3};
+	static const struct {
+		const char *name;
+		size_t at;
+		float v;
+		int rc;
+		const char *want;
+	} cases[] = {
+		{"conv1.weight", 4, NAN, DBV_ENONFINITE,
+		 "parameter 'conv1.weight' holds a non-finite value (element 4)"},
+		{"conv2.bias", 1, INFINITY, DBV_ENONFINITE,
+		 "parameter 'conv2.bias' holds a non-finite value (element 1)"},
+		{"fc.weight", 0, -INFINITY, DBV_ENONFINITE,
+		 "parameter 'fc.weight' holds a non-finite value (element 0)"},
+		{"bn1.running_mean", 1, NAN, DBV_ENONFINITE,
+		 "parameter 'bn1.running_mean' holds a non-finite value (element 1)"},
+		{"bn2.running_var", 3, -0.5f, DBV_ENONFINITE,
+		 "parameter 'bn2.running_var' holds a negative variance (element 3)"},
+		{"bn2.running_var", 3, 0, DBV_OK, NULL},
+	};
+	double mean[4] = {0.5}, std[4] = {0.25};
+	struct dbv_train_cfg cfg;
+	char *argv[] = {"t", NULL};
+	struct dbv_model m, m2;
+
+	dbv_train_cfg_default(&cfg);
+	CHECK_OK(dbv_model_build(&m, &a));
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct dbv_param *p = dbv_model_param(&m, cases[i].name);
+		size_t rec = 0;
+		int fd;
+
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		rec = (size_t)(p - m.params) + 1;
+		dbv_model_init(&m, 3);
+		m.p[p->offset + cases[i].at] = cases[i].v;
+		struct dbv_writer *w = wopen("nonfinite.dbv", &fd);
+		struct dbv_model_header h = {&m, NULL, mean, std, &cfg, "set", 6, 0};
+		CHECK_OK(dbv_model_write_header(w, NULL, 1, argv, &h));
+		CHECK_OK(dbv_model_write_params(w, &m));
+		wclose(w, fd);
+		struct dbv_reader *r = ropen("nonfinite.dbv", &fd);
+		double mean2[4], std2[4];
+		CHECK_RC(dbv_model_read(r, &m2, mean2, std2), cases[i].rc);
+		if (cases[i].want)
+			check_msg(rec, cases[i].want);
+		else
+			dbv_model_release(&m2);
+		dbv_reader_free(r);
+		close(fd);
+	}
+	dbv_model_release(&m);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -257,5 +361,7 @@ int main(int argc, char **argv)
 	test_header_refusals();
 	test_param_refusals();
 	test_log_refusals();
+	test_nonfinite();
+	test_counter();
 	return check_done();
 }

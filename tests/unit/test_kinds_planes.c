@@ -347,7 +347,7 @@ static void test_header_refusals(void)
 /* Record mutations of a plane record. */
 enum rmut { R_ORIGIN_SHAPE, R_U_F64, R_RES_1, R_RANGE_ORDER, R_V_NAN,
 	    R_ANCHORS_I32, R_ANCHORS_SHAPE, R_IDX_LEN, R_Y_I64, R_PLANE_NEG,
-	    R_NO_COORDS };
+	    R_NO_COORDS, R_RES_OTHER };
 
 static void test_record_refusals(void)
 {
@@ -362,6 +362,8 @@ static void test_record_refusals(void)
 		{R_RANGE_ORDER, 1, "\"range\" must be finite xmin < xmax, ymin < ymax"},
 		{R_V_NAN, 1, "\"v\" holds non-finite values"},
 		{R_NO_COORDS, 1, "missing tensor \"coords\""},
+		/* Issue #11 item 11: every plane has its header's res. */
+		{R_RES_OTHER, 1, "\"res\" is 6, the header's is 5 (every plane of a stream has its header's)"},
 		{R_ANCHORS_I32, 0, "\"anchors\" must be u8 or f32 [3,2,3,4]"},
 		{R_ANCHORS_SHAPE, 0, "\"anchors\" must be u8 or f32 [3,2,3,4]"},
 		{R_IDX_LEN, 0, "\"idx\" must be i64 [3]"},
@@ -415,7 +417,8 @@ static void test_record_refusals(void)
 		if (m != R_NO_COORDS) {
 			dbv_w_key(w, "coords"); dbv_w_tensor_raw(w, DBV_F64, 2, cs, coords);
 		}
-		dbv_w_key(w, "res"); dbv_w_i64(w, m == R_RES_1 ? 1 : 5);
+		dbv_w_key(w, "res");
+		dbv_w_i64(w, m == R_RES_1 ? 1 : m == R_RES_OTHER ? 6 : 5);
 		dbv_w_key(w, "range");
 		dbv_w_tensor_raw(w, DBV_F64, 1, rs, m == R_RANGE_ORDER ? bad_range : range);
 		dbv_writer_record_end(w);

@@ -347,18 +347,26 @@ enum bad {
 	B_NAME, B_MODEL,
 	B_NO_PLANE, B_RES_BIG, B_LABELS_SHAPE, B_LABEL_BIG, B_CONF_NAN,
 	B_CONF_BIG, B_ANCHORS, B_Y, B_IDX, B_NO_CONF, B_TWO_RES, B_RANGE_NAN,
+	B_HDR_RES_BIG, B_HDR_RES_OTHER,
 	B_COORDS_INF,
 	B_ITEMS_2D, B_ITEM_LABEL, B_ITEM_Y, B_ITEM_IDX, B_ITEM_CONF,
 	B_ACC_COUNT, B_ACC_MISSING,
 };
 
-static void bad_header(struct dbv_writer *w, int planes, enum bad b)
+/* The header; over planes with "res" (the planes' keys but that one
+ * are not a pred reader's concern). */
+static void bad_header(struct dbv_writer *w, int planes, int res, enum bad b)
 {
 	const char *names[3] = {"a", "b", "c"};
 	const int64_t sh[3] = {b == B_SHAPE_C ? 5 : 1, 2, 2};
 	const double mean[1] = {0.5}, std[1] = {0.25};
 	dbv_writer_header_begin(w, "pred", NULL, 1, argv0,
-				8 - (b == B_NO_INPUT) - (b == B_NO_SHAPE));
+				8 - (b == B_NO_INPUT) - (b == B_NO_SHAPE) + !!planes);
+	if (planes) {
+		dbv_w_key(w, "res");
+		dbv_w_i64(w, b == B_HDR_RES_BIG ? DBV_PRED_MAX_RES + 1 :
+			     b == B_HDR_RES_OTHER ? res + 1 : res);
+	}
 	/* The input's data set keys (dbv-predict copies them). */
 	dbv_w_key(w, "mean");
 	dbv_w_f64_array(w, mean, 1);
@@ -539,7 +547,9 @@ static void test_refusals(void)
 		{B_IDX, 1, 1, DBV_EINPUT, "\"idx\" is not i32 or i64 [3]"},
 		{B_RANGE_NAN, 1, 1, DBV_ENONFINITE, "\"range\" holds a non-finite number"},
 		{B_COORDS_INF, 1, 1, DBV_ENONFINITE, "\"coords\" holds a non-finite number"},
-		{B_TWO_RES, 1, 2, DBV_EINPUT, "plane 1 has a 5x5 grid, but the first has 4x4: grids of different sizes"},
+		{B_TWO_RES, 1, 2, DBV_EINPUT, "\"res\" is 5, the header's is 4 (every plane of a stream has its header's)"},
+		{B_HDR_RES_BIG, 1, 0, DBV_EINPUT, "the planes header lacks a valid \"res\""},
+		{B_HDR_RES_OTHER, 1, 1, DBV_EINPUT, "\"res\" is 4, the header's is 5"},
 		{B_ITEMS_2D, 0, 1, DBV_EINPUT, "\"labels\" is not u8 or i32 [k]"},
 		{B_ITEM_LABEL, 0, 1, DBV_EINPUT, "label 3 of item 2 is not a class (0..2)"},
 		{B_ITEM_CONF, 0, 1, DBV_EINPUT, "confidence -0.5 of item 3 is outside [0, 1]"},
@@ -552,11 +562,12 @@ static void test_refusals(void)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const enum bad b = cases[i].b;
 		struct dbv_writer *w = wopen("bad.dbv");
-		bad_header(w, cases[i].planes, b);
+		const int keys = b == B_NO_PLANE || b == B_ANCHORS || b == B_Y ||
+				 b == B_IDX || b == B_RANGE_NAN || b == B_COORDS_INF;
+		bad_header(w, cases[i].planes, keys ? 3 : 4, b);
 		if (!cases[i].planes)
 			bad_items(w, b);
-		else if (b == B_NO_PLANE || b == B_ANCHORS || b == B_Y || b == B_IDX ||
-			 b == B_RANGE_NAN || b == B_COORDS_INF)
+		else if (keys)
 			bad_plane_keys(w, b);
 		else
 			bad_plane(w, 0, 4, b);

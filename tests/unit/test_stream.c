@@ -710,6 +710,14 @@ static void test_parse(void)
 	CHECK_RC(dbv_parse_double("nan", 0, 1, &d), DBV_EUSAGE);
 	CHECK_RC(dbv_parse_double("1.5", 0, 1, &d), DBV_EUSAGE);
 	CHECK_RC(dbv_parse_double("0.5.", 0, 1, &d), DBV_EUSAGE);
+	/* Issue #11 item 11: underflow is not 0. */
+	CHECK_RC(dbv_parse_double("1e-400", 0, 1, &d), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "too close to 0") != NULL);
+	CHECK_RC(dbv_parse_double("4e-324", 0, 1, &d), DBV_EUSAGE);
+	CHECK_RC(dbv_parse_double("1e400", 0, 1e300, &d), DBV_EUSAGE);
+	CHECK_OK(dbv_parse_double("0", 0, 1, &d));
+	CHECK_OK(dbv_parse_double("-0.0", -1, 1, &d));
+	CHECK_OK(dbv_parse_double("1e-300", 0, 1, &d));
 	CHECK_OK(dbv_parse_i64_list("3,1,4", 0, 9, &list, &n));
 	CHECK_EQ_INT(n, 3);
 	CHECK_EQ_INT(list[2], 4);
