@@ -229,6 +229,8 @@ int main(int argc, char **argv)
 	as_render = !strcmp(base ? base + 1 : argv[0], "dbv-render");
 	dbv_tool_init(as_render ? "dbv-render" : "dbv-chart", argv);
 	parse_options(argc, argv, &o);
+	const char *in[] = {"the input", o.file ? o.file : "-"};
+	dbv_tool_apart("-o", o.out, in, 1);
 	if (dbv_tool_out_is_dir(o.out))
 		dbv_tool_usage("-o: '%s' is a directory: a chart is one file", o.out);
 	dbv_tool_png_tty(o.out);

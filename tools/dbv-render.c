@@ -277,9 +277,11 @@ static int open_single(const struct options *o, char **argv, struct src *s,
 		return run_chart(o, argv, s->name, s->fd, start, copied);
 	if ((rc = src_header(s)))
 		return rc;
-	if (dir && stat(dir, &st) && mkdir(dir, 0777))
+	/* Made by another run meanwhile (EEXIST) is as good as made. */
+	if (dir && mkdir(dir, 0777) && (errno != EEXIST || stat(dir, &st) ||
+					 !S_ISDIR(st.st_mode)))
 		return dbv_seterr(DBV_EIO, "cannot make directory '%s': %s", dir,
-				  strerror(errno));
+				  strerror(errno == EEXIST ? ENOTDIR : errno));
 	for (; dir && (rc = dbv_pred_next_plane(s->r, &s->h, plane, &s->rec)) == DBV_OK;
 	     drawn++)
 		if ((rc = picture(s, 1, o, dir)))
@@ -317,6 +319,10 @@ int main(int argc, char **argv)
 
 	dbv_tool_init("dbv-render", argv);
 	parse_options(argc, argv, &o);
+	for (int i = 0; i < (o.nfiles ? o.nfiles : 1); i++) {
+		const char *in[] = {"the input", o.nfiles ? o.files[i] : "-"};
+		dbv_tool_apart("-o", o.out, in, 1);
+	}
 	dbv_tool_png_tty(o.out);
 	if (o.chart && !o.montage && !plane_opts(&o))
 		dbv_tool_die(run_chart(&o, argv, NULL, -1, 0, 0));

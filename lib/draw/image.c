@@ -225,11 +225,20 @@ void dbv_image_marker(struct dbv_image *im, enum dbv_marker m, double cx,
 {
 	const int ns = 4; /* samples per axis and pixel */
 	const double ext = 1.5 * (r + ow) + 2;
-	const int x0 = (int)floor(cx - ext), x1 = (int)ceil(cx + ext);
-	const int y0 = (int)floor(cy - ext), y1 = (int)ceil(cy + ext);
 
-	for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < im->h; y++) {
-		for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < im->w; x++) {
+	/* Off the canvas (or not a number): nothing to draw.  The box is
+	 * clipped to the canvas before it becomes ints: a centre near 1e300
+	 * does not fit an int. */
+	if (!(cx + ext >= 0 && cy + ext >= 0 && cx - ext < im->w &&
+	      cy - ext < im->h))
+		return;
+	const int x0 = (int)fmax(floor(cx - ext), 0);
+	const int x1 = (int)fmin(ceil(cx + ext), im->w - 1);
+	const int y0 = (int)fmax(floor(cy - ext), 0);
+	const int y1 = (int)fmin(ceil(cy + ext), im->h - 1);
+
+	for (int y = y0; y <= y1; y++) {
+		for (int x = x0; x <= x1; x++) {
 			int nin = 0, nout = 0;
 			for (int sy = 0; sy < ns; sy++) {
 				const double dy = y + (sy + 0.5) / ns - cy;

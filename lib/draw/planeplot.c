@@ -116,8 +116,10 @@ static void draw_thumb(struct dbv_image *im, const struct dbv_planeplot *p,
 		}
 	}
 	/* Then pushed inside the plot, frame included, where it fits (the
-	 * markers are drawn after it, on top). */
-	int x0 = (int)lround(cand[best][0]), y0 = (int)lround(cand[best][1]);
+	 * markers are drawn after it, on top).  An anchor far off the plot
+	 * (coordinates near 1e300) is first brought within an int. */
+	int x0 = (int)lround(fmax(fmin(cand[best][0], 1e9), -1e9));
+	int y0 = (int)lround(fmax(fmin(cand[best][1], 1e9), -1e9));
 	if (tw + 4 <= S)
 		x0 = x0 < ox + 2 ? ox + 2 : x0 > ox + S - tw - 2 ? ox + S - tw - 2 : x0;
 	if (tht + 4 <= S)

@@ -337,6 +337,55 @@ test_expect_success 'item 13: with standard input closed, no file is read as sta
 	grep -q "standard input: empty input" .mf_err
 '
 
+# ---- items 3, 14 and 4, 5 in dbv-render and dbv-chart -----------------------
+
+# The compiler's check of doubles converted to an int out of its range
+# (not part of -fsanitize=undefined in GCC), with libpng.
+test_lazy_prereq FLOAT_CAST '
+	echo "int main(void) { return 0; }" >t.c &&
+	${CC:-cc} -fsanitize=undefined,float-cast-overflow -o t t.c && ./t &&
+	pkg-config --exists libpng zlib
+'
+test_expect_success FLOAT_CAST 'item 3: markers and thumbnails of anchors near 1e300 convert no out-of-range double to an int' '
+	cc="${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O1 -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=all -I$SRCDIR/lib $(pkg-config --cflags libpng)" &&
+	libs="$(pkg-config --libs libpng zlib) -lm -lpthread" &&
+	$cc -o ti "$SRCDIR/tests/unit/test_image.c" "$SRCDIR/lib/draw/image.c" "$SRCDIR"/lib/base/*.c $libs &&
+	$cc -o tp "$SRCDIR/tests/unit/test_planeplot.c" "$SRCDIR"/lib/draw/*.c "$SRCDIR"/lib/base/*.c $libs &&
+	mkdir -p ut && DBV_TEST_TMP=$T/ut ./ti && DBV_TEST_TMP=$T/ut ./tp
+'
+# A mkdir(2) that finds the directory made by another run just before
+# (it makes it, then makes it again: EEXIST), preloaded.
+test_lazy_prereq PRELOAD 'command -v ${CC:-cc}'
+test_expect_success PRELOAD,!SANITIZED 'item 14: a directory that another dbv-render -o DIR/ made meanwhile is no error' '
+	cat >race.c <<-EOF &&
+	#define _GNU_SOURCE
+	#include <dlfcn.h>
+	#include <sys/stat.h>
+	int mkdir(const char *path, mode_t mode)
+	{
+		int (*real)(const char *, mode_t) = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
+		real(path, mode);
+		return real(path, mode);
+	}
+	EOF
+	${CC:-cc} -shared -fPIC -o race.so race.c -ldl &&
+	LD_PRELOAD=$T/race.so dbv-render -o raced/ pred.dbv &&
+	test -s raced/plane-0000.png &&
+	: >not-a-dir &&
+	test_must_fail 4 dbv-render -o not-a-dir/ pred.dbv &&
+	grep -q "cannot make directory .not-a-dir/.: Not a directory" .mf_err
+'
+test_expect_success 'items 4, 5: dbv-render and dbv-chart refuse -o naming an input' '
+	kept dbv-render -o pred.dbv pred.dbv &&
+	kept dbv-render --montage -o ./pred.dbv planes.dbv pred.dbv &&
+	kept dbv-render -o pred.dbv <pred.dbv &&
+	cp table.dbv t2.dbv && cksum t2.dbv >t2.before &&
+	test_must_fail 2 dbv-chart -o t2.dbv t2.dbv &&
+	test_must_fail 2 dbv-render -o t2.dbv t2.dbv &&
+	grep -q "is the same file as the input" .mf_err &&
+	cksum t2.dbv >t2.after && test_cmp t2.before t2.after
+'
+
 # ---- memory: sizes that cannot fit --------------------------------------------
 
 # A cap of about 1 GB: OpenBLAS alone takes 150 to 200 MB of address space

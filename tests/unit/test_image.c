@@ -361,6 +361,26 @@ static void test_markers(void)
 		/* Clipped at the edges without harm. */
 		dbv_image_marker(&im, ms[k], -2, -3, 10, 2, fill, DBV_BLACK);
 		dbv_image_marker(&im, ms[k], 79, 59, 10, 2, fill, DBV_BLACK);
+		/* Issue #11 item 3: centres far off the canvas, not numbers,
+		 * or a radius of no size: nothing drawn, no conversion of an
+		 * out-of-range double to int (clang's UBSan float-cast-
+		 * overflow checks it). */
+		struct dbv_image copy;
+		CHECK_OK(dbv_image_init(&copy, im.w, im.h, DBV_WHITE));
+		memcpy(copy.rgb, im.rgb, (size_t)im.w * im.h * 3);
+		const double far[][2] = {{1e300, 30}, {-1e300, 30}, {40, 1e300},
+					 {40, -1e300}, {NAN, 30}, {40, INFINITY},
+					 {3e9, -3e9}};
+		for (size_t f = 0; f < sizeof far / sizeof *far; f++)
+			dbv_image_marker(&im, ms[k], far[f][0], far[f][1], 10, 2,
+					 fill, DBV_BLACK);
+		dbv_image_marker(&im, ms[k], 40, 30, NAN, 2, fill, DBV_BLACK);
+		CHECK(!memcmp(copy.rgb, im.rgb, (size_t)im.w * im.h * 3));
+		/* A radius of 1e300 covers the canvas, clipped to it. */
+		dbv_image_marker(&im, DBV_MARKER_SQUARE, 40, 30, 1e300, 2, fill,
+				 DBV_BLACK);
+		CHECK(same_rgb(dbv_image_get(&im, 0, 0), fill));
+		dbv_image_release(&copy);
 		dbv_image_release(&im);
 	}
 }

@@ -422,6 +422,17 @@ static void test_thumbs(void)
 	CHECK(count(&im, DBV_WHITE, 0, 0, S, S) >= 3 * 9 * 72);
 	CHECK(count(&im, DBV_BLACK, 0, 0, S, S) >= 3 * 9 * 72 * 6);
 	dbv_image_release(&im);
+	/* Issue #11 item 3: anchors placed near +-1e300 (finite plane
+	 * coordinates far off the grid): their markers fall off the plot and
+	 * their thumbnails are pushed inside, with no double out of an
+	 * int's range converted (clang's UBSan float-cast-overflow). */
+	p.at[0][0] = 1e300;
+	p.at[1][1] = -1e300;
+	p.at[2][0] = -1e300;
+	p.at[2][1] = 1e300;
+	CHECK_OK(dbv_planepic_draw(&im, &pic));
+	CHECK(count(&im, DBV_RGB(0x282828), 0, 0, S, S) >= 9 * 72);
+	dbv_image_release(&im);
 }
 
 static void test_refusals(void)
