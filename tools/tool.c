@@ -562,8 +562,8 @@ int dbv_tool_exec(const char *name, char **argv, int fd, off_t start,
 int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
 			     int chart)
 {
-	const char *tool = "?", *kind;
-	size_t tn = 1;
+	const char *kind;
+	char tool[4 * 64 + 1];
 	int rc = dbv_reader_header(r, NULL, NULL);
 	if (rc)
 		return rc;
@@ -574,11 +574,10 @@ int dbv_tool_read_pred_table(struct dbv_reader *r, const char *name, int pred,
 				  "streams (dbv-compare)", name);
 	if (!strcmp(kind, "table") || (pred && !strcmp(kind, "pred")))
 		return DBV_OK;
-	tool = dbv_reader_tool(r, &tn);
 	return dbv_seterr(DBV_EINPUT, "%s: expected %sa table stream (dbv-compare), "
-			  "got a %s stream (from %.*s)", name,
+			  "got a %s stream (from %s)", name,
 			  pred ? "a pred stream (dbv-predict) or " : "", kind,
-			  (int)(tn > 64 ? 64 : tn), tool);
+			  dbv_reader_tool(r, tool, sizeof tool));
 }
 
 /* ---- hardening ---- */

@@ -1496,14 +1496,18 @@ const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r)
 	return r->pipeline;
 }
 
-const char *dbv_reader_tool(const struct dbv_reader *r, size_t *len)
+const char *dbv_reader_tool(const struct dbv_reader *r, char *buf,
+			    size_t size)
 {
 	const char *s = "?";
+	size_t n = 1;
+	char esc[4 * 64 + 1];
 
-	if (r->meta && !dbv_val_str(dbv_map_get(V(&r->hdr.data), "tool"), &s, len))
-		return s;
-	*len = 1;
-	return "?";
+	if (r->meta)
+		dbv_val_str(dbv_map_get(V(&r->hdr.data), "tool"), &s, &n);
+	escape_ctl(s, n > 64 ? 64 : n, esc);
+	snprintf(buf, size, "%s", esc);
+	return buf;
 }
 
 const char *dbv_reader_kind(const struct dbv_reader *r)

@@ -160,8 +160,10 @@ const dbv_val *dbv_reader_pipeline(const struct dbv_reader *r);
 /* After DBV_END: the verified "end" record (valid until the next read). */
 const dbv_val *dbv_reader_trailer(const struct dbv_reader *r);
 const char *dbv_reader_kind(const struct dbv_reader *r);
-/* The header's "tool" (len bytes, not NUL-terminated; "?" when none). */
-const char *dbv_reader_tool(const struct dbv_reader *r, size_t *len);
+/* The header's "tool" ("?" when none), its first 64 bytes with control
+ * characters as \xNN (safe on a terminal), into buf of size bytes. */
+const char *dbv_reader_tool(const struct dbv_reader *r, char *buf,
+			    size_t size);
 /* Record type of rec ("batch", ...); "" when missing. */
 const char *dbv_record_type(const dbv_val *rec, size_t *len);
 int dbv_record_is(const dbv_val *rec, const char *type);
