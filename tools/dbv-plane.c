@@ -15,7 +15,7 @@
  * lib/study/plane.c, the triplets and anchors in lib/study/triplets.c,
  * the streams in lib/kinds/dataset.c and planes.c.
  *
- * Ids are positions in the input stream (0-based), not the items' "idx"
+ * Ids are positions in the input stream (0-based), not the items' idx
  * (their index in the original split, which the plane records carry).
  */
 #include <errno.h>
