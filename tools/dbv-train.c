@@ -10,8 +10,6 @@
  * epoch, progress lines and checkpoint files; write the "param" records
  * and the trailer.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +56,8 @@ static const char usage[] =
 	"  -h, --help             this text\n"
 	"      --version          versions of dbv and its libraries\n"
 	"\n"
-	"Exit: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 non-finite loss.\n";
+	"Exit: 0 ok, 2 usage, 3 bad input, 4 I/O error, 5 non-finite loss;\n"
+	"with --checkpoint, SIGINT and SIGTERM save it first (then 130, 143).\n";
 
 struct options {
 	struct dbv_arch arch;
@@ -340,49 +339,24 @@ static int on_epoch(void *arg, const struct dbv_train_log *l, int64_t trained)
 	return 0;
 }
 
-/* One checkpoint stream onto fd. */
-static int write_checkpoint(int fd, void *arg)
-{
-	struct dbv_writer *w = dbv_writer_new(fd, "dbv-train");
-	int rc = w ? dbv_checkpoint_write(w, arg) : DBV_EIO;
-	dbv_writer_free(w);
-	return rc;
-}
-
 /* Save the state to the checkpoint file, atomically: a kill at any
  * moment leaves the last one whole. */
 static int on_checkpoint(void *arg, const struct dbv_train_state *st)
 {
 	const struct run *r = arg;
 	struct dbv_checkpoint ck = {r->fp, r->o->cfg.epochs, r->o->cfg.batch, *st};
-	int rc = dbv_write_file_atomic(r->o->ckpt, write_checkpoint, &ck);
+	int rc = dbv_write_file_atomic(r->o->ckpt, dbv_checkpoint_write_fd, &ck);
 	return rc ? dbv_preerr(rc, "checkpoint '%s'", r->o->ckpt) : DBV_OK;
 }
 
-/* Restore the checkpoint at path into t; 1 when none exists there. */
-static int resume(struct dbv_trainer *t, const char *path, const char *fp)
+/* Where the trainer is, as the logs count. */
+static const char *where(const struct dbv_trainer *t, char *buf, size_t n)
 {
-	struct dbv_checkpoint ck = {fp, t->cfg.epochs, t->cfg.batch, {0}};
-	struct dbv_reader *r;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 1;
-	if (fd < 0)
-		return dbv_seterr(DBV_EIO, "cannot read checkpoint '%s': %s", path,
-				  strerror(errno));
-	dbv_trainer_state(t, &ck.st); /* read into the trainer's arrays */
-	if (!(r = dbv_reader_new(fd, path)))
-		rc = DBV_EIO;
-	else if ((rc = dbv_checkpoint_read(r, &ck)))
-		dbv_preerr(rc, "resume");
-	else
-		dbv_trainer_resume(t, &ck.st);
-	dbv_reader_free(r);
-	close(fd);
-	return rc;
+	dbv_train_where(buf, n, &t->st, t->cfg.epochs, dbv_trainer_batches(t));
+	return buf;
 }
+
+static volatile sig_atomic_t interrupted; /* the signal, once one came */
 
 int main(int argc, char **argv)
 {
@@ -390,7 +364,7 @@ int main(int argc, char **argv)
 	struct dbv_dataset d, t = {0};
 	struct dbv_reader *rd = NULL, *rt = NULL;
 	struct dbv_trainer tr;
-	char fp[DBV_CHECKPOINT_CONFIG_MAX];
+	char fp[DBV_CHECKPOINT_CONFIG_MAX], where_buf[96];
 	int rc, fd;
 
 	dbv_tool_init("dbv-train", argv);
@@ -402,11 +376,14 @@ int main(int argc, char **argv)
 		dbv_tool_die(rc);
 	dbv_checkpoint_config(fp, sizeof fp, &tr.model.arch, &o.cfg, &d);
 	if (o.resume) {
-		rc = resume(&tr, o.ckpt, fp);
+		rc = dbv_checkpoint_resume(&tr, o.ckpt, fp);
 		if (rc == 1 && !o.quiet)
 			dbv_tool_warn("no checkpoint at '%s': starting from the beginning", o.ckpt);
 		else if (rc && rc != 1)
 			dbv_tool_die(rc);
+		else if (!rc && !o.quiet)
+			fprintf(stderr, "dbv-train: resuming from %s %s\n", o.ckpt,
+				where(&tr, where_buf, sizeof where_buf));
 	}
 	if ((rc = dbv_output_open(o.output, 1, o.force, &fd)))
 		dbv_tool_die(rc);
@@ -423,9 +400,18 @@ int main(int argc, char **argv)
 
 	struct dbv_train_hooks hooks = {
 		&run, o.quiet || !run.tty ? NULL : on_progress, on_epoch,
-		o.ckpt ? on_checkpoint : NULL, o.ckpt_unit, o.ckpt_every,
+		o.ckpt ? on_checkpoint : NULL, o.ckpt_unit, o.ckpt_every, &interrupted,
 	};
-	if ((rc = dbv_trainer_run(&tr, &hooks))) {
+	if (o.ckpt) /* SIGINT, SIGTERM: a checkpoint after the batch under way */
+		dbv_tool_on_interrupt(&interrupted);
+	if ((rc = dbv_trainer_run(&tr, &hooks)) == DBV_TRAIN_STOPPED) {
+		if (run.tty && !o.quiet)
+			fputc('\n', stderr);
+		fprintf(stderr, "dbv-train: interrupted: checkpoint written to %s %s; --resume continues\n",
+			o.ckpt, where(&tr, where_buf, sizeof where_buf));
+		dbv_writer_fail(run.w, "interrupted");
+		dbv_tool_exit_signal(interrupted);
+	} else if (rc) {
 		/* End the stream with the error (a non-finite loss, a
 		 * checkpoint that could not be saved), so that the next stage
 		 * of a pipeline fails too, naming the cause. */

@@ -80,6 +80,41 @@ static void on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* SIGINT and SIGTERM once dbv_tool_on_interrupt took them over: the
+ * first one's number goes to the flag, later ones are ignored (a second
+ * Ctrl-C does not cut the checkpoint being written). */
+static volatile sig_atomic_t *interrupt_flag;
+
+static void on_interrupt(int sig)
+{
+	if (!*interrupt_flag)
+		*interrupt_flag = sig;
+}
+
+void dbv_tool_on_interrupt(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	interrupt_flag = flag;
+	sa.sa_handler = on_interrupt;
+	sa.sa_flags = SA_RESTART; /* reads and writes go on */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void dbv_tool_exit_signal(int sig)
+{
+	dbv_output_abort();
+	remove_temps();
+	/* Die of the signal (exit status 128 + sig), so that a shell
+	 * running this stops too. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 /* Descriptors 0-2 closed by the caller (`<&-`) would be taken by the
  * first files opened, which would then be read as standard input or
  * written as standard output: hold them open on /dev/null. */

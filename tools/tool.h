@@ -6,6 +6,7 @@
 #define DBV_TOOL_H
 
 #include <getopt.h>
+#include <signal.h>
 
 #include "dbv.h"
 #include "base/json.h"
@@ -48,6 +49,13 @@ void dbv_tool_check(int rc, const char *opt);
  * "--batch=0"), for messages; call with getopt's optind and optarg. */
 const char *dbv_tool_optname(char *const *argv, int optind_,
 			     const char *optarg_);
+/* Take SIGINT and SIGTERM over: from now on they store their number in
+ * *flag (the first one only) instead of ending the program; the other
+ * terminating signals still remove temporaries and kill. */
+void dbv_tool_on_interrupt(volatile sig_atomic_t *flag);
+/* Remove -o's and every other temporary, then die of signal sig (exit
+ * status 128 + sig). */
+__attribute__((noreturn)) void dbv_tool_exit_signal(int sig);
 /* Print --version text to stdout. */
 void dbv_tool_version(void);
 

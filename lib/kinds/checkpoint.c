@@ -4,10 +4,13 @@
  * by a resume.  The only file that spells its keys; every field is
  * checked here, once, against the run that resumes.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kinds/checkpoint.h"
 #include "kinds/model.h"
@@ -377,4 +380,37 @@ int dbv_checkpoint_read(struct dbv_reader *r, struct dbv_checkpoint *ck)
 		return dbv_reader_fail(r, DBV_EINPUT, "the checkpoint is incomplete (no %s record)",
 				       got_state ? LOGS : STATE);
 	return dbv_reader_expect_end(r, "dbv-train");
+}
+
+int dbv_checkpoint_write_fd(int fd, void *arg)
+{
+	struct dbv_writer *w = dbv_writer_new(fd, "dbv-train");
+	int rc = w ? dbv_checkpoint_write(w, arg) : DBV_EIO;
+	dbv_writer_free(w);
+	return rc;
+}
+
+int dbv_checkpoint_resume(struct dbv_trainer *t, const char *path,
+			  const char *config)
+{
+	struct dbv_checkpoint ck = {config, t->cfg.epochs, t->cfg.batch, {0}};
+	struct dbv_reader *r;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0)
+		return dbv_seterr(DBV_EIO, "cannot read checkpoint '%s': %s", path,
+				  strerror(errno));
+	dbv_trainer_state(t, &ck.st); /* read into the trainer's arrays */
+	if (!(r = dbv_reader_new(fd, path)))
+		rc = DBV_EIO;
+	else if ((rc = dbv_checkpoint_read(r, &ck)))
+		dbv_preerr(rc, "resume");
+	else
+		dbv_trainer_resume(t, &ck.st);
+	dbv_reader_free(r);
+	close(fd);
+	return rc;
 }

@@ -55,5 +55,13 @@ int dbv_checkpoint_write(struct dbv_writer *w, const struct dbv_checkpoint *ck);
  * order, twice or missing, and another stream after it.
  */
 int dbv_checkpoint_read(struct dbv_reader *r, struct dbv_checkpoint *ck);
+/* dbv_checkpoint_write onto descriptor fd, as program "dbv-train" (a
+ * dbv_write_file_atomic callback; arg is the checkpoint). */
+int dbv_checkpoint_write_fd(int fd, void *arg);
+/* Restore the checkpoint file at path (fingerprint config) into trainer
+ * t, reading into its own arrays; 1 when no file is there (the trainer
+ * untouched), errors as dbv_checkpoint_read's (prefixed "resume: "). */
+int dbv_checkpoint_resume(struct dbv_trainer *t, const char *path,
+			  const char *config);
 
 #endif /* DBV_KINDS_CHECKPOINT_H */

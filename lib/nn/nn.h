@@ -5,6 +5,8 @@
 #ifndef DBV_NN_H
 #define DBV_NN_H
 
+#include <signal.h>
+
 #include "base/base.h"
 #include "stream/stream.h"
 #include "data/data.h"
@@ -408,6 +410,11 @@ enum dbv_ckpt_unit { DBV_CKPT_EPOCHS, DBV_CKPT_BATCHES, DBV_CKPT_SECONDS };
  *               start); one due at an epoch's last batch waits for the
  *               epoch hook; none after the last epoch.  st is the state
  *               to save (the epoch to come when at an epoch's end).
+ * stop (or NULL): when *stop is non-zero after a batch (a signal handler
+ * sets it), the run ends there: the checkpoint hook (if any) saves the
+ * state after that batch, t->st is left at it, and the run returns
+ * DBV_TRAIN_STOPPED.  Read after every batch only (the epoch's end and
+ * evaluation of the last epoch included in "the run finishes").
  */
 struct dbv_train_hooks {
 	void *arg;
@@ -417,7 +424,12 @@ struct dbv_train_hooks {
 	int (*checkpoint)(void *arg, const struct dbv_train_state *st);
 	enum dbv_ckpt_unit ckpt_unit;
 	int64_t ckpt_every;    /* >= 1 */
+	const volatile sig_atomic_t *stop;
 };
+
+/* dbv_trainer_run's return when hooks->stop stopped it: neither a
+ * failure nor an exit code; the caller decides. */
+#define DBV_TRAIN_STOPPED (-1)
 
 struct dbv_trainer {
 	struct dbv_model model;
@@ -456,6 +468,12 @@ void dbv_trainer_resume(struct dbv_trainer *t, const struct dbv_train_state *st)
  * learning rate?)") or, at an epoch's end, a parameter ("the parameters
  * became non-finite in epoch E (...)") is not finite; a hook's status. */
 int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h);
+/* Where state st of a run of `epochs` epochs of nb batches is, counted
+ * as the logs and progress lines count (from 1), into buf (n bytes):
+ * "after batch B/NB of epoch E/EPOCHS", "at the start of epoch E/EPOCHS"
+ * or "after the last epoch (EPOCHS)". */
+void dbv_train_where(char *buf, size_t n, const struct dbv_train_state *st,
+		     int epochs, int64_t nb);
 void dbv_trainer_release(struct dbv_trainer *t);
 
 /* ------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
  * parameters come out the same, bit for bit.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -259,6 +260,8 @@ int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
 
 	for (; st->epoch < c->epochs; st->epoch++, st->batch = 0) {
 		double e0 = now(), last_print = 0, lr = 0;
+		if (st->batch > 0) /* resumed: the last batch's, for the log */
+			lr = dbv_train_lr(c, st->epoch, st->batch - 1, nb);
 		int64_t seen0 = st->seen; /* items before a resume point */
 		if (st->batch == 0) {
 			st->loss_sum = 0;
@@ -301,6 +304,15 @@ int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
 				t_ckpt = tn;
 				since_ckpt = 0;
 			}
+			/* Stopped: saved where the next batch starts (even after
+			 * an epoch's last: its end comes on resuming). */
+			if (h->stop && *h->stop) {
+				st->batch++;
+				if (h->checkpoint &&
+				    (rc = save(t, h, st->epoch, st->batch, now() - t_start)))
+					return rc;
+				return DBV_TRAIN_STOPPED;
+			}
 		}
 		if ((rc = end_epoch(t, h, e0, lr, st->seen - seen0)))
 			return rc;
@@ -313,4 +325,18 @@ int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
 		}
 	}
 	return DBV_OK;
+}
+
+void dbv_train_where(char *buf, size_t n, const struct dbv_train_state *st,
+		     int epochs, int64_t nb)
+{
+	if (st->batch > 0)
+		snprintf(buf, n, "after batch %lld/%lld of epoch %lld/%d",
+			 (long long)st->batch, (long long)nb,
+			 (long long)st->epoch + 1, epochs);
+	else if (st->epoch < epochs)
+		snprintf(buf, n, "at the start of epoch %lld/%d",
+			 (long long)st->epoch + 1, epochs);
+	else
+		snprintf(buf, n, "after the last epoch (%d)", epochs);
 }
