@@ -136,7 +136,7 @@ static int train(struct dbv_trainer *t, const struct dbv_dataset *d,
 		 enum dbv_ckpt_unit unit, int64_t every)
 {
 	struct dbv_train_hooks h = {s, on_progress, on_epoch, on_checkpoint,
-				    unit, every};
+				    unit, every, NULL};
 	CHECK_OK(dbv_trainer_init(t, &mlp, c, d, NULL));
 	s->t = t;
 	return dbv_trainer_run(t, &h);
@@ -226,7 +226,7 @@ static void test_resume(const struct dbv_dataset *d, const char *optim,
 	CHECK(s.copy.perm != NULL);
 	CHECK_OK(dbv_trainer_init(&res, &mlp, &c, d, NULL));
 	dbv_trainer_resume(&res, &s.copy);
-	struct dbv_train_hooks h = {&s2, NULL, on_epoch, NULL, DBV_CKPT_EPOCHS, 1};
+	struct dbv_train_hooks h = {&s2, NULL, on_epoch, NULL, DBV_CKPT_EPOCHS, 1, NULL};
 	CHECK_OK(dbv_trainer_run(&res, &h));
 	CHECK_EQ_INT(s2.epochs, EPOCHS - s.copy.epoch);
 	CHECK(!memcmp(full.model.p, res.model.p, full.model.total * sizeof(float)));
@@ -250,7 +250,7 @@ static void test_nonfinite(const struct dbv_dataset *d)
 	struct dbv_train_cfg c;
 	struct dbv_trainer t;
 	struct seen s = {0};
-	struct dbv_train_hooks h = {&s, on_progress, on_epoch, NULL, DBV_CKPT_EPOCHS, 1};
+	struct dbv_train_hooks h = {&s, on_progress, on_epoch, NULL, DBV_CKPT_EPOCHS, 1, NULL};
 
 	cfg_small(&c);
 	CHECK_OK(dbv_trainer_init(&t, &mlp, &c, d, NULL));
@@ -289,7 +289,7 @@ static void test_eval_and_refusals(const struct dbv_dataset *d)
 
 	cfg_small(&c);
 	CHECK_OK(dbv_trainer_init(&t, &mlp, &c, d, d));
-	struct dbv_train_hooks h = {NULL, NULL, stop_at_2, NULL, DBV_CKPT_EPOCHS, 1};
+	struct dbv_train_hooks h = {NULL, NULL, stop_at_2, NULL, DBV_CKPT_EPOCHS, 1, NULL};
 	CHECK_RC(dbv_trainer_run(&t, &h), DBV_EIO);
 	CHECK_EQ_INT(t.st.epoch, 1);
 	CHECK(t.st.logs[0].has_test && t.st.logs[1].has_test);
@@ -306,6 +306,74 @@ static void test_eval_and_refusals(const struct dbv_dataset *d)
 	CHECK_RC(dbv_trainer_init(&t, &mlp, &c, &other, NULL), DBV_EINPUT);
 }
 
+/* hooks->stop, set by the progress hook after an epoch's last batch (the
+ * hardest point: that epoch's end comes after the resume). */
+static volatile sig_atomic_t stop_flag;
+static int64_t stop_epoch;
+
+static int stop_after(void *arg, const struct dbv_train_progress *p)
+{
+	(void)arg;
+	if (p->epoch == stop_epoch && p->batch == p->nbatches)
+		stop_flag = 1;
+	return 0;
+}
+
+/* Stopped, saved and resumed: the uninterrupted run's bits and logs;
+ * where it stopped, as the logs count. */
+static void test_stop(const struct dbv_dataset *d)
+{
+	struct dbv_train_cfg c;
+	struct dbv_trainer full, part, res;
+	struct seen s = {0}, sp = {.keep = 1};
+	char where[96];
+
+	cfg_small(&c);
+	CHECK_OK(train(&full, d, &c, &s, DBV_CKPT_EPOCHS, 100));
+	stop_flag = 0;
+	stop_epoch = 2;
+	struct dbv_train_hooks h = {&sp, stop_after, NULL, on_checkpoint,
+				    DBV_CKPT_EPOCHS, 100, &stop_flag};
+	CHECK_OK(dbv_trainer_init(&part, &mlp, &c, d, NULL));
+	sp.t = &part;
+	CHECK_RC(dbv_trainer_run(&part, &h), DBV_TRAIN_STOPPED);
+	CHECK_EQ_INT(sp.saves, 1);
+	CHECK_EQ_INT(sp.bad_state, 0);
+	CHECK(sp.copy.epoch == 1 && sp.copy.batch == N / BATCH);
+	CHECK(part.st.epoch == 1 && part.st.batch == N / BATCH);
+	dbv_train_where(where, sizeof where, &part.st, EPOCHS, N / BATCH);
+	CHECK(!strcmp(where, "after batch 8/8 of epoch 2/5"));
+
+	CHECK_OK(dbv_trainer_init(&res, &mlp, &c, d, NULL));
+	dbv_trainer_resume(&res, &sp.copy);
+	struct dbv_train_hooks h2 = {NULL, NULL, NULL, NULL, DBV_CKPT_EPOCHS, 1, NULL};
+	CHECK_OK(dbv_trainer_run(&res, &h2));
+	CHECK(!memcmp(full.model.p, res.model.p, full.model.total * sizeof(float)));
+	for (int e = 0; e < EPOCHS; e++) {
+		const struct dbv_train_log *a = &full.st.logs[e], *b = &res.st.logs[e];
+		CHECK(a->epoch == b->epoch && a->train_loss == b->train_loss &&
+		      a->train_acc == b->train_acc && a->lr == b->lr);
+	}
+	dbv_train_where(where, sizeof where, &res.st, EPOCHS, N / BATCH);
+	CHECK(!strcmp(where, "after the last epoch (5)"));
+	res.st.epoch = 3;
+	res.st.batch = 0;
+	dbv_train_where(where, sizeof where, &res.st, EPOCHS, N / BATCH);
+	CHECK(!strcmp(where, "at the start of epoch 4/5"));
+
+	/* No checkpoint hook: stopped all the same, after the first batch. */
+	stop_flag = 1;
+	h.checkpoint = NULL;
+	dbv_trainer_release(&part);
+	CHECK_OK(dbv_trainer_init(&part, &mlp, &c, d, NULL));
+	CHECK_RC(dbv_trainer_run(&part, &h), DBV_TRAIN_STOPPED);
+	CHECK(part.st.epoch == 0 && part.st.batch == 1 && part.optim.step == 1);
+	free_state(&sp.copy);
+	dbv_trainer_release(&full);
+	dbv_trainer_release(&part);
+	dbv_trainer_release(&res);
+}
+
 int main(int argc, char **argv)
 {
 	struct dbv_dataset d;
@@ -318,6 +386,7 @@ int main(int argc, char **argv)
 	test_checkpoint_moments(&d);
 	test_resume(&d, "sgd", 5);  /* inside epoch 1 */
 	test_resume(&d, "adam", 8); /* epoch 3's start */
+	test_stop(&d);
 	test_nonfinite(&d);
 	test_eval_and_refusals(&d);
 	free(d.x);
