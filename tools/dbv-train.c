@@ -7,8 +7,9 @@
  * Outline: parse and check options; read the whole dataset stream (and
  * --test); make the trainer (lib/nn/trainer.c) and restore a checkpoint;
  * write the model header; train, the hooks writing one "log" record per
- * epoch, progress lines and checkpoint files; write the "param" records
- * and the trailer.
+ * epoch, progress lines and checkpoint files (and, with --checkpoint,
+ * one after the batch under way on SIGINT or SIGTERM, then the signal's
+ * death); write the "param" records and the trailer.
  */
 #include <stdlib.h>
 #include <string.h>

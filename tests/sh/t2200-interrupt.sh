@@ -65,13 +65,13 @@ test_expect_success 'SIGINT right after the first checkpoint: saved, 130, resume
 	interrupt i0 0 INT && stopped i0 130 && resumed i0
 '
 test_expect_success 'SIGINT later, twice: saved once, 130, resumed' '
-	interrupt i1 0.4 INT INT && stopped i1 130 && resumed i1
+	interrupt i1 0.25 INT INT && stopped i1 130 && resumed i1
 '
 test_expect_success 'SIGTERM early: saved, 143, resumed' '
 	interrupt t0 0.1 TERM && stopped t0 143 && resumed t0
 '
 test_expect_success 'SIGTERM later, then SIGINT: the first counts, 143, resumed' '
-	interrupt t1 0.6 TERM INT && stopped t1 143 && resumed t1
+	interrupt t1 0.3 TERM INT && stopped t1 143 && resumed t1
 '
 test_expect_success 'resumed under -q: no line' '
 	interrupt q 0 INT && stopped q 130 &&
