@@ -78,6 +78,26 @@ void dbv_image_marker(struct dbv_image *im, enum dbv_marker m, double cx,
 #define DBV_PALETTE_SIZE 24
 struct dbv_rgb dbv_palette(int64_t k);
 
+/* CIELAB (D65, the 1976 formulas) of an sRGB colour: L 0..100, a, b. */
+void dbv_rgb_to_lab(struct dbv_rgb c, double lab[3]);
+/* The palette entry nearest to c in CIELAB (Euclidean, Delta E 1976);
+ * -1 when two are equally near. */
+int dbv_palette_nearest(struct dbv_rgb c);
+
+/*
+ * The confidence shading: class k's colour mixed toward white (lightness
+ * up, hue kept) by limit*(1 - conf), conf clamped to [0, 1] (NaN: 0).
+ * dbv_shade_limit(k) is the largest n/256 <= DBV_SHADE_MAX such that
+ * every colour of that mix for limit*(1 - conf) in [0, n/256], as
+ * dbv_rgb_mix rounds it, has dbv_palette(k) as its nearest palette entry
+ * (dbv_palette_nearest): a shaded region never looks like another class.
+ * It walks every rounding step of the mix (about 1 ms): compute it once
+ * per picture.
+ */
+#define DBV_SHADE_MAX 0.6
+double dbv_shade_limit(int64_t k);
+struct dbv_rgb dbv_shade(struct dbv_rgb c, double limit, double conf);
+
 /*
  * Text: an embedded 5x7 bitmap font (2 more rows for descenders) for
  * ASCII 32..126, scaled by an integer factor.  A glyph's cell is
@@ -264,8 +284,9 @@ struct dbv_planeplot {
 	int res;                /* grid points a side, >= 1                */
 	const int32_t *labels;  /* res*res classes >= 0, row-major, row 0
 				   the lowest y                            */
-	const float *conf;      /* res*res confidences 0..1 (shading: mixed
-				   0.6*(1 - conf) toward white); NULL: none */
+	const float *conf;      /* res*res confidences 0..1 (shading:
+				   dbv_shade with the class's
+				   dbv_shade_limit); NULL: none             */
 	double at[3][2];        /* the anchors' (x, y) in grid units       */
 	int32_t y[3], y_true[3]; /* their labels, for the legend           */
 	int64_t idx[3];         /* their item numbers; < 0: unknown        */

@@ -31,8 +31,6 @@
 
 #include "draw/draw.h"
 
-#define SHADE_MAX 0.6 /* mix toward white at confidence 0 */
-
 int dbv_planeplot_side(int res, int montage)
 {
 	const int base = montage ? 250 : 500;
@@ -148,6 +146,10 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 	int rc;
 
 	/* The grid as an image, row res-1 (highest y) at the top. */
+	double limit[DBV_PALETTE_SIZE];
+	if (p->conf)
+		for (int k = 0; k < DBV_PALETTE_SIZE; k++)
+			limit[k] = dbv_shade_limit(k);
 	if ((rc = dbv_image_init(&grid, res, res, DBV_WHITE)))
 		return rc;
 	for (int i = 0; i < res; i++) {
@@ -156,8 +158,8 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 			const size_t at = (size_t)i * res + j;
 			struct dbv_rgb c = dbv_palette(p->labels[at]);
 			if (p->conf)
-				c = dbv_rgb_mix(c, DBV_WHITE,
-						SHADE_MAX * (1 - fmin(p->conf[at], 1)));
+				c = dbv_shade(c, limit[p->labels[at] % DBV_PALETTE_SIZE],
+					      p->conf[at]);
 			row[3 * j] = c.r;
 			row[3 * j + 1] = c.g;
 			row[3 * j + 2] = c.b;

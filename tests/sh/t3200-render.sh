@@ -24,11 +24,14 @@ pal() {
 	3) echo "213 94 0" ;; 4) echo "204 121 167" ;; 5) echo "86 180 233" ;;
 	esac
 }
-# shade "R G B" CONF: the documented shading, v + (255 - v)*0.6*(1 - conf)
-# rounded to nearest (computed in double, as awk does).
+# shade K CONF: the documented shading of class K (0..3),
+# v + (255 - v)*t*(1 - conf) rounded to nearest, t = the class's limit
+# (dbv-render(1): 49/256, 69/256, 112/256, 61/256), computed in double
+# as awk does.
 shade() {
-	echo "$1" | awk -v c="$2" '{
-		t = 0.6 * (1 - c)
+	pal "$1" | awk -v k="$1" -v c="$2" '{
+		split("49 69 112 61", n, " ")
+		t = n[k + 1] / 256 * (1 - c)
 		for (k = 1; k <= 3; k++) {
 			v = $k + (255 - $k) * t
 			printf "%d%s", int(v + 0.5), k < 3 ? " " : "\n"
@@ -56,12 +59,12 @@ test_expect_success '--bare: the plot alone, S x S, row 0 at the bottom' '
 	test "$(px b.png 249 259)" = "$(pal 2)"
 '
 
-test_expect_success '--shade conf (the default): v + (255-v)*0.6*(1-conf)' '
+test_expect_success '--shade conf (the default): v + (255-v)*t*(1-conf), t per class' '
 	dbv-render --bare q.dbv -o s.png &&
-	test "$(px s.png 5 505)" = "$(shade "$(pal 0)" 1)" &&
-	test "$(px s.png 505 505)" = "$(shade "$(pal 1)" 0.5)" &&
-	test "$(px s.png 5 5)" = "$(shade "$(pal 2)" 0.75)" &&
-	test "$(px s.png 505 5)" = "$(shade "$(pal 3)" 0.25)" &&
+	test "$(px s.png 5 505)" = "$(shade 0 1)" &&
+	test "$(px s.png 505 505)" = "$(shade 1 0.5)" &&
+	test "$(px s.png 5 5)" = "$(shade 2 0.75)" &&
+	test "$(px s.png 505 5)" = "$(shade 3 0.25)" &&
 	test "$(px s.png 505 5)" != "$(pal 3)"
 '
 

@@ -177,11 +177,14 @@ static void test_bare_plot(void)
 	dbv_image_release(&im);
 }
 
-/* The shading: v + (255 - v)*0.6*(1 - conf), rounded to nearest. */
+/* The shading: v + (255 - v)*t*(1 - conf), rounded to nearest, t the
+ * class's dbv_shade_limit (0.6 at most, a multiple of 1/256). */
 static void test_shading(void)
 {
 	static const float qc[4] = {1, 0.5f, 0.75f, 0.25f};
 	static const int px[4][2] = {{5, 505}, {505, 505}, {5, 5}, {505, 5}};
+	/* The limits of the first classes, 256ths (man/dbv-render.1). */
+	static const int steps[4] = {49, 69, 112, 61};
 	struct dbv_planeplot p;
 	const struct dbv_planeplot *cells[1] = {&p};
 	struct dbv_planepic pic;
@@ -195,16 +198,78 @@ static void test_shading(void)
 	CHECK_OK(dbv_planepic_draw(&im, &pic));
 	for (int q = 0; q < 4; q++) {
 		const struct dbv_rgb c = dbv_palette(q);
-		const double t = 0.6 * (1 - qc[q]);
+		const double t = steps[q] / 256.0 * (1 - qc[q]);
 		const struct dbv_rgb want = {
 			(uint8_t)(c.r + (255 - c.r) * t + 0.5),
 			(uint8_t)(c.g + (255 - c.g) * t + 0.5),
 			(uint8_t)(c.b + (255 - c.b) * t + 0.5),
 		};
+		CHECK_NEAR(dbv_shade_limit(q), steps[q] / 256.0, 0);
 		CHECK(at_is(&im, px[q][0], px[q][1], want));
 	}
 	CHECK(!at_is(&im, 505, 5, dbv_palette(3)));
 	dbv_image_release(&im);
+	for (int k = 0; k < 2 * DBV_PALETTE_SIZE; k++) {
+		const double t = dbv_shade_limit(k);
+		CHECK(t > 0.1 && t <= DBV_SHADE_MAX);
+		CHECK(t * 256 == floor(t * 256));
+		CHECK(t == dbv_shade_limit(k % DBV_PALETTE_SIZE));
+	}
+	/* Confidence clamped to [0, 1], NaN as 0. */
+	const struct dbv_rgb c = dbv_palette(5);
+	CHECK(same_rgb(dbv_shade(c, 0.5, 2), c));
+	CHECK(same_rgb(dbv_shade(c, 0.5, -1), dbv_rgb_mix(c, DBV_WHITE, 0.5)));
+	CHECK(same_rgb(dbv_shade(c, 0.5, NAN), dbv_rgb_mix(c, DBV_WHITE, 0.5)));
+}
+
+/*
+ * Issue #12: no shaded pixel looks like another class.  A plane of each
+ * palette class (class k + 24 is drawn as k) with confidence j/100 in
+ * column j (every row), plus every other row at pseudo-random confidences,
+ * drawn one pixel a grid point: every pixel's nearest palette entry in
+ * CIELAB is its own class's.
+ */
+static void test_shading_keeps_classes(void)
+{
+	enum { R = 101 };
+	static int32_t l[R * R];
+	static float cf[R * R];
+	struct dbv_planeplot p;
+	const struct dbv_planeplot *cells[1] = {&p};
+	struct dbv_planepic pic;
+	struct dbv_image im;
+	uint32_t x = 12345;
+	long bad = 0, pixels = 0;
+
+	for (int k = 0; k < DBV_PALETTE_SIZE + 2; k++) {
+		for (int i = 0; i < R; i++)
+			for (int j = 0; j < R; j++) {
+				x = x * 1664525u + 1013904223u;
+				l[i * R + j] = k;
+				cf[i * R + j] = i % 2 ? (float)(x >> 8) / (1 << 24)
+						     : (float)j / 100;
+			}
+		make_plot(&p, l);
+		p.res = R;
+		p.conf = cf;
+		/* The anchor markers off the plot (clipped away). */
+		for (int a = 0; a < 3; a++)
+			p.at[a][0] = p.at[a][1] = -1e6;
+		make_pic(&pic, cells, 1, 1);
+		pic.bare = 1;
+		pic.size = R;
+		CHECK_OK(dbv_planepic_draw(&im, &pic));
+		CHECK_EQ_INT(im.w, R);
+		for (int y = 0; y < R; y++)
+			for (int j = 0; j < R; j++) {
+				const struct dbv_rgb c = dbv_image_get(&im, j, y);
+				pixels++;
+				bad += dbv_palette_nearest(c) != k % DBV_PALETTE_SIZE;
+			}
+		dbv_image_release(&im);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(pixels, (long)(DBV_PALETTE_SIZE + 2) * R * R);
 }
 
 /* The full picture: title above, a frame, the legend to the right with
@@ -488,6 +553,7 @@ int main(void)
 	test_side_and_place();
 	test_bare_plot();
 	test_shading();
+	test_shading_keeps_classes();
 	test_picture_and_legend();
 	test_montage();
 	test_thumbs();
