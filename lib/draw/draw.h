@@ -276,6 +276,7 @@ int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
  */
 #define DBV_PLANEPLOT_MAX_SIDE 8192 /* the largest default plot side */
 #define DBV_PLANEPLOT_MAX_TS 64     /* the largest text scale */
+#define DBV_PLANEPIC_LEGEND_ALL 64  /* legends list all classes up to this */
 
 /* One plane's plot.  Anchors are placed in grid units: x from the plot's
  * left edge, y from its bottom edge, grid point (i, j) spanning
@@ -303,7 +304,9 @@ struct dbv_planeplot {
 /*
  * A picture of one plot or a montage: n plots in a grid of cols columns,
  * row by row, with a title, labels of rows and columns (montage), and a
- * legend of the classes present (their share of the plane when n = 1),
+ * legend of every class 0 .. classes - 1 in class order (of those present
+ * when classes > DBV_PLANEPIC_LEGEND_ALL) and any other present (their
+ * share of the plane when n = 1),
  * the shading note, and the anchors of cells[0].  Without montage the
  * legend goes right of the grid, with it below.
  */
@@ -316,6 +319,8 @@ struct dbv_planepic {
 				   seed of a row's first cell, the model of a
 				   column's                                 */
 	const char *title;      /* NULL: dbv_planepic_title's; "": none    */
+	const char *data;       /* the data set's name for the default
+				   title; NULL or "": the plane's number    */
 	int64_t classes;        /* legend: names[k] of class k < classes   */
 	char *const *names;     /* NULL: classes by number                 */
 	int size;               /* the plot side S; 0: dbv_planeplot_side  */
@@ -332,8 +337,10 @@ int dbv_planeplot_side(int res, int montage);
  * range (xmin, xmax, ymin, ymax): grid point (i, j) at (j + 0.5, i + 0.5). */
 void dbv_planeplot_place(const double range[4], int res, double x, double y,
 			 double at[2]);
-/* The title p draws: none when bare, else p->title, else "MODEL SEED,
- * plane N" of the first cell ("plane N" in a montage or without model). */
+/* The title p draws: none when bare, else p->title, else what the first
+ * cell shows: "MODEL SEED, DATA: #30 Bag, #72 Dress, #42 Sandal" (the
+ * data set, the anchors' indices and classes; "plane N" for DATA without
+ * p->data, no "MODEL SEED, " in a montage or without model). */
 void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap);
 /* Draw the picture into im (allocated here).  DBV_EUSAGE for a picture
  * over DBV_IMAGE_MAX_SIDE a side and for bad sizes or negative labels. */

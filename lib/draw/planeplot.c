@@ -278,12 +278,16 @@ static int legend_anchors(struct legend *l, const struct dbv_planepic *pic,
 	return rc;
 }
 
-/* Classes present in any of the cells (with their share when one cell),
- * the shading note, the anchors of the first cell. */
+/* Every class of the data set (classes 0 .. p->classes - 1, in class
+ * order, so that the legends of one data set's figures match; only those
+ * present when there are over DBV_PLANEPIC_LEGEND_ALL) and any other
+ * class present in a cell, with their share when one cell; the shading
+ * note; the anchors of the first cell. */
 static int legend_build(struct legend *l, const struct dbv_planepic *p)
 {
 	char buf[200], num[32], (*right)[16] = NULL;
-	int64_t maxc = 0;
+	const int64_t all = p->classes <= DBV_PLANEPIC_LEGEND_ALL ? p->classes : 0;
+	int64_t maxc = all > 0 ? all : 0;
 	int shaded = 0, rc;
 
 	for (int q = 0; q < p->n; q++) {
@@ -310,7 +314,7 @@ static int legend_build(struct legend *l, const struct dbv_planepic *p)
 		class_shares(p->cells[0], right);
 	rc = legend_add(l, IT_HEAD, 0, "Predicted class", NULL);
 	for (int64_t k = 0; k < maxc && !rc; k++) {
-		if (!present[k])
+		if (!present[k] && k >= all)
 			continue;
 		snprintf(buf, sizeof buf, "%lld %s", (long long)k,
 			 class_name(p, k, num, sizeof num));
@@ -440,13 +444,34 @@ void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap)
 {
 	const struct dbv_planeplot *c = p->cells[0];
 	const int model = c->model && c->model[0], seed = c->seed && c->seed[0];
-	if (p->bare || p->title)
+	char what[96], anchors[3][64];
+
+	if (p->bare || p->title) {
 		snprintf(buf, cap, "%s", p->bare ? "" : p->title);
-	else if (p->montage || !model)
-		snprintf(buf, cap, "plane %lld", (long long)c->plane);
+		return;
+	}
+	/* What the picture shows: the data set (else the plane's number)
+	 * and the three anchors, "#30 Bag" (a noise anchor: its class). */
+	if (p->data && p->data[0])
+		snprintf(what, sizeof what, "%s", p->data);
 	else
-		snprintf(buf, cap, "%s%s%s, plane %lld", c->model, seed ? " " : "",
-			 seed ? c->seed : "", (long long)c->plane);
+		snprintf(what, sizeof what, "plane %lld", (long long)c->plane);
+	for (int k = 0; k < 3; k++) {
+		char num[32], idx[32] = "";
+		const char *name = c->y[k] >= 0 && c->y[k] < p->classes
+					   ? class_name(p, c->y[k], num, sizeof num)
+					   : "?";
+		if (c->idx[k] >= 0)
+			snprintf(idx, sizeof idx, "#%lld ", (long long)c->idx[k]);
+		snprintf(anchors[k], sizeof anchors[k], "%s%s", idx, name);
+	}
+	if (p->montage || !model)
+		snprintf(buf, cap, "%s: %s, %s, %s", what, anchors[0], anchors[1],
+			 anchors[2]);
+	else
+		snprintf(buf, cap, "%s%s%s, %s: %s, %s, %s", c->model,
+			 seed ? " " : "", seed ? c->seed : "", what, anchors[0],
+			 anchors[1], anchors[2]);
 }
 
 /* Montage labels: given, or the seed of the first cell of row r / the
@@ -472,11 +497,15 @@ static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
 	char t[512];
 	dbv_planepic_title(p, t, sizeof t);
 	if (t[0]) {
-		dbv_text_fit(t, im->w - 2 * margin, ts);
-		int tx = gx + (grid_w - dbv_text_width(t, ts)) / 2;
-		if (tx + dbv_text_width(t, ts) > im->w - margin)
-			tx = im->w - margin - dbv_text_width(t, ts);
-		dbv_image_text(im, tx < margin ? margin : tx, margin, t, ts,
+		/* A long title in smaller text before it is shortened. */
+		int s = ts;
+		while (s > 1 && dbv_text_width(t, s) > im->w - 2 * margin)
+			s--;
+		dbv_text_fit(t, im->w - 2 * margin, s);
+		int tx = gx + (grid_w - dbv_text_width(t, s)) / 2;
+		if (tx + dbv_text_width(t, s) > im->w - margin)
+			tx = im->w - margin - dbv_text_width(t, s);
+		dbv_image_text(im, tx < margin ? margin : tx, margin, t, s,
 			       DBV_BLACK);
 	}
 	if (p->bare || !p->montage)

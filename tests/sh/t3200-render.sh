@@ -109,13 +109,14 @@ test_expect_success 'the full picture: plot, title above, legend to the right' '
 	test "$(mkpred --dark nt.png 0 0 $wnl $(($4 - S - 1)))" = 0
 '
 
-test_expect_success 'the legend lists the classes present, in their colours' '
+test_expect_success 'the legend lists every class of the data set, in their colours' '
 	set -- $(mkpred --find nl.png $(pal 0)) && x=$(($1 + S + 2)) &&
 	set -- $(mkpred --size full.png) && wf=$1 && hf=$2 &&
 	for k in 0 1 2 3; do
 		test "$(mkpred --count full.png $(pal $k) $x 0 $wf $hf)" -gt 50 || exit 1
 	done &&
-	test "$(mkpred --count full.png $(pal 4) $x 0 $wf $hf)" = 0 &&
+	test "$(mkpred --count full.png $(pal 4) $x 0 $wf $hf)" = 256 &&
+	test "$(mkpred --count full.png $(pal 5) $x 0 $wf $hf)" = 256 &&
 	mkpred --pattern band >band.dbv && dbv-render band.dbv -o band.png &&
 	test "$(mkpred --count band.png $(pal 4) $x 0 $wf $hf)" -gt 50
 '
@@ -166,12 +167,14 @@ test_expect_success 'one file holds one plane: --plane N, or a refusal' '
 	grep -q "no plane 3" .mf_err && test ! -e one3.png
 '
 
-test_expect_success 'the title names the model and the plane' '
+test_expect_success 'the title names the model, the data set, the anchors and their classes' '
 	dbv-render --no-legend q.dbv -o a.png &&
+	grep -a -q "cnn5 w=16 seed 0, fashion-mnist: #30 Bag, #72 Dress, #42 Sandal" a.png &&
 	dbv-render --no-legend nm.dbv -o b2.png &&
+	grep -a -q "plane 0: #30 Bag, #72 Dress, #42 Sandal" b2.png &&
 	set -- $(mkpred --size a.png) && wa=$1 &&
-	test "$(mkpred --dark a.png 0 0 $wa 40)" -gt "$(mkpred --dark b2.png 0 0 $wa 40)" &&
-	dbv-render --no-legend --title "plane 0" q.dbv -o c.png &&
+	test "$(mkpred --dark a.png 0 0 $wa 40)" -gt 300 &&
+	dbv-render --no-legend --title "plane 0: #30 Bag, #72 Dress, #42 Sandal" q.dbv -o c.png &&
 	test "$(mkpred --dark c.png 0 0 $wa 40)" = "$(mkpred --dark b2.png 0 0 $wa 40)"
 '
 

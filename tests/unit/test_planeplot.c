@@ -272,6 +272,43 @@ static void test_shading_keeps_classes(void)
 	CHECK_EQ_INT(pixels, (long)(DBV_PALETTE_SIZE + 2) * R * R);
 }
 
+/* The default title: what the picture shows (issue #12). */
+static void test_title(void)
+{
+	static char *names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+				  "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+				  "Ankle boot"};
+	struct dbv_planeplot p;
+	const struct dbv_planeplot *cells[1] = {&p};
+	struct dbv_planepic pic;
+	char t[256];
+
+	make_plane(labels, 0);
+	make_plot(&p, labels);
+	make_pic(&pic, cells, 1, 1);
+	pic.names = names;
+	p.idx[0] = 30;
+	p.idx[2] = 42;
+	p.plane = 3;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "plane 3: #30 Bag, Sneaker, #42 Shirt"));
+	p.model = "cnn5 w=16";
+	p.seed = "seed 0";
+	pic.data = "fashion-mnist";
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "cnn5 w=16 seed 0, fashion-mnist: #30 Bag, Sneaker, "
+		      "#42 Shirt"));
+	pic.montage = 1;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "fashion-mnist: #30 Bag, Sneaker, #42 Shirt"));
+	pic.title = "mine";
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "mine"));
+	pic.bare = 1;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, ""));
+}
+
 /* The full picture: title above, a frame, the legend to the right with
  * a swatch of each class present and none of the others. */
 static void test_picture_and_legend(void)
@@ -315,9 +352,23 @@ static void test_picture_and_legend(void)
 	CHECK(at_is(&im, x0 + 5, y0 + 505, dbv_palette(0)));
 	CHECK(at_is(&im, x0 + 55, y0 + 405, DBV_WHITE));
 	const int lx = x0 + S + 2;
+	/* Every class of the data set (10), present or not, none beyond. */
 	for (int k = 0; k < 4; k++)
 		CHECK(count(&im, dbv_palette(k), lx, 0, im.w, im.h) > 50);
-	CHECK_EQ_INT(count(&im, dbv_palette(4), lx, 0, im.w, im.h), 0);
+	for (int k = 4; k < 10; k++)
+		CHECK_EQ_INT(count(&im, dbv_palette(k), lx, 0, im.w, im.h), 16 * 16);
+	CHECK_EQ_INT(count(&im, dbv_palette(10), lx, 0, im.w, im.h), 0);
+	{
+		/* Over DBV_PLANEPIC_LEGEND_ALL classes: those present only. */
+		struct dbv_image many;
+		pic.classes = DBV_PLANEPIC_LEGEND_ALL + 1;
+		pic.names = NULL;
+		CHECK_OK(dbv_planepic_draw(&many, &pic));
+		CHECK(count(&many, dbv_palette(3), lx, 0, many.w, many.h) > 50);
+		CHECK_EQ_INT(count(&many, dbv_palette(4), lx, 0, many.w, many.h), 0);
+		dbv_image_release(&many);
+		pic.classes = 10;
+	}
 	CHECK(count(&im, DBV_BLACK, lx, 0, im.w, im.h) > 1000);
 	/* The swatches are 18 x 18 with a grey frame: 16 x 16 inside. */
 	CHECK_EQ_INT(count(&im, dbv_palette(2), lx, 0, im.w, im.h), 16 * 16);
@@ -554,6 +605,7 @@ int main(void)
 	test_bare_plot();
 	test_shading();
 	test_shading_keeps_classes();
+	test_title();
 	test_picture_and_legend();
 	test_montage();
 	test_thumbs();
