@@ -34,8 +34,8 @@ static const char usage[] =
 	"      --chart heatmap     the group x group matrix (or stream x stream)\n"
 	"                          of agreement (the default chart)\n"
 	"      --value V           agreement (default) or iou\n"
-	"      --scale LO,HI       ends of the colour scale (default: the values'\n"
-	"                          range, widened to tenths)\n"
+	"      --scale LO,HI|auto  ends of the colour scale (default 0,1; auto:\n"
+	"                          the values' range, widened to tenths)\n"
 	"      --chart line        one point per model setting (implied by --x/--y)\n"
 	"      --x KEY             numeric key of the streams' model map (width)\n"
 	"      --y FIGURE          fragmentation, error, acc, acc_true, agreement\n"
@@ -59,20 +59,26 @@ static int as_render; /* run by dbv-render (its name in argv[0]) */
 struct options {
 	const char *out, *title, *file, *name; /* name: FILE in messages */
 	int size, legend, text_scale;
-	int chart, chart_set, y, logx, iou, scale_set, value_set;
+	int chart, chart_set, y, logx, iou, scale_set, value_set, autoscale;
 	const char *x, *by;
 	double scale[2];
 };
 
-/* --scale LO,HI */
-static void parse_scale(const char *s, double *v)
+/* --scale LO,HI or auto */
+static void parse_scale(const char *s, struct options *o)
 {
+	double *v = o->scale;
+	if (!strcmp(s, "auto")) {
+		o->autoscale = 1;
+		return;
+	}
+	o->autoscale = 0;
 	char *lo = dbv_strdup(s), *hi = lo ? strchr(lo, ',') : NULL;
 	if (hi)
 		*hi++ = 0;
 	if (!hi || strchr(hi, ',') || dbv_parse_double(lo, -1e300, 1e300, &v[0]) ||
 	    dbv_parse_double(hi, -1e300, 1e300, &v[1]) || !(v[0] < v[1]))
-		dbv_tool_usage("--scale: '%s' is not LO,HI with LO < HI", s);
+		dbv_tool_usage("--scale: '%s' is not LO,HI with LO < HI, nor auto", s);
 	free(lo);
 }
 
@@ -98,6 +104,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->legend = 1;
+	/* A fixed scale by default, so that heat maps compare (issue #12). */
+	o->scale[1] = 1;
 	while ((c = dbv_tool_getopt(argc, argv, ":o:h", lo)) != -1) {
 		switch (c) {
 		case O_SIZE: o->size = (int)dbv_tool_num("--size", 16, 8192); break;
@@ -111,7 +119,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->value_set = 1;
 			break;
 		case O_SCALE:
-			parse_scale(optarg, o->scale);
+			parse_scale(optarg, o);
 			o->scale_set = 1;
 			break;
 		case O_Y:
@@ -161,7 +169,7 @@ static int draw_heatmap(struct dbv_image *im, const struct dbv_table *t,
 			.note = o->title ? NULL : m.note, .bar_label = m.bar_label,
 			.colour_bar = o->legend, .ts = o->text_scale ? o->text_scale : 2,
 		};
-		if (!o->scale_set)
+		if (o->autoscale)
 			dbv_heatmap_autoscale(&h);
 		if (o->size)
 			h.cell = o->size / m.n > h.ts + 1 ? o->size / m.n : h.ts + 1;

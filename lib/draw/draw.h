@@ -78,6 +78,26 @@ void dbv_image_marker(struct dbv_image *im, enum dbv_marker m, double cx,
 #define DBV_PALETTE_SIZE 24
 struct dbv_rgb dbv_palette(int64_t k);
 
+/* CIELAB (D65, the 1976 formulas) of an sRGB colour: L 0..100, a, b. */
+void dbv_rgb_to_lab(struct dbv_rgb c, double lab[3]);
+/* The palette entry nearest to c in CIELAB (Euclidean, Delta E 1976);
+ * -1 when two are equally near. */
+int dbv_palette_nearest(struct dbv_rgb c);
+
+/*
+ * The confidence shading: class k's colour mixed toward white (lightness
+ * up, hue kept) by limit*(1 - conf), conf clamped to [0, 1] (NaN: 0).
+ * dbv_shade_limit(k) is the largest n/256 <= DBV_SHADE_MAX such that
+ * every colour of that mix for limit*(1 - conf) in [0, n/256], as
+ * dbv_rgb_mix rounds it, has dbv_palette(k) as its nearest palette entry
+ * (dbv_palette_nearest): a shaded region never looks like another class.
+ * It walks every rounding step of the mix (about 1 ms): compute it once
+ * per picture.
+ */
+#define DBV_SHADE_MAX 0.6
+double dbv_shade_limit(int64_t k);
+struct dbv_rgb dbv_shade(struct dbv_rgb c, double limit, double conf);
+
 /*
  * Text: an embedded 5x7 bitmap font (2 more rows for descenders) for
  * ASCII 32..126, scaled by an integer factor.  A glyph's cell is
@@ -256,6 +276,7 @@ int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
  */
 #define DBV_PLANEPLOT_MAX_SIDE 8192 /* the largest default plot side */
 #define DBV_PLANEPLOT_MAX_TS 64     /* the largest text scale */
+#define DBV_PLANEPIC_LEGEND_ALL 64  /* legends list all classes up to this */
 
 /* One plane's plot.  Anchors are placed in grid units: x from the plot's
  * left edge, y from its bottom edge, grid point (i, j) spanning
@@ -264,8 +285,9 @@ struct dbv_planeplot {
 	int res;                /* grid points a side, >= 1                */
 	const int32_t *labels;  /* res*res classes >= 0, row-major, row 0
 				   the lowest y                            */
-	const float *conf;      /* res*res confidences 0..1 (shading: mixed
-				   0.6*(1 - conf) toward white); NULL: none */
+	const float *conf;      /* res*res confidences 0..1 (shading:
+				   dbv_shade with the class's
+				   dbv_shade_limit); NULL: none             */
 	double at[3][2];        /* the anchors' (x, y) in grid units       */
 	int32_t y[3], y_true[3]; /* their labels, for the legend           */
 	int64_t idx[3];         /* their item numbers; < 0: unknown        */
@@ -282,7 +304,9 @@ struct dbv_planeplot {
 /*
  * A picture of one plot or a montage: n plots in a grid of cols columns,
  * row by row, with a title, labels of rows and columns (montage), and a
- * legend of the classes present (their share of the plane when n = 1),
+ * legend of every class 0 .. classes - 1 in class order (of those present
+ * when classes > DBV_PLANEPIC_LEGEND_ALL) and any other present (their
+ * share of the plane when n = 1),
  * the shading note, and the anchors of cells[0].  Without montage the
  * legend goes right of the grid, with it below.
  */
@@ -295,6 +319,8 @@ struct dbv_planepic {
 				   seed of a row's first cell, the model of a
 				   column's                                 */
 	const char *title;      /* NULL: dbv_planepic_title's; "": none    */
+	const char *data;       /* the data set's name for the default
+				   title; NULL or "": the plane's number    */
 	int64_t classes;        /* legend: names[k] of class k < classes   */
 	char *const *names;     /* NULL: classes by number                 */
 	int size;               /* the plot side S; 0: dbv_planeplot_side  */
@@ -311,8 +337,10 @@ int dbv_planeplot_side(int res, int montage);
  * range (xmin, xmax, ymin, ymax): grid point (i, j) at (j + 0.5, i + 0.5). */
 void dbv_planeplot_place(const double range[4], int res, double x, double y,
 			 double at[2]);
-/* The title p draws: none when bare, else p->title, else "MODEL SEED,
- * plane N" of the first cell ("plane N" in a montage or without model). */
+/* The title p draws: none when bare, else p->title, else what the first
+ * cell shows: "MODEL SEED, DATA: #30 Bag, #72 Dress, #42 Sandal" (the
+ * data set, the anchors' indices and classes; "plane N" for DATA without
+ * p->data, no "MODEL SEED, " in a montage or without model). */
 void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap);
 /* Draw the picture into im (allocated here).  DBV_EUSAGE for a picture
  * over DBV_IMAGE_MAX_SIDE a side and for bad sizes or negative labels. */

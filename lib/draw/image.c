@@ -359,6 +359,129 @@ struct dbv_rgb dbv_palette(int64_t k)
 	return DBV_RGB(palette[i]);
 }
 
+/* ---- CIELAB and the confidence shading ------------------------------ */
+
+/* An sRGB channel 0..255 as linear light 0..1 (IEC 61966-2-1). */
+static double lin1(uint8_t v)
+{
+	const double c = v / 255.0;
+	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double lab_f(double t)
+{
+	const double d = 6.0 / 29;
+	return t > d * d * d ? cbrt(t) : t / (3 * d * d) + 4.0 / 29;
+}
+
+void dbv_rgb_to_lab(struct dbv_rgb c, double lab[3])
+{
+	const double r = lin1(c.r), g = lin1(c.g), b = lin1(c.b);
+	/* sRGB to XYZ (D65); the white point is the matrix's row sums, so
+	 * sRGB white is exactly L = 100, a = b = 0. */
+	static const double m[3][3] = {
+		{0.4124564, 0.3575761, 0.1804375},
+		{0.2126729, 0.7151522, 0.0721750},
+		{0.0193339, 0.1191920, 0.9503041},
+	};
+	double f[3];
+	for (int i = 0; i < 3; i++)
+		f[i] = lab_f((m[i][0] * r + m[i][1] * g + m[i][2] * b) /
+			     (m[i][0] + m[i][1] + m[i][2]));
+	lab[0] = 116 * f[1] - 16;
+	lab[1] = 500 * (f[0] - f[1]);
+	lab[2] = 200 * (f[1] - f[2]);
+}
+
+/* The Lab colours of the palette's entries. */
+static void palette_lab(double sw[DBV_PALETTE_SIZE][3])
+{
+	for (int i = 0; i < DBV_PALETTE_SIZE; i++)
+		dbv_rgb_to_lab(DBV_RGB(palette[i]), sw[i]);
+}
+
+/* The entry nearest to c, -1 on a tie. */
+static int nearest(struct dbv_rgb c, double sw[DBV_PALETTE_SIZE][3])
+{
+	double lab[3], best = INFINITY;
+	int k = -1, ties = 0;
+	dbv_rgb_to_lab(c, lab);
+	for (int i = 0; i < DBV_PALETTE_SIZE; i++) {
+		double d = 0;
+		for (int j = 0; j < 3; j++)
+			d += (lab[j] - sw[i][j]) * (lab[j] - sw[i][j]);
+		if (d < best) {
+			best = d;
+			k = i;
+			ties = 0;
+		} else if (d == best) {
+			ties = 1;
+		}
+	}
+	return ties ? -1 : k;
+}
+
+int dbv_palette_nearest(struct dbv_rgb c)
+{
+	double sw[DBV_PALETTE_SIZE][3];
+	palette_lab(sw);
+	return nearest(c, sw);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The bound of class k: walk the mix toward white from t = 0 through
+ * every point where a channel's rounding steps (channel v reaches
+ * m + 0.5 at t = (m + 0.5 - v)/(255 - v)), checking the colour at each
+ * step and between steps, so every colour the mix can give up to the
+ * bound is checked, not a sample of them.  The bound is the largest
+ * n/256 below the first colour whose nearest swatch is another's.
+ */
+double dbv_shade_limit(int64_t k)
+{
+	int64_t own = k % DBV_PALETTE_SIZE;
+	if (own < 0)
+		own += DBV_PALETTE_SIZE;
+	const struct dbv_rgb c = dbv_palette(own);
+	const uint8_t v[3] = {c.r, c.g, c.b};
+	double sw[DBV_PALETTE_SIZE][3], bp[3 * 256 + 1];
+	int n = 0;
+
+	palette_lab(sw);
+	for (int ch = 0; ch < 3; ch++)
+		for (int m = v[ch]; m < 255; m++) {
+			const double t = (m + 0.5 - v[ch]) / (255 - v[ch]);
+			if (t <= DBV_SHADE_MAX)
+				bp[n++] = t;
+		}
+	bp[n++] = DBV_SHADE_MAX + 1.0 / 256;
+	qsort(bp, (size_t)n, sizeof *bp, cmp_double);
+	double prev = 0, bad = INFINITY;
+	for (int i = 0; i < n && bad == INFINITY; i++) {
+		/* Between two steps, then on the step itself. */
+		const double at[2] = {(prev + bp[i]) / 2, bp[i]};
+		for (int q = 0; q < 2 && bad == INFINITY; q++)
+			if (nearest(dbv_rgb_mix(c, DBV_WHITE, at[q]), sw) != own)
+				bad = q ? at[1] : prev;
+		prev = bp[i];
+	}
+	int steps = (int)floor(DBV_SHADE_MAX * 256);
+	while (steps > 0 && steps / 256.0 >= bad - 1e-9)
+		steps--;
+	return steps / 256.0;
+}
+
+struct dbv_rgb dbv_shade(struct dbv_rgb c, double limit, double conf)
+{
+	const double q = conf >= 0 ? (conf <= 1 ? conf : 1) : 0; /* NaN: 0 */
+	return dbv_rgb_mix(c, DBV_WHITE, limit * (1 - q));
+}
+
 /* ---- sequential colour scale ---------------------------------------- */
 
 /*
@@ -410,12 +533,6 @@ struct dbv_rgb dbv_viridis(double t)
 	if (t > 1)
 		t = 1;
 	return DBV_RGB(viridis[(int)lround(255 * t)]);
-}
-
-static double lin1(uint8_t v)
-{
-	const double c = v / 255.0;
-	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
 }
 
 double dbv_rgb_luminance(struct dbv_rgb c)

@@ -31,8 +31,6 @@
 
 #include "draw/draw.h"
 
-#define SHADE_MAX 0.6 /* mix toward white at confidence 0 */
-
 int dbv_planeplot_side(int res, int montage)
 {
 	const int base = montage ? 250 : 500;
@@ -148,6 +146,10 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 	int rc;
 
 	/* The grid as an image, row res-1 (highest y) at the top. */
+	double limit[DBV_PALETTE_SIZE];
+	if (p->conf)
+		for (int k = 0; k < DBV_PALETTE_SIZE; k++)
+			limit[k] = dbv_shade_limit(k);
 	if ((rc = dbv_image_init(&grid, res, res, DBV_WHITE)))
 		return rc;
 	for (int i = 0; i < res; i++) {
@@ -156,8 +158,8 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 			const size_t at = (size_t)i * res + j;
 			struct dbv_rgb c = dbv_palette(p->labels[at]);
 			if (p->conf)
-				c = dbv_rgb_mix(c, DBV_WHITE,
-						SHADE_MAX * (1 - fmin(p->conf[at], 1)));
+				c = dbv_shade(c, limit[p->labels[at] % DBV_PALETTE_SIZE],
+					      p->conf[at]);
 			row[3 * j] = c.r;
 			row[3 * j + 1] = c.g;
 			row[3 * j + 2] = c.b;
@@ -276,12 +278,16 @@ static int legend_anchors(struct legend *l, const struct dbv_planepic *pic,
 	return rc;
 }
 
-/* Classes present in any of the cells (with their share when one cell),
- * the shading note, the anchors of the first cell. */
+/* Every class of the data set (classes 0 .. p->classes - 1, in class
+ * order, so that the legends of one data set's figures match; only those
+ * present when there are over DBV_PLANEPIC_LEGEND_ALL) and any other
+ * class present in a cell, with their share when one cell; the shading
+ * note; the anchors of the first cell. */
 static int legend_build(struct legend *l, const struct dbv_planepic *p)
 {
 	char buf[200], num[32], (*right)[16] = NULL;
-	int64_t maxc = 0;
+	const int64_t all = p->classes <= DBV_PLANEPIC_LEGEND_ALL ? p->classes : 0;
+	int64_t maxc = all > 0 ? all : 0;
 	int shaded = 0, rc;
 
 	for (int q = 0; q < p->n; q++) {
@@ -308,7 +314,7 @@ static int legend_build(struct legend *l, const struct dbv_planepic *p)
 		class_shares(p->cells[0], right);
 	rc = legend_add(l, IT_HEAD, 0, "Predicted class", NULL);
 	for (int64_t k = 0; k < maxc && !rc; k++) {
-		if (!present[k])
+		if (!present[k] && k >= all)
 			continue;
 		snprintf(buf, sizeof buf, "%lld %s", (long long)k,
 			 class_name(p, k, num, sizeof num));
@@ -438,13 +444,34 @@ void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap)
 {
 	const struct dbv_planeplot *c = p->cells[0];
 	const int model = c->model && c->model[0], seed = c->seed && c->seed[0];
-	if (p->bare || p->title)
+	char what[96], anchors[3][64];
+
+	if (p->bare || p->title) {
 		snprintf(buf, cap, "%s", p->bare ? "" : p->title);
-	else if (p->montage || !model)
-		snprintf(buf, cap, "plane %lld", (long long)c->plane);
+		return;
+	}
+	/* What the picture shows: the data set (else the plane's number)
+	 * and the three anchors, "#30 Bag" (a noise anchor: its class). */
+	if (p->data && p->data[0])
+		snprintf(what, sizeof what, "%s", p->data);
 	else
-		snprintf(buf, cap, "%s%s%s, plane %lld", c->model, seed ? " " : "",
-			 seed ? c->seed : "", (long long)c->plane);
+		snprintf(what, sizeof what, "plane %lld", (long long)c->plane);
+	for (int k = 0; k < 3; k++) {
+		char num[32], idx[32] = "";
+		const char *name = c->y[k] >= 0 && c->y[k] < p->classes
+					   ? class_name(p, c->y[k], num, sizeof num)
+					   : "?";
+		if (c->idx[k] >= 0)
+			snprintf(idx, sizeof idx, "#%lld ", (long long)c->idx[k]);
+		snprintf(anchors[k], sizeof anchors[k], "%s%s", idx, name);
+	}
+	if (p->montage || !model)
+		snprintf(buf, cap, "%s: %s, %s, %s", what, anchors[0], anchors[1],
+			 anchors[2]);
+	else
+		snprintf(buf, cap, "%s%s%s, %s: %s, %s, %s", c->model,
+			 seed ? " " : "", seed ? c->seed : "", what, anchors[0],
+			 anchors[1], anchors[2]);
 }
 
 /* Montage labels: given, or the seed of the first cell of row r / the
@@ -470,11 +497,15 @@ static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
 	char t[512];
 	dbv_planepic_title(p, t, sizeof t);
 	if (t[0]) {
-		dbv_text_fit(t, im->w - 2 * margin, ts);
-		int tx = gx + (grid_w - dbv_text_width(t, ts)) / 2;
-		if (tx + dbv_text_width(t, ts) > im->w - margin)
-			tx = im->w - margin - dbv_text_width(t, ts);
-		dbv_image_text(im, tx < margin ? margin : tx, margin, t, ts,
+		/* A long title in smaller text before it is shortened. */
+		int s = ts;
+		while (s > 1 && dbv_text_width(t, s) > im->w - 2 * margin)
+			s--;
+		dbv_text_fit(t, im->w - 2 * margin, s);
+		int tx = gx + (grid_w - dbv_text_width(t, s)) / 2;
+		if (tx + dbv_text_width(t, s) > im->w - margin)
+			tx = im->w - margin - dbv_text_width(t, s);
+		dbv_image_text(im, tx < margin ? margin : tx, margin, t, s,
 			       DBV_BLACK);
 	}
 	if (p->bare || !p->montage)

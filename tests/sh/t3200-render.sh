@@ -24,11 +24,14 @@ pal() {
 	3) echo "213 94 0" ;; 4) echo "204 121 167" ;; 5) echo "86 180 233" ;;
 	esac
 }
-# shade "R G B" CONF: the documented shading, v + (255 - v)*0.6*(1 - conf)
-# rounded to nearest (computed in double, as awk does).
+# shade K CONF: the documented shading of class K (0..3),
+# v + (255 - v)*t*(1 - conf) rounded to nearest, t = the class's limit
+# (dbv-render(1): 49/256, 69/256, 112/256, 61/256), computed in double
+# as awk does.
 shade() {
-	echo "$1" | awk -v c="$2" '{
-		t = 0.6 * (1 - c)
+	pal "$1" | awk -v k="$1" -v c="$2" '{
+		split("49 69 112 61", n, " ")
+		t = n[k + 1] / 256 * (1 - c)
 		for (k = 1; k <= 3; k++) {
 			v = $k + (255 - $k) * t
 			printf "%d%s", int(v + 0.5), k < 3 ? " " : "\n"
@@ -56,12 +59,12 @@ test_expect_success '--bare: the plot alone, S x S, row 0 at the bottom' '
 	test "$(px b.png 249 259)" = "$(pal 2)"
 '
 
-test_expect_success '--shade conf (the default): v + (255-v)*0.6*(1-conf)' '
+test_expect_success '--shade conf (the default): v + (255-v)*t*(1-conf), t per class' '
 	dbv-render --bare q.dbv -o s.png &&
-	test "$(px s.png 5 505)" = "$(shade "$(pal 0)" 1)" &&
-	test "$(px s.png 505 505)" = "$(shade "$(pal 1)" 0.5)" &&
-	test "$(px s.png 5 5)" = "$(shade "$(pal 2)" 0.75)" &&
-	test "$(px s.png 505 5)" = "$(shade "$(pal 3)" 0.25)" &&
+	test "$(px s.png 5 505)" = "$(shade 0 1)" &&
+	test "$(px s.png 505 505)" = "$(shade 1 0.5)" &&
+	test "$(px s.png 5 5)" = "$(shade 2 0.75)" &&
+	test "$(px s.png 505 5)" = "$(shade 3 0.25)" &&
 	test "$(px s.png 505 5)" != "$(pal 3)"
 '
 
@@ -106,13 +109,14 @@ test_expect_success 'the full picture: plot, title above, legend to the right' '
 	test "$(mkpred --dark nt.png 0 0 $wnl $(($4 - S - 1)))" = 0
 '
 
-test_expect_success 'the legend lists the classes present, in their colours' '
+test_expect_success 'the legend lists every class of the data set, in their colours' '
 	set -- $(mkpred --find nl.png $(pal 0)) && x=$(($1 + S + 2)) &&
 	set -- $(mkpred --size full.png) && wf=$1 && hf=$2 &&
 	for k in 0 1 2 3; do
 		test "$(mkpred --count full.png $(pal $k) $x 0 $wf $hf)" -gt 50 || exit 1
 	done &&
-	test "$(mkpred --count full.png $(pal 4) $x 0 $wf $hf)" = 0 &&
+	test "$(mkpred --count full.png $(pal 4) $x 0 $wf $hf)" = 256 &&
+	test "$(mkpred --count full.png $(pal 5) $x 0 $wf $hf)" = 256 &&
 	mkpred --pattern band >band.dbv && dbv-render band.dbv -o band.png &&
 	test "$(mkpred --count band.png $(pal 4) $x 0 $wf $hf)" -gt 50
 '
@@ -163,12 +167,14 @@ test_expect_success 'one file holds one plane: --plane N, or a refusal' '
 	grep -q "no plane 3" .mf_err && test ! -e one3.png
 '
 
-test_expect_success 'the title names the model and the plane' '
+test_expect_success 'the title names the model, the data set, the anchors and their classes' '
 	dbv-render --no-legend q.dbv -o a.png &&
+	grep -a -q "cnn5 w=16 seed 0, fashion-mnist: #30 Bag, #72 Dress, #42 Sandal" a.png &&
 	dbv-render --no-legend nm.dbv -o b2.png &&
+	grep -a -q "plane 0: #30 Bag, #72 Dress, #42 Sandal" b2.png &&
 	set -- $(mkpred --size a.png) && wa=$1 &&
-	test "$(mkpred --dark a.png 0 0 $wa 40)" -gt "$(mkpred --dark b2.png 0 0 $wa 40)" &&
-	dbv-render --no-legend --title "plane 0" q.dbv -o c.png &&
+	test "$(mkpred --dark a.png 0 0 $wa 40)" -gt 300 &&
+	dbv-render --no-legend --title "plane 0: #30 Bag, #72 Dress, #42 Sandal" q.dbv -o c.png &&
 	test "$(mkpred --dark c.png 0 0 $wa 40)" = "$(mkpred --dark b2.png 0 0 $wa 40)"
 '
 

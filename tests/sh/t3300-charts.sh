@@ -132,6 +132,25 @@ test_expect_success 'heat map: --scale LO,HI fixes the ends of the scale (clampe
 	set -- $(mkpred --find sc2.png $TOP) && test $(($4 - $2)) -lt 5
 '
 
+# Groups A and B alone: values 41/51 to 1.  The default scale stays 0..1
+# (41/51 is entry 205); --scale auto widens 0.80..1 over all the colours.
+# Only cell (0, 0) has the top colour: its height is C - 2.
+test_expect_success 'heat map: the scale is 0..1 by default, the data range with --scale auto' '
+	dbv-compare --group A=a1.dbv,a2.dbv --group B=b1.dbv,b2.dbv \
+		--fragmentation -o ab.dbv &&
+	dbv-render ab.dbv -o ab.png &&
+	locate ab.png && C=$((SIDE + 2)) &&
+	test "$(px ab.png $(cell 0 0))" = "$TOP" &&
+	test "$(px ab.png $(cell 0 1))" = "$V230" &&
+	test "$(px ab.png $(cell 1 1))" = "$V205" &&
+	dbv-render --scale auto ab.dbv -o aa.png &&
+	locate aa.png && C=$((SIDE + 2)) &&
+	test "$(px aa.png $(cell 0 0))" = "$TOP" &&
+	b=$(px aa.png $(cell 1 1)) && test "$b" != "$V205" &&
+	test $(lum "$b") -lt $(lum "$V205") &&
+	test_must_fail 2 dbv-render --scale automatic ab.dbv -o x.png
+'
+
 test_expect_success 'heat map: --value iou draws the class IoU' '
 	dbv-render --value iou g.dbv -o iou.png &&
 	locate iou.png && C=$(((SIDE + 2) / 4)) &&
@@ -152,7 +171,7 @@ test_expect_success 'heat map of a table without groups: stream x stream, diagon
 	test "$(px hp.png $(cell 0 2))" = "$BOTTOM" &&
 	test "$(px hp.png $(cell 2 0))" = "$BOTTOM" &&
 	test "$(px hp.png $(cell 0 1))" = "$(px hp.png $(cell 1 0))" &&
-	test "$(px hp.png $(cell 0 1))" != "$V205" &&
+	test "$(px hp.png $(cell 0 1))" = "$V205" &&
 	set -- $(mkpred --size hp.png) &&
 	test "$(mkpred --dark hp.png $X0 $((Y0 + SIDE)) $((X0 + SIDE)) $2)" -gt 300
 '

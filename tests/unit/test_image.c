@@ -248,6 +248,35 @@ static void test_mix(void)
 	CHECK(same_rgb(dbv_rgb_mix(DBV_RGB(0x102030), DBV_WHITE, 1), DBV_WHITE));
 }
 
+/* sRGB to CIELAB (D65) against published values, and the palette's
+ * nearest entry. */
+static void test_lab(void)
+{
+	static const struct {
+		uint32_t rgb;
+		double l, a, b;
+	} known[] = {
+		{0xffffff, 100, 0, 0},
+		{0x000000, 0, 0, 0},
+		{0xff0000, 53.2408, 80.0925, 67.2032},
+		{0x00ff00, 87.7347, -86.1827, 83.1793},
+		{0x0000ff, 32.2970, 79.1875, -107.8602},
+		{0x808080, 53.5850, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		double lab[3];
+		dbv_rgb_to_lab(DBV_RGB(known[i].rgb), lab);
+		CHECK_NEAR(lab[0], known[i].l, 0.01);
+		CHECK_NEAR(lab[1], known[i].a, 0.01);
+		CHECK_NEAR(lab[2], known[i].b, 0.01);
+	}
+	for (int k = 0; k < DBV_PALETTE_SIZE; k++)
+		CHECK_EQ_INT(dbv_palette_nearest(dbv_palette(k)), k);
+	/* Issue #12's Dress region #e69e65 (class 3 shaded by the old rule,
+	 * 0.6*(1 - conf)) is not nearest its own class's vermillion. */
+	CHECK(dbv_palette_nearest(DBV_RGB(0xe69e65)) != 3);
+}
+
 /* ---- font ---- */
 
 static void test_font(void)
@@ -439,6 +468,7 @@ int main(void)
 	test_png_errors();
 	test_palette();
 	test_mix();
+	test_lab();
 	test_font();
 	test_text_pixels();
 	test_markers();

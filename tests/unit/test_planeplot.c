@@ -177,11 +177,14 @@ static void test_bare_plot(void)
 	dbv_image_release(&im);
 }
 
-/* The shading: v + (255 - v)*0.6*(1 - conf), rounded to nearest. */
+/* The shading: v + (255 - v)*t*(1 - conf), rounded to nearest, t the
+ * class's dbv_shade_limit (0.6 at most, a multiple of 1/256). */
 static void test_shading(void)
 {
 	static const float qc[4] = {1, 0.5f, 0.75f, 0.25f};
 	static const int px[4][2] = {{5, 505}, {505, 505}, {5, 5}, {505, 5}};
+	/* The limits of the first classes, 256ths (man/dbv-render.1). */
+	static const int steps[4] = {49, 69, 112, 61};
 	struct dbv_planeplot p;
 	const struct dbv_planeplot *cells[1] = {&p};
 	struct dbv_planepic pic;
@@ -195,16 +198,115 @@ static void test_shading(void)
 	CHECK_OK(dbv_planepic_draw(&im, &pic));
 	for (int q = 0; q < 4; q++) {
 		const struct dbv_rgb c = dbv_palette(q);
-		const double t = 0.6 * (1 - qc[q]);
+		const double t = steps[q] / 256.0 * (1 - qc[q]);
 		const struct dbv_rgb want = {
 			(uint8_t)(c.r + (255 - c.r) * t + 0.5),
 			(uint8_t)(c.g + (255 - c.g) * t + 0.5),
 			(uint8_t)(c.b + (255 - c.b) * t + 0.5),
 		};
+		CHECK_NEAR(dbv_shade_limit(q), steps[q] / 256.0, 0);
 		CHECK(at_is(&im, px[q][0], px[q][1], want));
 	}
 	CHECK(!at_is(&im, 505, 5, dbv_palette(3)));
 	dbv_image_release(&im);
+	for (int k = 0; k < 2 * DBV_PALETTE_SIZE; k++) {
+		const double t = dbv_shade_limit(k);
+		CHECK(t > 0.1 && t <= DBV_SHADE_MAX);
+		CHECK(t * 256 == floor(t * 256));
+		CHECK(t == dbv_shade_limit(k % DBV_PALETTE_SIZE));
+	}
+	/* Confidence clamped to [0, 1], NaN as 0. */
+	const struct dbv_rgb c = dbv_palette(5);
+	CHECK(same_rgb(dbv_shade(c, 0.5, 2), c));
+	CHECK(same_rgb(dbv_shade(c, 0.5, -1), dbv_rgb_mix(c, DBV_WHITE, 0.5)));
+	CHECK(same_rgb(dbv_shade(c, 0.5, NAN), dbv_rgb_mix(c, DBV_WHITE, 0.5)));
+}
+
+/*
+ * Issue #12: no shaded pixel looks like another class.  A plane of each
+ * palette class (class k + 24 is drawn as k) with confidence j/100 in
+ * column j (every row), plus every other row at pseudo-random confidences,
+ * drawn one pixel a grid point: every pixel's nearest palette entry in
+ * CIELAB is its own class's.
+ */
+static void test_shading_keeps_classes(void)
+{
+	enum { R = 101 };
+	static int32_t l[R * R];
+	static float cf[R * R];
+	struct dbv_planeplot p;
+	const struct dbv_planeplot *cells[1] = {&p};
+	struct dbv_planepic pic;
+	struct dbv_image im;
+	uint32_t x = 12345;
+	long bad = 0, pixels = 0;
+
+	for (int k = 0; k < DBV_PALETTE_SIZE + 2; k++) {
+		for (int i = 0; i < R; i++)
+			for (int j = 0; j < R; j++) {
+				x = x * 1664525u + 1013904223u;
+				l[i * R + j] = k;
+				cf[i * R + j] = i % 2 ? (float)(x >> 8) / (1 << 24)
+						     : (float)j / 100;
+			}
+		make_plot(&p, l);
+		p.res = R;
+		p.conf = cf;
+		/* The anchor markers off the plot (clipped away). */
+		for (int a = 0; a < 3; a++)
+			p.at[a][0] = p.at[a][1] = -1e6;
+		make_pic(&pic, cells, 1, 1);
+		pic.bare = 1;
+		pic.size = R;
+		CHECK_OK(dbv_planepic_draw(&im, &pic));
+		CHECK_EQ_INT(im.w, R);
+		for (int y = 0; y < R; y++)
+			for (int j = 0; j < R; j++) {
+				const struct dbv_rgb c = dbv_image_get(&im, j, y);
+				pixels++;
+				bad += dbv_palette_nearest(c) != k % DBV_PALETTE_SIZE;
+			}
+		dbv_image_release(&im);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(pixels, (long)(DBV_PALETTE_SIZE + 2) * R * R);
+}
+
+/* The default title: what the picture shows (issue #12). */
+static void test_title(void)
+{
+	static char *names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+				  "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+				  "Ankle boot"};
+	struct dbv_planeplot p;
+	const struct dbv_planeplot *cells[1] = {&p};
+	struct dbv_planepic pic;
+	char t[256];
+
+	make_plane(labels, 0);
+	make_plot(&p, labels);
+	make_pic(&pic, cells, 1, 1);
+	pic.names = names;
+	p.idx[0] = 30;
+	p.idx[2] = 42;
+	p.plane = 3;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "plane 3: #30 Bag, Sneaker, #42 Shirt"));
+	p.model = "cnn5 w=16";
+	p.seed = "seed 0";
+	pic.data = "fashion-mnist";
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "cnn5 w=16 seed 0, fashion-mnist: #30 Bag, Sneaker, "
+		      "#42 Shirt"));
+	pic.montage = 1;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "fashion-mnist: #30 Bag, Sneaker, #42 Shirt"));
+	pic.title = "mine";
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, "mine"));
+	pic.bare = 1;
+	dbv_planepic_title(&pic, t, sizeof t);
+	CHECK(!strcmp(t, ""));
 }
 
 /* The full picture: title above, a frame, the legend to the right with
@@ -250,9 +352,23 @@ static void test_picture_and_legend(void)
 	CHECK(at_is(&im, x0 + 5, y0 + 505, dbv_palette(0)));
 	CHECK(at_is(&im, x0 + 55, y0 + 405, DBV_WHITE));
 	const int lx = x0 + S + 2;
+	/* Every class of the data set (10), present or not, none beyond. */
 	for (int k = 0; k < 4; k++)
 		CHECK(count(&im, dbv_palette(k), lx, 0, im.w, im.h) > 50);
-	CHECK_EQ_INT(count(&im, dbv_palette(4), lx, 0, im.w, im.h), 0);
+	for (int k = 4; k < 10; k++)
+		CHECK_EQ_INT(count(&im, dbv_palette(k), lx, 0, im.w, im.h), 16 * 16);
+	CHECK_EQ_INT(count(&im, dbv_palette(10), lx, 0, im.w, im.h), 0);
+	{
+		/* Over DBV_PLANEPIC_LEGEND_ALL classes: those present only. */
+		struct dbv_image many;
+		pic.classes = DBV_PLANEPIC_LEGEND_ALL + 1;
+		pic.names = NULL;
+		CHECK_OK(dbv_planepic_draw(&many, &pic));
+		CHECK(count(&many, dbv_palette(3), lx, 0, many.w, many.h) > 50);
+		CHECK_EQ_INT(count(&many, dbv_palette(4), lx, 0, many.w, many.h), 0);
+		dbv_image_release(&many);
+		pic.classes = 10;
+	}
 	CHECK(count(&im, DBV_BLACK, lx, 0, im.w, im.h) > 1000);
 	/* The swatches are 18 x 18 with a grey frame: 16 x 16 inside. */
 	CHECK_EQ_INT(count(&im, dbv_palette(2), lx, 0, im.w, im.h), 16 * 16);
@@ -488,6 +604,8 @@ int main(void)
 	test_side_and_place();
 	test_bare_plot();
 	test_shading();
+	test_shading_keeps_classes();
+	test_title();
 	test_picture_and_legend();
 	test_montage();
 	test_thumbs();
