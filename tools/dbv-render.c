@@ -194,13 +194,15 @@ static int picture(const struct src *s, int n, const struct options *o,
 {
 	struct dbv_planeplot *pl = dbv_calloc((size_t)n, sizeof *pl);
 	const struct dbv_planeplot **cells = dbv_calloc((size_t)n, sizeof *cells);
-	/* The data set the model was trained on names the picture. */
+	/* The points' data set and split name the picture (else the data
+	 * set the model was trained on). */
 	const struct dbv_pred_kv *ds = dbv_pred_model_get(&s->h.model, "dataset");
 	struct dbv_planepic pic = {
 		.cells = cells, .n = n, .cols = o->montage ? o->cols : 1,
 		.montage = o->montage, .row_labels = o->row_labels,
 		.col_labels = o->col_labels, .title = o->title,
-		.data = ds && ds->type == DBV_KV_STR ? ds->s : NULL,
+		.data = s->h.data ? s->h.data
+			: ds && ds->type == DBV_KV_STR ? ds->s : NULL,
 		.classes = s->h.classes, .names = s->h.class_names, .size = o->size,
 		.ts = o->text_scale, .legend = o->legend, .bare = o->bare,
 	};

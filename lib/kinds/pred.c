@@ -252,6 +252,12 @@ int dbv_pred_header_decode(struct dbv_reader *r, struct dbv_pred_header *h)
 	h->w = (int)d.w;
 	h->class_names = d.class_names; /* K strings, or NULL */
 	d.class_names = NULL;
+	if (d.name) {
+		size_t n = strlen(d.name) + (d.split ? strlen(d.split) : 0) + 2;
+		if ((h->data = dbv_malloc(n)))
+			snprintf(h->data, n, "%s%s%s", d.name, d.split ? " " : "",
+				 d.split ? d.split : "");
+	}
 	dbv_dataset_release(&d);
 	if (h->planes && (rc = dbv_planes_header_res(r, &h->res))) {
 		dbv_pred_header_release(h);
@@ -285,6 +291,7 @@ void dbv_pred_header_release(struct dbv_pred_header *h)
 		for (int64_t k = 0; k < h->classes; k++)
 			free(h->class_names[k]);
 	free(h->class_names);
+	free(h->data);
 	dbv_pred_model_release(&h->model);
 	memset(h, 0, sizeof *h);
 }

@@ -81,6 +81,8 @@ struct dbv_pred_header {
 	int planes;               /* "input": 1 "planes", 0 "dataset" */
 	int64_t classes;          /* K, 1 to DBV_PRED_MAX_CLASSES */
 	char **class_names;       /* K strings, or NULL when not K of them */
+	char *data;               /* the points' data set and split ("fashion-
+				   * mnist test"), or NULL when unnamed */
 	int c, h, w;              /* item shape; 0 when absent (data sets) */
 	int res;                  /* over planes: the planes header's "res",
 				   * that of every plane; 0 over a data set */

@@ -169,12 +169,12 @@ test_expect_success 'one file holds one plane: --plane N, or a refusal' '
 
 test_expect_success 'the title names the model, the data set, the anchors and their classes' '
 	dbv-render --no-legend q.dbv -o a.png &&
-	grep -a -q "cnn5 w=16 seed 0, fashion-mnist: #30 Bag, #72 Dress, #42 Sandal" a.png &&
+	grep -a -q "cnn5 w=16 seed 0, fashion-mnist test: #30 Bag, #72 Dress, #42 Sandal" a.png &&
 	dbv-render --no-legend nm.dbv -o b2.png &&
-	grep -a -q "plane 0: #30 Bag, #72 Dress, #42 Sandal" b2.png &&
+	grep -a -q "fashion-mnist test: #30 Bag, #72 Dress, #42 Sandal" b2.png &&
 	set -- $(mkpred --size a.png) && wa=$1 &&
 	test "$(mkpred --dark a.png 0 0 $wa 40)" -gt 300 &&
-	dbv-render --no-legend --title "plane 0: #30 Bag, #72 Dress, #42 Sandal" q.dbv -o c.png &&
+	dbv-render --no-legend --title "fashion-mnist test: #30 Bag, #72 Dress, #42 Sandal" q.dbv -o c.png &&
 	test "$(mkpred --dark c.png 0 0 $wa 40)" = "$(mkpred --dark b2.png 0 0 $wa 40)"
 '
 
