@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kinds/model.h"
+#include "kinds/dataset.h"
 
 /* The model's own meta keys, in the order written. */
 enum { K_ARCH, K_WIDTH, K_DEPTH, K_SHAPE, K_CLASSES, K_CLASS_NAMES, K_MEAN,
@@ -224,6 +225,13 @@ int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a)
 	if (v[3] > DBV_MODEL_MAX_CHANNELS)
 		return dbv_seterr(DBV_EINPUT, "model input has %lld channels (at most %d)",
 				  (long long)v[3], DBV_MODEL_MAX_CHANNELS);
+	if (v[2] > DBV_DATASET_MAX_CLASSES || v[4] > DBV_DATASET_MAX_HW ||
+	    v[5] > DBV_DATASET_MAX_HW)
+		return dbv_seterr(DBV_EINPUT,
+				  "model has %lld classes or items of %lldx%lld (at most %d classes of %dx%d)",
+				  (long long)v[2], (long long)v[4], (long long)v[5],
+				  DBV_DATASET_MAX_CLASSES, DBV_DATASET_MAX_HW,
+				  DBV_DATASET_MAX_HW);
 	a->width = (int)v[0];
 	a->depth = (int)v[1];
 	a->classes = (int)v[2];

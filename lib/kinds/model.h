@@ -13,7 +13,8 @@
 
 /* Bounds of the header a reader accepts: width, depth, classes and the
  * item shape [C, H, W] each in [0, DBV_MODEL_MAX_SIZE], C at most
- * DBV_MODEL_MAX_CHANNELS. */
+ * DBV_MODEL_MAX_CHANNELS, and classes, H and W within the data sets'
+ * bounds (kinds/dataset.h: what a model can have been trained on). */
 #define DBV_MODEL_MAX_SIZE (1 << 20)
 #define DBV_MODEL_MAX_CHANNELS 4
 
