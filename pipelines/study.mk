@@ -25,10 +25,13 @@ $(call command,data/train.dbv,$(load_train) -o $(D)/train.dbv)
 $(D)/train.dbv: $(CMDS)/data/train.dbv | $(D)
 	$(run)
 
-# models/ARCH-sSEED.dbv
-arch_of = $(word 1,$(subst -s, ,$(1)))
+# models/SETTING-sSEED.dbv
+# A setting is an architecture's name, or any name with ARCH_<name> set
+# to its architecture (width.mk's resnet18-w4); WIDTH_<setting> its width.
+setting_of = $(word 1,$(subst -s, ,$(1)))
+arch_of = $(or $(ARCH_$(call setting_of,$(1))),$(call setting_of,$(1)))
 seed_of = $(word 2,$(subst -s, ,$(1)))
-train = dbv-train --arch $(call arch_of,$(1)) --width $(WIDTH_$(call arch_of,$(1))) \
+train = dbv-train --arch $(call arch_of,$(1)) --width $(WIDTH_$(call setting_of,$(1))) \
 	$(OPT_$(call arch_of,$(1))) $(TRAIN_OPTS) --epochs $(EPOCHS) --seed $(call seed_of,$(1)) \
 	--data-seed $(call data_seed,$(call seed_of,$(1))) --threads $(THREADS) -q \
 	--test $(D)/test.dbv -o $(OUT)/models/$(1).dbv $(D)/train.dbv
@@ -73,7 +76,7 @@ $(OUT)/heatmap.png: $(OUT)/table.dbv $(CMDS)/heatmap.png
 
 $(call command,figure1.png,dbv-render --montage --cols $(words $(ARCHS)) --thumbs \
 	--row-labels "$(call labels,$(foreach s,$(SEEDS),seed|$(s)))" \
-	--col-labels "$(call labels,$(foreach a,$(ARCHS),$(a)|w=$(WIDTH_$(a))))" \
+	--col-labels "$(call labels,$(foreach a,$(ARCHS),$(or $(ARCH_$(a)),$(a))|w=$(WIDTH_$(a))))" \
 	-o $(OUT)/figure1.png $(PICS))
 $(OUT)/figure1.png: $(PICS) $(CMDS)/figure1.png
 	$(run)
