@@ -71,13 +71,17 @@ static void test_round_trip(void)
 	dbv_model_release(&m2);
 }
 
+/* The classes and the side (H = W) write_header writes. */
+static int64_t hdr_classes = 3, hdr_side = 3;
+
 /* A header of the model's keys alone, one value replaced: width w,
- * channels c, first std s, architecture name arch (NULL: none). */
+ * channels c, first std s, architecture name arch (NULL: none); classes
+ * and sides from hdr_classes and hdr_side. */
 static void write_header(struct dbv_writer *w, const char *arch, int64_t width,
 			 int64_t c, double s)
 {
 	char *argv[] = {"t", NULL};
-	int64_t shape[3] = {c, 3, 3};
+	int64_t shape[3] = {c, hdr_side, hdr_side};
 	double mean[5] = {0}, std[5] = {s, 1, 1, 1, 1};
 
 	dbv_writer_header_begin(w, "model", NULL, 1, argv, arch ? 7 : 6);
@@ -92,7 +96,7 @@ static void write_header(struct dbv_writer *w, const char *arch, int64_t width,
 	dbv_w_key(w, "shape");
 	dbv_w_i64_array(w, shape, 3);
 	dbv_w_key(w, "classes");
-	dbv_w_i64(w, 3);
+	dbv_w_i64(w, hdr_classes);
 	dbv_w_key(w, "mean");
 	dbv_w_f64_array(w, mean, (size_t)(c < 5 ? c : 5));
 	dbv_w_key(w, "std");
@@ -122,22 +126,29 @@ static void test_header_refusals(void)
 		int64_t width, c;
 		double std;
 		const char *want;
+		int64_t classes, side; /* 0: 3 */
 	} cases[] = {
-		{NULL, 2, 1, 1, "no valid \"arch\""},
-		{"mlp", DBV_MODEL_MAX_SIZE + 1, 1, 1, "out-of-range sizes"},
-		{"mlp", -1, 1, 1, "out-of-range sizes"},
-		{"mlp", 2, DBV_MODEL_MAX_CHANNELS + 1, 1, "at most 4"},
-		{"mlp", 2, 1, 0, "\"std\" must be > 0"},
-		{"mlp", 2, 1, NAN, "\"std\" is not numeric"},
-		{"lenet", 2, 1, 1, "model header: "},
+		{NULL, 2, 1, 1, "no valid \"arch\"", 0, 0},
+		/* within DBV_MODEL_MAX_SIZE, beyond the data sets' bounds */
+		{"mlp", 2, 1, 1, "100000 classes", DBV_DATASET_MAX_CLASSES + 1, 0},
+		{"mlp", 2, 1, 1, "100000 classes", 0, DBV_DATASET_MAX_HW + 1},
+		{"mlp", DBV_MODEL_MAX_SIZE + 1, 1, 1, "out-of-range sizes", 0, 0},
+		{"mlp", -1, 1, 1, "out-of-range sizes", 0, 0},
+		{"mlp", 2, DBV_MODEL_MAX_CHANNELS + 1, 1, "at most 4", 0, 0},
+		{"mlp", 2, 1, 0, "\"std\" must be > 0", 0, 0},
+		{"mlp", 2, 1, NAN, "\"std\" is not numeric", 0, 0},
+		{"lenet", 2, 1, 1, "model header: ", 0, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int fd;
 		struct dbv_writer *w = wopen("header.dbv", &fd);
+		hdr_classes = cases[i].classes ? cases[i].classes : 3;
+		hdr_side = cases[i].side ? cases[i].side : 3;
 		write_header(w, cases[i].arch, cases[i].width, cases[i].c, cases[i].std);
 		wclose(w, fd);
 		refused("header.dbv", 0, cases[i].want);
 	}
+	hdr_classes = hdr_side = 3;
 }
 
 /* One param record: name, and a f32 tensor of shape [n] (or an i64 scalar
