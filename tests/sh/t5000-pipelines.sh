@@ -34,8 +34,9 @@ test_expect_success 'a change redoes only what depends on it' '
 test_expect_success 'a run killed midway finishes when started again, with whole files' '
 	{ setsid sh -c "echo \$\$ >pg; exec $MK OUT=d2" >log2 2>&1 & } &&
 	i=0 && while ! ls d2/models/*.dbv >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done &&
-	test -s pg && kill -9 -$(cat pg) && sleep 0.3 &&
-	! pgrep -f "OUT=d2" >/dev/null &&
+	test -s pg && kill -9 -$(cat pg) && { wait || :; } && sleep 0.3 &&
+	live=$(ps -eo pgid=,stat= | awk -v g=$(cat pg) "\$1 == g && \$2 !~ /^Z/" | wc -l) &&
+	test "$live" = 0 &&
 	! test -e d2/summary.txt &&
 	$MK OUT=d2 >log3 2>&1 && test -s d2/summary.txt &&
 	for f in d2/models/*.dbv d2/pred/*.dbv d2/table.dbv; do dbv-inspect --summary $f >/dev/null || exit 1; done
