@@ -10,6 +10,9 @@
 # The defaults both studies share.
 PLANE_SEED  ?= 1
 PIC_SEED    ?= 7
+# PIC_IDS=A,B,C: the picture's plane through these test images (positions
+# in the test split) instead of a random triplet of seed PIC_SEED.
+PIC_IDS     ?=
 WIDTH_fcnet ?= 1
 
 MODELS  := $(foreach a,$(ARCHS),$(foreach s,$(SEEDS),$(a)-s$(s)))
@@ -45,7 +48,8 @@ $(call command,planes/score.dbv,dbv-plane --triplets $(TRIPLETS) --seed $(PLANE_
 $(OUT)/planes/score.dbv: $(D)/test.dbv $(CMDS)/planes/score.dbv | $(OUT)/planes
 	$(run)
 
-$(call command,planes/picture.dbv,dbv-plane --triplets 1 --seed $(PIC_SEED) --res $(PIC_RES) \
+$(call command,planes/picture.dbv,dbv-plane $(if $(PIC_IDS),--ids $(PIC_IDS),--triplets 1 \
+	--seed $(PIC_SEED)) --res $(PIC_RES) \
 	--range $(PIC_RANGE) -o $(OUT)/planes/picture.dbv $(D)/test.dbv)
 $(OUT)/planes/picture.dbv: $(D)/test.dbv $(CMDS)/planes/picture.dbv | $(OUT)/planes
 	$(run)

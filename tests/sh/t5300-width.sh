@@ -46,6 +46,12 @@ test_expect_success 'ARCH and WIDTHS: one architecture; a new width adds only it
 	grep -q "dbv-train --arch mlp --width 16" plan &&
 	! grep -q "dbv-train --arch mlp --width 4 " plan
 '
+test_expect_success 'PIC_IDS: the picture plane through given test images redoes only the pictures' '
+	$MK OUT=w2 ARCH=mlp WIDTHS="4" PIC_IDS=0,1,2 -n >plan2 &&
+	grep -q "^[^ ]*dbv-plane --ids 0,1,2 --res 16 " plan2 &&
+	grep -q "dbv-predict .*-picture.dbv" plan2 && grep -q "dbv-render .*figure1.png" plan2 &&
+	! grep -q "dbv-train\|dbv-predict .*-score.dbv\|dbv-compare" plan2
+'
 test_expect_success 'no widths for an architecture is refused' '
 	test_expect_code 2 $MK OUT=w3 ARCHS=vgg19 >log3 2>&1 &&
 	grep -q "no widths" log3
