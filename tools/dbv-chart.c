@@ -143,7 +143,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("too many arguments: '%s' (one TABLE)", argv[optind + 1]);
 	o->file = optind < argc ? argv[optind] : NULL;
 	o->name = o->file && strcmp(o->file, "-") ? o->file : "standard input";
-
 	/* --x/--y/--by/--logx ask for a line chart, --value and --scale for
 	 * a heat map. */
 	const int line_opts = o->x || o->y || o->by || o->logx;
