@@ -1,5 +1,5 @@
 /*
- * dbv-chart - draw a chart of a table stream (dbv-compare) as a PNG: a
+ * dbv-chart - draw a chart of a table stream (dbv-compare) as PNG or SVG: a
  * heat map of the reproducibility of groups of models (or of every pair
  * of streams), or a line chart of a figure of each model setting against
  * a number of the models (the paper's double descent).
@@ -13,7 +13,7 @@
  * Outline: parse options; read the table whole (struct dbv_table); turn
  * the chart it asks for into plain arrays (dbv_table_matrix for a heat
  * map, dbv_table_curve for a line chart: lib/kinds/table.c), which
- * lib/draw/chart.c draws; write the PNG through dbv_output_open
+ * lib/draw/chart.c draws; write the PNG or SVG through dbv_output_open
  * (temporary file, renamed when all went well).  CHARTS in
  * man/dbv-render.1 gives the formulas.
  */
@@ -27,9 +27,9 @@
 static const char usage[] =
 	"usage: dbv-chart [TABLE] [--chart heatmap] [--value agreement|iou] [-o OUT.png]\n"
 	"       dbv-chart [TABLE] --chart line --x KEY --y FIGURE [--by KEY] [--logx]\n"
-	"Draw a chart of a table stream (dbv-compare) as PNG.  TABLE defaults\n"
-	"to standard input; the PNG goes to standard output unless -o names a\n"
-	"file.  dbv-render draws a table stream with this program.\n"
+	"Draw a chart of a table stream (dbv-compare) as PNG or SVG.  TABLE\n"
+	"defaults to standard input; the picture goes to standard output unless\n"
+	"-o names a file.  dbv-render draws a table stream with this program.\n"
 	"\n"
 	"      --chart heatmap     the group x group matrix (or stream x stream)\n"
 	"                          of agreement (the default chart)\n"
@@ -46,7 +46,8 @@ static const char usage[] =
 	"      --title TEXT        title (default: the chart's; '' for none)\n"
 	"      --no-legend         leave the legend (a heat map's colour bar) out\n"
 	"      --text-scale N      text size factor 1..8 (default 2)\n"
-	"  -o, --output PATH       OUT.png\n"
+	"  -o, --output PATH       OUT.png or OUT.svg\n"
+	"      --format png|svg    the format (default: -o's extension, else PNG)\n"
 	"  -h, --help              this text\n"
 	"      --version           versions of dbv and its libraries\n"
 	"\n"
@@ -58,7 +59,8 @@ static int as_render; /* run by dbv-render (its name in argv[0]) */
 
 struct options {
 	const char *out, *title, *file, *name; /* name: FILE in messages */
-	int size, legend, text_scale;
+	const char *format;
+	int size, legend, text_scale, svg;
 	int chart, chart_set, y, logx, iou, scale_set, value_set, autoscale;
 	const char *x, *by;
 	double scale[2];
@@ -86,7 +88,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
 		O_SIZE = 256, O_TITLE, O_TS, O_VERSION, O_CHART, O_VALUE, O_SCALE,
-		O_X, O_Y, O_BY,
+		O_X, O_Y, O_BY, O_FORMAT,
 	};
 	const struct option lo[] = {
 		{"size", 1, NULL, O_SIZE}, {"title", 1, NULL, O_TITLE},
@@ -95,6 +97,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"scale", 1, NULL, O_SCALE}, {"x", 1, NULL, O_X},
 		{"y", 1, NULL, O_Y}, {"by", 1, NULL, O_BY},
 		{"logx", 0, &o->logx, 1}, {"output", 1, NULL, 'o'},
+		{"format", 1, NULL, O_FORMAT},
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
@@ -131,6 +134,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_X: o->x = optarg; break;
 		case O_BY: o->by = optarg; break;
 		case 'o': o->out = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
 		case 'h': dbv_tool_help(usage);
 		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
@@ -156,7 +160,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 /* ---- the charts --------------------------------------------------- */
 
 /* The heat map of the table's groups or streams (dbv_table_matrix). */
-static int draw_heatmap(struct dbv_image *im, const struct dbv_table *t,
+static int draw_heatmap(struct dbv_canvas *cv, const struct dbv_table *t,
 			const struct options *o, char *title, size_t cap)
 {
 	struct dbv_table_matrix m;
@@ -174,14 +178,14 @@ static int draw_heatmap(struct dbv_image *im, const struct dbv_table *t,
 		if (o->size)
 			h.cell = o->size / m.n > h.ts + 1 ? o->size / m.n : h.ts + 1;
 		snprintf(title, cap, "%s", o->title ? o->title : m.title);
-		rc = dbv_chart_heatmap(im, &h);
+		rc = dbv_chart_heatmap_on(cv, &h);
 	}
 	dbv_table_matrix_release(&m);
 	return rc;
 }
 
 /* The line chart of a figure of each model setting (dbv_table_curve). */
-static int draw_lines(struct dbv_image *im, const struct dbv_table *t,
+static int draw_lines(struct dbv_canvas *cv, const struct dbv_table *t,
 		      const struct options *o, char *title, size_t cap)
 {
 	struct dbv_table_curve c;
@@ -195,7 +199,8 @@ static int draw_lines(struct dbv_image *im, const struct dbv_table *t,
 			.ts = o->text_scale ? o->text_scale : 2,
 		};
 		snprintf(title, cap, "%s", o->title ? o->title : c.title);
-		rc = dbv_chart_point_lines(im, &lc, &c.pts, c.y, c.err, o->by, c.key);
+		rc = dbv_chart_point_lines_on(cv, &lc, &c.pts, c.y, c.err, o->by,
+					      c.key);
 	}
 	dbv_table_curve_release(&c);
 	return rc;
@@ -207,7 +212,7 @@ static int run(const struct options *o)
 {
 	struct dbv_table t = {0};
 	struct dbv_reader *r = NULL;
-	struct dbv_image im;
+	struct dbv_canvas cv = {.vector = o->svg};
 	char title[512];
 	int fd, rc;
 
@@ -215,11 +220,10 @@ static int run(const struct options *o)
 	    !(rc = dbv_tool_read_pred_table(r, o->name, as_render, 1)) &&
 	    !(rc = dbv_table_read_body(r, &t)) &&
 	    !(rc = dbv_reader_expect_end(r, dbv_tool_name())) &&
-	    !(rc = o->chart == CHART_LINE ? draw_lines(&im, &t, o, title, sizeof title)
-					  : draw_heatmap(&im, &t, o, title, sizeof title))) {
-		rc = dbv_tool_write_png(&im, NULL, o->out, title);
-		dbv_image_release(&im);
-	}
+	    !(rc = o->chart == CHART_LINE ? draw_lines(&cv, &t, o, title, sizeof title)
+					  : draw_heatmap(&cv, &t, o, title, sizeof title)))
+		rc = dbv_tool_write_picture(&cv, NULL, o->out, title);
+	dbv_canvas_release(&cv);
 	dbv_table_release(&t);
 	dbv_reader_free(r);
 	if (fd > 0)
@@ -241,7 +245,9 @@ int main(int argc, char **argv)
 	dbv_tool_apart("-o", o.out, in, 1);
 	if (dbv_tool_out_is_dir(o.out))
 		dbv_tool_usage("-o: '%s' is a directory: a chart is one file", o.out);
-	dbv_tool_png_tty(o.out);
+	o.svg = dbv_tool_picture_format(o.out, o.format) == DBV_PICTURE_SVG;
+	if (!o.svg)
+		dbv_tool_png_tty(o.out);
 	if ((rc = run(&o)))
 		dbv_tool_die(rc);
 	return 0;

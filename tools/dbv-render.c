@@ -1,6 +1,6 @@
 /*
  * dbv-render - draw the decision regions of pred streams over planes as
- * PNG pictures, in the style of Figure 1 of Somepalli et al. (CVPR 2022):
+ * PNG or SVG pictures, in the style of Figure 1 of Somepalli et al. (CVPR 2022):
  * one plane, a file per plane (-o DIR/), or a montage of one plane across
  * streams.  The pred kind reads and checks every record before anything
  * is drawn; lib/draw/planeplot.c draws from the plain arrays of a plane.
@@ -20,13 +20,13 @@
 #define MAX_COLS 64
 
 static const char usage[] =
-	"usage: dbv-render [FILE] [-o OUT.png | -o DIR/] [options]\n"
+	"usage: dbv-render [FILE] [-o OUT.png | -o OUT.svg | -o DIR/] [options]\n"
 	"       dbv-render --montage FILE... [--cols N] [--plane N] [-o OUT.png]\n"
 	"       dbv-render TABLE [chart options]      (see dbv-chart --help)\n"
-	"Draw the decision regions of a pred stream (over planes) as PNG, or a\n"
-	"chart of a table stream (dbv-compare) with dbv-chart, which takes the\n"
-	"chart options --chart, --value, --scale, --x, --y, --by and --logx.\n"
-	"FILE defaults to standard input; the PNG goes to standard output\n"
+	"Draw the decision regions of a pred stream (over planes) as PNG or SVG,\n"
+	"or a chart of a table stream (dbv-compare) with dbv-chart, which takes\n"
+	"the chart options --chart, --value, --scale, --x, --y, --by and --logx.\n"
+	"FILE defaults to standard input; the picture goes to standard output\n"
 	"unless -o names a file or a directory (one plane-NNNN.png per plane).\n"
 	"\n"
 	"      --plane N           draw only plane N (montage: default 0)\n"
@@ -42,7 +42,10 @@ static const char usage[] =
 	"      --title TEXT        title (default: model and plane; '' for none)\n"
 	"      --no-legend         leave the legend out\n"
 	"      --text-scale N      text size factor 1..8 (default 2; 1 below 200 px)\n"
-	"  -o, --output PATH       OUT.png, or DIR/ (or an existing directory)\n"
+	"  -o, --output PATH       OUT.png or OUT.svg, or DIR/ (or an existing\n"
+	"                          directory)\n"
+	"      --format png|svg    the picture's format (default: -o's extension;\n"
+	"                          PNG to standard output and DIR/)\n"
 	"  -h, --help              this text\n"
 	"      --version           versions of dbv and its libraries\n"
 	"\n"
@@ -50,12 +53,13 @@ static const char usage[] =
 	"non-finite numbers.\n";
 
 struct options {
-	const char *out, *title;
+	const char *out, *title, *format;
 	char **files;
 	int nfiles;
 	int64_t plane;
 	int plane_set, size, shade, shade_set, thumbs, legend, bare, text_scale;
 	int montage, cols, chart; /* chart: a chart option (dbv-chart's) */
+	int svg;                  /* the picture's format is SVG */
 	char **row_labels, **col_labels;
 	size_t nrow_labels, ncol_labels;
 };
@@ -64,7 +68,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum {
 		O_PLANE = 256, O_SIZE, O_SHADE, O_TITLE, O_TS, O_COLS, O_ROWL,
-		O_COLL, O_VERSION,
+		O_COLL, O_VERSION, O_FORMAT,
 	};
 	/* Flags set o's fields; a chart option sets o->chart (its value is
 	 * dbv-chart's to check). */
@@ -79,6 +83,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"scale", 1, &o->chart, 1}, {"x", 1, &o->chart, 1},
 		{"y", 1, &o->chart, 1}, {"by", 1, &o->chart, 1},
 		{"logx", 0, &o->chart, 1}, {"output", 1, NULL, 'o'},
+		{"format", 1, NULL, O_FORMAT},
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
@@ -107,6 +112,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_TITLE: o->title = optarg; break;
 		case 'o': o->out = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
 		case 'h': dbv_tool_help(usage);
 		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
 		}
@@ -134,8 +140,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		dbv_tool_usage("--col-labels: %zu labels for %d columns",
 			       o->ncol_labels, o->cols);
 	if (dbv_tool_out_is_dir(o->out))
-		dbv_tool_usage("--montage draws one picture: -o FILE.png, not a "
-			       "directory");
+		dbv_tool_usage("--montage draws one picture: -o FILE.png (or .svg), "
+			       "not a directory");
 }
 
 /* ---- reading ------------------------------------------------------ */
@@ -206,7 +212,7 @@ static int picture(const struct src *s, int n, const struct options *o,
 		.classes = s->h.classes, .names = s->h.class_names, .size = o->size,
 		.ts = o->text_scale, .legend = o->legend, .bare = o->bare,
 	};
-	struct dbv_image im = {0};
+	struct dbv_canvas cv = {.vector = o->svg};
 	char title[512], path[4096];
 	int rc = pl && cells ? DBV_OK : DBV_EIO;
 
@@ -216,15 +222,15 @@ static int picture(const struct src *s, int n, const struct options *o,
 		cells[q] = &pl[q];
 	}
 	if (dir)
-		snprintf(path, sizeof path, "%s%splane-%04lld.png", dir,
+		snprintf(path, sizeof path, "%s%splane-%04lld.%s", dir,
 			 dir[strlen(dir) - 1] == '/' ? "" : "/",
-			 (long long)s->rec.plane.plane);
+			 (long long)s->rec.plane.plane, o->svg ? "svg" : "png");
 	/* (main refused a terminal on standard output before reading.) */
-	if (!rc && !(rc = dbv_planepic_draw(&im, &pic))) {
+	if (!rc && !(rc = dbv_planepic_draw_on(&cv, &pic))) {
 		dbv_planepic_title(&pic, title, sizeof title);
-		rc = dbv_tool_write_png(&im, dir ? path : NULL, o->out, title);
+		rc = dbv_tool_write_picture(&cv, dir ? path : NULL, o->out, title);
 	}
-	dbv_image_release(&im);
+	dbv_canvas_release(&cv);
 	free(pl);
 	free(cells);
 	return rc;
@@ -328,7 +334,10 @@ int main(int argc, char **argv)
 		const char *in[] = {"the input", o.nfiles ? o.files[i] : "-"};
 		dbv_tool_apart("-o", o.out, in, 1);
 	}
-	dbv_tool_png_tty(o.out);
+	/* (After the refusals of -o naming an input, which say more.) */
+	o.svg = dbv_tool_picture_format(o.out, o.format) == DBV_PICTURE_SVG;
+	if (!o.svg)
+		dbv_tool_png_tty(o.out);
 	if (o.chart && !o.montage && !plane_opts(&o))
 		dbv_tool_die(run_chart(&o, argv, NULL, -1, 0, 0));
 	/* One picture of a plane of each stream, or (-o DIR/) files. */

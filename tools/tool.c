@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -525,16 +526,43 @@ void dbv_tool_png_tty(const char *out)
 			       "FILE.png or redirect standard output");
 }
 
-int dbv_tool_write_png(const struct dbv_image *im, const char *path,
-		       const char *out, const char *title)
+int dbv_tool_picture_format(const char *out, const char *fmt)
+{
+	static const char *const names[] = {"png", "svg"};
+	const char *dot = out ? strrchr(out, '.') : NULL;
+	int ext = -1, f = -1;
+
+	for (int k = 0; k < 2; k++) {
+		if (fmt && !strcmp(fmt, names[k]))
+			f = k;
+		if (dot && !strchr(dot, '/') && !strcasecmp(dot + 1, names[k]))
+			ext = k;
+	}
+	if (fmt && f < 0)
+		dbv_tool_usage("--format: '%s' is not png or svg", fmt);
+	/* Standard output and directories of plane-NNNN files: --format
+	 * or PNG. */
+	if (!out || !strcmp(out, "-") || dbv_tool_out_is_dir(out))
+		return f < 0 ? DBV_PICTURE_PNG : f;
+	if (f >= 0 && ext >= 0 && f != ext)
+		dbv_tool_usage("-o: '%s' names a %s file, --format asks for %s",
+			       out, names[ext], names[f]);
+	if (f < 0 && ext < 0)
+		dbv_tool_usage("-o: '%s': the picture formats are PNG and SVG: "
+			       "name it .png or .svg, or give --format", out);
+	return f >= 0 ? f : ext;
+}
+
+int dbv_tool_write_picture(const struct dbv_canvas *cv, const char *path,
+			   const char *out, const char *title)
 {
 	struct dbv_atomic a;
 	int fd, rc = path ? dbv_atomic_open(&a, path, &fd)
-			  : dbv_output_open(out, 1, 0, &fd);
+			  : dbv_output_open(out, !cv->vector, 0, &fd);
 	if (rc)
 		return rc;
-	rc = dbv_image_write_png_fd(im, fd, path ? path : out ? out : "standard output",
-				    title && title[0] ? title : NULL);
+	rc = dbv_canvas_write_fd(cv, fd, path ? path : out ? out : "standard output",
+				 title && title[0] ? title : NULL);
 	if (rc && path)
 		dbv_atomic_abort(&a);
 	else if (!rc)

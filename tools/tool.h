@@ -120,11 +120,20 @@ int dbv_tool_out_is_dir(const char *out);
 /* A PNG to standard output (out NULL or "-") when that is a terminal:
  * the usage error that refuses it (exit 2). */
 void dbv_tool_png_tty(const char *out);
-/* Write im as PNG (tEXt Title when title is not NULL or "") atomically to
+/* The format of a picture written to out (-o: a file, a directory of
+ * plane-NNNN files, or NULL or "-" for standard output) with --format
+ * fmt (NULL: none): fmt; else for a file its extension, .png or .svg in
+ * any case; else PNG.  Usage errors (exit 2): fmt not png or svg, a
+ * file named neither without --format, a .png or .svg file that fmt
+ * contradicts. */
+enum { DBV_PICTURE_PNG, DBV_PICTURE_SVG };
+int dbv_tool_picture_format(const char *out, const char *fmt);
+/* Write the picture drawn on cv (PNG, or SVG when cv->vector), with the
+ * title (PNG tEXt Title, SVG <title>) when not NULL or "", atomically to
  * path, or when path is NULL to the -o output out (dbv_output_open,
  * dbv_output_commit; NULL or "-": standard output). */
-int dbv_tool_write_png(const struct dbv_image *im, const char *path,
-		       const char *out, const char *title);
+int dbv_tool_write_picture(const struct dbv_canvas *cv, const char *path,
+			   const char *out, const char *title);
 /* The input *fd from where it starts, for a program run after this one
  * (dbv_tool_exec): *start its offset; for a pipe, which cannot be
  * rewound, a temporary copy of what is left of it replaces *fd (*start

@@ -89,10 +89,10 @@ void dbv_tick_label(double v, double step, char *buf, size_t cap)
 static int imax(int a, int b) { return a > b ? a : b; }
 
 /* Draw s centred on x (clamped to [lo, hi - width]) at y. */
-static void text_centred(struct dbv_image *im, int x, int y, const char *s,
+static void text_centred(struct dbv_canvas *cv, int x, int y, const char *s,
 			 int ts, struct dbv_rgb c)
 {
-	dbv_image_text(im, x - dbv_text_width(s, ts) / 2, y, s, ts, c);
+	dbv_canvas_text(cv, x - dbv_text_width(s, ts) / 2, y, s, ts, c);
 }
 
 /* Title (and note) lines above a chart: their height. */
@@ -109,22 +109,24 @@ static int head_width(const char *title, const char *note, int ts)
 }
 
 /* Title and note centred on cx (kept inside the image), from y. */
-static void draw_head(struct dbv_image *im, int cx, int y, const char *title,
+static void draw_head(struct dbv_canvas *cv, int cx, int y, const char *title,
 		      const char *note, int ts, int pad)
 {
 	const char *line[2] = {title, note};
+	dbv_canvas_group(cv, "title");
 	for (int k = 0; k < 2; k++) {
 		if (!line[k] || !line[k][0])
 			continue;
 		const int w = dbv_text_width(line[k], ts);
 		int x = cx - w / 2;
-		if (x + w > im->w - pad)
-			x = im->w - pad - w;
+		if (x + w > cv->w - pad)
+			x = cv->w - pad - w;
 		if (x < pad)
 			x = pad;
-		dbv_image_text(im, x, y, line[k], ts, k ? NOTE : DBV_BLACK);
+		dbv_canvas_text(cv, x, y, line[k], ts, k ? NOTE : DBV_BLACK);
 		y += (DBV_FONT_LINE + (k ? 3 : 4)) * ts;
 	}
+	dbv_canvas_group_end(cv);
 }
 
 static int too_big(int W, int H)
@@ -172,7 +174,7 @@ void dbv_heatmap_autoscale(struct dbv_heatmap *h)
  *
  * vertically: pad, title and note, the matrix, 6t, column labels, pad.
  */
-int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
+int dbv_chart_heatmap_on(struct dbv_canvas *cv, const struct dbv_heatmap *h)
 {
 	const int n = h->n, t = h->ts > 0 ? h->ts : 1, pad = 10 * t, g = t;
 	const int line = DBV_FONT_LINE * t;
@@ -219,9 +221,10 @@ int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
 	H = Y + side + clh + pad;
 	/* A long title widens the chart. */
 	W = imax(W, head_width(h->title, h->note, t) + 2 * pad);
-	if ((rc = too_big(W, H)) || (rc = dbv_image_init(im, W, H, DBV_WHITE)))
+	if ((rc = too_big(W, H)) || (rc = dbv_canvas_init(cv, W, H, DBV_WHITE)))
 		return rc;
 
+	dbv_canvas_group(cv, "cells");
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++) {
 			const int x = X + j * c, y = Y + i * c, s = c - g;
@@ -238,13 +241,13 @@ int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
 				fg = dbv_text_colour_on(bg);
 				snprintf(buf, sizeof buf, "%.2f", v);
 			}
-			dbv_image_fill_rect(im, x, y, s, s, bg);
+			dbv_canvas_rect(cv, x, y, s, s, bg);
 			/* The value in the text scale, or smaller, or not at
 			 * all: what fits with t of room on each side. */
 			for (int vs = t; vs >= 1; vs = vs > 1 ? 1 : 0) {
 				const int tw = dbv_text_width(buf, vs);
 				if (tw + 2 * t <= s && DBV_FONT_ASCENT * vs + 2 * t <= s) {
-					dbv_image_text(im, x + (s - tw) / 2,
+					dbv_canvas_text(cv, x + (s - tw) / 2,
 						       y + (s - DBV_FONT_ASCENT * vs) / 2,
 						       buf, vs, fg);
 					break;
@@ -253,36 +256,37 @@ int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
 					break;
 			}
 		}
+	dbv_canvas_group_end(cv);
 	/* Row labels, right-aligned; column labels below. */
+	dbv_canvas_group(cv, "labels");
 	for (int i = 0; i < n; i++) {
 		const char *s = h->labels[i];
 		const int w = dbv_text_width(s, t);
-		dbv_image_text(im, X - 6 * t - w,
+		dbv_canvas_text(cv, X - 6 * t - w,
 			       Y + i * c + (c - g - DBV_FONT_ASCENT * t) / 2, s, t,
 			       DBV_BLACK);
 		if (turned)
 			/* Reading upward, ending 6t below the matrix. */
-			dbv_image_text_up(im, X + i * c + (c - g - DBV_FONT_ASCENT * t) / 2,
+			dbv_canvas_text_up(cv, X + i * c + (c - g - DBV_FONT_ASCENT * t) / 2,
 					  Y + side + 6 * t + w, s, t, DBV_BLACK);
 		else
-			text_centred(im, X + i * c + (c - g) / 2, Y + side + 6 * t, s,
+			text_centred(cv, X + i * c + (c - g) / 2, Y + side + 6 * t, s,
 				     t, DBV_BLACK);
 	}
+	dbv_canvas_group_end(cv);
 	if (h->colour_bar) {
 		/* Pixel row k (from the top) of the bar shows the value
 		 * hi - k/(side - 1) * (hi - lo): its ends are the scale's. */
 		const int bx = X + side + 14 * t, bw = 8 * t;
-		for (int k = 0; k < side; k++) {
-			const double f = side > 1 ? 1 - (double)k / (side - 1) : 1;
-			dbv_image_fill_rect(im, bx, Y + k, bw, 1, dbv_viridis(f));
-		}
-		dbv_image_frame(im, bx - 1, Y - 1, bw + 2, side + 2, 1, AXIS);
+		dbv_canvas_group(cv, "colour-bar");
+		dbv_canvas_ramp(cv, bx, Y, bw, side, dbv_viridis);
+		dbv_canvas_frame(cv, bx - 1, Y - 1, bw + 2, side + 2, 1, AXIS);
 		for (int k = 0; k < nt; k++) {
 			const double f = (ticks[k] - h->lo) / (h->hi - h->lo);
 			const int y = Y + (int)lround((1 - f) * (side - 1));
-			dbv_image_fill_rect(im, bx + bw + 1, y, 3 * t, imax(1, t / 2), AXIS);
+			dbv_canvas_rect(cv, bx + bw + 1, y, 3 * t, imax(1, t / 2), AXIS);
 			dbv_tick_label(ticks[k], step, buf, sizeof buf);
-			dbv_image_text(im, bx + bw + 1 + 6 * t,
+			dbv_canvas_text(cv, bx + bw + 1 + 6 * t,
 				       y - DBV_FONT_ASCENT * t / 2, buf, t, DBV_BLACK);
 		}
 		if (h->bar_label && h->bar_label[0]) {
@@ -290,11 +294,12 @@ int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
 			snprintf(s, sizeof s, "%s", h->bar_label);
 			dbv_text_fit(s, side, t);
 			const int w = dbv_text_width(s, t);
-			dbv_image_text_up(im, bx + bw + 1 + 6 * t + tlw + 6 * t,
+			dbv_canvas_text_up(cv, bx + bw + 1 + 6 * t + tlw + 6 * t,
 					  Y + (side + w) / 2, s, t, DBV_BLACK);
 		}
+		dbv_canvas_group_end(cv);
 	}
-	draw_head(im, X + side / 2, pad, h->title, h->note, t, pad);
+	draw_head(cv, X + side / 2, pad, h->title, h->note, t, pad);
 	return DBV_OK;
 }
 
@@ -344,10 +349,10 @@ static const enum dbv_marker series_marker[5] = {
 /* Sizes relative to the circle's radius, so the five look as heavy. */
 static const double series_marker_scale[5] = {1.0, 0.85, 1.35, 1.25, 1.2};
 
-static void draw_point(struct dbv_image *im, int k, double x, double y,
+static void draw_point(struct dbv_canvas *cv, int k, double x, double y,
 		       double r, int t)
 {
-	dbv_image_marker(im, series_marker[k % 5], x, y,
+	dbv_canvas_marker(cv, series_marker[k % 5], x, y,
 			 r * series_marker_scale[k % 5], 0.6 * t,
 			 dbv_palette(k), DBV_WHITE);
 }
@@ -412,7 +417,7 @@ static int axis_ticks(const struct axis *a, int horizontal, int t, double *ticks
  * vertically: pad, title and note, 1t, frame, plot, frame, 3t ticks, 2t,
  * x tick labels, 4t, x title, pad.
  */
-int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
+int dbv_chart_lines_on(struct dbv_canvas *cv, const struct dbv_linechart *c)
 {
 	const int t = c->ts > 0 ? c->ts : 1, pad = 10 * t, line = DBV_FONT_LINE * t;
 	const int w = c->w, h = c->h;
@@ -475,24 +480,27 @@ int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
 				      dbv_text_width(buf, t) / 2.0) + pad);
 	}
 	W = imax(W, head_width(c->title, c->note, t) + 2 * pad);
-	if ((rc = too_big(W, H)) || (rc = dbv_image_init(im, W, H, DBV_WHITE)))
+	if ((rc = too_big(W, H)) || (rc = dbv_canvas_init(cv, W, H, DBV_WHITE)))
 		return rc;
 	ax.p0 = L;
 	ay.p0 = T + h;
 
 	/* Grid lines at the ticks, under everything. */
+	dbv_canvas_group(cv, "grid");
 	for (int k = 0; k < nx; k++) {
 		const int x = (int)floor(ax_px(&ax, xt[k]));
 		if (x >= L && x < L + w)
-			dbv_image_fill_rect(im, x, T, 1, h, GRID);
+			dbv_canvas_rect(cv, x, T, 1, h, GRID);
 	}
 	for (int k = 0; k < ny; k++) {
 		const int y = (int)floor(ax_px(&ay, yt[k]));
 		if (y >= T && y < T + h)
-			dbv_image_fill_rect(im, L, y, w, 1, GRID);
+			dbv_canvas_rect(cv, L, y, w, 1, GRID);
 	}
+	dbv_canvas_group_end(cv);
 	/* Error bars, then lines, then markers, series by series in order
 	 * (a later series on top). */
+	dbv_canvas_group(cv, "series");
 	const double r = 3.5 * t, lw = 1.25 * t, ew = t, cap = 3 * t;
 	for (int k = 0; k < c->nseries; k++) {
 		const struct dbv_series *s = &c->s[k];
@@ -503,60 +511,65 @@ int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
 				continue;
 			const double X = ax_px(&ax, s->x[i]);
 			const double y0 = ax_px(&ay, s->y[i] - e), y1 = ax_px(&ay, s->y[i] + e);
-			dbv_image_stroke(im, X, y0, X, y1, ew, col);
-			dbv_image_stroke(im, X - cap, y0, X + cap, y0, ew, col);
-			dbv_image_stroke(im, X - cap, y1, X + cap, y1, ew, col);
+			dbv_canvas_stroke(cv, X, y0, X, y1, ew, col);
+			dbv_canvas_stroke(cv, X - cap, y0, X + cap, y0, ew, col);
+			dbv_canvas_stroke(cv, X - cap, y1, X + cap, y1, ew, col);
 		}
 		for (int i = 1; i < s->n; i++) {
 			if (!isfinite(s->x[i - 1]) || !isfinite(s->y[i - 1]) ||
 			    !isfinite(s->x[i]) || !isfinite(s->y[i]))
 				continue;
-			dbv_image_stroke(im, ax_px(&ax, s->x[i - 1]), ax_px(&ay, s->y[i - 1]),
+			dbv_canvas_stroke(cv, ax_px(&ax, s->x[i - 1]), ax_px(&ay, s->y[i - 1]),
 					 ax_px(&ax, s->x[i]), ax_px(&ay, s->y[i]), lw, col);
 		}
 		for (int i = 0; i < s->n; i++)
 			if (isfinite(s->x[i]) && isfinite(s->y[i]))
-				draw_point(im, k, ax_px(&ax, s->x[i]), ax_px(&ay, s->y[i]), r, t);
+				draw_point(cv, k, ax_px(&ax, s->x[i]), ax_px(&ay, s->y[i]), r, t);
 	}
+	dbv_canvas_group_end(cv);
 	/* Frame, ticks (outward) and their labels. */
-	dbv_image_frame(im, L - 1, T - 1, w + 2, h + 2, 1, AXIS);
+	dbv_canvas_group(cv, "axes");
+	dbv_canvas_frame(cv, L - 1, T - 1, w + 2, h + 2, 1, AXIS);
 	for (int k = 0; k < nx; k++) {
 		const int x = (int)floor(ax_px(&ax, xt[k]));
-		dbv_image_fill_rect(im, x, T + h + 1, imax(1, t / 2), 3 * t, AXIS);
+		dbv_canvas_rect(cv, x, T + h + 1, imax(1, t / 2), 3 * t, AXIS);
 		dbv_tick_label(xt[k], xstep, buf, sizeof buf);
-		text_centred(im, x, T + h + 1 + 5 * t, buf, t, DBV_BLACK);
+		text_centred(cv, x, T + h + 1 + 5 * t, buf, t, DBV_BLACK);
 	}
 	for (int k = 0; k < ny; k++) {
 		const int y = (int)floor(ax_px(&ay, yt[k]));
-		dbv_image_fill_rect(im, L - 1 - 3 * t, y, 3 * t, imax(1, t / 2), AXIS);
+		dbv_canvas_rect(cv, L - 1 - 3 * t, y, 3 * t, imax(1, t / 2), AXIS);
 		dbv_tick_label(yt[k], ystep, buf, sizeof buf);
-		dbv_image_text(im, L - 1 - 5 * t - dbv_text_width(buf, t),
+		dbv_canvas_text(cv, L - 1 - 5 * t - dbv_text_width(buf, t),
 			       y - DBV_FONT_ASCENT * t / 2, buf, t, DBV_BLACK);
 	}
 	if (has_xt)
-		text_centred(im, L + w / 2, T + h + 1 + 5 * t + line + 4 * t, c->xlabel,
+		text_centred(cv, L + w / 2, T + h + 1 + 5 * t + line + 4 * t, c->xlabel,
 			     t, DBV_BLACK);
 	if (has_yt) {
 		char s[256];
 		snprintf(s, sizeof s, "%s", c->ylabel);
 		dbv_text_fit(s, h, t);
-		dbv_image_text_up(im, pad, T + (h + dbv_text_width(s, t)) / 2, s, t,
+		dbv_canvas_text_up(cv, pad, T + (h + dbv_text_width(s, t)) / 2, s, t,
 				  DBV_BLACK);
 	}
+	dbv_canvas_group_end(cv);
 	if (has_legend) {
 		int x = L + w + 1 + 12 * t, y = T;
+		dbv_canvas_group(cv, "legend");
 		for (int k = 0; k < c->nseries; k++) {
 			const char *s = c->s[k].label;
 			if (!s || !s[0])
 				continue;
 			const double my = y + DBV_FONT_ASCENT * t / 2.0 + t;
-			dbv_image_stroke(im, x, my, x + 20 * t, my, lw, dbv_palette(k));
-			draw_point(im, k, x + 10 * t, my, r, t);
-			dbv_image_text(im, x + 25 * t, y + t, s, t, DBV_BLACK);
+			dbv_canvas_stroke(cv, x, my, x + 20 * t, my, lw, dbv_palette(k));
+			draw_point(cv, k, x + 10 * t, my, r, t);
+			dbv_canvas_text(cv, x + 25 * t, y + t, s, t, DBV_BLACK);
 			y += line + 5 * t;
 		}
+		dbv_canvas_group_end(cv);
 	}
-	draw_head(im, L + w / 2, pad, c->title, c->note, t, pad);
+	draw_head(cv, L + w / 2, pad, c->title, c->note, t, pad);
 	return DBV_OK;
 }
 
@@ -660,10 +673,11 @@ int dbv_chart_points(int n, const double *x, const struct dbv_chart_key *key,
 	return DBV_OK;
 }
 
-int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
-			  const struct dbv_chart_points *p, const double *y,
-			  const double *err, const char *by,
-			  const struct dbv_chart_key *key)
+int dbv_chart_point_lines_on(struct dbv_canvas *cv,
+			     const struct dbv_linechart *c,
+			     const struct dbv_chart_points *p, const double *y,
+			     const double *err, const char *by,
+			     const struct dbv_chart_key *key)
 {
 	const size_t nl = p->nlines > 0 ? (size_t)p->nlines : 1;
 	struct dbv_series *ser = dbv_calloc(nl, sizeof *ser);
@@ -686,8 +700,32 @@ int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
 	lc.s = ser;
 	lc.nseries = p->nlines;
 	if (!rc)
-		rc = dbv_chart_lines(im, &lc);
+		rc = dbv_chart_lines_on(cv, &lc);
 	free(ser);
 	free(lab);
 	return rc;
+}
+
+/* ---- on images ------------------------------------------------------ */
+
+int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h)
+{
+	struct dbv_canvas cv = {0};
+	return dbv_canvas_to_image(&cv, dbv_chart_heatmap_on(&cv, h), im);
+}
+
+int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c)
+{
+	struct dbv_canvas cv = {0};
+	return dbv_canvas_to_image(&cv, dbv_chart_lines_on(&cv, c), im);
+}
+
+int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
+			  const struct dbv_chart_points *p, const double *y,
+			  const double *err, const char *by,
+			  const struct dbv_chart_key *key)
+{
+	struct dbv_canvas cv = {0};
+	return dbv_canvas_to_image(&cv, dbv_chart_point_lines_on(&cv, c, p, y, err,
+								  by, key), im);
 }

@@ -159,9 +159,87 @@ int dbv_image_write_png(const struct dbv_image *im, FILE *f,
  * messages ("cannot write 'NAME': ...", "NAME: PNG: ..."). */
 int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
 			   const char *name, const char *title);
+/* fn(f, what, title) on a stdio stream of fd's own (fd stays open), the
+ * errors of opening and closing it as dbv_image_write_png_fd's: how
+ * pictures are written to descriptors. */
+int dbv_draw_write_fd(int fd, const char *name,
+		      int (*fn)(FILE *f, const void *what, const char *title),
+		      const void *what, const char *title);
 /* Read any PNG (palette, grey, 16-bit, alpha: converted to RGB8, alpha
  * dropped).  DBV_EINPUT for a bad file, DBV_EIO when it cannot be read. */
 int dbv_image_read_png(struct dbv_image *im, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Canvases (lib/draw/svg.c): pixels for PNG, or elements for SVG          */
+/* ------------------------------------------------------------------ */
+/*
+ * What charts and plane pictures draw on.  With vector 0 each call draws
+ * pixels into im with the dbv_image_* function of the same name (a PNG
+ * of it is the bytes those functions make); with vector 1 it appends the
+ * SVG element that draws the same shape at the same coordinates: <rect>
+ * (rectangles, frames), <line> (strokes, round ends), <circle> and
+ * <polygon> (markers: the border as the shape grown by its width, the
+ * fill on top), <text> (a monospace face, 10*scale pixels: the bitmap
+ * font's advance and cap height; valid UTF-8 kept, other bytes '?'; the
+ * five XML specials escaped), <image> (a blit: the source as a base64 PNG
+ * in a data: URI, scaled by nearest neighbour), a vertical
+ * <linearGradient> (a ramp).  The elements are kept in memory, at most
+ * DBV_SVG_MAX_BYTES; running out is remembered and reported by
+ * dbv_canvas_write.  Zero the struct and set vector before
+ * dbv_canvas_init; release with dbv_canvas_release.
+ */
+#define DBV_SVG_MAX_BYTES ((size_t)1 << 30)
+struct dbv_canvas {
+	int vector;             /* set by the caller: 0 pixels, 1 SVG      */
+	int w, h;               /* set by dbv_canvas_init                  */
+	struct dbv_image im;    /* the pixels (vector 0)                   */
+	char *svg;              /* the SVG elements, NUL-terminated        */
+	size_t len, cap;
+	int ids;                /* gradient ids given out                  */
+	int failed;             /* DBV_EIO (memory), DBV_EUSAGE (too big)  */
+};
+/* A w x h canvas filled with bg (the sides as dbv_image_init's). */
+int dbv_canvas_init(struct dbv_canvas *cv, int w, int h, struct dbv_rgb bg);
+void dbv_canvas_release(struct dbv_canvas *cv);
+/* Hand the image of a raster canvas over to *im after a drawing call that
+ * returned rc (on failure: released, *im empty); returns rc. */
+int dbv_canvas_to_image(struct dbv_canvas *cv, int rc, struct dbv_image *im);
+/* The dbv_image_* calls of the same names, on a canvas. */
+void dbv_canvas_rect(struct dbv_canvas *cv, int x, int y, int w, int h,
+		     struct dbv_rgb c);
+void dbv_canvas_frame(struct dbv_canvas *cv, int x, int y, int w, int h,
+		      int t, struct dbv_rgb c);
+void dbv_canvas_stroke(struct dbv_canvas *cv, double x0, double y0, double x1,
+		       double y1, double w, struct dbv_rgb c);
+void dbv_canvas_marker(struct dbv_canvas *cv, enum dbv_marker m, double cx,
+		       double cy, double r, double ow, struct dbv_rgb fill,
+		       struct dbv_rgb edge);
+void dbv_canvas_text(struct dbv_canvas *cv, int x, int y, const char *s,
+		     int scale, struct dbv_rgb c);
+void dbv_canvas_text_up(struct dbv_canvas *cv, int x, int y, const char *s,
+			int scale, struct dbv_rgb c);
+void dbv_canvas_blit(struct dbv_canvas *cv, int x, int y, int w, int h,
+		     const struct dbv_image *src);
+/* A vertical colour ramp filling the w x h rectangle at (x, y): pixel
+ * row k shows f(1 - k/(h - 1)), f(1) at the top (SVG: a gradient through
+ * 33 of those colours). */
+void dbv_canvas_ramp(struct dbv_canvas *cv, int x, int y, int w, int h,
+		     struct dbv_rgb (*f)(double t));
+/* SVG: what follows, until group_end, in <g class="name"> (pixels:
+ * nothing). */
+void dbv_canvas_group(struct dbv_canvas *cv, const char *name);
+void dbv_canvas_group_end(struct dbv_canvas *cv);
+/* The picture as PNG (dbv_image_write_png) or as an SVG document: the
+ * canvas's size, <title> when title is not NULL or "", the elements.
+ * DBV_EIO for a write error or a canvas that ran out of memory,
+ * DBV_EUSAGE for one over DBV_SVG_MAX_BYTES.  _fd as
+ * dbv_image_write_png_fd. */
+int dbv_canvas_write(const struct dbv_canvas *cv, FILE *f, const char *title);
+int dbv_canvas_write_fd(const struct dbv_canvas *cv, int fd, const char *name,
+			const char *title);
+/* The base64 digits (RFC 4648, '=' padded) of n bytes into out, which
+ * holds 4*ceil(n/3) + 1 bytes; NUL-terminated; returns their number. */
+size_t dbv_base64(const void *in, size_t n, char *out);
 
 /* ------------------------------------------------------------------ */
 /* Charts (lib/draw/chart.c): a heat map and a line chart on a canvas        */
@@ -196,6 +274,9 @@ struct dbv_heatmap {
 	int ts;                 /* text scale >= 1                         */
 };
 int dbv_chart_heatmap(struct dbv_image *im, const struct dbv_heatmap *h);
+/* The same on a canvas (pixels or SVG, dbv_canvas_init'ed here); so are
+ * dbv_chart_lines_on, dbv_chart_point_lines_on, dbv_planepic_draw_on. */
+int dbv_chart_heatmap_on(struct dbv_canvas *cv, const struct dbv_heatmap *h);
 /* Set h->lo, h->hi from h->v (n, blank_diagonal set): the range of the
  * finite values drawn, widened to tenths (at least 0.1 apart); 0..1 when
  * there is none. */
@@ -222,6 +303,7 @@ struct dbv_linechart {
 	int ts;                 /* text scale >= 1                         */
 };
 int dbv_chart_lines(struct dbv_image *im, const struct dbv_linechart *c);
+int dbv_chart_lines_on(struct dbv_canvas *cv, const struct dbv_linechart *c);
 
 /* What puts an item (a model) on a line of a line chart: a number, or a
  * string (s holds the number as %g too).  Keys order numbers first,
@@ -259,6 +341,11 @@ int dbv_chart_point_lines(struct dbv_image *im, const struct dbv_linechart *c,
 			  const struct dbv_chart_points *p, const double *y,
 			  const double *err, const char *by,
 			  const struct dbv_chart_key *key);
+int dbv_chart_point_lines_on(struct dbv_canvas *cv,
+			     const struct dbv_linechart *c,
+			     const struct dbv_chart_points *p, const double *y,
+			     const double *err, const char *by,
+			     const struct dbv_chart_key *key);
 
 /* ------------------------------------------------------------------ */
 /* Plane pictures (lib/draw/planeplot.c): decision regions, montages       */
@@ -345,6 +432,7 @@ void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap);
 /* Draw the picture into im (allocated here).  DBV_EUSAGE for a picture
  * over DBV_IMAGE_MAX_SIDE a side and for bad sizes or negative labels. */
 int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p);
+int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p);
 
 /* ------------------------------------------------------------------ */
 

@@ -838,8 +838,9 @@ int dbv_image_write_png(const struct dbv_image *im, FILE *f,
 	return DBV_OK;
 }
 
-int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
-			   const char *name, const char *title)
+int dbv_draw_write_fd(int fd, const char *name,
+		      int (*fn)(FILE *f, const void *what, const char *title),
+		      const void *what, const char *title)
 {
 	FILE *f;
 	int rc, d = dup(fd);
@@ -850,11 +851,22 @@ int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
 		return dbv_seterr(DBV_EIO, "cannot write '%s': %s", name,
 				  strerror(errno));
 	}
-	rc = dbv_image_write_png(im, f, title);
+	rc = fn(f, what, title);
 	if (fclose(f) && !rc)
 		rc = dbv_seterr(DBV_EIO, "cannot write '%s': %s", name,
 				strerror(errno));
 	return rc ? dbv_preerr(rc, "%s", name) : DBV_OK;
+}
+
+static int png_to(FILE *f, const void *im, const char *title)
+{
+	return dbv_image_write_png(im, f, title);
+}
+
+int dbv_image_write_png_fd(const struct dbv_image *im, int fd,
+			   const char *name, const char *title)
+{
+	return dbv_draw_write_fd(fd, name, png_to, im, title);
 }
 
 struct png_rd {

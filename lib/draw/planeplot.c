@@ -61,10 +61,10 @@ static const enum dbv_marker anchor_marker[3] = {
 /* Sizes relative to the circle's radius, so the three look as heavy. */
 static const double marker_scale[3] = {1.0, 1.3, 1.15};
 
-static void draw_marker(struct dbv_image *im, int k, double x, double y,
+static void draw_marker(struct dbv_canvas *cv, int k, double x, double y,
 			double r, double ow)
 {
-	dbv_image_marker(im, anchor_marker[k], x, y, r * marker_scale[k], ow,
+	dbv_canvas_marker(cv, anchor_marker[k], x, y, r * marker_scale[k], ow,
 			 DBV_WHITE, DBV_BLACK);
 }
 
@@ -80,7 +80,7 @@ static uint8_t image_at(const struct dbv_planeplot *p, size_t i)
 
 /* A thumbnail of anchor k beside its marker, inside the plot if it can
  * be, not over the other markers. */
-static void draw_thumb(struct dbv_image *im, const struct dbv_planeplot *p,
+static void draw_thumb(struct dbv_canvas *cv, const struct dbv_planeplot *p,
 		       int k, const struct marks *m, int ox, int oy, int S,
 		       struct dbv_image *th)
 {
@@ -132,12 +132,12 @@ static void draw_thumb(struct dbv_image *im, const struct dbv_planeplot *p,
 			c.b = p->c >= 3 ? image_at(p, 2 * hw + i) : c.r;
 			dbv_image_set(th, x, y, c);
 		}
-	dbv_image_frame(im, x0 - 2, y0 - 2, tw + 4, tht + 4, 2, DBV_BLACK);
-	dbv_image_blit(im, x0, y0, tw, tht, th);
+	dbv_canvas_frame(cv, x0 - 2, y0 - 2, tw + 4, tht + 4, 2, DBV_BLACK);
+	dbv_canvas_blit(cv, x0, y0, tw, tht, th);
 }
 
-/* Draw plane p into im with the plot's top-left pixel at (ox, oy). */
-static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
+/* Draw plane p on cv with the plot's top-left pixel at (ox, oy). */
+static int draw_plot(struct dbv_canvas *cv, int ox, int oy, int S,
 		     const struct dbv_planeplot *p)
 {
 	struct dbv_image grid, th;
@@ -165,7 +165,7 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 			row[3 * j + 2] = c.b;
 		}
 	}
-	dbv_image_blit(im, ox, oy, S, S, &grid);
+	dbv_canvas_blit(cv, ox, oy, S, S, &grid);
 	dbv_image_release(&grid);
 
 	m.r = fmin(fmax(S / 42.0, 4.5), 14);
@@ -178,11 +178,11 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 		if ((rc = dbv_image_init(&th, p->w, p->h, DBV_WHITE)))
 			return rc;
 		for (int k = 0; k < 3; k++)
-			draw_thumb(im, p, k, &m, ox, oy, S, &th);
+			draw_thumb(cv, p, k, &m, ox, oy, S, &th);
 		dbv_image_release(&th);
 	}
 	for (int k = 0; k < 3; k++)
-		draw_marker(im, k, m.x[k], m.y[k], m.r, m.ow);
+		draw_marker(cv, k, m.x[k], m.y[k], m.r, m.ow);
 	return DBV_OK;
 }
 
@@ -191,7 +191,7 @@ static int draw_plot(struct dbv_image *im, int ox, int oy, int S,
 /*
  * A list of items (a class swatch or an anchor marker with text, a
  * heading, a note), laid out in columns of equal width that wrap at
- * max_w.  Measuring and drawing share one walk (im NULL: measure).
+ * max_w.  Measuring and drawing share one walk (cv NULL: measure).
  */
 enum { IT_CLASS, IT_ANCHOR, IT_HEAD, IT_NOTE };
 struct item {
@@ -330,11 +330,11 @@ static int legend_build(struct legend *l, const struct dbv_planepic *p)
 }
 
 /*
- * Lay out (and with im, draw) the legend at (x, y), items in columns of
+ * Lay out (and with cv, draw) the legend at (x, y), items in columns of
  * one width wrapping at max_w (at least one column).  Returns the height;
  * *wout gets the width used.
  */
-static int legend_walk(struct dbv_image *im, const struct legend *l, int x,
+static int legend_walk(struct dbv_canvas *cv, const struct legend *l, int x,
 		       int y, int max_w, int ts, int *wout)
 {
 	const int lh = (DBV_FONT_LINE + 3) * ts, icon = 9 * ts, gap = 5 * ts;
@@ -359,8 +359,8 @@ static int legend_walk(struct dbv_image *im, const struct legend *l, int x,
 				cy += lh;
 			if (it->kind == IT_HEAD && i > 0)
 				cy += lh / 2;
-			if (im)
-				dbv_image_text(im, x, y + cy + ts, it->text, ts,
+			if (cv)
+				dbv_canvas_text(cv, x, y + cy + ts, it->text, ts,
 					       it->kind == IT_HEAD ? DBV_BLACK
 								   : DBV_RGB(0x555555));
 			used = w > used ? w : used;
@@ -374,24 +374,24 @@ static int legend_walk(struct dbv_image *im, const struct legend *l, int x,
 			cx = 0;
 			in_row = 0;
 		}
-		if (im) {
+		if (cv) {
 			const int ix = x + cx, iy = y + cy + ts;
 			/* The icon centred on the capitals' middle. */
 			const double mx = ix + icon / 2.0, my = iy + 3.5 * ts;
 			if (it->kind == IT_CLASS) {
-				dbv_image_fill_rect(im, ix, (int)lround(my - icon / 2.0),
+				dbv_canvas_rect(cv, ix, (int)lround(my - icon / 2.0),
 						    icon, icon, dbv_palette(it->k));
-				dbv_image_frame(im, ix, (int)lround(my - icon / 2.0),
+				dbv_canvas_frame(cv, ix, (int)lround(my - icon / 2.0),
 						icon, icon, 1, DBV_RGB(0x333333));
 			} else {
 				const double r = icon * 0.36;
-				draw_marker(im, (int)it->k, mx, my, r,
+				draw_marker(cv, (int)it->k, mx, my, r,
 					    fmax(1.2, r * 0.2));
 			}
-			dbv_image_text(im, ix + icon + gap, iy, it->text, ts,
+			dbv_canvas_text(cv, ix + icon + gap, iy, it->text, ts,
 				       DBV_BLACK);
 			if (it->right[0])
-				dbv_image_text(im, ix + cw - 4 * gap -
+				dbv_canvas_text(cv, ix + cw - 4 * gap -
 						       dbv_text_width(it->right, ts),
 					       iy, it->right, ts, DBV_BLACK);
 		}
@@ -489,7 +489,7 @@ static const char *col_label(const struct dbv_planepic *p, int k)
 }
 
 /* Title, column and row labels (montage) of a picture laid out. */
-static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
+static void draw_texts(struct dbv_canvas *cv, const struct dbv_planepic *p,
 		       int S, int ts, int margin, int gap, int gx, int gy,
 		       int grid_w, int rlw, int clh)
 {
@@ -499,30 +499,34 @@ static void draw_texts(struct dbv_image *im, const struct dbv_planepic *p,
 	if (t[0]) {
 		/* A long title in smaller text before it is shortened. */
 		int s = ts;
-		while (s > 1 && dbv_text_width(t, s) > im->w - 2 * margin)
+		while (s > 1 && dbv_text_width(t, s) > cv->w - 2 * margin)
 			s--;
-		dbv_text_fit(t, im->w - 2 * margin, s);
+		dbv_text_fit(t, cv->w - 2 * margin, s);
 		int tx = gx + (grid_w - dbv_text_width(t, s)) / 2;
-		if (tx + dbv_text_width(t, s) > im->w - margin)
-			tx = im->w - margin - dbv_text_width(t, s);
-		dbv_image_text(im, tx < margin ? margin : tx, margin, t, s,
-			       DBV_BLACK);
+		if (tx + dbv_text_width(t, s) > cv->w - margin)
+			tx = cv->w - margin - dbv_text_width(t, s);
+		dbv_canvas_group(cv, "title");
+		dbv_canvas_text(cv, tx < margin ? margin : tx, margin, t, s,
+				DBV_BLACK);
+		dbv_canvas_group_end(cv);
 	}
 	if (p->bare || !p->montage)
 		return;
+	dbv_canvas_group(cv, "labels");
 	for (int c = 0; c < p->cols; c++) {
 		snprintf(t, 256, "%s", col_label(p, c));
 		dbv_text_fit(t, S, ts);
-		dbv_image_text(im, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
+		dbv_canvas_text(cv, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
 			       gy - clh, t, ts, DBV_BLACK);
 	}
 	for (int r = 0; r < rows; r++)
-		dbv_image_text(im, gx - rlw, gy + r * (S + gap) + S / 2 -
+		dbv_canvas_text(cv, gx - rlw, gy + r * (S + gap) + S / 2 -
 					     DBV_FONT_ASCENT * ts / 2,
 			       row_label(p, r), ts, DBV_BLACK);
+	dbv_canvas_group_end(cv);
 }
 
-int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
+int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p)
 {
 	int rc = check_pic(p);
 	if (rc)
@@ -580,7 +584,7 @@ int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
 				  "over %d: use a smaller --size or fewer --cols",
 				  W, H, DBV_IMAGE_MAX_SIDE);
 	}
-	if ((rc = dbv_image_init(im, W, H, DBV_WHITE))) {
+	if ((rc = dbv_canvas_init(cv, W, H, DBV_WHITE))) {
 		free(leg.it);
 		return rc;
 	}
@@ -588,19 +592,29 @@ int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
 		const int x = gx + (q % cols) * (S + gap), y = gy + (q / cols) * (S + gap);
 		if (!p->cells[q])
 			continue;
+		dbv_canvas_group(cv, "plot");
 		if (!p->bare)
-			dbv_image_frame(im, x - 1, y - 1, S + 2, S + 2, 1, DBV_BLACK);
-		rc = draw_plot(im, x, y, S, p->cells[q]);
+			dbv_canvas_frame(cv, x - 1, y - 1, S + 2, S + 2, 1, DBV_BLACK);
+		rc = draw_plot(cv, x, y, S, p->cells[q]);
+		dbv_canvas_group_end(cv);
 	}
 	if (!rc) {
-		draw_texts(im, p, S, ts, margin, gap, gx, gy, grid_w, rlw, clh);
+		draw_texts(cv, p, S, ts, margin, gap, gx, gy, grid_w, rlw, clh);
+		dbv_canvas_group(cv, "legend");
 		if (leg.n && p->montage)
-			legend_walk(im, &leg, margin, gy + grid_h + 6 * ts, grid_w, ts, &lw);
+			legend_walk(cv, &leg, margin, gy + grid_h + 6 * ts, grid_w, ts, &lw);
 		else if (leg.n)
-			legend_walk(im, &leg, gx + grid_w + margin, gy, 0, ts, &lw);
+			legend_walk(cv, &leg, gx + grid_w + margin, gy, 0, ts, &lw);
+		dbv_canvas_group_end(cv);
 	} else {
-		dbv_image_release(im);
+		dbv_canvas_release(cv);
 	}
 	free(leg.it);
 	return rc;
+}
+
+int dbv_planepic_draw(struct dbv_image *im, const struct dbv_planepic *p)
+{
+	struct dbv_canvas cv = {0};
+	return dbv_canvas_to_image(&cv, dbv_planepic_draw_on(&cv, p), im);
 }

@@ -64,8 +64,8 @@ test_expect_success 'dbv-plane' 'refused plane "dbv-plane --ids 0,5,30 --res 4 -
 test_expect_success 'dbv-predict: points' 'refused predict "dbv-predict -m model.dbv -o out.bin @"'
 test_expect_success 'dbv-predict: model' 'refused predict-model "dbv-predict -m @ -o out.bin planes.dbv"'
 test_expect_success 'dbv-compare' 'refused compare "dbv-compare -o out.bin pred.dbv @"'
-test_expect_success 'dbv-render: picture' 'refused render "dbv-render --plane 0 -o out.bin @"'
-test_expect_success 'dbv-render: chart' 'refused chart "dbv-render --chart heatmap -o out.bin @"'
-test_expect_success 'dbv-render: montage' 'refused montage "dbv-render --montage pred.dbv @ -o out.bin"'
+test_expect_success 'dbv-render: picture' 'refused render "dbv-render --plane 0 --format png -o out.bin @"'
+test_expect_success 'dbv-render: chart' 'refused chart "dbv-render --chart heatmap --format png -o out.bin @"'
+test_expect_success 'dbv-render: montage' 'refused montage "dbv-render --montage pred.dbv @ --format png -o out.bin"'
 
 test_done

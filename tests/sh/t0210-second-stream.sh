@@ -33,8 +33,8 @@ test_expect_success 'dbv-predict: points' 'twice dbv-predict -m model.dbv -o out
 test_expect_success 'dbv-predict: data set' 'twice dbv-predict -m model.dbv -o out.bin two-dataset.dbv'
 test_expect_success 'dbv-predict: model' 'twice dbv-predict -m two-model.dbv -o out.bin planes.dbv'
 test_expect_success 'dbv-compare' 'twice dbv-compare -o out.bin pred.dbv two-pred.dbv'
-test_expect_success 'dbv-render: picture' 'twice dbv-render -o out.bin two-pred.dbv'
-test_expect_success 'dbv-render: chart' 'twice dbv-render --chart heatmap -o out.bin two-table.dbv'
+test_expect_success 'dbv-render: picture' 'twice dbv-render --format png -o out.bin two-pred.dbv'
+test_expect_success 'dbv-render: chart' 'twice dbv-render --chart heatmap --format png -o out.bin two-table.dbv'
 test_expect_success 'dbv-inspect reads both' '
 	dbv-inspect --summary two-pred.dbv >sum &&
 	test $(grep -c "\"kind\":\"pred\"" sum) = 2

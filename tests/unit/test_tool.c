@@ -187,26 +187,59 @@ static int temps_left(void)
 	return n;
 }
 
-static void test_write_png(void)
+static void test_write_picture(void)
 {
-	struct dbv_image im, back;
-	CHECK_OK(dbv_image_init(&im, 3, 2, DBV_RGB(0x102030)));
-	dbv_image_set(&im, 2, 1, DBV_RGB(0xff0000));
+	struct dbv_canvas cv = {0}, sv = {.vector = 1};
+	struct dbv_image back;
+	char buf[4096];
+	CHECK_OK(dbv_canvas_init(&cv, 3, 2, DBV_RGB(0x102030)));
+	dbv_image_set(&cv.im, 2, 1, DBV_RGB(0xff0000));
 	/* Atomically to a path, no temporary left. */
-	CHECK_OK(dbv_tool_write_png(&im, path("a.png"), "ignored.png", "T"));
+	CHECK_OK(dbv_tool_write_picture(&cv, path("a.png"), "ignored.png", "T"));
 	CHECK_OK(dbv_image_read_png(&back, path("a.png")));
-	CHECK(back.w == 3 && back.h == 2 && !memcmp(back.rgb, im.rgb, 18));
+	CHECK(back.w == 3 && back.h == 2 && !memcmp(back.rgb, cv.im.rgb, 18));
 	dbv_image_release(&back);
 	CHECK(!temps_left());
 	/* To -o. */
-	CHECK_OK(dbv_tool_write_png(&im, NULL, path("o.png"), NULL));
+	CHECK_OK(dbv_tool_write_picture(&cv, NULL, path("o.png"), NULL));
 	CHECK_OK(dbv_image_read_png(&back, path("o.png")));
-	CHECK(back.w == 3 && back.h == 2 && !memcmp(back.rgb, im.rgb, 18));
+	CHECK(back.w == 3 && back.h == 2 && !memcmp(back.rgb, cv.im.rgb, 18));
 	dbv_image_release(&back);
 	CHECK(!temps_left());
 	/* A directory that is not there. */
-	CHECK_RC(dbv_tool_write_png(&im, path("no/x.png"), NULL, NULL), DBV_EIO);
-	dbv_image_release(&im);
+	CHECK_RC(dbv_tool_write_picture(&cv, path("no/x.png"), NULL, NULL), DBV_EIO);
+	dbv_canvas_release(&cv);
+	/* SVG: the document, its title escaped. */
+	CHECK_OK(dbv_canvas_init(&sv, 7, 5, DBV_WHITE));
+	dbv_canvas_rect(&sv, 1, 1, 2, 2, DBV_BLACK);
+	CHECK_OK(dbv_tool_write_picture(&sv, NULL, path("o.svg"), "a<b"));
+	int fd = open(path("o.svg"), O_RDONLY);
+	const size_t n = fd >= 0 ? slurp(fd, buf, sizeof buf - 1) : 0;
+	buf[n] = 0;
+	if (fd >= 0)
+		close(fd);
+	CHECK(!strncmp(buf, "<?xml", 5));
+	CHECK(strstr(buf, "width=\"7\" height=\"5\""));
+	CHECK(strstr(buf, "<title>a&lt;b</title>"));
+	CHECK(strstr(buf, "<rect x=\"1\" y=\"1\" width=\"2\" height=\"2\" fill=\"#000000\"/>"));
+	CHECK(n > 7 && !strcmp(buf + n - 7, "</svg>\n"));
+	CHECK(!temps_left());
+	dbv_canvas_release(&sv);
+}
+
+/* The format of -o and --format (the refusals exit: t3400-svg.sh). */
+static void test_picture_format(void)
+{
+	CHECK_EQ_INT(dbv_tool_picture_format("a.png", NULL), DBV_PICTURE_PNG);
+	CHECK_EQ_INT(dbv_tool_picture_format("a.PNG", NULL), DBV_PICTURE_PNG);
+	CHECK_EQ_INT(dbv_tool_picture_format("d.x/a.svg", NULL), DBV_PICTURE_SVG);
+	CHECK_EQ_INT(dbv_tool_picture_format("a.Svg", NULL), DBV_PICTURE_SVG);
+	CHECK_EQ_INT(dbv_tool_picture_format("a.svg", "svg"), DBV_PICTURE_SVG);
+	CHECK_EQ_INT(dbv_tool_picture_format("a.fig", "svg"), DBV_PICTURE_SVG);
+	CHECK_EQ_INT(dbv_tool_picture_format(NULL, NULL), DBV_PICTURE_PNG);
+	CHECK_EQ_INT(dbv_tool_picture_format("-", "svg"), DBV_PICTURE_SVG);
+	CHECK_EQ_INT(dbv_tool_picture_format("dir/", NULL), DBV_PICTURE_PNG);
+	CHECK_EQ_INT(dbv_tool_picture_format("dir/", "svg"), DBV_PICTURE_SVG);
 }
 
 static void test_exec(void)
@@ -232,7 +265,8 @@ int main(void)
 	test_out_is_dir();
 	test_rewindable();
 	test_kinds();
-	test_write_png();
+	test_write_picture();
+	test_picture_format();
 	test_exec();
 	return check_done();
 }
