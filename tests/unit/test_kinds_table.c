@@ -502,6 +502,7 @@ static void test_margins(void)
 		     "1\t0\t7\t0\t0\t1\n") != NULL);
 	CHECK(strstr(s, "# accuracy") == NULL);
 	free(s);
+	dbv_table_release(&t);
 
 	/* Concatenated: streams and rows one table after the other, the
 	 * rows' stream numbers moved on. */
