@@ -17,7 +17,15 @@
 # charts), pictures.png (one plane through a mislabeled training point,
 # rows = noise, columns = widths), table-test.tsv and table-planes.tsv,
 # and summary.txt (printed at the end: test error, regions per plane and
-# seed-to-seed agreement against width, one table per noise rate).  Every
+# seed-to-seed agreement against width, one table per noise rate).  The
+# decision-boundary figures come from dd-boundary.mk (included at the end;
+# `make ... boundary` makes them alone): fragmentation through random
+# test triplets and through same-class triplets of correctly labelled
+# training images (fragmentation-test.png, fragmentation-same.png), the
+# margins of training points (margin.png, margin-mislabeled.png) and class
+# skips (skips.png) against width, table-margins.tsv,
+# table-planes-test.tsv and table-planes-same.tsv; its header lists its
+# settings (MARGIN_POINTS, SKIP_PAIRS, SAME_TRIPLETS, ...).  Every
 # rule runs the command recorded for its target, so a rerun redoes exactly
 # what a deleted file or a changed variable touches (common.mk).
 
@@ -154,3 +162,5 @@ $(call command,summary.txt,summary.sh double-descent \
 	$(OUT)/table-test.tsv $(OUT)/table-planes.tsv)
 $(OUT)/summary.txt: $(OUT)/table-test.tsv $(OUT)/table-planes.tsv $(CMDS)/summary.txt
 	$(run_script) >$@.tmp && mv $@.tmp $@
+
+include $(P)dd-boundary.mk

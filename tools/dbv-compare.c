@@ -356,25 +356,6 @@ static const char *out_name(const struct options *o)
 	return o->output && strcmp(o->output, "-") ? o->output : "standard output";
 }
 
-/* The TSV or JSON text, built in memory, then one checked write. */
-static int write_text(int fd, const struct options *o)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc;
-
-	if (!f)
-		return dbv_seterr(DBV_EIO, "out of memory");
-	rc = o->tsv ? dbv_table_write_tsv(f, &o->t) : dbv_table_write_json(f, &o->t);
-	if (fclose(f) && !rc)
-		rc = dbv_seterr(DBV_EIO, "out of memory");
-	if (!rc && (rc = dbv_write_all(fd, text, len)))
-		dbv_preerr(rc, "%s", out_name(o));
-	free(text);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	static struct options o; /* static: reachable at a refusal's exit */
@@ -393,7 +374,8 @@ int main(int argc, char **argv)
 	if ((rc = dbv_output_open(o.output, !(o.tsv || o.json), o.force, &fd)))
 		dbv_tool_die(rc);
 	if (o.tsv || o.json) {
-		rc = write_text(fd, &o);
+		if ((rc = dbv_table_write_text(fd, &o.t, o.json)))
+			dbv_preerr(rc, "%s", out_name(&o));
 	} else {
 		struct dbv_writer *w = dbv_writer_new(fd, "dbv-compare");
 		if (!w)

@@ -4,8 +4,8 @@
  *
  *   dbv-plane --ids 3,17,42 [--ids a,b,c ...] [options] [DATASET|-]
  *   dbv-plane --ids-file FILE [options] [DATASET|-]
- *   dbv-plane --triplets N [--seed S] [--same-class] [--classes LIST]
- *             [--mislabeled K] [options] [DATASET|-]
+ *   dbv-plane --triplets N [--seed S] [--same-class [--per-class]]
+ *             [--classes LIST] [--mislabeled K] [options] [DATASET|-]
  *
  * Outline: parse options; read the whole dataset into memory; choose the
  * triplets (explicit positions, or drawn by the triplet generator); check
@@ -39,6 +39,7 @@ static const char usage[] =
 	"      --triplets N       N random triplets of three distinct classes\n"
 	"      --seed S           triplet seed (default 0)\n"
 	"      --same-class       random triplets of three images of one class\n"
+	"      --per-class        with --same-class: N triplets of each class\n"
 	"      --classes LIST     draw only images of these classes (by label y)\n"
 	"      --mislabeled K     K anchors (0-3) whose label y differs from y_true\n"
 	"      --list             print the triplets as A,B,C lines, write no stream\n"
@@ -66,7 +67,7 @@ struct options {
 	struct dbv_triplet_opts t; /* t.count 0: explicit ids          */
 	int64_t *classes;      /* t.classes, owned                     */
 	uint64_t noise_seed;
-	int seed_set, noise_seed_set, list, expand, force;
+	int seed_set, noise_seed_set, list, expand, force, per_class;
 	enum dbv_anchor_noise noise;
 	double range_l, range_r;
 	int64_t res;
@@ -78,7 +79,7 @@ enum {
 	OPT_IDS = 256, OPT_IDS_FILE, OPT_TRIPLETS, OPT_SEED, OPT_SAME_CLASS,
 	OPT_CLASSES, OPT_MISLABELED, OPT_LIST, OPT_NOISE, OPT_NOISE_SEED,
 	OPT_RES, OPT_RANGE, OPT_RANGE_L, OPT_RANGE_R, OPT_EXPAND, OPT_MAXREC,
-	OPT_VERSION,
+	OPT_VERSION, OPT_PER_CLASS,
 };
 
 /* Append one triplet "a,b,c" (where: the option or file:line). */
@@ -141,6 +142,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"triplets", required_argument, NULL, OPT_TRIPLETS},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"same-class", no_argument, NULL, OPT_SAME_CLASS},
+		{"per-class", no_argument, NULL, OPT_PER_CLASS},
 		{"classes", required_argument, NULL, OPT_CLASSES},
 		{"mislabeled", required_argument, NULL, OPT_MISLABELED},
 		{"list", no_argument, NULL, OPT_LIST},
@@ -186,6 +188,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->seed_set = 1;
 			break;
 		case OPT_SAME_CLASS: o->t.same_class = 1; break;
+		case OPT_PER_CLASS: o->per_class = 1; break;
 		case OPT_CLASSES:
 			free(o->classes);
 			dbv_tool_check(dbv_parse_i64_list(optarg, 0, INT32_MAX,
@@ -265,11 +268,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (!o->t.count) {
 		const char *need = o->seed_set ? "--seed" :
 				   o->t.same_class ? "--same-class" :
+				   o->per_class ? "--per-class" :
 				   o->classes ? "--classes" :
 				   o->t.mislabeled >= 0 ? "--mislabeled" : NULL;
 		if (need)
 			dbv_tool_usage("%s needs --triplets N", need);
 	}
+	if (o->per_class && o->t.count && !o->t.same_class)
+		dbv_tool_usage("--per-class needs --same-class");
 	if (o->noise_seed_set && o->noise == DBV_ANCHOR_IMAGES)
 		dbv_tool_usage("--noise-seed needs --noise uniform or shuffle");
 	if (o->list && o->expand)
@@ -289,6 +295,21 @@ static int choose(const struct options *o, const struct dbv_dataset *d,
 		*out = o->ids;
 		*n = o->nids;
 		return dbv_triplets_check_ids(o->ids, o->nids, d->n);
+	}
+	if (o->per_class) {
+		/* o->t.count of each class: count x classes at most. */
+		int64_t nout;
+		int rc;
+		if (o->t.count > DBV_TRIPLETS_MAX / d->nclasses)
+			return dbv_seterr(DBV_EUSAGE, "--per-class: %lld triplets of "
+					  "each of %d classes are over %d", (long long)o->t.count,
+					  d->nclasses, DBV_TRIPLETS_MAX);
+		if (!(*out = dbv_calloc((size_t)(o->t.count * d->nclasses) * 3, sizeof **out)))
+			return DBV_EIO;
+		rc = dbv_triplets_per_class(d->y, d->y_true, d->n, d->nclasses, &o->t,
+					    dbv_triplet_degenerate, (void *)d, *out, &nout);
+		*n = (size_t)nout;
+		return rc;
 	}
 	if (!(*out = dbv_calloc((size_t)o->t.count * 3, sizeof **out)))
 		return DBV_EIO;

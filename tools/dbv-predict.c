@@ -121,33 +121,6 @@ static const struct dbv_dataset_read_opts read_opts = {
 	.program = "dbv-predict",
 };
 
-/* Check that the input's shape, classes and normalisation are the
- * model's. */
-static int check_match(const struct predictor *p, const struct dbv_dataset *d,
-		       const char *what)
-{
-	const struct dbv_arch *a = &p->m.arch;
-
-	if (d->c != a->c || d->h != a->h || d->w != a->w)
-		return dbv_seterr(DBV_EINPUT,
-				  "the %s's items are %lldx%lldx%lld but the model takes %dx%dx%d",
-				  what, (long long)d->c, (long long)d->h, (long long)d->w,
-				  a->c, a->h, a->w);
-	if (d->nclasses != a->classes)
-		return dbv_seterr(DBV_EINPUT,
-				  "the %s has %d classes but the model has %d",
-				  what, d->nclasses, a->classes);
-	for (int ch = 0; ch < a->c; ch++) {
-		double mu = d->mean[ch], sd = d->std[ch];
-		if (fabs(mu - p->mean[ch]) > 1e-6 * (1 + fabs(p->mean[ch])) ||
-		    fabs(sd - p->std[ch]) > 1e-6 * (1 + fabs(p->std[ch])))
-			return dbv_seterr(DBV_EINPUT,
-					  "the %s's normalisation (channel %d: mean %.6g, std %.6g) differs from the model's (mean %.6g, std %.6g)",
-					  what, ch, mu, sd, p->mean[ch], p->std[ch]);
-	}
-	return DBV_OK;
-}
-
 /* Labels, confidences (and logits) of n normalised points in p->xb. */
 static int run(struct predictor *p, int n, int32_t *lab, uint8_t *lab8,
 	       float *conf, float *logits)
@@ -334,7 +307,8 @@ int main(int argc, char **argv)
 	struct dbv_planes_meta pm = {0};
 	if ((rc = dbv_dataset_read_meta(r, &d, &read_opts)) ||
 	    (planes && (rc = dbv_planes_read_meta(r, &pm))) ||
-	    (rc = check_match(&p, &d, planes ? "planes stream" : "dataset")))
+	    (rc = dbv_model_check_data(&p.m.arch, p.mean, p.std, &d,
+					  planes ? "planes stream" : "dataset")))
 		dbv_tool_die(rc);
 	dbv_planes_meta_release(&pm);
 

@@ -440,3 +440,27 @@ int dbv_model_read_log(struct dbv_reader *r, const dbv_val *rec,
 				       bad);
 	return DBV_OK;
 }
+
+int dbv_model_check_data(const struct dbv_arch *a, const double *mean,
+			 const double *std, const struct dbv_dataset *d,
+			 const char *what)
+{
+	if (d->c != a->c || d->h != a->h || d->w != a->w)
+		return dbv_seterr(DBV_EINPUT,
+				  "the %s's items are %lldx%lldx%lld but the model takes %dx%dx%d",
+				  what, (long long)d->c, (long long)d->h, (long long)d->w,
+				  a->c, a->h, a->w);
+	if (d->nclasses != a->classes)
+		return dbv_seterr(DBV_EINPUT,
+				  "the %s has %d classes but the model has %d",
+				  what, d->nclasses, a->classes);
+	for (int ch = 0; ch < a->c; ch++) {
+		double mu = d->mean[ch], sd = d->std[ch];
+		if (fabs(mu - mean[ch]) > 1e-6 * (1 + fabs(mean[ch])) ||
+		    fabs(sd - std[ch]) > 1e-6 * (1 + fabs(std[ch])))
+			return dbv_seterr(DBV_EINPUT,
+					  "the %s's normalisation (channel %d: mean %.6g, std %.6g) differs from the model's (mean %.6g, std %.6g)",
+					  what, ch, mu, sd, mean[ch], std[ch]);
+	}
+	return DBV_OK;
+}

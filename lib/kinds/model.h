@@ -10,6 +10,7 @@
 #include "base/base.h"
 #include "stream/stream.h"
 #include "nn/nn.h"
+#include "data/data.h"
 
 /* Bounds of the header a reader accepts: width, depth, classes and the
  * item shape [C, H, W] each in [0, DBV_MODEL_MAX_SIZE], C at most
@@ -66,6 +67,13 @@ int dbv_model_read_log(struct dbv_reader *r, const dbv_val *rec,
  * test set, lr and seconds finite and >= 0); otherwise the record key of
  * the first figure that is not. */
 const char *dbv_model_log_check(const struct dbv_train_log *log);
+/* DBV_EINPUT unless d's items (C x H x W), classes and normalisation
+ * (each channel's mean and std within 1e-6 relative) are those of the
+ * model of architecture a and normalisation mean, std; what names d in
+ * the message ("dataset", "planes stream"). */
+int dbv_model_check_data(const struct dbv_arch *a, const double *mean,
+			 const double *std, const struct dbv_dataset *d,
+			 const char *what);
 /* Arch from header meta (used by dbv_model_read). */
 int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a);
 /* Fill one parameter from a "param" record's tensor. */

@@ -24,10 +24,14 @@ enum { S_FILE, S_GROUP, S_DESC, S_MODEL, S_NKEYS };
 static const char *const stream_keys[S_NKEYS] = {"file", "group", "desc", "model"};
 
 /* The records, in the order they are written. */
-enum { REC_ACC, REC_PAIRS, REC_GROUPS, REC_FRAG, REC_N };
+enum { REC_ACC, REC_PAIRS, REC_GROUPS, REC_FRAG, REC_MARGINS, REC_SKIPS, REC_N };
 static const char *const rec_types[REC_N] = {
-	"accuracy", "pairs", "groups", "fragmentation",
+	"accuracy", "pairs", "groups", "fragmentation", "margins", "skips",
 };
+/* Records over a data set (the others are over planes). */
+#define REC_OVER_DATA(rec) ((rec) == REC_ACC || (rec) == REC_MARGINS || (rec) == REC_SKIPS)
+/* Fields of a record at most. */
+#define TF_MAX 24
 
 /* One value of a record and where it lives in a table. */
 struct tfield {
@@ -37,6 +41,9 @@ struct tfield {
 	int64_t d0, d1;         /* of shape [d0] (d1 < 0) or [d0, d1] */
 	int nan_ok;             /* NaN may mark a missing figure */
 	void **data;
+	int sidx;               /* the stream of each row of a margins or
+				 * skips record (the rows' count n is its
+				 * d0, read from its shape) */
 };
 
 /* The fields of record rec of t (shapes from t's S, G, P and pairs.n). */
@@ -45,7 +52,9 @@ static size_t rec_fields(struct dbv_table *t, int rec, struct tfield *f)
 	const int64_t S = t->S, G = t->G, P = t->planes, n = t->pairs.n;
 	size_t k = 0;
 #define F(key, dt, d0, d1, nan, ptr) \
-	f[k++] = (struct tfield){key, 0, dt, d0, d1, nan, (void **)&(ptr)}
+	f[k++] = (struct tfield){key, 0, dt, d0, d1, nan, (void **)&(ptr), 0}
+#define R(key, dt, n, nan, ptr) \
+	f[k++] = (struct tfield){key, 0, dt, n, -1, nan, (void **)&(ptr), 0}
 
 	switch (rec) {
 	case REC_ACC:
@@ -63,7 +72,7 @@ static size_t rec_fields(struct dbv_table *t, int rec, struct tfield *f)
 		F("per_plane", DBV_F64, n, P, 0, t->pairs.per_plane);
 		break;
 	case REC_GROUPS:
-		f[k++] = (struct tfield){"names", 1, DBV_F64, G, -1, 0, (void **)&t->groups};
+		f[k++] = (struct tfield){"names", 1, DBV_F64, G, -1, 0, (void **)&t->groups, 0};
 		F("agreement", DBV_F64, G, G, 1, t->grp.agreement);
 		F("std", DBV_F64, G, G, 1, t->grp.std);
 		F("ci95_lo", DBV_F64, G, G, 1, t->grp.ci95_lo);
@@ -71,26 +80,64 @@ static size_t rec_fields(struct dbv_table *t, int rec, struct tfield *f)
 		F("iou", DBV_F64, G, G, 1, t->grp.iou);
 		F("pairs", DBV_I64, G, G, 0, t->grp.pairs);
 		break;
-	default:
+	case REC_FRAG:
 		F("mean", DBV_F64, S, -1, 0, t->frag.mean);
 		F("std", DBV_F64, S, -1, 0, t->frag.std);
 		F("per_plane", DBV_F64, S, P, 0, t->frag.per_plane);
 		break;
+	case REC_MARGINS:
+		R("stream", DBV_I64, t->mg.n, 0, t->mg.stream);
+		f[k - 1].sidx = 1;
+		R("idx", DBV_I64, t->mg.n, 0, t->mg.idx);
+		R("y", DBV_I64, t->mg.n, 0, t->mg.y);
+		R("y_true", DBV_I64, t->mg.n, 0, t->mg.y_true);
+		R("label", DBV_I64, t->mg.n, 0, t->mg.label);
+		R("hits", DBV_I64, t->mg.n, 0, t->mg.hits);
+		R("margin", DBV_F64, t->mg.n, 1, t->mg.margin);
+		F("mean", DBV_F64, S, 3, 1, t->mg.mean);
+		F("std", DBV_F64, S, 3, 1, t->mg.std);
+		F("ci95_lo", DBV_F64, S, 3, 1, t->mg.ci95_lo);
+		F("ci95_hi", DBV_F64, S, 3, 1, t->mg.ci95_hi);
+		F("points", DBV_I64, S, 3, 0, t->mg.points);
+		F("range", DBV_F64, S, -1, 0, t->mg.range);
+		F("step", DBV_F64, S, -1, 0, t->mg.step);
+		F("tol", DBV_F64, S, -1, 0, t->mg.tol);
+		F("ladder", DBV_I64, S, -1, 0, t->mg.ladder);
+		F("directions", DBV_I64, S, -1, 0, t->mg.directions);
+		F("min_hits", DBV_I64, S, -1, 0, t->mg.min_hits);
+		F("passes", DBV_I64, S, -1, 0, t->mg.passes);
+		break;
+	default:
+		R("stream", DBV_I64, t->sk.n, 0, t->sk.stream);
+		f[k - 1].sidx = 1;
+		R("a", DBV_I64, t->sk.n, 0, t->sk.a);
+		R("b", DBV_I64, t->sk.n, 0, t->sk.b);
+		R("class", DBV_I64, t->sk.n, 0, t->sk.cls);
+		R("changes", DBV_I64, t->sk.n, 0, t->sk.changes);
+		R("classes", DBV_I64, t->sk.n, 0, t->sk.classes);
+		F("mean", DBV_F64, S, -1, 1, t->sk.mean);
+		F("std", DBV_F64, S, -1, 1, t->sk.std);
+		F("ci95_lo", DBV_F64, S, -1, 1, t->sk.ci95_lo);
+		F("ci95_hi", DBV_F64, S, -1, 1, t->sk.ci95_hi);
+		F("classes_mean", DBV_F64, S, -1, 1, t->sk.classes_mean);
+		F("res", DBV_I64, S, -1, 0, t->sk.res);
+		break;
 	}
 #undef F
+#undef R
 	return k;
 }
 
 static int *have_of(struct dbv_table *t, int rec)
 {
 	int *const have[REC_N] = {&t->have_acc, &t->have_pairs, &t->have_groups,
-				  &t->have_frag};
+				  &t->have_frag, &t->have_margins, &t->have_skips};
 	return have[rec];
 }
 
 void dbv_table_release(struct dbv_table *t)
 {
-	struct tfield f[8];
+	struct tfield f[TF_MAX];
 
 	for (int i = 0; t->streams && i < t->S; i++) {
 		free(t->streams[i].file);
@@ -112,6 +159,105 @@ void dbv_table_release(struct dbv_table *t)
 			}
 	}
 	memset(t, 0, sizeof *t);
+}
+
+/* The values of field f: d0 rows of d1 (or 1). */
+static size_t field_numel(const struct tfield *f)
+{
+	return (size_t)f->d0 * (size_t)(f->d1 < 0 ? 1 : f->d1);
+}
+
+int dbv_table_alloc_record(struct dbv_table *t, const char *type)
+{
+	struct tfield f[TF_MAX];
+	int rec = -1;
+
+	for (int k = 0; k < REC_N; k++)
+		if (!strcmp(type, rec_types[k]))
+			rec = k;
+	if (rec < 0)
+		return dbv_seterr(DBV_EUSAGE, "no table record \"%s\"", type);
+	const size_t n = rec_fields(t, rec, f);
+	for (size_t k = 0; k < n; k++)
+		if (!f[k].names && !(*f[k].data = dbv_calloc(field_numel(&f[k]) + 1, 8)))
+			return DBV_EIO;
+	return DBV_OK;
+}
+
+void dbv_table_concat_release(struct dbv_table *out)
+{
+	struct tfield f[TF_MAX];
+
+	for (int rec = REC_MARGINS; rec <= REC_SKIPS; rec++) {
+		size_t n = rec_fields(out, rec, f);
+		for (size_t k = 0; k < n; k++)
+			free(*f[k].data);
+	}
+	free(out->streams);
+	memset(out, 0, sizeof *out);
+}
+
+int dbv_table_concat(const struct dbv_table *in, int n,
+		     const char *const *names, struct dbv_table *out)
+{
+	struct tfield of[TF_MAX], inf[TF_MAX];
+	int64_t S = 0;
+
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < n; i++) {
+		const struct dbv_table *t = &in[i];
+		if (t->planes_input || t->have_acc || t->have_pairs || t->have_groups ||
+		    t->have_frag || !(t->have_margins || t->have_skips))
+			return dbv_seterr(DBV_EUSAGE, "%s: not a table of margins or "
+					  "class skips (dbv-margin)", names[i]);
+		if (t->have_margins != in[0].have_margins ||
+		    t->have_skips != in[0].have_skips)
+			return dbv_seterr(DBV_EUSAGE, "%s: has %s but %s has %s", names[i],
+					  t->have_margins ? t->have_skips ? "margins and skips"
+						  : "margins only" : "skips only", names[0],
+					  in[0].have_margins ? in[0].have_skips ?
+						  "margins and skips" : "margins only"
+						  : "skips only");
+		if (t->classes != in[0].classes)
+			return dbv_seterr(DBV_EUSAGE, "%s: %lld classes, but %s has %lld",
+					  names[i], (long long)t->classes, names[0],
+					  (long long)in[0].classes);
+		S += t->S;
+		out->mg.n += t->mg.n;
+		out->sk.n += t->sk.n;
+	}
+	if (n < 1 || S > DBV_TABLE_MAX_STREAMS)
+		return dbv_seterr(DBV_EUSAGE, "%lld streams: 1 to %d can go into a "
+				  "table", (long long)S, DBV_TABLE_MAX_STREAMS);
+	out->S = (int)S;
+	out->classes = in[0].classes;
+	out->have_margins = in[0].have_margins;
+	out->have_skips = in[0].have_skips;
+	if (!(out->streams = dbv_calloc((size_t)S, sizeof *out->streams)))
+		return DBV_EIO;
+	for (int i = 0, s = 0; i < n; s += in[i++].S)
+		memcpy(out->streams + s, in[i].streams, (size_t)in[i].S * sizeof *out->streams);
+	for (int rec = REC_MARGINS; rec <= REC_SKIPS; rec++) {
+		if (!*have_of(out, rec))
+			continue;
+		const size_t nf = rec_fields(out, rec, of);
+		for (size_t k = 0; k < nf; k++) {
+			const size_t es = dbv_dtype_size(of[k].dtype);
+			char *dst = dbv_malloc(field_numel(&of[k]) * es + 1);
+			int64_t base = 0;
+			if (!(*of[k].data = dst))
+				return DBV_EIO;
+			for (int i = 0; i < n; base += in[i++].S) {
+				rec_fields((struct dbv_table *)&in[i], rec, inf);
+				const size_t m = field_numel(&inf[k]);
+				memcpy(dst, *inf[k].data, m * es);
+				for (size_t q = 0; of[k].sidx && q < m; q++)
+					((int64_t *)dst)[q] += base;
+				dst += m * es;
+			}
+		}
+	}
+	return DBV_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -160,8 +306,8 @@ int dbv_table_write(struct dbv_writer *w, const struct dbv_table *t, int argc,
 {
 	/* rec_fields takes the addresses of t's arrays; it changes nothing. */
 	struct dbv_table *tt = (struct dbv_table *)t;
-	struct tfield tf[8];
-	struct dbv_field f[8];
+	struct tfield tf[TF_MAX];
+	struct dbv_field f[TF_MAX];
 
 	write_header(w, t, argc, argv);
 	for (int rec = 0; rec < REC_N; rec++) {
@@ -349,6 +495,32 @@ static int read_pair(struct dbv_reader *r, const dbv_val *rec, struct dbv_table 
 	return DBV_OK;
 }
 
+/* The stream numbers of a margins or skips record: their number n of
+ * rows from the tensor's own shape, each a stream of the table. */
+static int read_rows(struct dbv_reader *r, const dbv_val *rec, struct dbv_table *t,
+		     int rec_type, const struct tfield *f)
+{
+	struct tfield sf = *f;
+	const dbv_val *shape = dbv_map_get(dbv_map_get(rec, f->key), "shape");
+	int64_t n = -1, *rows;
+	int rc;
+
+	dbv_val_i64(dbv_array_at(shape, 0), &n);
+	if (n < 0 || n > INT32_MAX)
+		return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" is not i64 [n] with "
+				       "0 to %d rows", f->key, INT32_MAX);
+	*(rec_type == REC_MARGINS ? &t->mg.n : &t->sk.n) = sf.d0 = n;
+	if ((rc = read_tensor(r, rec, &sf)))
+		return rc;
+	rows = *sf.data;
+	for (int64_t k = 0; k < n; k++)
+		if (rows[k] >= t->S)
+			return dbv_reader_fail(r, DBV_EINPUT, "\"%s\" row %lld names "
+					       "stream %lld of %d", f->key, (long long)k,
+					       (long long)rows[k], t->S);
+	return DBV_OK;
+}
+
 /* The group names of the groups record: the header's. */
 static int read_group_names(struct dbv_reader *r, const dbv_val *rec,
 			    struct dbv_table *t, const struct tfield *f)
@@ -369,7 +541,7 @@ static int read_group_names(struct dbv_reader *r, const dbv_val *rec,
 
 static int read_record(struct dbv_reader *r, const dbv_val *rec, struct dbv_table *t)
 {
-	struct tfield f[8];
+	struct tfield f[TF_MAX];
 	int rec_type = -1, rc;
 	size_t n;
 
@@ -381,7 +553,7 @@ static int read_record(struct dbv_reader *r, const dbv_val *rec, struct dbv_tabl
 	if ((*have_of(t, rec_type))++)
 		return dbv_reader_fail(r, DBV_EINPUT, "a second \"%s\" record",
 				       rec_types[rec_type]);
-	if ((rec_type == REC_ACC) == t->planes_input)
+	if (REC_OVER_DATA(rec_type) == t->planes_input)
 		return dbv_reader_fail(r, DBV_EINPUT, "a table over %s has no \"%s\" "
 				       "record", t->planes_input ? "planes" : "a data set",
 				       rec_types[rec_type]);
@@ -391,12 +563,14 @@ static int read_record(struct dbv_reader *r, const dbv_val *rec, struct dbv_tabl
 			rc = read_group_names(r, rec, t, &f[k]);
 		else if (rec_type == REC_PAIRS && k == 0)
 			rc = read_pair(r, rec, t, &f[k]);
+		else if (f[k].sidx)
+			rc = read_rows(r, rec, t, rec_type, &f[k]);
 		else
 			rc = read_tensor(r, rec, &f[k]);
 		if (rc)
 			return rc;
-		if (rec_type == REC_PAIRS && k == 0)
-			n = rec_fields(t, rec_type, f); /* shapes of n pairs */
+		if ((rec_type == REC_PAIRS && k == 0) || f[k].sidx)
+			n = rec_fields(t, rec_type, f); /* shapes of n rows */
 	}
 	return DBV_OK;
 }
@@ -434,6 +608,62 @@ static const char *or_dash(const char *s)
 	return s ? s : "-";
 }
 
+/* The margins record as text: each stream's groups, its search, then
+ * every point. */
+static void tsv_margins(FILE *f, const struct dbv_table *t)
+{
+	static const char *const group[3] = {"mislabeled", "correct", "all"};
+	const struct dbv_table_margins *m = &t->mg;
+
+	if (!t->have_margins)
+		return;
+	fprintf(f, "\n# margins (mean distance to the first change of class "
+		"over a point's directions)\nstream\tgroup\tpoints\tmean\tstd\t"
+		"ci95_lo\tci95_hi\n");
+	for (int i = 0; i < t->S; i++)
+		for (int g = 0; g < 3; g++)
+			fprintf(f, "%d\t%s\t%lld\t%.6f\t%.6f\t%.6f\t%.6f\n", i,
+				group[g], (long long)m->points[3 * i + g],
+				m->mean[3 * i + g], m->std[3 * i + g],
+				m->ci95_lo[3 * i + g], m->ci95_hi[3 * i + g]);
+	fprintf(f, "\n# margin search\nstream\trange\tstep\ttol\tladder\t"
+		"directions\tmin_hits\tpasses\n");
+	for (int i = 0; i < t->S; i++)
+		fprintf(f, "%d\t%g\t%g\t%g\t%lld\t%lld\t%lld\t%lld\n", i,
+			m->range[i], m->step[i], m->tol[i], (long long)m->ladder[i],
+			(long long)m->directions[i], (long long)m->min_hits[i],
+			(long long)m->passes[i]);
+	fprintf(f, "\n# margins per point\nstream\tidx\ty\ty_true\tlabel\t"
+		"hits\tmargin\n");
+	for (int64_t k = 0; k < m->n; k++)
+		fprintf(f, "%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%.9g\n",
+			(long long)m->stream[k], (long long)m->idx[k],
+			(long long)m->y[k], (long long)m->y_true[k],
+			(long long)m->label[k], (long long)m->hits[k], m->margin[k]);
+}
+
+/* The skips record as text. */
+static void tsv_skips(FILE *f, const struct dbv_table *t)
+{
+	const struct dbv_table_skips *s = &t->sk;
+
+	if (!t->have_skips)
+		return;
+	fprintf(f, "\n# class skips (changes of class along a segment)\nstream\t"
+		"res\tmean\tstd\tci95_lo\tci95_hi\tclasses_mean\n");
+	for (int i = 0; i < t->S; i++)
+		fprintf(f, "%d\t%lld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\n", i,
+			(long long)s->res[i], s->mean[i], s->std[i], s->ci95_lo[i],
+			s->ci95_hi[i], s->classes_mean[i]);
+	fprintf(f, "\n# class skips per pair\nstream\ta\tb\tclass\tchanges\t"
+		"classes\n");
+	for (int64_t k = 0; k < s->n; k++)
+		fprintf(f, "%lld\t%lld\t%lld\t%lld\t%lld\t%lld\n",
+			(long long)s->stream[k], (long long)s->a[k], (long long)s->b[k],
+			(long long)s->cls[k], (long long)s->changes[k],
+			(long long)s->classes[k]);
+}
+
 int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
 {
 	const int S = t->S, G = t->G;
@@ -444,6 +674,11 @@ int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
 	for (int i = 0; i < S; i++)
 		fprintf(f, "%d\t%s\t%s\t%s\n", i, t->streams[i].file,
 			or_dash(t->streams[i].group), or_dash(t->streams[i].desc));
+	if (!t->planes_input && !t->have_acc) {
+		tsv_margins(f, t);
+		tsv_skips(f, t);
+		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
+	}
 	if (!t->planes_input) {
 		fprintf(f, "\n# accuracy over %lld items\nstream\tacc\tacc_true\n",
 			(long long)t->items);
@@ -459,6 +694,8 @@ int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
 				fprintf(f, "\t%.6f", t->acc.churn[i * S + j]);
 			fputc('\n', f);
 		}
+		tsv_margins(f, t);
+		tsv_skips(f, t);
 		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 	}
 	fprintf(f, "\n# agreement over %lld planes of %lldx%lld points\n",
@@ -496,6 +733,24 @@ int dbv_table_write_tsv(FILE *f, const struct dbv_table *t)
 	return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
 }
 
+int dbv_table_write_text(int fd, const struct dbv_table *t, int json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return dbv_seterr(DBV_EIO, "out of memory");
+	rc = json ? dbv_table_write_json(f, t) : dbv_table_write_tsv(f, t);
+	if (fclose(f) && !rc)
+		rc = dbv_seterr(DBV_EIO, "out of memory");
+	if (!rc)
+		rc = dbv_write_all(fd, text, len);
+	free(text);
+	return rc;
+}
+
 /* An [n, m] array as n JSON arrays of m. */
 static void json_rows(struct dbv_json *j, const double *v, size_t n, size_t m)
 {
@@ -529,7 +784,7 @@ int dbv_table_write_json(FILE *f, const struct dbv_table *t)
 		dbv_json_obj_end(&j);
 	}
 	dbv_json_arr_end(&j);
-	if (!t->planes_input) {
+	if (!t->planes_input && t->have_acc) {
 		dbv_json_key(&j, "items");
 		dbv_json_i64(&j, t->items);
 		dbv_json_key(&j, "acc");
@@ -538,6 +793,8 @@ int dbv_table_write_json(FILE *f, const struct dbv_table *t)
 		dbv_json_doubles(&j, t->acc.acc_true, (size_t)S);
 		dbv_json_key(&j, "churn");
 		json_rows(&j, t->acc.churn, (size_t)S, (size_t)S);
+	}
+	if (!t->planes_input) {
 		dbv_json_obj_end(&j);
 		fputc('\n', f);
 		return ferror(f) ? dbv_seterr(DBV_EIO, "write error") : DBV_OK;
@@ -698,6 +955,12 @@ static const struct {
 	[DBV_CURVE_ACC] = {"acc", "accuracy (vs labels y)", "accuracy"},
 	[DBV_CURVE_ACC_TRUE] = {"acc_true", "accuracy (vs true labels)", "accuracy"},
 	[DBV_CURVE_AGREEMENT] = {"agreement", "agreement", "reproducibility"},
+	[DBV_CURVE_MARGIN] = {"margin", "margin (all points)", "margin"},
+	[DBV_CURVE_MARGIN_CORRECT] = {"margin_correct",
+				      "margin (correctly labelled points)", "margin"},
+	[DBV_CURVE_MARGIN_MISLABELED] = {"margin_mislabeled",
+					 "margin (mislabeled points)", "margin"},
+	[DBV_CURVE_SKIPS] = {"skips", "class skips a segment", "class skips"},
 };
 
 int dbv_table_figure(const char *name)
@@ -722,6 +985,15 @@ static int curve_needs(const struct dbv_table *t, enum dbv_curve_fig fig,
 				  "record (dbv-compare writes it for predictions "
 				  "over a data set, not over planes)", name,
 				  figures[fig].name, rec_types[REC_ACC]);
+	if ((fig == DBV_CURVE_MARGIN || fig == DBV_CURVE_MARGIN_CORRECT ||
+	     fig == DBV_CURVE_MARGIN_MISLABELED) && !t->have_margins)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y %s: the table has no \"%s\" "
+				  "record (dbv-margin writes it)", name,
+				  figures[fig].name, rec_types[REC_MARGINS]);
+	if (fig == DBV_CURVE_SKIPS && !t->have_skips)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y skips: the table has no "
+				  "\"%s\" record (dbv-margin --skips writes it)",
+				  name, rec_types[REC_SKIPS]);
 	if (fig == DBV_CURVE_AGREEMENT &&
 	    !(t->planes_input ? t->have_pairs : t->have_acc))
 		return dbv_seterr(DBV_EUSAGE, "%s: --y agreement: the table has no "
@@ -833,6 +1105,7 @@ int dbv_table_curve(const struct dbv_table *t, enum dbv_curve_fig fig,
 		.frag = t->frag.per_plane, .pair = t->pairs.pair,
 		.npairs = (size_t)t->pairs.n, .agree = t->pairs.per_plane,
 		.acc = t->acc.acc, .acc_true = t->acc.acc_true, .churn = t->acc.churn,
+		.margin = t->mg.mean, .skips = t->sk.mean,
 	};
 	int rc;
 
@@ -852,6 +1125,10 @@ int dbv_table_curve(const struct dbv_table *t, enum dbv_curve_fig fig,
 	    (rc = dbv_curve_values(&d, fig, c->pts.npoints, c->pts.start,
 				   c->pts.items, c->y, c->err, &c->st)))
 		return rc;
+	if (!c->st.valued && fig != DBV_CURVE_AGREEMENT)
+		return dbv_seterr(DBV_EUSAGE, "%s: --y %s: no stream has a value "
+				  "(no point of the group has a margin)", name,
+				  figures[fig].name);
 	if (!c->st.valued)
 		return dbv_seterr(DBV_EUSAGE, "%s: --y agreement: no two streams share "
 				  "%s%s%s, so no pair to compare (agreement is "

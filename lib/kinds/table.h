@@ -65,6 +65,41 @@ struct dbv_table_acc {
 	double *churn;               /* [S, S] */
 };
 
+/* The "margins" record (dbv-margin): the points of every stream, rows of
+ * [n] arrays, and each stream's figures and settings.  Groups (the 3 of
+ * an [S, 3] row): mislabeled, correctly labelled, all. */
+struct dbv_table_margins {
+	int64_t n;                   /* points, all streams together */
+	int64_t *stream;             /* [n]: the point's stream */
+	int64_t *idx, *y, *y_true;   /* [n]: the item and its labels */
+	int64_t *label;              /* [n]: the model's class at the point */
+	int64_t *hits;               /* [n]: directions that found a change */
+	double *margin;              /* [n]: their mean distance (NaN: too
+				      * few hits) */
+	double *mean, *std;          /* [S, 3]: over the points with a margin */
+	double *ci95_lo, *ci95_hi;   /* [S, 3]: bootstrap 95% interval */
+	int64_t *points;             /* [S, 3]: those points */
+	double *range, *step, *tol;  /* [S]: the search (step and tol 0 for
+				      * a ladder) */
+	int64_t *ladder;             /* [S]: ladder points (0: bisection) */
+	int64_t *directions, *min_hits; /* [S] */
+	int64_t *passes;             /* [S]: points classified (forward
+				      * passes of one item) in all */
+};
+
+/* The "skips" record (dbv-margin --skips): the pairs of every stream and
+ * each stream's figures. */
+struct dbv_table_skips {
+	int64_t n;                   /* pairs, all streams together */
+	int64_t *stream;             /* [n] */
+	int64_t *a, *b, *cls;        /* [n]: the two items (idx), their class */
+	int64_t *changes, *classes;  /* [n]: changes of class, distinct classes */
+	double *mean, *std;          /* [S]: of changes over the pairs */
+	double *ci95_lo, *ci95_hi;   /* [S] */
+	double *classes_mean;        /* [S]: of classes over the pairs */
+	int64_t *res;                /* [S]: points a segment */
+};
+
 struct dbv_table {
 	int planes_input;            /* "input": 1 "planes", 0 "dataset" */
 	int64_t planes, res;         /* P and R; 0 over a data set */
@@ -79,10 +114,13 @@ struct dbv_table {
 				      * record's "names" are the same) */
 	/* The records present, each at most once. */
 	int have_pairs, have_groups, have_frag, have_acc;
+	int have_margins, have_skips; /* over a data set */
 	struct dbv_table_pairs pairs;
 	struct dbv_table_groups grp;
 	struct dbv_table_frag frag;
 	struct dbv_table_acc acc;
+	struct dbv_table_margins mg;
+	struct dbv_table_skips sk;
 };
 
 /* Read a whole table stream: its header (kind "table") to its trailer.
@@ -98,15 +136,34 @@ int dbv_table_read_body(struct dbv_reader *r, struct dbv_table *t);
 int dbv_table_read_header(struct dbv_reader *r, struct dbv_table *t);
 void dbv_table_release(struct dbv_table *t);
 
+/* Zeroed arrays for every field of record type ("margins", "skips", ...)
+ * in t, of the shapes t's counts give (S; the record's n rows). */
+int dbv_table_alloc_record(struct dbv_table *t, const char *type);
+
+/* The streams of n tables of margins and class skips (dbv-margin), one
+ * table after the other, as one table *out: its records' arrays are new,
+ * its streams shallow copies of in's (release out with
+ * dbv_table_concat_release, before in).  DBV_EUSAGE (naming names[i])
+ * when a table holds another record, or lacks a margins or skips record
+ * that the first has, or has one the first lacks, or another number of
+ * classes. */
+int dbv_table_concat(const struct dbv_table *in, int n,
+		     const char *const *names, struct dbv_table *out);
+void dbv_table_concat_release(struct dbv_table *out);
+
 /* Write t as a table stream: the header (pipeline: this command line
- * alone), then over a data set the accuracy record, over planes the
- * pairs, groups and fragmentation records that t has, in this order. */
+ * alone), then over a data set the accuracy, margins and skips records
+ * that t has, over planes the pairs, groups and fragmentation records,
+ * in this order. */
 int dbv_table_write(struct dbv_writer *w, const struct dbv_table *t, int argc,
 		    char *const *argv);
 /* dbv-compare's text forms of t (dbv-compare(1), TSV OUTPUT and JSON
  * OUTPUT); DBV_EIO when f fails. */
 int dbv_table_write_tsv(FILE *f, const struct dbv_table *t);
 int dbv_table_write_json(FILE *f, const struct dbv_table *t);
+/* Either, made in memory, then written to fd in one checked write
+ * (dbv_write_all); DBV_EIO when it fails. */
+int dbv_table_write_text(int fd, const struct dbv_table *t, int json);
 
 /* ------------------------------------------------------------------ */
 /* Charts of a table (dbv-chart): its figures as plain arrays           */
@@ -137,7 +194,8 @@ int dbv_table_matrix(const struct dbv_table *t, int iou, const char *name,
 void dbv_table_matrix_release(struct dbv_table_matrix *m);
 
 /* The figure --y names ("fragmentation", "error", "acc", "acc_true",
- * "agreement"), or 0. */
+ * "agreement", "margin", "margin_correct", "margin_mislabeled",
+ * "skips"), or 0. */
 int dbv_table_figure(const char *name);
 /* A line chart of figure fig against the number model[x] of each stream
  * (one line per value of model[by] when by is not NULL, x on a log

@@ -158,6 +158,21 @@ void dbv_churn(const int32_t *const *labels, int S, size_t n, double *churn)
 			churn[i * S + j] = 1 - dbv_agreement(labels[i], labels[j], n);
 }
 
+/* The figure of one stream over a data set (not agreement). */
+static double stream_value(const struct dbv_curve_data *d,
+			   enum dbv_curve_fig fig, int s)
+{
+	switch (fig) {
+	case DBV_CURVE_ACC: return d->acc[s];
+	case DBV_CURVE_ACC_TRUE: return d->acc_true[s];
+	case DBV_CURVE_MARGIN: return d->margin[3 * s + 2];
+	case DBV_CURVE_MARGIN_CORRECT: return d->margin[3 * s + 1];
+	case DBV_CURVE_MARGIN_MISLABELED: return d->margin[3 * s];
+	case DBV_CURVE_SKIPS: return d->skips[s];
+	default: return 1 - d->acc_true[s];
+	}
+}
+
 int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
 		    const int *s, int ns, double *y, double *err, int *nvals)
 {
@@ -192,9 +207,8 @@ int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
 			for (int b = a + 1; fig == DBV_CURVE_AGREEMENT && b < ns; b++)
 				v[m++] = 1 - d->churn[(size_t)s[a] * S + s[b]];
 			if (fig != DBV_CURVE_AGREEMENT)
-				v[m++] = fig == DBV_CURVE_ACC ? d->acc[s[a]]
-					 : fig == DBV_CURVE_ACC_TRUE ? d->acc_true[s[a]]
-								     : 1 - d->acc_true[s[a]];
+				v[m] = stream_value(d, fig, s[a]);
+			m += fig != DBV_CURVE_AGREEMENT && !isnan(v[m]);
 		}
 		if (m)
 			dbv_mean_std(v, (size_t)m, y, err);

@@ -83,6 +83,11 @@ enum dbv_curve_fig {
 	DBV_CURVE_ACC_TRUE,     /* accuracy vs the true labels */
 	DBV_CURVE_AGREEMENT,    /* of the pairs of the streams: their
 				 * agreement, over a data set 1 - churn */
+	DBV_CURVE_MARGIN,       /* a stream's mean margin (dbv-margin) of
+				 * all points, */
+	DBV_CURVE_MARGIN_CORRECT,    /* of correctly labelled points, */
+	DBV_CURVE_MARGIN_MISLABELED, /* of mislabeled points */
+	DBV_CURVE_SKIPS,        /* a stream's mean class skips a segment */
 };
 /* The figures of S streams, as a table holds them. */
 struct dbv_curve_data {
@@ -95,6 +100,9 @@ struct dbv_curve_data {
 	const double *agree;    /* [npairs, P]: a pair's agreement a plane */
 	const double *acc, *acc_true; /* [S] (over a data set) */
 	const double *churn;    /* [S, S] (over a data set) */
+	const double *margin;   /* [S, 3]: mean margins of the groups
+				 * mislabeled, correct, all (NaN: none) */
+	const double *skips;    /* [S]: mean class skips */
 };
 /* What the valued points of a line chart share, for its note. */
 struct dbv_curve_stats {
@@ -106,9 +114,9 @@ struct dbv_curve_stats {
  * its std (n-1) over the *nvals values it is the mean of (0 of them: no
  * bar): over planes the mean over planes of the per-plane mean over the
  * streams (fragmentation) or over their pairs (agreement); over a data
- * set the mean over the streams, or over their pairs (1 - churn).  y is
- * NaN without a value (agreement of one stream).  DBV_EIO without
- * memory. */
+ * set the mean over the streams (of those with a value: a margin group
+ * may have none), or over their pairs (1 - churn).  y is NaN without a
+ * value (agreement of one stream).  DBV_EIO without memory. */
 int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
 		    const int *s, int ns, double *y, double *err, int *nvals);
 /* y and err [npoints] of the points of a line chart, point k over the

@@ -1,6 +1,7 @@
 /*
  * lib/study/study.h - the study layer: plane geometry, triplets and anchors
- * (study/triplets.h), metrics.
+ * (study/triplets.h), metrics, comparisons (study/compare.h), margins and
+ * class skips (study/margin.h).
  */
 #ifndef DBV_STUDY_H
 #define DBV_STUDY_H
@@ -79,5 +80,10 @@ int dbv_bootstrap_ci(const double *v, size_t n, int reps, uint64_t seed,
 /* Comparisons: pairs, groups, fragmentation, churn, chart points       */
 /* ------------------------------------------------------------------ */
 #include "study/compare.h"
+
+/* ------------------------------------------------------------------ */
+/* Margins and class skips along lines                                 */
+/* ------------------------------------------------------------------ */
+#include "study/margin.h"
 
 #endif /* DBV_STUDY_H */

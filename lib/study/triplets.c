@@ -162,16 +162,12 @@ static void draw_distinct(const struct pools *p, struct dbv_rng *rng,
 }
 
 /*
- * Three images of one class: the class c = eligible[below(n_eligible)],
- * eligible being the classes, ascending, with at least K mislabeled and
- * 3-K correctly labelled items (without the rule: 3 items); then anchor
- * k = 0, 1, 2: i = (pool of k, class c)[below(size)], drawn again while i
- * is an anchor already.
+ * Three images of class c: anchor k = 0, 1, 2: i = (pool of k, class
+ * c)[below(size)], drawn again while i is an anchor already.
  */
-static void draw_same(const struct pools *p, const int64_t *elig,
-		      int64_t nelig, struct dbv_rng *rng, int64_t *out)
+static void draw_in_class(const struct pools *p, int64_t c,
+			  struct dbv_rng *rng, int64_t *out)
 {
-	const int64_t c = elig[dbv_rng_below(rng, (uint64_t)nelig)];
 	for (int k = 0; k < 3; k++) {
 		const int t = k < p->k ? 0 : 1;
 		const int64_t *list = p->bycls[t] + p->off[t][c];
@@ -184,6 +180,18 @@ static void draw_same(const struct pools *p, const int64_t *elig,
 			break;
 		}
 	}
+}
+
+/*
+ * Three images of one class: the class c = eligible[below(n_eligible)],
+ * eligible being the classes, ascending, with at least K mislabeled and
+ * 3-K correctly labelled items (without the rule: 3 items); then its
+ * images (draw_in_class).
+ */
+static void draw_same(const struct pools *p, const int64_t *elig,
+		      int64_t nelig, struct dbv_rng *rng, int64_t *out)
+{
+	draw_in_class(p, elig[dbv_rng_below(rng, (uint64_t)nelig)], rng, out);
 }
 
 /* The classes a same-class triplet can come from, ascending. */
@@ -229,16 +237,47 @@ static int distinct_possible(const struct pools *p,
 			  (long long)p->nall[1], (long long)p->ncls[1]);
 }
 
-int dbv_triplets_draw(const int32_t *y, const int32_t *y_true, int64_t n,
-		      int64_t nclasses, const struct dbv_triplet_opts *o,
-		      dbv_triplet_reject reject, void *ctx, int64_t *out)
+/* Triplet i (of class c when c >= 0) into out, redrawn while reject
+ * drops it. */
+static int draw_one(const struct pools *p, const struct dbv_triplet_opts *o,
+		    const int64_t *elig, int64_t nelig, int64_t c, int64_t i,
+		    struct dbv_rng *rng, dbv_triplet_reject reject, void *ctx,
+		    int64_t *out)
+{
+	int bad = 1, rc;
+
+	for (int tries = 0; bad; tries++) {
+		if (tries == DBV_TRIPLETS_MAX_REDRAWS)
+			return dbv_seterr(DBV_EINPUT, "triplet %lld: %d triplets in a "
+					  "row were duplicates or collinear images",
+					  (long long)i, DBV_TRIPLETS_MAX_REDRAWS);
+		if (c >= 0)
+			draw_in_class(p, c, rng, out);
+		else if (o->same_class)
+			draw_same(p, elig, nelig, rng, out);
+		else
+			draw_distinct(p, rng, out);
+		bad = 0;
+		if (reject && (rc = reject(ctx, out, &bad)))
+			return rc;
+	}
+	return DBV_OK;
+}
+
+/* Both draws: o->count triplets (per_class 0), or o->count of each
+ * eligible class in turn (*nout of them). */
+static int draw(const int32_t *y, const int32_t *y_true, int64_t n,
+		int64_t nclasses, const struct dbv_triplet_opts *o, int per_class,
+		dbv_triplet_reject reject, void *ctx, int64_t *out, int64_t *nout)
 {
 	struct pools p;
 	struct dbv_rng rng;
-	int64_t *elig = NULL, nelig = 0;
+	int64_t *elig = NULL, nelig = 0, t = 0;
 	int rc;
 
-	if (n < 0 || nclasses < 1 || o->count < 0 || o->mislabeled > 3)
+	*nout = 0;
+	if (n < 0 || nclasses < 1 || o->count < 0 || o->mislabeled > 3 ||
+	    (per_class && !o->same_class))
 		return dbv_seterr(DBV_EUSAGE, "bad triplet request");
 	if ((rc = pools_build(&p, y, y_true, n, nclasses, o)))
 		goto out;
@@ -247,30 +286,31 @@ int dbv_triplets_draw(const int32_t *y, const int32_t *y_true, int64_t n,
 	if (rc)
 		goto out;
 	dbv_rng_seed(&rng, o->seed);
-	for (int64_t i = 0; i < o->count; i++) {
-		int bad = 1;
-		for (int tries = 0; bad; tries++) {
-			if (tries == DBV_TRIPLETS_MAX_REDRAWS) {
-				rc = dbv_seterr(DBV_EINPUT, "triplet %lld: %d "
-						"triplets in a row were duplicates "
-						"or collinear images", (long long)i,
-						DBV_TRIPLETS_MAX_REDRAWS);
-				goto out;
-			}
-			if (o->same_class)
-				draw_same(&p, elig, nelig, &rng, out + 3 * i);
-			else
-				draw_distinct(&p, &rng, out + 3 * i);
-			bad = 0;
-			if (reject && (rc = reject(ctx, out + 3 * i, &bad)))
-				goto out;
-		}
-	}
-	rc = DBV_OK;
+	for (int64_t e = 0; e < (per_class ? nelig : 1) && !rc; e++)
+		for (int64_t i = 0; i < o->count && !rc; i++, t++)
+			rc = draw_one(&p, o, elig, nelig, per_class ? elig[e] : -1,
+				      t, &rng, reject, ctx, out + 3 * t);
+	*nout = t;
 out:
 	free(elig);
 	pools_release(&p);
 	return rc;
+}
+
+int dbv_triplets_draw(const int32_t *y, const int32_t *y_true, int64_t n,
+		      int64_t nclasses, const struct dbv_triplet_opts *o,
+		      dbv_triplet_reject reject, void *ctx, int64_t *out)
+{
+	int64_t nout;
+	return draw(y, y_true, n, nclasses, o, 0, reject, ctx, out, &nout);
+}
+
+int dbv_triplets_per_class(const int32_t *y, const int32_t *y_true, int64_t n,
+			   int64_t nclasses, const struct dbv_triplet_opts *o,
+			   dbv_triplet_reject reject, void *ctx, int64_t *out,
+			   int64_t *nout)
+{
+	return draw(y, y_true, n, nclasses, o, 1, reject, ctx, out, nout);
 }
 
 int dbv_triplet_degenerate(void *ctx, const int64_t pos[3], int *bad)

@@ -46,6 +46,18 @@ typedef int (*dbv_triplet_reject)(void *ctx, const int64_t pos[3], int *bad);
 int dbv_triplets_draw(const int32_t *y, const int32_t *y_true, int64_t n,
 		      int64_t nclasses, const struct dbv_triplet_opts *o,
 		      dbv_triplet_reject reject, void *ctx, int64_t *out);
+/*
+ * The same-class triplets of every class (o->same_class set): for each
+ * eligible class in ascending order, o->count triplets of its images
+ * (anchor by anchor as dbv_triplets_draw draws them once the class is
+ * chosen), one generator through all; *nout = count x eligible classes
+ * (out needs room for 3 x count x nclasses).  The paper's 100 triplets a
+ * class of correctly labelled training images: mislabeled 0.
+ */
+int dbv_triplets_per_class(const int32_t *y, const int32_t *y_true, int64_t n,
+			   int64_t nclasses, const struct dbv_triplet_opts *o,
+			   dbv_triplet_reject reject, void *ctx, int64_t *out,
+			   int64_t *nout);
 /* A dbv_triplet_reject for ctx a struct dbv_dataset: whether its images
  * at pos are duplicates or collinear once normalised, as dbv_plane_make
  * decides. */

@@ -2,28 +2,35 @@
 # t5100-double-descent.sh - pipelines/double-descent.mk on fixture data
 # (mkfixtures' fake Fashion-MNIST: 60 training and 30 test images): two
 # widths x two noise rates x two seeds of a tiny mlp, its tables and
-# charts, and reruns that redo only what changed.
+# charts, the decision-boundary figures of dd-boundary.mk (margins, class
+# skips, the three triplet kinds), and reruns that redo only what
+# changed.
 . "$(dirname "$0")/lib.sh"
+. "$SRCDIR/tests/sh/tvals.sh"
 
 mkfixtures fx >/dev/null || exit 1
 mkdir -p data && ln -s "$T/fx/fmnist" data/fashion-mnist || exit 1
 DBV_DATA_DIR=$T/data
 # Small settings through the environment (the make file uses ?=).
 WIDTHS="1 4" PIC_WIDTHS="1 4" NOISES="0 0.2" SEEDS="1 2" NTRAIN=60 NTEST=30 EPOCHS=2
-TRIPLETS=3 RES=8 PIC_RES=16 THREADS=1
+TRIPLETS=3 RES=8 PIC_RES=16 THREADS=1 MARGIN_POINTS=20 SKIP_PAIRS=2 SAME_TRIPLETS=1
 export DBV_DATA_DIR WIDTHS PIC_WIDTHS NOISES SEEDS NTRAIN NTEST EPOCHS TRIPLETS RES PIC_RES THREADS
+export MARGIN_POINTS SKIP_PAIRS SAME_TRIPLETS
 MK="make --no-print-directory -f $SRCDIR/pipelines/double-descent.mk BIN=$BIN OUT=dd"
 MODELS="w1-n0-s1 w1-n0-s2 w4-n0-s1 w4-n0-s2 w1-n0.2-s1 w1-n0.2-s2 w4-n0.2-s1 w4-n0.2-s2"
-OUTPUTS="dd/error.png dd/fragmentation.png dd/agreement.png dd/pictures.png"
+OUTPUTS="dd/error.png dd/fragmentation.png dd/agreement.png dd/pictures.png
+	dd/fragmentation-test.png dd/fragmentation-same.png dd/margin.png
+	dd/margin-mislabeled.png dd/skips.png"
 
 test_expect_success 'the sweep runs and leaves its charts and tables' '
 	$MK -j2 >log 2>&1 &&
 	grep -q "^dbv double descent: mlp (depth 1) on fashion-mnist, 60 training images, 2 epochs" log &&
 	grep -q "^pictures: dd/error.png" log &&
-	for f in $OUTPUTS dd/table-test.tsv dd/table-planes.tsv; do test -s $f || exit 1; done &&
+	for f in $OUTPUTS dd/table-test.tsv dd/table-planes.tsv dd/table-margins.tsv \
+		dd/table-planes-test.tsv dd/table-planes-same.tsv; do test -s $f || exit 1; done &&
 	for f in $OUTPUTS; do mkpred --size $f >/dev/null || exit 1; done &&
 	ls dd/models >got && printf "%s.dbv\n" $MODELS | sort >want && test_cmp want got &&
-	for f in dd/models/*.dbv dd/pred/*.dbv dd/table-*.dbv; do
+	for f in dd/models/*.dbv dd/pred/*.dbv dd/table-*.dbv dd/margins/*.dbv; do
 		dbv-inspect --summary $f >/dev/null || exit 1
 	done &&
 	! ls dd dd/* | grep -q "\.tmp\."
@@ -50,6 +57,40 @@ test_expect_success 'the tables: test accuracy of every model, planes compared p
 	dbv-inspect dd/pred/w4-n0.2-s1-picture.dbv | grep -c "\"t\":\"pred\"" >n && test $(cat n) = 1
 '
 
+test_expect_success 'fragmentation through test and same-class triplets' '
+	grep -q "^# agreement over 3 planes of 8x8 points" dd/table-planes-test.tsv &&
+	sed -n "/^# fragmentation/,/^\$/p" dd/table-planes-test.tsv | grep -c "^[0-9]" >n &&
+	test $(cat n) = 8 &&
+	tvals plane idx dd/planes/test.dbv | sort -n | tail -1 >last && test $(cat last) -lt 30 &&
+	grep -q "^# agreement over 10 planes of 8x8 points" dd/table-planes-same.tsv &&
+	sed -n "/^# fragmentation/,/^\$/p" dd/table-planes-same.tsv | grep -c "^[0-9]" >n &&
+	test $(cat n) = 8 &&
+	tvals plane y dd/planes/same.dbv >y && tvals plane y_true dd/planes/same.dbv >yt &&
+	paste y yt | awk "\$1 != \$2 { exit 1 } NR % 3 == 1 { c = \$1 } \$1 != c { exit 1 }
+		NR % 3 == 0 { print c }" | sort -n | uniq -c | wc -l >classes &&
+	test $(cat classes) = 10
+'
+
+test_expect_success 'margins and skips of every model, their means recomputed' '
+	tvals margins stream dd/table-margins.dbv >s && tvals margins margin dd/table-margins.dbv >m &&
+	test $(wc -l <s) = $((8 * 20)) &&
+	paste s m | awk "\$2 != \"nan\" { t[\$1] += \$2; n[\$1]++ }
+		END { for (i = 0; i < 8; i++) printf \"%.9g\\n\", n[i] ? t[i] / n[i] : \"nan\" }" >want &&
+	tvals margins mean dd/table-margins.dbv | awk "NR % 3 == 0 { printf \"%.9g\\n\", \$1 }" >got &&
+	test_cmp want got &&
+	tvals skips stream dd/table-margins.dbv >ss && tvals skips changes dd/table-margins.dbv >ch &&
+	paste ss ch | awk "{ t[\$1] += \$2; n[\$1]++ }
+		END { for (i = 0; i < 8; i++) printf \"%.9g\\n\", t[i] / n[i] }" >want &&
+	tvals skips mean dd/table-margins.dbv | awk "{ printf \"%.9g\\n\", \$1 }" >got &&
+	test_cmp want got &&
+	for m in $MODELS; do
+		grep -q "dbv-margin --model dd/models/$m.dbv --points 20 " dd/.cmd/margins/$m.dbv &&
+		grep -q " dd/data/train-n$(echo $m | sed "s/.*-n\\(.*\\)-s.*/\\1/").dbv\$" \
+			dd/.cmd/margins/$m.dbv || exit 1
+	done &&
+	rows=$(sed -n "/^# streams/,/^\$/p" dd/table-margins.tsv | grep -c "^[0-9]") && test $rows = 8
+'
+
 test_expect_success 'a second run has nothing to do' '
 	$MK -q $OUTPUTS &&
 	$MK -n >plan && ! grep -q "dbv-" plan
@@ -60,8 +101,13 @@ test_expect_success 'a changed model redoes its predictions and what uses them, 
 	test_expect_code 1 $MK -q $OUTPUTS &&
 	$MK -n >plan &&
 	grep -q "dbv-predict.*w4-n0.2-s2-test" plan && grep -q "dbv-predict.*w4-n0.2-s2-planes" plan &&
-	test $(grep -c "dbv-predict" plan) = 2 && test $(grep -c "dbv-compare" plan) = 4 &&
-	! grep -q "dbv-train" plan && ! grep -q "dbv-render --montage" plan
+	test $(grep -c "dbv-predict" plan) = 4 && test $(grep -c "dbv-compare" plan) = 8 &&
+	grep -q "dbv-predict.*w4-n0.2-s2-testplanes" plan &&
+	grep -q "dbv-predict.*w4-n0.2-s2-sameplanes" plan &&
+	grep -q "dbv-margin --model dd/models/w4-n0.2-s2.dbv" plan &&
+	test $(grep -c "dbv-margin" plan) = 3 &&
+	! grep -q "dbv-train" plan && ! grep -q "dbv-render --montage" plan &&
+	! grep -q "dbv-plane" plan
 '
 
 test_done

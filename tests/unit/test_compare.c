@@ -241,6 +241,24 @@ static void test_curve_points(void)
 	CHECK_OK(dbv_curve_values(&d, DBV_CURVE_ACC, 3, start, items, y, err, &st));
 	CHECK_NEAR(y[2], 0.7, 1e-15);
 	CHECK(err[2] == 0 && st.valued == 3 && st.minns == 1 && st.bars);
+	/* Margins (groups mislabeled, correct, all) and skips of each
+	 * stream: the mean over the streams that have a value. */
+	const double mg[9] = {NAN, 2, 3, 4, 5, 6, 8, 7, 9}, sk[3] = {1, 2, 6};
+	d = (struct dbv_curve_data){.S = 3, .margin = mg, .skips = sk};
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_MARGIN, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 6, 1e-15);
+	CHECK_NEAR(e, 3, 1e-15);
+	CHECK_EQ_INT(nv, 3);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_MARGIN_CORRECT, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 14.0 / 3, 1e-15);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_MARGIN_MISLABELED, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 6, 1e-15);
+	CHECK_NEAR(e, sqrt(8), 1e-12);
+	CHECK_EQ_INT(nv, 2);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_MARGIN_MISLABELED, all, 1, &v, &e, &nv));
+	CHECK(isnan(v) && nv == 0);
+	CHECK_OK(dbv_curve_point(&d, DBV_CURVE_SKIPS, all, 3, &v, &e, &nv));
+	CHECK_NEAR(v, 3, 1e-15);
 }
 
 int main(void)

@@ -408,9 +408,161 @@ static void test_refusals(void)
 	}
 }
 
+/* A table of dbv-margin: S streams, margins of n points (point k of
+ * stream k % S), skips of n - 1 pairs; values from base. */
+static void margin_table(struct dbv_table *t, int S, int64_t n, double base)
+{
+	memset(t, 0, sizeof *t);
+	t->classes = 10;
+	t->S = S;
+	t->streams = calloc((size_t)S, sizeof *t->streams);
+	for (int i = 0; i < S; i++) {
+		char f[32];
+		snprintf(f, sizeof f, "m%g-%d.dbv", base, i);
+		t->streams[i].file = strdup(f);
+	}
+	t->mg.n = n;
+	t->sk.n = n - 1;
+	CHECK_OK(dbv_table_alloc_record(t, "margins"));
+	CHECK_OK(dbv_table_alloc_record(t, "skips"));
+	t->have_margins = t->have_skips = 1;
+	for (int64_t k = 0; k < n; k++) {
+		t->mg.stream[k] = k % S;
+		t->mg.idx[k] = 100 + k;
+		t->mg.y[k] = k % 10;
+		t->mg.y_true[k] = (k + (k == 1)) % 10;
+		t->mg.label[k] = 9 - k % 10;
+		t->mg.hits[k] = k % 11;
+		t->mg.margin[k] = k == 2 ? NAN : base + 0.5 * (double)k;
+	}
+	for (int i = 0; i < 3 * S; i++) {
+		t->mg.mean[i] = i == 0 ? NAN : base + i;
+		t->mg.std[i] = t->mg.ci95_lo[i] = t->mg.ci95_hi[i] = base - i;
+		t->mg.points[i] = i;
+	}
+	for (int i = 0; i < S; i++) {
+		t->mg.range[i] = 32;
+		t->mg.step[i] = 0.5;
+		t->mg.tol[i] = 1e-3;
+		t->mg.directions[i] = 10;
+		t->mg.min_hits[i] = 5;
+		t->mg.passes[i] = 1000 + i;
+		t->sk.mean[i] = base * i;
+		t->sk.std[i] = t->sk.ci95_lo[i] = t->sk.ci95_hi[i] = 1;
+		t->sk.classes_mean[i] = 2;
+		t->sk.res[i] = 100;
+	}
+	for (int64_t k = 0; k < n - 1; k++) {
+		t->sk.stream[k] = (k + 1) % S;
+		t->sk.a[k] = k;
+		t->sk.b[k] = k + 7;
+		t->sk.cls[k] = k % 10;
+		t->sk.changes[k] = k;
+		t->sk.classes[k] = k + 1;
+	}
+}
+
+#define SAME_I(a, b, n) (!memcmp((a), (b), (size_t)(n) * sizeof(int64_t)))
+
+/* Margins and skips: round trip, the text, concatenation, refusals. */
+static void test_margins(void)
+{
+	struct dbv_table t, u, w, all, in[2];
+	const char *names[2] = {"one", "two"};
+	unsigned char *a, *b;
+	size_t na, nb;
+	char *s;
+
+	margin_table(&t, 2, 5, 1);
+	write_table("m.dbv", &t);
+	CHECK_OK(read_table("m.dbv", &u));
+	CHECK(!u.planes_input && u.have_margins && u.have_skips && !u.have_acc);
+	CHECK(u.mg.n == 5 && u.sk.n == 4);
+	CHECK(SAME_I(u.mg.stream, t.mg.stream, 5) && SAME_I(u.mg.idx, t.mg.idx, 5) &&
+	      SAME_I(u.mg.y_true, t.mg.y_true, 5) && SAME_I(u.mg.hits, t.mg.hits, 5) &&
+	      SAME_I(u.mg.points, t.mg.points, 6) && SAME_I(u.mg.passes, t.mg.passes, 2));
+	CHECK(same_d(u.mg.margin, t.mg.margin, 5) && same_d(u.mg.mean, t.mg.mean, 6) &&
+	      same_d(u.mg.ci95_hi, t.mg.ci95_hi, 6) && same_d(u.mg.tol, t.mg.tol, 2));
+	CHECK(SAME_I(u.sk.stream, t.sk.stream, 4) && SAME_I(u.sk.b, t.sk.b, 4) &&
+	      SAME_I(u.sk.classes, t.sk.classes, 4) && SAME_I(u.sk.res, t.sk.res, 2));
+	CHECK(same_d(u.sk.mean, t.sk.mean, 2) && same_d(u.sk.classes_mean, t.sk.classes_mean, 2));
+	write_table("m2.dbv", &u);
+	a = slurp("m.dbv", &na);
+	b = slurp("m2.dbv", &nb);
+	CHECK(na == nb && !memcmp(a, b, na));
+	free(a);
+	free(b);
+	s = text_of(&u, 0);
+	CHECK(strstr(s, "\n# margins (mean distance to the first change of class over a "
+		     "point's directions)\nstream\tgroup\tpoints\tmean\tstd\tci95_lo\tci95_hi\n"
+		     "0\tmislabeled\t0\tnan\t1.000000\t1.000000\t1.000000\n") != NULL);
+	CHECK(strstr(s, "\n# margins per point\nstream\tidx\ty\ty_true\tlabel\thits\tmargin\n"
+		     "0\t100\t0\t0\t9\t0\t1\n1\t101\t1\t2\t8\t1\t1.5\n0\t102\t2\t2\t7\t2\tnan\n") != NULL);
+	CHECK(strstr(s, "\n# class skips per pair\nstream\ta\tb\tclass\tchanges\tclasses\n"
+		     "1\t0\t7\t0\t0\t1\n") != NULL);
+	CHECK(strstr(s, "# accuracy") == NULL);
+	free(s);
+	dbv_table_release(&t);
+
+	/* Concatenated: streams and rows one table after the other, the
+	 * rows' stream numbers moved on. */
+	margin_table(&w, 1, 3, 7);
+	in[0] = u;
+	in[1] = w;
+	CHECK_OK(dbv_table_concat(in, 2, names, &all));
+	CHECK(all.S == 3 && all.mg.n == 8 && all.sk.n == 6 && all.classes == 10);
+	CHECK(!strcmp(all.streams[2].file, "m7-0.dbv"));
+	const int64_t st[8] = {0, 1, 0, 1, 0, 2, 2, 2}, sst[6] = {1, 0, 1, 0, 2, 2};
+	CHECK(SAME_I(all.mg.stream, st, 8) && SAME_I(all.sk.stream, sst, 6));
+	CHECK(same_d(all.mg.mean, u.mg.mean, 6) && same_d(all.mg.mean + 6, w.mg.mean, 3));
+	CHECK(same_d(all.mg.margin + 5, w.mg.margin, 3) && SAME_I(all.mg.passes + 2, w.mg.passes, 1));
+	write_table("all.dbv", &all);
+	dbv_table_concat_release(&all);
+	CHECK_OK(read_table("all.dbv", &t));
+	CHECK(t.S == 3 && t.mg.n == 8);
+	dbv_table_release(&t);
+	/* Refused: a table of other figures; unlike records. */
+	dataset_table(&in[1]);
+	CHECK_RC(dbv_table_concat(in, 2, names, &all), DBV_EUSAGE);
+	CHECK(!strcmp(dbv_errmsg(), "two: not a table of margins or class skips (dbv-margin)"));
+	dbv_table_concat_release(&all);
+	dbv_table_release(&in[1]);
+	w.have_skips = 0;
+	in[1] = w;
+	CHECK_RC(dbv_table_concat(in, 2, names, &all), DBV_EUSAGE);
+	CHECK(!strcmp(dbv_errmsg(), "two: has margins only but one has margins and skips"));
+	dbv_table_concat_release(&all);
+	w.have_skips = 1;
+
+	/* The reader: a row naming no stream; margins over planes. */
+	u.mg.stream[3] = 2;
+	write_table("bad.dbv", &u);
+	CHECK_RC(read_table("bad.dbv", &t), DBV_EINPUT);
+	CHECK(msg_is("bad.dbv", 1, "\"stream\" row 3 names stream 2 of 2"));
+	dbv_table_release(&t);
+	u.mg.stream[3] = 1;
+	u.mg.margin[0] = INFINITY;
+	write_table("bad.dbv", &u);
+	CHECK_RC(read_table("bad.dbv", &t), DBV_ENONFINITE);
+	CHECK(msg_is("bad.dbv", 1, "\"margin\" holds a non-finite number"));
+	dbv_table_release(&t);
+	u.mg.margin[0] = 1;
+	u.planes_input = 1;
+	u.planes = 1;
+	u.res = 2;
+	write_table("bad.dbv", &u);
+	CHECK_RC(read_table("bad.dbv", &t), DBV_EINPUT);
+	CHECK(msg_is("bad.dbv", 1, "a table over planes has no \"margins\" record"));
+	dbv_table_release(&t);
+	dbv_table_release(&u);
+	dbv_table_release(&w);
+	CHECK_RC(dbv_table_alloc_record(&w, "nothing"), DBV_EUSAGE);
+}
+
 int main(void)
 {
 	files_dir = check_tmpdir();
+	test_margins();
 	test_round_trip();
 	test_text();
 	test_refusals();

@@ -427,8 +427,58 @@ static void test_anchors(void)
 	CHECK(a.px == NULL && a.norm == NULL && a.perm == NULL);
 }
 
+/* Per class, correctly labelled (the paper's same-class triplets):
+ * count triplets of each class with 3 correctly labelled items, classes
+ * ascending, against the procedure written out plainly. */
+static void test_per_class(void)
+{
+	static int64_t got[3 * 7 * 10], want[3 * 7 * 10];
+	int64_t n, items[N];
+	struct dbv_triplet_opts o = opts(7, 12);
+	struct dbv_rng r;
+	int t = 0;
+
+	/* Every third item moved to the next class; class 9 keeps two
+	 * correct items only (29 and 59 moved too). */
+	for (int i = 0; i < N; i++) {
+		yt[i] = i % 10;
+		y[i] = i % 3 == 0 || i == 29 || i == 59 ? (yt[i] + 1) % 10 : yt[i];
+	}
+	o.same_class = 1;
+	o.mislabeled = 0;
+	CHECK_OK(dbv_triplets_per_class(y, yt, N, 10, &o, NULL, NULL, got, &n));
+	dbv_rng_seed(&r, 12);
+	for (int c = 0; c < 10; c++) {
+		int64_t ni = 0;
+		for (int i = 0; i < N; i++)
+			if (y[i] == c && yt[i] == c)
+				items[ni++] = i;
+		for (int k = 0; ni >= 3 && k < 7; k++, t++) {
+			int64_t *w = want + 3 * t;
+			for (int a = 0; a < 3; a++) {
+				int64_t i;
+				do
+					i = items[dbv_rng_below(&r, (uint64_t)ni)];
+				while ((a > 0 && i == w[0]) || (a > 1 && i == w[1]));
+				w[a] = i;
+			}
+		}
+	}
+	CHECK_EQ_INT(n, 9 * 7);
+	CHECK_EQ_INT(t, 9 * 7);
+	CHECK(memcmp(got, want, (size_t)t * 3 * sizeof *got) == 0);
+	for (int64_t i = 0; i < n; i++)
+		for (int a = 0; a < 3; a++)
+			CHECK(y[got[3 * i + a]] == yt[got[3 * i + a]] &&
+			      y[got[3 * i + a]] == y[got[3 * i]]);
+	o.same_class = 0;
+	CHECK_RC(dbv_triplets_per_class(y, yt, N, 10, &o, NULL, NULL, got, &n),
+		 DBV_EUSAGE);
+}
+
 int main(void)
 {
+	test_per_class();
 	test_reference();
 	test_rules();
 	test_classes();
