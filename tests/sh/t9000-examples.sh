@@ -1,5 +1,5 @@
 #!/bin/sh
-# t9000-examples.sh - run every example of the man pages and of README.md.
+# t9000-examples.sh - run every example of the man pages.
 #
 # Man pages (man/*.1, *.5, *.7): the blocks between ".EX" and ".EE".  In a
 # block, a line that starts with "$ " is a command (the "$ " is dropped); a
@@ -19,10 +19,8 @@
 # require.  They are not run by this script; they were run by hand against
 # dbv-load and dbv-inspect when written, and must be again when changed.
 #
-# README.md: the fenced blocks that open with ```sh.  A block that has
-# lines starting with "$ " follows the man page convention; a block without
-# any runs whole, as one script.  Blocks opened in any other way (```console
-# for a shown session, ```make, ...) are shown, not run.
+# README.md's examples are run by t9100-readme.sh, in a fresh clone after
+# "make demo", on the real Fashion-MNIST.
 #
 # Each command runs with bash -e -o pipefail (sh -e where bash is missing),
 # standard input from /dev/null, in a scratch directory of its page: files
@@ -182,72 +180,6 @@ extract_man() {
 	' "$1"
 }
 
-# extract_readme FILE DIR: the ```sh blocks of a Markdown file.
-extract_readme() {
-	awk -v dir="$2" '
-	function emit(text,   f) {
-		f = sprintf("%s/%03d.sh", dir, ++ncmd)
-		printf "%s\n", text > f
-		close(f)
-	}
-	# A block: with "$ " lines, each command (and its continuation lines)
-	# runs alone; without, the whole block runs as one script.
-	function flush(   k, cmd, cont, prompt) {
-		prompt = 0
-		for (k = 1; k <= nl; k++)
-			if (substr(bl[k], 1, 2) == "$ ")
-				prompt = 1
-		if (!prompt) {
-			cmd = ""
-			for (k = 1; k <= nl; k++)
-				cmd = cmd (k > 1 ? "\n" : "") bl[k]
-			if (nl > 0)
-				emit(cmd)
-			return
-		}
-		cont = 0
-		for (k = 1; k <= nl; k++) {
-			if (cont)
-				cmd = cmd "\n" bl[k]
-			else if (substr(bl[k], 1, 2) == "$ ")
-				cmd = substr(bl[k], 3)
-			else
-				continue
-			cont = bl[k] ~ /\\$/
-			if (!cont)
-				emit(cmd)
-		}
-		if (cont)
-			emit(cmd)
-	}
-	BEGIN { fence = 0; run = 0; nl = 0; ncmd = 0 }
-	{
-		t = $0
-		sub(/^[ \t]+/, "", t)
-	}
-	!fence && t ~ /^```/ {
-		fence = 1
-		info = substr(t, 4)
-		sub(/[ \t]+$/, "", info)
-		run = info == "sh"
-		nl = 0
-		next
-	}
-	fence && t ~ /^```[ \t]*$/ {
-		if (run)
-			flush()
-		fence = 0
-		run = 0
-		next
-	}
-	fence && run { bl[++nl] = $0 }
-	END {
-		if (fence)
-			print FILENAME ": unterminated code block" >> (dir "/errors")
-	}
-	' "$1"
-}
-
 # ---- running ---------------------------------------------------------------
 
 # run_example FILE: run one extracted command in the page's directory.
@@ -263,7 +195,7 @@ check_errors() {
 	fi
 }
 
-# run_page SOURCE KIND: extract SOURCE's examples and run each as a test.
+# run_page SOURCE: extract SOURCE's examples and run each as a test.
 run_page() {
 	src=$1
 	page=${src#"$ROOT"/}
@@ -271,11 +203,7 @@ run_page() {
 	cmddir=$T/cmd/$base
 	rundir=$T/run/$base
 	mkdir -p "$cmddir" "$rundir" || return 1
-	if [ "$2" = man ]; then
-		extract_man "$src" "$cmddir"
-	else
-		extract_readme "$src" "$cmddir"
-	fi
+	extract_man "$src" "$cmddir"
 	test_expect_success "$page: examples extracted" check_errors
 	for f in "$cmddir"/[0-9]*.sh; do
 		[ -e "$f" ] || continue
@@ -294,11 +222,7 @@ for m in "$ROOT"/man/*.[157]; do
 		groff -man -Tutf8 -ww -z "$mpage" 2>"$T/groff.err" &&
 		{ ! [ -s "$T/groff.err" ] || { cat "$T/groff.err"; false; }; }
 	'
-	run_page "$m" man
+	run_page "$m"
 done
-
-if [ -e "$ROOT/README.md" ]; then
-	run_page "$ROOT/README.md" readme
-fi
 
 test_done
