@@ -26,10 +26,14 @@
 # standard input from /dev/null, in a scratch directory of its page: files
 # one command makes are there for the next ones of the same page, shell
 # variables are not.  The tools are on PATH, and DBV_DATA_DIR points at
-# small fixture data made by mkfixtures (tests/mkfixtures.c): fashion-mnist
-# (60 training and 30 test images), mnist (the same, uncompressed), cifar10
-# and cifar100.  Examples must fit that data (--limit 50, not 5000) and must
-# exit 0: show a failure as "cmd || echo "exit status $?"".
+# the real Fashion-MNIST where it is installed (prerequisite FASHION_MNIST:
+# the data whose output the pages show, so that examples can train on a
+# few thousand images and print numbers that mean something), else at the
+# fixture's fake one (60 training and 30 test images, where the examples
+# with a larger --limit fail), and at small fixture data made by
+# mkfixtures (tests/mkfixtures.c) for mnist, cifar10 and cifar100.  Each
+# example should take seconds, and must exit 0: show a failure as
+# "cmd || echo "exit status $?"".
 #
 # Examples that use jq(1) need the prerequisite JQ (skipped, and counted
 # as skips, where jq is not installed).  Each page must also format
@@ -63,8 +67,9 @@ link_data() {
 	name=$1
 	shift
 	for c in "$@"; do
-		if [ -d "$FIX/$c" ]; then
-			ln -s "$FIX/$c" "$DBV_DATA_DIR/$name"
+		case $c in /*) ;; *) c=$FIX/$c ;; esac
+		if [ -d "$c" ]; then
+			ln -s "$c" "$DBV_DATA_DIR/$name"
 			return
 		fi
 	done
@@ -72,10 +77,19 @@ link_data() {
 	return 1
 }
 
+# Fashion-MNIST: the real one where it is installed (the output the
+# pages show is its), else the fixture's.
+REAL_FMNIST=/usr/share/datasets/fashion-mnist
+if test_have_prereq FASHION_MNIST; then
+	FMNIST_DIRS="$REAL_FMNIST"
+else
+	FMNIST_DIRS="fashion-mnist fmnist"
+fi
+
 test_expect_success 'make the fixture data' '
 	mkfixtures "$FIX" &&
 	mkdir -p "$DBV_DATA_DIR" &&
-	link_data fashion-mnist fashion-mnist fmnist &&
+	link_data fashion-mnist $FMNIST_DIRS &&
 	link_data mnist mnist fmnist-plain &&
 	link_data cifar10 cifar10 &&
 	link_data cifar100 cifar100
