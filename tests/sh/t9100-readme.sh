@@ -32,7 +32,8 @@ test_lazy_prereq GIT 'command -v git && git -C "$SRCDIR" rev-parse HEAD'
 test_lazy_prereq BASH 'command -v bash'
 # The CPU and core of the numbers README.md shows.
 test_lazy_prereq README_CORE '
-	core=$(sed -n "s/.*core \([A-Za-z0-9]*\) (detected).*/\1/p" "$SRCDIR/README.md" | head -n 1) &&
+	core=$(tr "\n" " " <"$SRCDIR/README.md" |
+		sed -n "s/.*--version\`: OpenBLAS [0-9.]*, core \([A-Za-z0-9]*\) (detected).*/\1/p") &&
 	test -n "$core" && grep -q "AMD EPYC" /proc/cpuinfo &&
 	"$T/clone/bin/dbv-load" --version | grep -q "core $core (detected)"
 '
@@ -118,6 +119,11 @@ list() {
 	echo "$*" | awk '{ s = $1; for (i = 2; i <= NF; i++) s = s (i < NF ? ", " : " and ") $i; print s }'
 }
 
+# percent 0 0.2: 0% 20%.
+percent() {
+	echo "$*" | awk '{ for (i = 1; i <= NF; i++) printf "%s%g%%", (i > 1 ? " " : ""), 100 * $i; print "" }'
+}
+
 # has TEXTFILE PHRASE: PHRASE occurs in TEXTFILE (lines joined, spaces
 # squeezed).
 has() {
@@ -131,6 +137,7 @@ test_expect_success 'the helpers of the facts check' '
 	test "$(commas 10000)" = 10,000 && test "$(commas 1234567)" = 1,234,567 &&
 	test "$(commas 600)" = 600 &&
 	test "$(list a b c d)" = "a, b, c and d" && test "$(list a b)" = "a and b" &&
+	test "$(percent 0 0.2)" = "0% 20%" &&
 	test "$(mkvar demo OUT)" = out/demo
 '
 
@@ -170,8 +177,7 @@ test_expect_success GROFF 'dbv(7) states the three make files as they are' '
 	has dbv7.txt "$(words $(echo $r_SEEDS | wc -w)) seeds of $(list $r_ARCHS), $r_NTRAIN images, $r_EPOCHS epochs, $r_TRIPLETS planes of $r_RES×$r_RES points" &&
 	test "$x_ARCH $x_DEPTH" = "mlp 1" &&
 	has dbv7.txt "one-hidden-layer MLPs (ARCH, DEPTH) of widths $(echo $x_WIDTHS | cut -d" " -f1) to $(echo $x_WIDTHS | tr " " "\n" | tail -n 1) (WIDTHS) on $x_NTRAIN images (NTRAIN)" &&
-	noises=$(for p in $x_NOISES; do awk -v p=$p "BEGIN { printf \"%g%%\\n\", 100 * p }"; done) &&
-	has dbv7.txt "with $(list $noises) label noise (NOISES, NOISE_SEED), seeds $(list $x_SEEDS) (SEEDS), $x_EPOCHS epochs (EPOCHS, OPT for the optimiser), scored on $x_NTEST test images (NTEST) and on $x_TRIPLETS planes through training images"
+	has dbv7.txt "with $(list $(percent $x_NOISES)) label noise (NOISES, NOISE_SEED), seeds $(list $x_SEEDS) (SEEDS), $x_EPOCHS epochs (EPOCHS, OPT for the optimiser), scored on $x_NTEST test images (NTEST) and on $x_TRIPLETS planes through training images"
 '
 
 test_done
