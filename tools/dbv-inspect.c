@@ -1,12 +1,15 @@
 /*
  * dbv-inspect - print any dbv stream as JSON lines and validate it.
  *
- *   dbv-inspect [--summary] [--head N] [--max-record BYTES] [FILE|-]
+ *   dbv-inspect [--summary | --values KEY[A:B]] [--head N]
+ *               [--max-record BYTES] [FILE|-]
  *
  * Default: the header, then one line per record (tensors summarised as
  * dtype, shape, min, max, mean), then the trailer.  --summary: one line per
- * stream with counts and stacked tensor shapes.  The whole input is read
- * and checked in every mode; exit 0 only when it is a valid stream.
+ * stream with counts and stacked tensor shapes.  --values: the records
+ * holding the rows asked for, with that tensor's values (lib/stream/
+ * values.c).  The whole input is read and checked in every mode; exit 0
+ * only when it is a valid stream.
  */
 #include <getopt.h>
 #include <math.h>
@@ -21,6 +24,9 @@ static const char usage[] =
 	"\n"
 	"  -s, --summary          one line per stream: counts, tensor shapes, items\n"
 	"  -n, --head N           print only the first N records (still checks all)\n"
+	"      --values KEY[A:B]  the values of the tensors at KEY, rows A to B-1\n"
+	"                         of their stack over the records ([I], [A:], [:B]\n"
+	"                         or KEY alone: all); printed after the check\n"
 	"      --max-record B     refuse records over B bytes (default 268435456)\n"
 	"  -h, --help             this text\n"
 	"      --version          versions of dbv and its libraries\n"
@@ -29,6 +35,7 @@ static const char usage[] =
 
 struct options {
 	int summary;
+	const char *values;
 	int64_t head;
 	uint64_t max_record;
 	const char *input;
@@ -55,6 +62,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{"summary", no_argument, NULL, 's'},
 		{"head", required_argument, NULL, 'n'},
+		{"values", required_argument, NULL, 'v'},
 		{"max-record", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -67,6 +75,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	while ((c = dbv_tool_getopt(argc, argv, ":sn:h", longopts)) != -1) {
 		switch (c) {
 		case 's': o->summary = 1; break;
+		case 'v': o->values = optarg; break;
 		case 'n':
 			if (dbv_parse_i64(optarg, 0, INT64_MAX, &o->head))
 				goto bad_value;
@@ -86,6 +95,39 @@ bad_value:
 		o->input = argv[optind++];
 	if (optind < argc)
 		dbv_tool_usage("too many arguments (one input at most)");
+	if (o->values && (o->summary || o->head >= 0))
+		dbv_tool_usage("--values goes without --summary and --head");
+}
+
+/* --values: each stream's lines are held in memory (vf) until its
+ * trailer is checked and the rows asked for are known to be there, so
+ * that nothing is printed of a broken stream or a bad selection. */
+static struct dbv_values sel;
+static char *vbuf;
+static size_t vlen;
+static FILE *vf;
+
+static int values_begin(struct dbv_json *vj)
+{
+	dbv_values_start(&sel);
+	if (!(vf = open_memstream(&vbuf, &vlen)))
+		return dbv_seterr(DBV_EIO, "out of memory");
+	dbv_json_init(vj, vf);
+	return DBV_OK;
+}
+
+static int values_end(void)
+{
+	int rc = dbv_values_end(&sel);
+	if (!rc && (ferror(vf) || fflush(vf)))
+		rc = dbv_seterr(DBV_EIO, "out of memory");
+	fclose(vf);
+	vf = NULL;
+	if (!rc)
+		fwrite(vbuf, 1, vlen, stdout);
+	free(vbuf);
+	vbuf = NULL;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -100,6 +142,8 @@ int main(int argc, char **argv)
 	dbv_tool_init("dbv-inspect", argv);
 	dbv_json_init(&J, stdout);
 	parse_options(argc, argv, &o);
+	if (o.values && (rc = dbv_values_parse(o.values, &sel)))
+		dbv_tool_die(rc);
 	if ((rc = dbv_input_open(o.input, &fd)))
 		dbv_tool_die(rc);
 	r = dbv_reader_new(fd, o.input ? o.input : "-");
@@ -108,14 +152,22 @@ int main(int argc, char **argv)
 	dbv_reader_set_limit(r, (size_t)o.max_record);
 	do {
 		struct dbv_summary sm = {.n = 0};
+		struct dbv_json vj;
 		uint64_t nrec = 0;
 		if ((rc = dbv_reader_header(r, NULL, &h)))
 			goto fail;
-		if (!o.summary) {
+		if (o.values && (rc = values_begin(&vj)))
+			goto fail;
+		if (!o.summary && !o.values) {
 			print_line(0, h);
 		}
 		while ((rc = dbv_reader_next(r, &rec)) == DBV_OK) {
 			nrec++;
+			if (o.values) {
+				if ((rc = dbv_values_record(&vj, &sel, (int64_t)nrec, rec)))
+					goto fail;
+				continue;
+			}
 			if (o.summary) {
 				dbv_summary_add(&sm, rec);
 				continue;
@@ -126,7 +178,10 @@ int main(int argc, char **argv)
 		}
 		if (rc != DBV_END)
 			goto fail;
-		if (o.summary)
+		if (o.values) {
+			if ((rc = values_end()))
+				goto fail;
+		} else if (o.summary)
 			dbv_summary_write_json(&J, &sm, r, nrec);
 		else {
 			print_line(-1, dbv_reader_trailer(r));

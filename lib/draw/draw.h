@@ -403,8 +403,10 @@ struct dbv_planepic {
 	int n, cols;            /* 1 <= n <= DBV_IMAGE_MAX_SIDE, 1..n      */
 	int montage;
 	char *const *row_labels, *const *col_labels; /* montage; NULL: the
-				   seed of a row's first cell, the model of a
-				   column's                                 */
+				   seed the cells of a row share, the model
+				   those of a column share; where a row's
+				   seeds or a column's models differ, each
+				   cell is labelled above itself instead    */
 	const char *title;      /* NULL: dbv_planepic_title's; "": none    */
 	const char *data;       /* the data set's name for the default
 				   title; NULL or "": the plane's number    */

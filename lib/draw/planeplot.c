@@ -474,24 +474,59 @@ void dbv_planepic_title(const struct dbv_planepic *p, char *buf, size_t cap)
 			 anchors[1], anchors[2]);
 }
 
-/* Montage labels: given, or the seed of the first cell of row r / the
- * model of the first cell of column c. */
+/* The seed (else the model) shared by the cells q0, q0 + step, ... (at
+ * most count; blank ones skipped): "" when none is known, NULL when they
+ * differ. */
+static const char *shared_label(const struct dbv_planepic *p, int q0,
+				int step, int count, int seed)
+{
+	const char *l = NULL;
+	for (int q = q0, i = 0; i < count && q < p->n; q += step, i++) {
+		const struct dbv_planeplot *c = p->cells[q];
+		const char *s = !c ? NULL : seed ? c->seed : c->model;
+		if (!c)
+			continue;
+		if (l && strcmp(l, s ? s : ""))
+			return NULL;
+		l = s ? s : "";
+	}
+	return l ? l : "";
+}
+
+/* Montage labels: given, or what the cells of row r (the seed) / of
+ * column k (the model) share; "" when they differ, and then every cell
+ * carries its own (cell_labels). */
 static const char *row_label(const struct dbv_planepic *p, int r)
 {
-	const struct dbv_planeplot *c = p->cells[r * p->cols];
-	return p->row_labels ? p->row_labels[r] : c && c->seed ? c->seed : "";
+	const char *l = shared_label(p, r * p->cols, 1, p->cols, 1);
+	return p->row_labels ? p->row_labels[r] : l ? l : "";
 }
 
 static const char *col_label(const struct dbv_planepic *p, int k)
 {
-	const struct dbv_planeplot *c = p->cells[k];
-	return p->col_labels ? p->col_labels[k] : c && c->model ? c->model : "";
+	const char *l = shared_label(p, k, p->cols, p->n, 0);
+	return p->col_labels ? p->col_labels[k] : l ? l : "";
+}
+
+/* Whether an automatic row or column label would not hold for every cell
+ * it labels (a row of seeds 0 and 1): then each cell is labelled above
+ * itself with its model and seed. */
+static int cell_labels(const struct dbv_planepic *p)
+{
+	const int rows = (p->n + p->cols - 1) / p->cols;
+	for (int r = 0; r < rows && !p->row_labels; r++)
+		if (!shared_label(p, r * p->cols, 1, p->cols, 1))
+			return 1;
+	for (int k = 0; k < p->cols && !p->col_labels; k++)
+		if (!shared_label(p, k, p->cols, p->n, 0))
+			return 1;
+	return 0;
 }
 
 /* Title, column and row labels (montage) of a picture laid out. */
 static void draw_texts(struct dbv_canvas *cv, const struct dbv_planepic *p,
 		       int S, int ts, int margin, int gap, int gx, int gy,
-		       int grid_w, int rlw, int clh)
+		       int grid_w, int rlw, int clh, int cap)
 {
 	const int rows = (p->n + p->cols - 1) / p->cols;
 	char t[512];
@@ -517,12 +552,25 @@ static void draw_texts(struct dbv_canvas *cv, const struct dbv_planepic *p,
 		snprintf(t, 256, "%s", col_label(p, c));
 		dbv_text_fit(t, S, ts);
 		dbv_canvas_text(cv, gx + c * (S + gap) + (S - dbv_text_width(t, ts)) / 2,
-			       gy - clh, t, ts, DBV_BLACK);
+			       gy - cap - clh, t, ts, DBV_BLACK);
 	}
 	for (int r = 0; r < rows; r++)
-		dbv_canvas_text(cv, gx - rlw, gy + r * (S + gap) + S / 2 -
+		dbv_canvas_text(cv, gx - rlw, gy + r * (S + gap + cap) + S / 2 -
 					     DBV_FONT_ASCENT * ts / 2,
 			       row_label(p, r), ts, DBV_BLACK);
+	for (int q = 0; cap && q < p->n; q++) {
+		const struct dbv_planeplot *c = p->cells[q];
+		if (!c)
+			continue;
+		snprintf(t, sizeof t, "%s%s%s", c->model ? c->model : "",
+			 c->model && c->model[0] && c->seed && c->seed[0] ? " " : "",
+			 c->seed ? c->seed : "");
+		dbv_text_fit(t, S, ts);
+		dbv_canvas_text(cv, gx + q % p->cols * (S + gap) +
+				   (S - dbv_text_width(t, ts)) / 2,
+			       gy + q / p->cols * (S + gap + cap) - cap, t, ts,
+			       DBV_BLACK);
+	}
 	dbv_canvas_group_end(cv);
 }
 
@@ -538,7 +586,7 @@ int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p)
 	const int margin = p->bare ? 0 : 10 * ts;
 	const int gap = p->bare ? 4 : 10 * ts;
 	struct legend leg = {0};
-	int rlw = 0, clh = 0, th = 0, lw = 0, lh = 0, W, H, gx, gy;
+	int rlw = 0, clh = 0, cap = 0, th = 0, lw = 0, lh = 0, W, H, gx, gy;
 	char title[512];
 
 	dbv_planepic_title(p, title, sizeof title);
@@ -554,11 +602,14 @@ int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p)
 		for (int c = 0; c < cols; c++)
 			if (col_label(p, c)[0])
 				clh = (DBV_FONT_LINE + 5) * ts;
+		/* Cell labels: a line above every row of cells. */
+		if (cell_labels(p))
+			cap = (DBV_FONT_LINE + 5) * ts;
 	}
 	const int grid_w = cols * S + (cols - 1) * gap;
-	const int grid_h = rows * S + (rows - 1) * gap;
+	const int grid_h = rows * S + (rows - 1) * (gap + cap);
 	gx = margin + rlw;
-	gy = margin + th + clh;
+	gy = margin + th + clh + cap;
 	W = gx + grid_w + margin;
 	H = gy + grid_h + margin;
 	if (p->legend && !p->bare) {
@@ -589,7 +640,8 @@ int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p)
 		return rc;
 	}
 	for (int q = 0; q < p->n && !rc; q++) {
-		const int x = gx + (q % cols) * (S + gap), y = gy + (q / cols) * (S + gap);
+		const int x = gx + (q % cols) * (S + gap);
+		const int y = gy + (q / cols) * (S + gap + cap);
 		if (!p->cells[q])
 			continue;
 		dbv_canvas_group(cv, "plot");
@@ -599,7 +651,7 @@ int dbv_planepic_draw_on(struct dbv_canvas *cv, const struct dbv_planepic *p)
 		dbv_canvas_group_end(cv);
 	}
 	if (!rc) {
-		draw_texts(cv, p, S, ts, margin, gap, gx, gy, grid_w, rlw, clh);
+		draw_texts(cv, p, S, ts, margin, gap, gx, gy, grid_w, rlw, clh, cap);
 		dbv_canvas_group(cv, "legend");
 		if (leg.n && p->montage)
 			legend_walk(cv, &leg, margin, gy + grid_h + 6 * ts, grid_w, ts, &lw);

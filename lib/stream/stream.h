@@ -213,7 +213,40 @@ void dbv_summary_add(struct dbv_summary *sm, const dbv_val *rec);
 struct dbv_json;
 void dbv_json_val(struct dbv_json *j, const dbv_val *v);
 void dbv_json_members(struct dbv_json *j, const dbv_val *v);
+/* A map key as a JSON key (one that is not a string quoted: an integer
+ * as its digits, anything else as "?"). */
+void dbv_json_mapkey(struct dbv_json *j, const dbv_val *key);
 void dbv_json_shape(struct dbv_json *j, const int64_t *shape, int ndim);
 void dbv_summary_keys_json(struct dbv_json *j, const struct dbv_summary *sm);
+
+/* ------------------------------------------------------------------ */
+/* Tensor values as JSON (lib/stream/values.c, dbv-inspect --values)   */
+/* ------------------------------------------------------------------ */
+/* The tensors at one top-level key of a stream's records, stacked along
+ * their first dimension in record order (row i: item i of a data set),
+ * and the rows [a, b) of that stack selected (b < 0: to the end). */
+struct dbv_values {
+	char spec[96];          /* as given, for messages                  */
+	char key[64];
+	int64_t a, b;
+	int sliced;             /* rows given ([I], [A:B], [A:], [:B])      */
+	int64_t rows, records;  /* the stream's so far: rows, records with key */
+};
+/* Parse "KEY", "KEY[I]", "KEY[A:B]", "KEY[A:]", "KEY[:B]" (decimal rows
+ * from 0, B > A); DBV_EUSAGE with a message. */
+int dbv_values_parse(const char *spec, struct dbv_values *v);
+/* Before each stream: no rows seen yet. */
+void dbv_values_start(struct dbv_values *v);
+/* When rec (record number no) holds selected rows: one line to j, the
+ * record's members with the tensor at the key as {"dtype","shape",
+ * "rows":[A,B],"values":[...]} (the rows printed: their shape, their
+ * numbers A..B-1 in the stack, values nested as the shape; a scalar: no
+ * rows, its value).  DBV_EUSAGE when
+ * the key holds no tensor, or a scalar and rows were given. */
+int dbv_values_record(struct dbv_json *j, struct dbv_values *v, int64_t no,
+		      const dbv_val *rec);
+/* After the stream's trailer: DBV_EUSAGE when no record held the key or
+ * the rows given are not all there. */
+int dbv_values_end(const struct dbv_values *v);
 
 #endif /* DBV_STREAM_H */

@@ -141,26 +141,30 @@ static int json_tensor(struct dbv_json *j, const dbv_val *v)
 	return DBV_OK;
 }
 
-void dbv_json_members(struct dbv_json *j, const dbv_val *v)
+void dbv_json_mapkey(struct dbv_json *j, const dbv_val *key)
 {
 	const char *s;
 	size_t n;
 	int64_t i;
+	char num[32];
 
+	/* JSON keys are strings: quote other keys. */
+	if (dbv_val_type(key) == DBV_V_STR) {
+		dbv_val_str(key, &s, &n);
+		dbv_json_keyn(j, s, n);
+		return;
+	}
+	if (dbv_val_i64(key, &i) == DBV_OK)
+		snprintf(num, sizeof num, "%lld", (long long)i);
+	else
+		strcpy(num, "?");
+	dbv_json_key(j, num);
+}
+
+void dbv_json_members(struct dbv_json *j, const dbv_val *v)
+{
 	for (size_t k = 0; k < dbv_val_len(v); k++) {
-		const dbv_val *key = dbv_map_key(v, k);
-		char num[32];
-		/* JSON keys are strings: quote other keys. */
-		if (dbv_val_type(key) == DBV_V_STR) {
-			dbv_val_str(key, &s, &n);
-			dbv_json_keyn(j, s, n);
-		} else {
-			if (dbv_val_i64(key, &i) == DBV_OK)
-				snprintf(num, sizeof num, "%lld", (long long)i);
-			else
-				strcpy(num, "?");
-			dbv_json_key(j, num);
-		}
+		dbv_json_mapkey(j, dbv_map_key(v, k));
 		dbv_json_val(j, dbv_map_value(v, k));
 	}
 }

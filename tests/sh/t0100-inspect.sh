@@ -1,7 +1,10 @@
 #!/bin/sh
 # dbv-inspect and the conventions every tool shares: help, version, usage
-# errors, refused input, atomic -o, closed pipes, concatenated streams.
+# errors, refused input, atomic -o, closed pipes, concatenated streams;
+# dbv-inspect --values against values known from the input (the IDX
+# pixels written here) or read back by tvals (tests/sh/tvals.sh).
 . "$(dirname "$0")/lib.sh"
+. "$SRCDIR/tests/sh/tvals.sh"
 
 # A tiny IDX pair written here with printf: 3 images of 2x2, labels 0 1 2.
 printf '\0\0\10\3\0\0\0\3\0\0\0\2\0\0\0\2\1\2\3\4\5\6\7\10\11\12\13\14' >img.idx
@@ -46,6 +49,59 @@ test_expect_success '--head N prints N records but checks them all' '
 '
 test_expect_success 'concatenated streams are read one after the other' '
 	cat s.dbv s1.dbv | dbv-inspect --summary >sum && test $(wc -l <sum) = 2
+'
+test_expect_success '--values prints the pixels the IDX file holds, row by row' '
+	# Pixels 1..12 in 3 items of 1x2x2, in batches of 2 and 1.
+	dbv-load --images img.idx --labels lab.idx --batch 2 -o v.dbv &&
+	dbv-inspect --values x v.dbv >vals && test $(wc -l <vals) = 2 &&
+	head -1 vals | grep -q "^{\"record\":1,\"t\":\"batch\",\"seq\":1,\"x\":{\"dtype\":\"u8\",\"shape\":\[2,1,2,2\],\"rows\":\[0,2\],\"values\":\[\[\[\[1,2\],\[3,4\]\]\],\[\[\[5,6\],\[7,8\]\]\]\]},\"y\":{" &&
+	tail -1 vals | grep -q "\"x\":{\"dtype\":\"u8\",\"shape\":\[1,1,2,2\],\"rows\":\[2,3\],\"values\":\[\[\[\[9,10\],\[11,12\]\]\]\]}" &&
+	dbv-inspect --values "x[2]" v.dbv >one && test $(wc -l <one) = 1 &&
+	grep -q "^{\"record\":2,.*\"rows\":\[2,3\],\"values\":\[\[\[\[9,10\],\[11,12\]\]\]\]}" one &&
+	dbv-inspect --values "y[1:3]" v.dbv >ys &&
+	grep -q "\"y\":{\"dtype\":\"i32\",\"shape\":\[1\],\"rows\":\[1,2\],\"values\":\[1\]}" ys &&
+	grep -q "\"y\":{\"dtype\":\"i32\",\"shape\":\[1\],\"rows\":\[2,3\],\"values\":\[2\]}" ys &&
+	dbv-inspect --values "x[:1]" v.dbv | grep -c "\"rows\":\[0,1\],\"values\":\[\[\[\[1,2\],\[3,4\]\]\]\]" >n &&
+	test $(cat n) = 1 &&
+	dbv-inspect --values "x[1:]" v.dbv | grep -c "\"rows\"" >n && test $(cat n) = 2
+'
+test_expect_success JQ '--values for jq: every element, f32 and NaN as dbv-inspect prints them' '
+	dbv-inspect --values "x[0:3]" v.dbv | jq -c "[.x.values[] | flatten[]]" | jq -sc "add" >got &&
+	echo "[1,2,3,4,5,6,7,8,9,10,11,12]" >want && test_cmp want got &&
+	mkstream f32-nan >nan.dbv &&
+	dbv-inspect --values x nan.dbv | jq -r ".x.values | flatten[]" >got &&
+	tvals batch x nan.dbv | sed "s/^nan$/NaN/" >want && test_cmp want got &&
+	grep -qx NaN got &&
+	mkstream model mlp 4 1 2 2 3 >m.dbv &&
+	dbv-inspect --values value m.dbv | jq -r ".value.values | flatten[]" |
+		awk "{ printf \"%.9g\\n\", \$1 }" >got &&
+	tvals param value m.dbv >want && test_cmp want got &&
+	dbv-inspect --values value m.dbv | jq -r ".name" >names &&
+	test $(wc -l <names) = $(dbv-inspect --summary m.dbv | jq .records) &&
+	dbv-inspect --values "value[4]" m.dbv | jq -c "[.name, .value.rows]" >got &&
+	echo "[\"hidden.0.bias\",[4,5]]" >want && test_cmp want got
+'
+test_expect_success '--values refuses rows that are not there, and bad selections' '
+	test_must_fail 2 dbv-inspect --values "x[3]" v.dbv &&
+	grep -q "the stream holds 3 rows of x, numbered from 0" .mf_err &&
+	test_must_fail 2 dbv-inspect --values "x[1:4]" v.dbv &&
+	test_must_fail 2 dbv-inspect --values "x[3:]" v.dbv &&
+	test_must_fail 2 dbv-inspect --values "x[2:2]" v.dbv &&
+	grep -q "empty range" .mf_err &&
+	test_must_fail 2 dbv-inspect --values "x[-1]" v.dbv &&
+	test_must_fail 2 dbv-inspect --values "x[1" v.dbv &&
+	test_must_fail 2 dbv-inspect --values "x[a:b]" v.dbv &&
+	test_must_fail 2 dbv-inspect --values "[0]" v.dbv &&
+	test_must_fail 2 dbv-inspect --values pixels v.dbv &&
+	grep -q "no record holds a tensor pixels" .mf_err &&
+	test_must_fail 2 dbv-inspect --values t v.dbv &&
+	grep -q "not a tensor" .mf_err &&
+	test_must_fail 2 dbv-inspect --values x --summary v.dbv &&
+	test_must_fail 2 dbv-inspect --values x --head 1 v.dbv
+'
+test_expect_success '--values prints nothing of a broken stream' '
+	head -c $(($(wc -c <v.dbv) - 20)) v.dbv >cutv &&
+	test_must_fail 3 dbv-inspect --values x cutv
 '
 test_expect_success 'not a stream: empty, text, PNG, IDX' '
 	: >empty && test_must_fail 3 dbv-inspect empty &&

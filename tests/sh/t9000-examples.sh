@@ -1,5 +1,5 @@
 #!/bin/sh
-# t9000-examples.sh - run every example of the man pages and of README.md.
+# t9000-examples.sh - run every example of the man pages.
 #
 # Man pages (man/*.1, *.5, *.7): the blocks between ".EX" and ".EE".  In a
 # block, a line that starts with "$ " is a command (the "$ " is dropped); a
@@ -19,19 +19,21 @@
 # require.  They are not run by this script; they were run by hand against
 # dbv-load and dbv-inspect when written, and must be again when changed.
 #
-# README.md: the fenced blocks that open with ```sh.  A block that has
-# lines starting with "$ " follows the man page convention; a block without
-# any runs whole, as one script.  Blocks opened in any other way (```console
-# for a shown session, ```make, ...) are shown, not run.
+# README.md's examples are run by t9100-readme.sh, in a fresh clone after
+# "make demo", on the real Fashion-MNIST.
 #
 # Each command runs with bash -e -o pipefail (sh -e where bash is missing),
 # standard input from /dev/null, in a scratch directory of its page: files
 # one command makes are there for the next ones of the same page, shell
 # variables are not.  The tools are on PATH, and DBV_DATA_DIR points at
-# small fixture data made by mkfixtures (tests/mkfixtures.c): fashion-mnist
-# (60 training and 30 test images), mnist (the same, uncompressed), cifar10
-# and cifar100.  Examples must fit that data (--limit 50, not 5000) and must
-# exit 0: show a failure as "cmd || echo "exit status $?"".
+# the real Fashion-MNIST where it is installed (prerequisite FASHION_MNIST:
+# the data whose output the pages show, so that examples can train on a
+# few thousand images and print numbers that mean something), else at the
+# fixture's fake one (60 training and 30 test images, where the examples
+# with a larger --limit fail), and at small fixture data made by
+# mkfixtures (tests/mkfixtures.c) for mnist, cifar10 and cifar100.  Each
+# example should take seconds, and must exit 0: show a failure as
+# "cmd || echo "exit status $?"".
 #
 # Examples that use jq(1) need the prerequisite JQ (skipped, and counted
 # as skips, where jq is not installed).  Each page must also format
@@ -65,8 +67,9 @@ link_data() {
 	name=$1
 	shift
 	for c in "$@"; do
-		if [ -d "$FIX/$c" ]; then
-			ln -s "$FIX/$c" "$DBV_DATA_DIR/$name"
+		case $c in /*) ;; *) c=$FIX/$c ;; esac
+		if [ -d "$c" ]; then
+			ln -s "$c" "$DBV_DATA_DIR/$name"
 			return
 		fi
 	done
@@ -74,10 +77,19 @@ link_data() {
 	return 1
 }
 
+# Fashion-MNIST: the real one where it is installed (the output the
+# pages show is its), else the fixture's.
+REAL_FMNIST=/usr/share/datasets/fashion-mnist
+if test_have_prereq FASHION_MNIST; then
+	FMNIST_DIRS="$REAL_FMNIST"
+else
+	FMNIST_DIRS="fashion-mnist fmnist"
+fi
+
 test_expect_success 'make the fixture data' '
 	mkfixtures "$FIX" &&
 	mkdir -p "$DBV_DATA_DIR" &&
-	link_data fashion-mnist fashion-mnist fmnist &&
+	link_data fashion-mnist $FMNIST_DIRS &&
 	link_data mnist mnist fmnist-plain &&
 	link_data cifar10 cifar10 &&
 	link_data cifar100 cifar100
@@ -182,72 +194,6 @@ extract_man() {
 	' "$1"
 }
 
-# extract_readme FILE DIR: the ```sh blocks of a Markdown file.
-extract_readme() {
-	awk -v dir="$2" '
-	function emit(text,   f) {
-		f = sprintf("%s/%03d.sh", dir, ++ncmd)
-		printf "%s\n", text > f
-		close(f)
-	}
-	# A block: with "$ " lines, each command (and its continuation lines)
-	# runs alone; without, the whole block runs as one script.
-	function flush(   k, cmd, cont, prompt) {
-		prompt = 0
-		for (k = 1; k <= nl; k++)
-			if (substr(bl[k], 1, 2) == "$ ")
-				prompt = 1
-		if (!prompt) {
-			cmd = ""
-			for (k = 1; k <= nl; k++)
-				cmd = cmd (k > 1 ? "\n" : "") bl[k]
-			if (nl > 0)
-				emit(cmd)
-			return
-		}
-		cont = 0
-		for (k = 1; k <= nl; k++) {
-			if (cont)
-				cmd = cmd "\n" bl[k]
-			else if (substr(bl[k], 1, 2) == "$ ")
-				cmd = substr(bl[k], 3)
-			else
-				continue
-			cont = bl[k] ~ /\\$/
-			if (!cont)
-				emit(cmd)
-		}
-		if (cont)
-			emit(cmd)
-	}
-	BEGIN { fence = 0; run = 0; nl = 0; ncmd = 0 }
-	{
-		t = $0
-		sub(/^[ \t]+/, "", t)
-	}
-	!fence && t ~ /^```/ {
-		fence = 1
-		info = substr(t, 4)
-		sub(/[ \t]+$/, "", info)
-		run = info == "sh"
-		nl = 0
-		next
-	}
-	fence && t ~ /^```[ \t]*$/ {
-		if (run)
-			flush()
-		fence = 0
-		run = 0
-		next
-	}
-	fence && run { bl[++nl] = $0 }
-	END {
-		if (fence)
-			print FILENAME ": unterminated code block" >> (dir "/errors")
-	}
-	' "$1"
-}
-
 # ---- running ---------------------------------------------------------------
 
 # run_example FILE: run one extracted command in the page's directory.
@@ -263,7 +209,7 @@ check_errors() {
 	fi
 }
 
-# run_page SOURCE KIND: extract SOURCE's examples and run each as a test.
+# run_page SOURCE: extract SOURCE's examples and run each as a test.
 run_page() {
 	src=$1
 	page=${src#"$ROOT"/}
@@ -271,11 +217,7 @@ run_page() {
 	cmddir=$T/cmd/$base
 	rundir=$T/run/$base
 	mkdir -p "$cmddir" "$rundir" || return 1
-	if [ "$2" = man ]; then
-		extract_man "$src" "$cmddir"
-	else
-		extract_readme "$src" "$cmddir"
-	fi
+	extract_man "$src" "$cmddir"
 	test_expect_success "$page: examples extracted" check_errors
 	for f in "$cmddir"/[0-9]*.sh; do
 		[ -e "$f" ] || continue
@@ -294,11 +236,7 @@ for m in "$ROOT"/man/*.[157]; do
 		groff -man -Tutf8 -ww -z "$mpage" 2>"$T/groff.err" &&
 		{ ! [ -s "$T/groff.err" ] || { cat "$T/groff.err"; false; }; }
 	'
-	run_page "$m" man
+	run_page "$m"
 done
-
-if [ -e "$ROOT/README.md" ]; then
-	run_page "$ROOT/README.md" readme
-fi
 
 test_done

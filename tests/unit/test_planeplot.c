@@ -491,6 +491,86 @@ static void test_montage(void)
 	CHECK(im.rgb == NULL);
 }
 
+/* Pixels of a and b agree in [x0, x1) x [y0, y1). */
+static int same_region(const struct dbv_image *a, const struct dbv_image *b,
+		       int x0, int y0, int x1, int y1)
+{
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++)
+			if (!same_rgb(dbv_image_get(a, x, y), dbv_image_get(b, x, y)))
+				return 0;
+	return 1;
+}
+
+/* Montage labels from the cells' models and seeds.  Rows of one seed and
+ * columns of one model: the labels are those, the same picture as with
+ * them given.  A row of two seeds (the cells given column by column):
+ * no row or column label could be right for every cell, so each cell is
+ * labelled above itself ("a seed 1"), compared with the text drawn
+ * alone where it belongs.  (These labels were once the first cell's of
+ * each row and column: both rows read "seed 0".) */
+static void test_montage_labels(void)
+{
+	static int32_t l[4][RES * RES];
+	static const char *model[4] = {"a", "b", "a", "b"};
+	static const char *seed[4] = {"seed 0", "seed 0", "seed 1", "seed 1"};
+	char *rl[2] = {"seed 0", "seed 1"}, *cl[2] = {"a", "b"};
+	struct dbv_planeplot p[4];
+	const struct dbv_planeplot *cells[4];
+	struct dbv_planepic pic;
+	struct dbv_image im, given, want;
+	const int C = 255, ts = 2, margin = 20, gap = 20;
+	const int cap = (DBV_FONT_LINE + 5) * ts;
+
+	for (int s = 0; s < 4; s++) {
+		make_plane(l[s], s);
+		make_plot(&p[s], l[s]);
+		p[s].model = model[s];
+		p[s].seed = seed[s];
+		cells[s] = &p[s];
+	}
+	make_pic(&pic, cells, 4, 2);
+	pic.montage = 1;
+	pic.title = "";
+	pic.legend = 0;
+	CHECK_OK(dbv_planepic_draw(&im, &pic));
+	pic.row_labels = rl;
+	pic.col_labels = cl;
+	CHECK_OK(dbv_planepic_draw(&given, &pic));
+	CHECK_EQ_INT(im.w, given.w);
+	CHECK_EQ_INT(im.h, given.h);
+	CHECK(im.w == given.w && im.h == given.h &&
+	      same_region(&im, &given, 0, 0, im.w, im.h));
+	dbv_image_release(&im);
+	dbv_image_release(&given);
+
+	/* Column by column: row 0 holds a seed 0 and a seed 1. */
+	const struct dbv_planeplot *bycol[4] = {&p[0], &p[2], &p[1], &p[3]};
+	pic.cells = bycol;
+	pic.row_labels = pic.col_labels = NULL;
+	CHECK_OK(dbv_planepic_draw(&im, &pic));
+	/* No row labels, no column labels: a caption line above each row. */
+	const int gx = margin, gy = margin + cap;
+	CHECK_EQ_INT(im.w, margin + 2 * C + gap + margin);
+	CHECK_EQ_INT(im.h, gy + 2 * C + gap + cap + margin);
+	CHECK(dbv_image_init(&want, im.w, im.h, DBV_WHITE) == DBV_OK);
+	for (int q = 0; q < 4; q++) {
+		char t[64];
+		snprintf(t, sizeof t, "%s %s", bycol[q]->model, bycol[q]->seed);
+		const int x = gx + q % 2 * (C + gap), y = gy + q / 2 * (C + gap + cap);
+		dbv_image_text(&want, x + (C - dbv_text_width(t, ts)) / 2, y - cap,
+			       t, ts, DBV_BLACK);
+		CHECK(count(&want, DBV_BLACK, x, y - cap, x + C, y - 2) > 20);
+		CHECK(same_region(&im, &want, x, y - cap, x + C, y - 2));
+		/* The cell itself where the caption line puts it. */
+		CHECK(at_is(&im, x + 2, y + C - 3, dbv_palette(q % 2 * 2 + q / 2)));
+	}
+	/* Nothing left of the grid: no row label. */
+	CHECK_EQ_INT(count(&im, DBV_BLACK, 0, 0, gx - 2, im.h), 0);
+	dbv_image_release(&im);
+	dbv_image_release(&want);
+}
+
 /* Thumbnails: the anchor images beside their markers, framed. */
 static void test_thumbs(void)
 {
@@ -608,6 +688,7 @@ int main(void)
 	test_title();
 	test_picture_and_legend();
 	test_montage();
+	test_montage_labels();
 	test_thumbs();
 	test_refusals();
 	return check_done();
