@@ -27,7 +27,7 @@ static const char usage[] =
 	"  -g, --group NAME=FILES  a group of streams (e.g. one architecture's seeds);\n"
 	"                          gives the group x group agreement matrix\n"
 	"      --fragmentation     count the regions of every plane\n"
-	"      --bootstrap N       resamples for the 95%% intervals (default 1000)\n"
+	"      --bootstrap N       resamples for the 95% intervals (default 1000)\n"
 	"      --seed S            bootstrap seed (default 0)\n"
 	"      --tsv               tab-separated text instead of a table stream\n"
 	"      --json              one JSON object instead of a table stream\n"

@@ -44,7 +44,7 @@ static const char usage[] =
 	"      --skips N          also class skips of N pairs of each class\n"
 	"      --skip-res S       points a segment, ends included (default 100)\n"
 	"      --no-margins       class skips only\n"
-	"      --bootstrap N      resamples of the 95%% intervals (default 1000)\n"
+	"      --bootstrap N      resamples of the 95% intervals (default 1000)\n"
 	"      --batch N          points a forward pass (default 256)\n"
 	"      --threads N        threads (default 2)\n"
 	"  -v, --verbose          the search's forward passes and speed on stderr\n"

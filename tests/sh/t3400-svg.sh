@@ -83,7 +83,7 @@ test_expect_success 'a plane picture as SVG: the plot an image, the legend text'
 test_expect_success 'a montage as SVG; -o DIR/ --format svg; -o NAME.SVG' '
 	dbv-render --montage a1.dbv a2.dbv b1.dbv c1.dbv --cols 2 --plane 1 -o mont.svg &&
 	test "$(n mont.svg image)" = 4 &&
-	has ">seed 3</text>" <mont.svg &&
+	has ">cnn5 w=16 seed 3</text>" <mont.svg &&
 	has ">cnn5 w=16</text>" <mont.svg &&
 	has ">4 Coat</text>" <mont.svg &&
 	dbv-render a1.dbv --format svg -o dir/ &&
