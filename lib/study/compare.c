@@ -193,6 +193,7 @@ int dbv_curve_point(const struct dbv_curve_data *d, enum dbv_curve_fig fig,
 				v[m++] = 1 - d->churn[(size_t)s[a] * S + s[b]];
 			if (fig != DBV_CURVE_AGREEMENT)
 				v[m++] = fig == DBV_CURVE_ACC ? d->acc[s[a]]
+					 : fig == DBV_CURVE_ERROR_Y ? 1 - d->acc[s[a]]
 					 : fig == DBV_CURVE_ACC_TRUE ? d->acc_true[s[a]]
 								     : 1 - d->acc_true[s[a]];
 		}

@@ -83,6 +83,8 @@ enum dbv_curve_fig {
 	DBV_CURVE_ACC_TRUE,     /* accuracy vs the true labels */
 	DBV_CURVE_AGREEMENT,    /* of the pairs of the streams: their
 				 * agreement, over a data set 1 - churn */
+	DBV_CURVE_ERROR_Y,      /* 1 - accuracy vs the labels y (on a
+				 * training set: the training error) */
 };
 /* The figures of S streams, as a table holds them. */
 struct dbv_curve_data {
