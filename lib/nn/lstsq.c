@@ -35,8 +35,13 @@ int dbv_lstsq_minnorm(int n, int f, int k, double *a, double *b, int *rank)
 	if (!s)
 		return dbv_seterr(DBV_EIO, "out of memory");
 	dgelsd_(&n, &f, &k, a, &n, b, &ldb, s, &rcond, &r, &q, &lwork, &iq, &info);
-	lwork = info == 0 && q >= 1 && q < 1e12 ? (int)q : -1;
-	double *work = lwork > 0 ? malloc((size_t)lwork * sizeof *work) : NULL;
+	if (info || !(q >= 1 && q < 2147483647.0)) {
+		free(s);
+		return dbv_seterr(DBV_EUSAGE, "least squares of %dx%d: no workspace size LAPACK can take",
+				  n, f);
+	}
+	lwork = (int)q;
+	double *work = malloc((size_t)lwork * sizeof *work);
 	int *iwork = iq > 0 ? malloc((size_t)iq * sizeof *iwork) : NULL;
 	if (!work || !iwork) {
 		free(s);
@@ -67,7 +72,8 @@ int dbv_rf_lstsq(struct dbv_model *m, const struct dbv_dataset *d,
 	if (strcmp(m->arch.name, "rf") || !w || !bias)
 		return dbv_seterr(DBV_EUSAGE, "--optim lstsq fits the last layer of a random-features model alone: it needs --arch rf");
 	int f = (int)w->shape[1] + 1; /* the features and the bias's 1 */
-	if (n > (1 << 20) || (size_t)n * (size_t)f > ((size_t)1 << 31))
+	/* At most 2^28 doubles (2 GiB) for the features. */
+	if (n > (1 << 20) || (size_t)n * (size_t)f > ((size_t)1 << 28))
 		return dbv_seterr(DBV_EUSAGE, "least squares of %lld items x %d features is too large",
 				  (long long)n, f - 1);
 	int ldb = (int)n > f ? (int)n : f;
