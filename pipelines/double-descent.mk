@@ -25,10 +25,10 @@
 #         batch 128, crop + flip.
 #   nakkiran-cnn  the same with Nakkiran et al.'s 5-layer CNN (cnn5).
 #
-# The two large presets print their cost first (`estimate`: dbv-train
+# The two large presets print their cost first (`cost`: dbv-train
 # --estimate once per width, from measured throughput, times the noise
-# rates and seeds) and stop there; RUN=1 runs them.  `make ... estimate`
-# prints the cost of any setting.
+# rates and seeds) and stop there; RUN=1 runs them.  `make ... cost`
+# prints the cost of the trainings of any setting.
 #
 # Outputs under $(OUT): error.png and train-error.png (test error and the
 # training error against the noisy labels against width), fragmentation.png,
@@ -112,7 +112,7 @@ part = $(patsubst $(2)%,%,$(filter $(2)%,$(subst -, ,$(1))))
 
 ifeq ($(BIG)$(RUN),1)
 # A large preset without RUN=1: its cost, and nothing else.
-all: estimate
+all: cost
 	@echo "double-descent.mk: PRESET=$(PRESET) would train $(words $(MODELS)) models;" \
 		"the cost is above: add RUN=1 to run it"
 else
@@ -122,10 +122,11 @@ all: $(OUT)/summary.txt $(OUT)/criteria.txt $(CHARTS)
 	@cat $(OUT)/criteria.txt
 endif
 
-# The cost of the sweep from measured throughput (dd-estimate.sh: one
-# dbv-train --estimate per width, on the first training stream).
-.PHONY: estimate
-estimate: $(firstword $(TRAINS))
+# The cost of the sweep's trainings from measured throughput
+# (dd-estimate.sh: one dbv-train --estimate per width, on the first
+# training stream).
+.PHONY: cost
+cost: $(firstword $(TRAINS))
 	@BIN=$(call shq,$(BIN)) sh $(P)dd-estimate.sh "$(WIDTHS)" $(words $(NOISES)) \
 		$(words $(SEEDS)) $(firstword $(TRAINS)) dbv-train --arch $(ARCH) \
 		--depth $(DEPTH) $(OPT) --epochs $(EPOCHS) --threads $(THREADS)
