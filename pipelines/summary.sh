@@ -13,11 +13,24 @@
 #       across-group agreement of it: stated only where the intervals are
 #       apart, otherwise "not separated at this size".
 #
-#   summary.sh double-descent TITLE FOOTER TEST.tsv PLANES.tsv
+#   summary.sh double-descent TITLE FOOTER TEST.tsv TRAIN.tsv PLANES.tsv
 #       (double-descent.mk) TEST from dbv-compare --tsv over predictions on
-#       the test split, PLANES from dbv-compare --fragmentation --tsv over
-#       predictions on planes.  Prints test error, regions per plane and
-#       seed-to-seed agreement against width, one table per noise rate.
+#       the test split, TRAIN the same over each model's own training
+#       images, PLANES from dbv-compare --fragmentation --tsv over
+#       predictions on planes.  Prints test error, training error (against
+#       the noisy labels), regions per plane and seed-to-seed agreement
+#       against width, one table per noise rate.
+#
+#   summary.sh dd-check NOISE FOOTER TEST.tsv TRAIN.tsv PLANES.tsv
+#       The same tables: whether they show a double descent at label
+#       noise NOISE, criterion by criterion ("holds" or "FAILS" and the
+#       numbers): w* is the interior width whose test error is furthest
+#       above both the best narrower width's and the widest's; it must be
+#       >= 0.03 above the first and >= 0.05 above the second; training
+#       error first <= 0.01 within a factor of 2 of w*; regions per plane
+#       largest within a factor of 2 of w* and above both ends; seed-to-
+#       seed agreement lowest within a factor of 2 of w*.  Exit 0 whatever
+#       holds (the verdict is printed); 1 on unreadable tables.
 #
 # Numbers have 3 decimals, columns are aligned (spaces, no tabs).  BIN:
 # the directory of the tools (empty or unset: PATH).
@@ -135,10 +148,17 @@ study)
 		print ""; print footer
 	}' "$table"
 	;;
-double-descent)
-	[ $# = 2 ] || die "double-descent: TEST.tsv PLANES.tsv"
-	[ -r "$1" ] && [ -r "$2" ] || die "cannot read $1 or $2"
-	awk -F '\t' -v title="$title" -v footer="$footer" "$awk_lib"'
+double-descent|dd-check)
+	# dd-check NOISE: the four criteria of a double descent at that noise
+	# rate (doc/results.md), each "holds" or "fails" with its numbers.
+	check=
+	if [ "$mode" = dd-check ]; then
+		check=$title
+		title=
+	fi
+	[ $# = 3 ] || die "$mode: TEST.tsv TRAIN.tsv PLANES.tsv"
+	[ -r "$1" ] && [ -r "$2" ] && [ -r "$3" ] || die "cannot read $1, $2 or $3"
+	awk -F '\t' -v title="$title" -v footer="$footer" -v check="$check" "$awk_lib"'
 	# "ARCH w=W seed=S[ noise=P]" -> the point (noise, width) of a stream
 	function point(desc,   k, f, n, w, p) {
 		n = split(desc, f, " "); w = ""; p = 0
@@ -150,18 +170,25 @@ double-descent)
 		if (!(w in iswidth)) { iswidth[w] = 1; width[++nwidth] = w }
 		return p SUBSEP w
 	}
+	function mean(s, n) { return n ? s / n : "" }
+	function near(w, ws) { return w + 0 <= 2 * ws && 2 * w >= ws + 0 }
+	function say(ok, text) { printf "  %s  %s\n", ok ? "holds" : "FAILS", text; fails += !ok }
 	sec == "streams" { pt[file, $1] = point($4) }
 	file == 1 && sec ~ /^accuracy over/ {
 		items = substr(sec, 15)
 		if (!((1, $1) in pt)) { print "summary.sh: no stream " $1 > "/dev/stderr"; exit 1 }
 		err[pt[1, $1]] += 1 - $3; nerr[pt[1, $1]]++
 	}
-	file == 2 && sec ~ /^fragmentation/ {
-		frag[pt[2, $1]] += $2; nfrag[pt[2, $1]]++
+	# Training error against the labels the model saw (noisy): 1 - acc.
+	file == 2 && sec ~ /^accuracy over/ {
+		trerr[pt[2, $1]] += 1 - $2; ntrerr[pt[2, $1]]++
 	}
-	file == 2 && sec ~ /^agreement over/ && pt[2, $1] == pt[2, $2] {
+	file == 3 && sec ~ /^fragmentation/ {
+		frag[pt[3, $1]] += $2; nfrag[pt[3, $1]]++
+	}
+	file == 3 && sec ~ /^agreement over/ && pt[3, $1] == pt[3, $2] {
 		planes = substr(sec, 16)
-		agr[pt[2, $1]] += $3; nagr[pt[2, $1]]++
+		agr[pt[3, $1]] += $3; nagr[pt[3, $1]]++
 	}
 	END {
 		if (!nnoise || !items || !planes) {
@@ -177,30 +204,83 @@ double-descent)
 			for (j = i; j > 1 && noise[j] + 0 < noise[j - 1] + 0; j--) {
 				t = noise[j]; noise[j] = noise[j - 1]; noise[j - 1] = t
 			}
+		if (check != "") {
+			# The widths with every figure, in order, at noise rate check.
+			for (b = 1; b <= nwidth; b++) {
+				k = check SUBSEP width[b]
+				if (!(k in nerr) || !(k in ntrerr) || !(k in nfrag) || !(k in nagr)) {
+					k = (check + 0) SUBSEP width[b]
+					if (!(k in nerr) || !(k in ntrerr) || !(k in nfrag) || !(k in nagr))
+						continue
+				}
+				n++; W[n] = width[b]; E[n] = err[k] / nerr[k]
+				TR[n] = trerr[k] / ntrerr[k]; F[n] = frag[k] / nfrag[k]
+				A[n] = agr[k] / nagr[k]
+			}
+			if (n < 3) {
+				printf "double descent at label noise %s: not judged (%d widths with every figure; it takes 3)\n", check, n
+				exit 0
+			}
+			# w*: the interior width with the largest margin over both
+			# the best narrower width and the widest.
+			best = 0
+			for (i = 2; i < n; i++) {
+				lo = E[1]
+				for (j = 2; j < i; j++) lo = E[j] < lo ? E[j] : lo
+				m = E[i] - lo < E[i] - E[n] ? E[i] - lo : E[i] - E[n]
+				if (!best || m > bm) { best = i; bm = m }
+			}
+			lo = E[1]
+			for (j = 2; j < best; j++) lo = E[j] < lo ? E[j] : lo
+			printf "double descent at label noise %s, %d widths (%s to %s):\n", check, n, W[1], W[n]
+			say(E[best] - lo >= 0.03 && E[best] - E[n] >= 0.05,
+			    sprintf("test-error peak: w* = %s, error %.3f; best narrower %.3f (+%.3f, need 0.03); widest %.3f (+%.3f, need 0.05)",
+				    W[best], E[best], lo, E[best] - lo, E[n], E[best] - E[n]))
+			for (i = 1; i <= n && TR[i] > 0.01; i++) ;
+			if (i <= n)
+				msg = sprintf("interpolation threshold: training error first <= 0.01 at width %s (%.3f), w* = %s", W[i], TR[i], W[best])
+			else
+				msg = sprintf("interpolation threshold: training error never <= 0.01 (widest: %.3f)", TR[n])
+			say(i <= n && near(W[i], W[best]), msg)
+			fi = 1; ai = 1
+			for (i = 2; i <= n; i++) {
+				if (F[i] > F[fi]) fi = i
+				if (A[i] < A[ai]) ai = i
+			}
+			say(near(W[fi], W[best]) && F[fi] > F[1] && F[fi] > F[n],
+			    sprintf("fragmentation: most regions per plane at width %s (%.3f; narrowest %.3f, widest %.3f)", W[fi], F[fi], F[1], F[n]))
+			say(near(W[ai], W[best]),
+			    sprintf("agreement: lowest at width %s (%.3f; narrowest %.3f, widest %.3f)", W[ai], A[ai], A[1], A[n]))
+			printf "%s\n", fails ? fails " of 4 criteria fail" : "all 4 criteria hold"
+			exit 0
+		}
 		print title
 		for (a = 1; a <= nnoise; a++) {
 			print ""; print "label noise " noise[a] ":"
-			printf "  %5s   %10s   %17s   %22s\n", "width", "test error",
-				"regions per plane", "seed-to-seed agreement"
+			printf "  %5s   %10s   %11s   %17s   %22s\n", "width", "test error",
+				"train error", "regions per plane", "seed-to-seed agreement"
 			for (b = 1; b <= nwidth; b++) {
 				k = noise[a] SUBSEP width[b]
-				if (!nerr[k] && !nfrag[k])
+				if (!nerr[k] && !nfrag[k] && !ntrerr[k])
 					continue
-				printf "  %5s   %10s   %17s   %22s\n", width[b],
+				printf "  %5s   %10s   %11s   %17s   %22s\n", width[b],
 					nerr[k] ? fmt(err[k] / nerr[k]) : "-",
+					ntrerr[k] ? fmt(trerr[k] / ntrerr[k]) : "-",
 					nfrag[k] ? fmt(frag[k] / nfrag[k]) : "-",
 					nagr[k] ? fmt(agr[k] / nagr[k]) : "-"
 			}
 		}
 		print ""
 		print "test error: 1 - accuracy (true labels) over " items ", mean over seeds;"
+		print "train error: 1 - accuracy on the training images against the labels the"
+		print "models saw (noisy under label noise), mean over seeds;"
 		print "regions per plane: 8-connected regions, mean over planes and seeds;"
 		print "agreement: fraction of plane points where two seeds predict the same class,"
 		print "mean over planes and pairs of seeds (" planes ")."
 		print ""; print footer
-	}' "$1" "$2"
+	}' "$1" "$2" "$3"
 	;;
 *)
-	die "unknown summary $mode (study or double-descent)"
+	die "unknown summary $mode (study, double-descent or dd-check)"
 	;;
 esac

@@ -28,8 +28,10 @@ the same shapes; dtypes are checked here too (load_state_dict would cast).
                      with the MODEL's mean/std, x = (p/255 - mean)/std per
                      channel (computed as dbv_make_batch does it in float32:
                      p * (1/(255 std)) + (-mean/std)), run model.eval()
-                     and print the mean cross-entropy against the stream's
-                     labels "y" and the accuracy.
+                     and print the mean loss against the stream's labels
+                     "y" (the model's "loss": cross-entropy, or with "mse"
+                     the squared error on one-hot targets, mean over
+                     items and classes) and the accuracy.
 --save FILE.pt       torch.save(model.state_dict(), FILE.pt).
 
 Output: one JSON object on stdout: arch, width, depth, shape, classes,
@@ -345,9 +347,10 @@ def read_dataset(path, c, h, w, classes, check_crc=True):
 
 
 def evaluate(model, meta, x, y, batch):
-    """Mean cross-entropy and accuracy in eval mode, as dbv-train's
-    evaluate(): normalise as dbv_make_batch, float32 forward, loss summed
-    in float64."""
+    """Mean loss (meta "loss": cross-entropy, or squared error on one-hot
+    targets) and accuracy in eval mode, as dbv-train's evaluate():
+    normalise as dbv_make_batch, float32 forward, loss summed in
+    float64."""
     import torch
     import torch.nn.functional as F
     c = x.shape[1]
@@ -364,8 +367,13 @@ def evaluate(model, meta, x, y, batch):
             xb = torch.from_numpy(x[s:s + batch]).float() * scale + shift
             yb = torch.from_numpy(y[s:s + batch]).long()
             logits = model(xb)
-            total += float(F.cross_entropy(logits.double(), yb,
-                                           reduction="sum"))
+            if meta.get("loss") == "mse":
+                hot = F.one_hot(yb, logits.shape[1]).double()
+                total += float(F.mse_loss(logits.double(), hot,
+                                          reduction="sum")) / logits.shape[1]
+            else:
+                total += float(F.cross_entropy(logits.double(), yb,
+                                               reduction="sum"))
             correct += int((logits.argmax(1) == yb).sum())
     return total / len(x), correct / len(x), correct
 

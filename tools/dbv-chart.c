@@ -38,8 +38,9 @@ static const char usage[] =
 	"                          the values' range, widened to tenths)\n"
 	"      --chart line        one point per model setting (implied by --x/--y)\n"
 	"      --x KEY             numeric key of the streams' model map (width)\n"
-	"      --y FIGURE          fragmentation, error, acc, acc_true, agreement,\n"
-	"                          margin, margin_correct, margin_mislabeled, skips\n"
+	"      --y FIGURE          fragmentation, error, error_y, acc, acc_true,\n"
+	"                          agreement, margin, margin_correct,\n"
+	"                          margin_mislabeled, skips\n"
 	"      --by KEY            one line per value of this model key\n"
 	"      --logx              x on a log scale\n"
 	"      --size PX           16..8192: a line chart's plot width (600), a\n"
@@ -128,7 +129,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_Y:
 			if (!(o->y = dbv_table_figure(optarg)))
-				dbv_tool_usage("--y: '%s' is not fragmentation, error, acc, "
+				dbv_tool_usage("--y: '%s' is not fragmentation, error, error_y, acc, "
 					       "acc_true, agreement, margin, margin_correct, "
 					       "margin_mislabeled or skips", optarg);
 			break;

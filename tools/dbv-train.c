@@ -22,11 +22,14 @@ static const char usage[] =
 	"Train a network on a dataset stream and write a model stream.\n"
 	"\n"
 	"Model:\n"
-	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11\n"
-	"      --width K          width dial (default 16)\n"
+	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11, rf\n"
+	"      --width K          width dial (default 16; rf: its random features)\n"
 	"      --depth D          hidden layers of mlp (default 1)\n"
 	"Optimisation:\n"
-	"      --optim O          sgd (default), adam, adamw\n"
+	"      --loss L           xent (softmax cross-entropy, default), mse (squared\n"
+	"                         error on one-hot targets)\n"
+	"      --optim O          sgd (default), adam, adamw, lstsq (rf, mse: the\n"
+	"                         minimum-norm least-squares fit, 1 epoch)\n"
 	"      --lr X             learning rate (default 0.1 for sgd, 0.001 for adam)\n"
 	"      --momentum X       SGD momentum (default 0.9)\n"
 	"      --nesterov         Nesterov momentum\n"
@@ -63,7 +66,7 @@ static const char usage[] =
 struct options {
 	struct dbv_arch arch;
 	struct dbv_train_cfg cfg;
-	int lr_set;
+	int lr_set, epochs_set;
 	const char *input, *test, *output, *ckpt;
 	enum dbv_ckpt_unit ckpt_unit;
 	int64_t ckpt_every;
@@ -176,7 +179,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { O_ARCH = 256, O_WIDTH, O_DEPTH, O_OPTIM, O_LR, O_MOM, O_NEST, O_WD,
 	       O_BETAS, O_AEPS, O_SCHED, O_MILE, O_GAMMA, O_WARM, O_EPOCHS,
 	       O_BATCH, O_AUG, O_SEED, O_DSEED, O_THREADS, O_TEST, O_CKPT,
-	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION };
+	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_LOSS };
 	static const struct option lo[] = {
 		{"arch", 1, NULL, O_ARCH}, {"width", 1, NULL, O_WIDTH},
 		{"depth", 1, NULL, O_DEPTH}, {"optim", 1, NULL, O_OPTIM},
@@ -193,7 +196,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"resume", 0, NULL, O_RESUME}, {"max-record", 1, NULL, O_MAXREC},
 		{"output", 1, NULL, 'o'}, {"force", 0, NULL, 'f'},
 		{"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
-		{"version", 0, NULL, O_VERSION}, {NULL, 0, NULL, 0},
+		{"version", 0, NULL, O_VERSION}, {"loss", 1, NULL, O_LOSS},
+		{NULL, 0, NULL, 0},
 	};
 	struct dbv_train_cfg *c = &o->cfg;
 	int ch;
@@ -216,6 +220,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_DEPTH: parse_int(optarg, 1, 64, &o->arch.depth, opt); break;
 		case O_OPTIM:
 			parse_name(c->optim, sizeof c->optim, optarg, "optimizer", "--optim");
+			break;
+		case O_LOSS:
+			parse_name(c->loss, sizeof c->loss, optarg, "loss", opt);
 			break;
 		case O_LR:
 			dbv_tool_check(dbv_parse_double(optarg, 1e-12, 1e6, &c->lr), opt);
@@ -242,7 +249,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_WARM:
 			dbv_tool_check(dbv_parse_double(optarg, 0, 1e6, &c->warmup), opt);
 			break;
-		case O_EPOCHS: parse_int(optarg, 1, DBV_MAX_EPOCHS, &c->epochs, opt); break;
+		case O_EPOCHS:
+			parse_int(optarg, 1, DBV_MAX_EPOCHS, &c->epochs, opt);
+			o->epochs_set = 1;
+			break;
 		case O_BATCH: parse_int(optarg, 1, 65536, &c->batch, opt); break;
 		case O_AUG: parse_augment(o, optarg); break;
 		case O_SEED:
@@ -271,9 +281,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		dbv_tool_usage("too many arguments (one input at most)");
 	if (!o->arch.name[0])
-		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11)");
+		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11, rf)");
 	if (!o->lr_set && strcmp(c->optim, "sgd"))
 		c->lr = 0.001;
+	if (!o->epochs_set && !strcmp(c->optim, "lstsq"))
+		c->epochs = 1;
 	if (o->resume && !o->ckpt)
 		dbv_tool_usage("--resume needs --checkpoint FILE");
 	if (dbv_train_cfg_check(c))

@@ -52,11 +52,11 @@ void dbv_checkpoint_config(char *buf, size_t n, const struct dbv_arch *a,
 	crc = dbv_crc32c(crc, d->y, (size_t)d->n * sizeof *d->y);
 	size_t k = (size_t)snprintf(buf, n,
 		"arch=%s width=%d depth=%d in=%dx%dx%d classes=%d n=%lld data=%08x "
-		"optim=%s lr=%.17g mom=%.17g nest=%d wd=%.17g betas=%.17g,%.17g eps=%.17g "
+		"loss=%s optim=%s lr=%.17g mom=%.17g nest=%d wd=%.17g betas=%.17g,%.17g eps=%.17g "
 		"sched=%s gamma=%.17g warmup=%.17g epochs=%d batch=%d crop=%d flip=%d "
 		"seed=%llu dseed=%llu threads=%d ms=",
 		a->name, a->width, a->depth, a->c, a->h, a->w, a->classes,
-		(long long)d->n, crc, c->optim, c->lr, c->momentum, c->nesterov,
+		(long long)d->n, crc, c->loss, c->optim, c->lr, c->momentum, c->nesterov,
 		c->weight_decay, c->beta1, c->beta2, c->adam_eps, c->schedule,
 		c->gamma, c->warmup, c->epochs, c->batch, c->crop_pad, c->flip,
 		(unsigned long long)c->seed, (unsigned long long)c->data_seed,

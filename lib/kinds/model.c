@@ -26,14 +26,14 @@ _Static_assert(N_MODEL_KEYS == DBV_MODEL_META_PAIRS,
 	       "DBV_MODEL_META_PAIRS counts model_key");
 
 /* The keys that record the run, after the model's. */
-enum { R_DATASET, R_N_TRAIN, R_LABEL_NOISE, R_OPTIM, R_LR, R_MOMENTUM,
+enum { R_DATASET, R_N_TRAIN, R_LABEL_NOISE, R_LOSS, R_OPTIM, R_LR, R_MOMENTUM,
        R_NESTEROV, R_WEIGHT_DECAY, R_BETAS, R_ADAM_EPS, R_SCHEDULE,
        R_MILESTONES, R_GAMMA, R_WARMUP, R_EPOCHS, R_BATCH, R_CROP_PAD,
        R_FLIP, R_SEED, R_DATA_SEED, R_THREADS, R_DBV_VERSION, R_BLAS,
        R_CONV, N_RUN_KEYS };
 static const char *const run_key[N_RUN_KEYS] = {
 	[R_DATASET] = "dataset", [R_N_TRAIN] = "n_train",
-	[R_LABEL_NOISE] = "label_noise", [R_OPTIM] = "optim", [R_LR] = "lr",
+	[R_LABEL_NOISE] = "label_noise", [R_LOSS] = "loss", [R_OPTIM] = "optim", [R_LR] = "lr",
 	[R_MOMENTUM] = "momentum", [R_NESTEROV] = "nesterov",
 	[R_WEIGHT_DECAY] = "weight_decay", [R_BETAS] = "betas",
 	[R_ADAM_EPS] = "adam_eps", [R_SCHEDULE] = "schedule",
@@ -106,6 +106,7 @@ static void write_run(struct dbv_writer *w, const struct dbv_model_header *h)
 		case R_DATASET: dbv_w_str(w, h->dataset); break;
 		case R_N_TRAIN: dbv_w_i64(w, h->n_train); break;
 		case R_LABEL_NOISE: dbv_w_f64(w, h->label_noise); break;
+		case R_LOSS: dbv_w_str(w, c->loss); break;
 		case R_OPTIM: dbv_w_str(w, c->optim); break;
 		case R_LR: dbv_w_f64(w, c->lr); break;
 		case R_MOMENTUM: dbv_w_f64(w, c->momentum); break;

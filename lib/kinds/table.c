@@ -961,6 +961,7 @@ static const struct {
 	[DBV_CURVE_MARGIN_MISLABELED] = {"margin_mislabeled",
 					 "margin (mislabeled points)", "margin"},
 	[DBV_CURVE_SKIPS] = {"skips", "class skips a segment", "class skips"},
+	[DBV_CURVE_ERROR_Y] = {"error_y", "error (vs labels y)", "error"},
 };
 
 int dbv_table_figure(const char *name)
@@ -980,7 +981,7 @@ static int curve_needs(const struct dbv_table *t, enum dbv_curve_fig fig,
 				  "no \"%s\" record (dbv-compare --fragmentation "
 				  "writes it)", name, rec_types[REC_FRAG]);
 	if ((fig == DBV_CURVE_ERROR || fig == DBV_CURVE_ACC ||
-	     fig == DBV_CURVE_ACC_TRUE) && !t->have_acc)
+	     fig == DBV_CURVE_ACC_TRUE || fig == DBV_CURVE_ERROR_Y) && !t->have_acc)
 		return dbv_seterr(DBV_EUSAGE, "%s: --y %s: the table has no \"%s\" "
 				  "record (dbv-compare writes it for predictions "
 				  "over a data set, not over planes)", name,

@@ -1830,3 +1830,49 @@ double dbv_softmax_xent(int n, int k, const float *logits,
 		*correct = ok;
 	return loss / n;
 }
+
+/*
+ * logits [n, k], labels [n] -> sum over all n*k entries of (z - onehot)^2,
+ * divided by n*k (PyTorch's MSELoss with reduction "mean" against
+ * one_hot(labels).float()), accumulated in double.  dlogits [n, k]
+ * (overwritten) = 2 (z - onehot) / (n k).  A label outside [0, k) makes
+ * the loss NaN, as dbv_softmax_xent.
+ */
+double dbv_mse_onehot(int n, int k, const float *logits,
+		      const int32_t *labels, float *dlogits, int *correct)
+{
+	double loss = 0.0, nk = (double)n * (double)k;
+	int ok = 0;
+
+	if (n < 1 || k < 1) {
+		if (correct)
+			*correct = 0;
+		return 0.0;
+	}
+	for (int i = 0; i < n; i++) {
+		const float *row = logits + (size_t)i * k;
+		const int32_t lab = labels[i];
+
+		if (lab < 0 || lab >= k)
+			loss += NAN;
+		if ((int32_t)argmax_first(row, k) == lab)
+			ok++;
+		for (int j = 0; j < k; j++) {
+			double e = (double)row[j] - (j == lab);
+
+			loss += e * e;
+			if (dlogits)
+				dlogits[(size_t)i * k + j] = (float)(2 * e / nk);
+		}
+	}
+	if (correct)
+		*correct = ok;
+	return loss / nk;
+}
+
+double dbv_loss(const char *loss, int n, int k, const float *logits,
+		const int32_t *labels, float *dlogits, int *correct)
+{
+	return (strcmp(loss, "mse") ? dbv_softmax_xent : dbv_mse_onehot)(
+		n, k, logits, labels, dlogits, correct);
+}

@@ -377,9 +377,19 @@ static int build_arch(struct builder *b, const struct dbv_arch *a)
 		}
 		op_gpool(b, OP_GAP);
 		op_linear(b, "classifier", a->classes, 1);
+	} else if (!strcmp(a->name, "rf")) {
+		/* Random features: a fixed random ReLU layer of k units, then
+		 * a linear layer trained from zero (its fan-in 0: no init). */
+		op_linear(b, "features", k, 0);
+		op_relu(b);
+		op_linear(b, "fc", a->classes, 1);
+		if (!b->rc) {
+			b->m->params[0].kind = DBV_P_FIXED;
+			b->m->params[1].fan_in = b->m->params[2].fan_in = 0;
+		}
 	} else {
 		return dbv_seterr(DBV_EUSAGE,
-				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11)",
+				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11, rf)",
 				  a->name);
 	}
 	return b->rc;
@@ -444,8 +454,13 @@ void dbv_model_init(struct dbv_model *m, uint64_t seed)
 		const struct dbv_param *p = &m->params[i];
 		float *v = m->p + p->offset;
 		float bound = p->fan_in ? 1.0f / sqrtf((float)p->fan_in) : 0;
+		/* Fixed random weights [out, in]: variance 1/(in*out), so
+		 * that out features carry the 1/sqrt(out) of a kernel mean. */
+		if (p->kind == DBV_P_FIXED)
+			bound = sqrtf(3.0f / ((float)p->fan_in * (float)p->shape[0]));
 		for (size_t j = 0; j < p->numel; j++) {
 			switch (p->kind) {
+			case DBV_P_FIXED:
 			case DBV_P_WEIGHT:
 			case DBV_P_BIAS:
 				v[j] = (2 * dbv_rng_float(&r) - 1) * bound;
@@ -936,6 +951,7 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 		case OP_LINEAR:
 			dbv_linear_backward(n, o->fin, o->fout, in,
 					    p + m->params[o->pw].offset, dy, dx,
+					    m->params[o->pw].kind == DBV_P_FIXED ? NULL :
 					    g + m->params[o->pw].offset,
 					    o->pb >= 0 ? g + m->params[o->pb].offset : NULL);
 			break;

@@ -179,6 +179,17 @@ void dbv_cnhw_to_nchw(int c, int n, int hw, const float *x, float *y);
  */
 double dbv_softmax_xent(int n, int k, const float *logits,
 			const int32_t *labels, float *dlogits, int *correct);
+/*
+ * Squared error against one-hot targets (Belkin et al.'s loss; PyTorch's
+ * MSELoss, mean over all n*k entries): the same interface as
+ * dbv_softmax_xent, dlogits = 2 (logits - onehot) / (n k).
+ */
+double dbv_mse_onehot(int n, int k, const float *logits,
+		      const int32_t *labels, float *dlogits, int *correct);
+/* The loss a training configuration names ("xent" or "mse"; anything
+ * else is xent: dbv_train_cfg_check refuses it first). */
+double dbv_loss(const char *loss, int n, int k, const float *logits,
+		const int32_t *labels, float *dlogits, int *correct);
 
 /* ------------------------------------------------------------------ */
 /* Models                                                              */
@@ -191,6 +202,8 @@ double dbv_softmax_xent(int n, int k, const float *logits,
  *            pool; conv(8K)+BN+ReLU+pool; global max pool; linear
  *   resnet18 pre-activation ResNet-18, widths K,2K,4K,8K
  *   vgg11    VGG-11 scaled by K/64, global average pool, linear
+ *   rf       random features: input -> fixed random Linear(K, no bias)
+ *            ReLU -> Linear(classes), the last trained from zero
  * Parameters are named like PyTorch state_dict keys of the module
  * structure documented in dbv-train(1) and laid out as PyTorch does.
  */
@@ -210,6 +223,9 @@ enum dbv_param_kind {
 	DBV_P_BN_VAR,    /* BN running variance: not trained, >= 0  */
 	DBV_P_COUNTER,   /* num_batches_tracked (stored as a float
 			    count, written as an i64 scalar)        */
+	DBV_P_FIXED,     /* random weight drawn at init from the seed,
+			    U(-a, a), a = sqrt(3/(in*out)): never
+			    trained nor decayed (rf's features)     */
 };
 
 struct dbv_param {
@@ -288,7 +304,8 @@ void dbv_model_release(struct dbv_model *m);
 #define DBV_MAX_EPOCHS 1000000
 
 struct dbv_train_cfg {
-	char optim[8];      /* "sgd", "adam", "adamw"                  */
+	char optim[8];      /* "sgd", "adam", "adamw", "lstsq"          */
+	char loss[8];       /* "xent" (softmax cross-entropy), "mse"   */
 	double lr, momentum, weight_decay;
 	int nesterov;
 	double beta1, beta2, adam_eps;
@@ -304,7 +321,7 @@ struct dbv_train_cfg {
 	int threads;
 };
 
-/* Defaults: SGD lr 0.1 momentum 0.9, no decay, constant, 10 epochs,
+/* Defaults: cross-entropy, SGD lr 0.1 momentum 0.9, no decay, constant, 10 epochs,
  * batch 128, no augmentation, seeds 0, 2 threads. */
 void dbv_train_cfg_default(struct dbv_train_cfg *c);
 /* Checks ranges and combinations; DBV_EUSAGE with a message. */
@@ -339,6 +356,25 @@ void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 		    const int64_t *idx, int n, const double *mean,
 		    const double *std, int crop_pad, int flip,
 		    struct dbv_rng *rng, float *out);
+
+/*
+ * Minimum-norm least squares (lib/nn/lstsq.c, LAPACK dgelsd in double):
+ * a [n, f] column-major (destroyed), b [max(n, f), k] column-major: the
+ * k right-hand sides in its first n rows on entry, the solutions x
+ * [f, k] minimising |a x - b| with the least norm in its first f rows on
+ * return.  Singular values below eps*max(n, f) times the largest count as
+ * zero; *rank (when non-NULL) gets the effective rank.
+ */
+int dbv_lstsq_minnorm(int n, int f, int k, double *a, double *b, int *rank);
+/*
+ * The last layer of an rf model (fc.weight, fc.bias) as the minimum-norm
+ * least-squares fit of one-hot labels d->y on the features of d's items,
+ * computed in batches of `batch` through xb [batch, c, h, w] and idx
+ * [batch] (the model reserved for batch items): what gradient descent from
+ * zero on dbv_mse_onehot converges to.  DBV_EUSAGE for another arch.
+ */
+int dbv_rf_lstsq(struct dbv_model *m, const struct dbv_dataset *d,
+		 float *xb, int64_t *idx, int batch, int *rank);
 
 /* ------------------------------------------------------------------ */
 /* Trainer (lib/nn/trainer.c)                                          */

@@ -12,6 +12,7 @@ void dbv_train_cfg_default(struct dbv_train_cfg *c)
 {
 	memset(c, 0, sizeof *c);
 	strcpy(c->optim, "sgd");
+	strcpy(c->loss, "xent");
 	c->lr = 0.1;
 	c->momentum = 0.9;
 	c->beta1 = 0.9;
@@ -27,9 +28,14 @@ void dbv_train_cfg_default(struct dbv_train_cfg *c)
 int dbv_train_cfg_check(const struct dbv_train_cfg *c)
 {
 	if (strcmp(c->optim, "sgd") && strcmp(c->optim, "adam") &&
-	    strcmp(c->optim, "adamw"))
+	    strcmp(c->optim, "adamw") && strcmp(c->optim, "lstsq"))
 		return dbv_seterr(DBV_EUSAGE,
-				  "unknown optimizer '%s' (sgd, adam, adamw)", c->optim);
+				  "unknown optimizer '%s' (sgd, adam, adamw, lstsq)", c->optim);
+	if (!strcmp(c->optim, "lstsq") && (strcmp(c->loss, "mse") || c->epochs != 1))
+		return dbv_seterr(DBV_EUSAGE,
+				  "--optim lstsq solves the squared loss once: it needs --loss mse and 1 epoch");
+	if (strcmp(c->loss, "xent") && strcmp(c->loss, "mse"))
+		return dbv_seterr(DBV_EUSAGE, "unknown loss '%s' (xent, mse)", c->loss);
 	if (strcmp(c->schedule, "constant") && strcmp(c->schedule, "step") &&
 	    strcmp(c->schedule, "cosine"))
 		return dbv_seterr(DBV_EUSAGE,

@@ -148,8 +148,8 @@ static void evaluate(struct dbv_trainer *t, const struct dbv_dataset *d,
 		dbv_make_batch(d->x, (int)d->c, (int)d->h, (int)d->w, t->idx, n,
 			       d->mean, d->std, 0, 0, NULL, t->xb);
 		const float *logits = dbv_model_forward(&t->model, t->xb, n, 0);
-		tl += dbv_softmax_xent(n, t->model.arch.classes, logits, d->y + s,
-				       t->dl, &cor) * n;
+		tl += dbv_loss(t->cfg.loss, n, t->model.arch.classes, logits,
+			       d->y + s, t->dl, &cor) * n;
 		correct += cor;
 	}
 	*loss = tl / (double)d->n;
@@ -173,7 +173,7 @@ static int train_batch(struct dbv_trainer *t, int64_t nb, double *lr)
 	const float *logits = dbv_model_forward(&t->model, t->xb, n, 1);
 	for (int i = 0; i < n; i++)
 		t->ybuf[i] = d->y[t->idx[i]];
-	double loss = dbv_softmax_xent(n, d->nclasses, logits, t->ybuf, t->dl, &cor);
+	double loss = dbv_loss(c->loss, n, d->nclasses, logits, t->ybuf, t->dl, &cor);
 	if (!dbv_finite(loss))
 		return -1;
 	dbv_model_zero_grad(&t->model);
@@ -249,6 +249,30 @@ static int end_epoch(struct dbv_trainer *t, const struct dbv_train_hooks *h,
 	return h->epoch ? h->epoch(h->arg, row, trained) : DBV_OK;
 }
 
+/* --optim lstsq: the one "epoch" is the least-squares fit (lstsq.c),
+ * its figures those of the fitted model on the training set. */
+static int solve_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
+{
+	struct dbv_train_state *st = &t->st;
+	double e0 = now(), loss, acc;
+	int rc;
+
+	if (st->epoch >= 1)
+		return DBV_OK;
+	if ((rc = dbv_rf_lstsq(&t->model, t->train, t->xb, t->idx, t->cfg.batch, NULL)))
+		return rc;
+	evaluate(t, t->train, &loss, &acc);
+	st->seen = t->train->n;
+	st->loss_sum = loss * (double)st->seen;
+	st->correct = (int64_t)(acc * (double)st->seen + 0.5);
+	st->batch = dbv_trainer_batches(t);
+	if ((rc = end_epoch(t, h, e0, 0, st->seen)))
+		return rc;
+	st->epoch = 1;
+	st->batch = 0;
+	return DBV_OK;
+}
+
 int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
 {
 	const struct dbv_train_cfg *c = &t->cfg;
@@ -258,6 +282,8 @@ int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h)
 	int64_t since_ckpt = 0;
 	int rc;
 
+	if (!strcmp(c->optim, "lstsq"))
+		return solve_run(t, h);
 	for (; st->epoch < c->epochs; st->epoch++, st->batch = 0) {
 		double e0 = now(), last_print = 0, lr = 0;
 		if (st->batch > 0) /* resumed: the last batch's, for the log */

@@ -165,6 +165,7 @@ static double stream_value(const struct dbv_curve_data *d,
 	switch (fig) {
 	case DBV_CURVE_ACC: return d->acc[s];
 	case DBV_CURVE_ACC_TRUE: return d->acc_true[s];
+	case DBV_CURVE_ERROR_Y: return 1 - d->acc[s];
 	case DBV_CURVE_MARGIN: return d->margin[3 * s + 2];
 	case DBV_CURVE_MARGIN_CORRECT: return d->margin[3 * s + 1];
 	case DBV_CURVE_MARGIN_MISLABELED: return d->margin[3 * s];

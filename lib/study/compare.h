@@ -88,6 +88,8 @@ enum dbv_curve_fig {
 	DBV_CURVE_MARGIN_CORRECT,    /* of correctly labelled points, */
 	DBV_CURVE_MARGIN_MISLABELED, /* of mislabeled points */
 	DBV_CURVE_SKIPS,        /* a stream's mean class skips a segment */
+	DBV_CURVE_ERROR_Y,      /* 1 - accuracy vs the labels y (on a
+				 * training set: the training error) */
 };
 /* The figures of S streams, as a table holds them. */
 struct dbv_curve_data {

@@ -175,6 +175,20 @@ class MLP(nn.Module):
         return self.fc(x)
 
 
+class RF(nn.Module):
+    """rf: random features, a fixed ReLU layer (the buffer features.weight
+    [width, in]: no bias, not a parameter) -> Linear(classes) as fc."""
+
+    def __init__(self, inf, width, classes):
+        super().__init__()
+        self.features = nn.Module()
+        self.features.register_buffer("weight", torch.zeros(width, inf))
+        self.fc = nn.Linear(width, classes)
+
+    def forward(self, x):
+        return self.fc(F.relu(F.linear(x.flatten(1), self.features.weight)))
+
+
 class CNN5(nn.Module):
     def __init__(self, c, k, classes):
         super().__init__()
@@ -279,6 +293,8 @@ def make_model(arch, width, depth, shape, classes):
         return PreActResNet18(c, width, classes)
     if arch == "vgg11":
         return VGG11(c, h, w, width, classes)
+    if arch == "rf":
+        return RF(c * h * w, width, classes)
     raise ValueError(arch)
 
 

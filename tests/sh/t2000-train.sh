@@ -94,6 +94,22 @@ test_expect_success 'usage errors: width, depth, arch, pooling, options' '
 	dbv-load --images tiny.idx --labels tinyl.idx -o tiny.dbv &&
 	test_must_fail 2 dbv-train --arch cnn5 tiny.dbv && grep -q "shrinks to nothing" .mf_err
 '
+test_expect_success 'squared loss and least squares: recorded; refused where they do not apply' '
+	dbv-train --arch rf --width 80 --loss mse --optim lstsq -q -o rf.dbv train.dbv &&
+	dbv-inspect --summary rf.dbv >sum &&
+	grep -q "\"loss\":\"mse\",\"optim\":\"lstsq\"" sum && grep -q "\"epochs\":1," sum &&
+	grep -q "\"params\":810," sum &&
+	dbv-inspect rf.dbv | grep "\"t\":\"log\"" | grep -q "\"train_acc\":1," &&
+	dbv-train --arch mlp --width 4 --epochs 1 -q -o xent.dbv train.dbv &&
+	dbv-inspect --summary xent.dbv | grep -q "\"loss\":\"xent\"" &&
+	test_must_fail 2 dbv-train --arch rf --loss l1 -q train.dbv &&
+	grep -q "unknown loss .l1. (xent, mse)" .mf_err &&
+	test_must_fail 2 dbv-train --arch rf --optim lstsq -q train.dbv &&
+	grep -q "needs --loss mse and 1 epoch" .mf_err &&
+	test_must_fail 2 dbv-train --arch rf --loss mse --optim lstsq --epochs 3 -q train.dbv &&
+	test_must_fail 2 dbv-train --arch mlp --loss mse --optim lstsq -q -o no.dbv train.dbv &&
+	grep -q "it needs --arch rf" .mf_err && ! test -e no.dbv
+'
 test_expect_success 'a learning rate that blows up exits 5 naming epoch and batch' '
 	test_must_fail 5 dbv-train --arch mlp --width 8 --lr 1e6 --epochs 5 -q -o blown.dbv train.dbv &&
 	grep -q "not finite at epoch [0-9]*, batch [0-9]*" .mf_err && ! test -e blown.dbv

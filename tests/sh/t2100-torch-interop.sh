@@ -3,7 +3,8 @@
 # streams into the PyTorch modules of tests/gen/torch_fixtures.py
 # (load_state_dict strict) and, evaluating the test set in PyTorch,
 # reproduces the last "log" record's test_loss (1e-4 relative) and
-# test_acc (exactly) for mlp, cnn5, resnet18 and vgg11.  Data: mkfixtures'
+# test_acc (exactly) for mlp, cnn5, resnet18, vgg11 and rf (squared loss,
+# trained by SGD and fitted by least squares).  Data: mkfixtures'
 # fake Fashion-MNIST (60 train, 30 test).  Needs Debian's /usr/bin/python3
 # with python3-torch, -numpy, -msgpack (DBV_TORCH_PYTHON overrides it):
 # the prerequisite PYTHON_TORCH; every test is skipped without them
@@ -56,6 +57,13 @@ test_expect_success PYTHON_TORCH 'resnet18: PyTorch reproduces the test loss and
 test_expect_success PYTHON_TORCH 'vgg11: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch vgg11 --width 4 $COMMON -o vgg11.dbv train.dbv &&
 	check vgg11.dbv vgg11.json
+'
+test_expect_success PYTHON_TORCH 'rf, squared loss: PyTorch reproduces the test loss and accuracy' '
+	dbv-train --arch rf --width 40 --loss mse $COMMON -o rf.dbv train.dbv &&
+	check rf.dbv rf.json &&
+	dbv-train --arch rf --width 80 --loss mse --optim lstsq --seed 3 -q --test test.dbv \
+		-o rfls.dbv train.dbv &&
+	check rfls.dbv rfls.json
 '
 test_expect_success PYTHON_TORCH '--save wrote the state_dict, equal to the param records' '
 	"$PY" - <<-EOF

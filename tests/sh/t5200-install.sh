@@ -50,7 +50,7 @@ test_expect_success 'the installed double-descent.mk finds the installed tools t
 		make --no-print-directory -f "$T/root/usr/share/dbv/pipelines/double-descent.mk" \
 			-n OUT=dd >plan
 	) &&
-	grep -q "^root/usr/bin/dbv-train --arch mlp --width 1 " plan
+	grep -q "^root/usr/bin/dbv-train --arch rf --width 50 " plan
 '
 
 test_expect_success 'make uninstall removes every installed file' '

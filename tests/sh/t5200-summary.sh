@@ -3,8 +3,9 @@
 # files print, on hand-written dbv-compare tables (TSV; "|" below stands
 # for a tab): every figure to 3 decimals in aligned columns, the 95%
 # interval of every group agreement, the finding within > across stated
-# only where the intervals are apart, and the double-descent table of test
-# error, regions per plane and agreement against width per noise rate.
+# only where the intervals are apart, the double-descent table of test and
+# training error, regions per plane and agreement against width per noise
+# rate, and dd-check's verdict on the four signs of a double descent.
 . "$(dirname "$0")/lib.sh"
 
 SUMMARY="sh $SRCDIR/pipelines/summary.sh"
@@ -146,20 +147,33 @@ test_expect_success 'double descent: test error, regions and agreement against w
 	  printf "\n# fragmentation (8-connected regions per plane)\nstream\tmean\tstd\n" &&
 	  for s in 0 1 2 3 4 5; do printf "%d\t%d.0000\t0\n" $s $((s + 1)) || exit 1; done
 	} >planes.tsv &&
-	$SUMMARY double-descent "dbv double descent: title" "pictures: footer" test.tsv planes.tsv >out &&
+	{ cat streams && tr "|" "\t" <<-"EOF"
+	# accuracy over 60 items
+	stream|acc|acc_true
+	0|1.000000|1.000000
+	1|0.980000|0.980000
+	2|0.800000|0.800000
+	3|0.700000|0.700000
+	4|0.600000|0.700000
+	5|0.500000|0.650000
+	EOF
+	} >train.tsv &&
+	$SUMMARY double-descent "dbv double descent: title" "pictures: footer" test.tsv train.tsv planes.tsv >out &&
 	cat >expect <<-"EOF" &&
 	dbv double descent: title
 
 	label noise 0:
-	  width   test error   regions per plane   seed-to-seed agreement
-	      2        0.350               3.500                    0.600
-	     10        0.150               1.500                    0.800
+	  width   test error   train error   regions per plane   seed-to-seed agreement
+	      2        0.350         0.250               3.500                    0.600
+	     10        0.150         0.010               1.500                    0.800
 
 	label noise 0.2:
-	  width   test error   regions per plane   seed-to-seed agreement
-	      2        0.550               5.500                    0.400
+	  width   test error   train error   regions per plane   seed-to-seed agreement
+	      2        0.550         0.450               5.500                    0.400
 
 	test error: 1 - accuracy (true labels) over 100 items, mean over seeds;
+	train error: 1 - accuracy on the training images against the labels the
+	models saw (noisy under label noise), mean over seeds;
 	regions per plane: 8-connected regions, mean over planes and seeds;
 	agreement: fraction of plane points where two seeds predict the same class,
 	mean over planes and pairs of seeds (4 planes of 10x10 points).
@@ -167,6 +181,68 @@ test_expect_success 'double descent: test error, regions and agreement against w
 	pictures: footer
 	EOF
 	test_cmp expect out
+'
+
+# mktables "E1 E2 ..." "T1 ..." "F1 ..." "A1 ..." WIDTHS...: tables of
+# two seeds per width at noise 0.2 whose means are the given test errors,
+# training errors, regions per plane and agreements (the seeds' figures
+# are the mean -+ 0.01, their agreement the value itself).
+mktables() {
+	awk -v E="$1" -v T="$2" -v F="$3" -v A="$4" -v W="$5" "BEGIN {
+		n = split(W, w, \" \"); split(E, e, \" \"); split(T, t, \" \")
+		split(F, f, \" \"); split(A, a, \" \")
+		s = \"# streams\\nstream\\tfile\\tgroup\\tmodel\\n\"
+		for (i = 1; i <= n; i++) for (k = 0; k < 2; k++)
+			s = s sprintf(\"%d\\tp/%d.dbv\\t-\\trf w=%s seed=%d noise=0.2\\n\", 2*i-2+k, 2*i-2+k, w[i], k)
+		printf \"%s\\n# accuracy over 50 items\\nstream\\tacc\\tacc_true\\n\", s > \"t.tsv\"
+		printf \"%s\\n# accuracy over 60 items\\nstream\\tacc\\tacc_true\\n\", s > \"r.tsv\"
+		printf \"%s\\n# agreement over 2 planes of 4x4 points\\na\\tb\\tagreement\\tstd\\tci95_lo\\tci95_hi\\tiou\\n\", s > \"p.tsv\"
+		for (i = 1; i <= n; i++) {
+			for (k = 0; k < 2; k++) {
+				d = k ? 0.01 : -0.01
+				printf \"%d\\t0.5\\t%f\\n\", 2*i-2+k, 1 - e[i] - d > \"t.tsv\"
+				printf \"%d\\t%f\\t0.5\\n\", 2*i-2+k, 1 - t[i] - (t[i] > 0.01 ? d : 0) > \"r.tsv\"
+			}
+			for (j = 2*i-1; j < 2*n; j++)
+				printf \"%d\\t%d\\t%s\\t0\\t0\\t1\\t0\\n\", 2*i-2, j, j == 2*i-1 ? a[i] : 0.05 > \"p.tsv\"
+		}
+		printf \"\\n# fragmentation (8-connected regions per plane)\\nstream\\tmean\\tstd\\n\" > \"p.tsv\"
+		for (i = 1; i <= n; i++) for (k = 0; k < 2; k++)
+			printf \"%d\\t%f\\t0\\n\", 2*i-2+k, f[i] + (k ? 0.5 : -0.5) > \"p.tsv\"
+	}"
+}
+
+test_expect_success 'dd-check: the four criteria, each holding' '
+	mktables "0.30 0.32 0.50 0.35 0.20" "0.4 0.1 0.005 0 0" "3 5 9 6 2" \
+		"0.7 0.6 0.3 0.5 0.8" "1 2 4 8 16" &&
+	$SUMMARY dd-check 0.2 - t.tsv r.tsv p.tsv >out &&
+	cat >expect <<-"EOF" &&
+	double descent at label noise 0.2, 5 widths (1 to 16):
+	  holds  test-error peak: w* = 4, error 0.500; best narrower 0.300 (+0.200, need 0.03); widest 0.200 (+0.300, need 0.05)
+	  holds  interpolation threshold: training error first <= 0.01 at width 4 (0.005), w* = 4
+	  holds  fragmentation: most regions per plane at width 4 (9.000; narrowest 3.000, widest 2.000)
+	  holds  agreement: lowest at width 4 (0.300; narrowest 0.700, widest 0.800)
+	all 4 criteria hold
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'dd-check: a small peak, a late threshold, regions and agreement elsewhere' '
+	mktables "0.30 0.32 0.34 0.30 0.31" "0.4 0.3 0.2 0.1 0.02" "3 5 4 6 8" \
+		"0.7 0.6 0.8 0.35 0.4" "1 2 4 8 16" &&
+	$SUMMARY dd-check 0.2 - t.tsv r.tsv p.tsv >out &&
+	cat >expect <<-"EOF" &&
+	double descent at label noise 0.2, 5 widths (1 to 16):
+	  FAILS  test-error peak: w* = 4, error 0.340; best narrower 0.300 (+0.040, need 0.03); widest 0.310 (+0.030, need 0.05)
+	  FAILS  interpolation threshold: training error never <= 0.01 (widest: 0.020)
+	  FAILS  fragmentation: most regions per plane at width 16 (8.000; narrowest 3.000, widest 8.000)
+	  holds  agreement: lowest at width 8 (0.350; narrowest 0.700, widest 0.400)
+	3 of 4 criteria fail
+	EOF
+	test_cmp expect out &&
+	mktables "0.3 0.4 0.2" "0.5 0 0" "1 2 1" "0.9 0.5 0.9" "1 2 4" &&
+	$SUMMARY dd-check 0.1 - t.tsv r.tsv p.tsv >out &&
+	grep -q "^double descent at label noise 0.1: not judged (0 widths" out
 '
 
 test_done
