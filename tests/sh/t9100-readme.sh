@@ -167,17 +167,23 @@ test_expect_success GROFF 'dbv(7) states the three make files as they are' '
 		eval "d_$v=\$(mkvar demo $v)" &&
 		eval "r_$v=\$(mkvar repro $v)" || exit 1
 	done &&
-	for v in ARCH DEPTH WIDTHS NTRAIN NOISES SEEDS EPOCHS NTEST TRIPLETS; do
+	for v in PRESET ARCH OPT WIDTHS NTRAIN NOISES SEEDS NTEST TRIPLETS; do
 		eval "x_$v=\$(mkvar double-descent $v)" || exit 1
 	done &&
+	m_WIDTHS=$(env -i PATH="$PATH" make -s --no-print-directory -f "$SRCDIR/pipelines/double-descent.mk" \
+		PRESET=mlp --eval "dbv-print-%: ; @echo \"\$(\$*)\"" dbv-print-WIDTHS) &&
+	m_EPOCHS=$(env -i PATH="$PATH" make -s --no-print-directory -f "$SRCDIR/pipelines/double-descent.mk" \
+		PRESET=mlp --eval "dbv-print-%: ; @echo \"\$(\$*)\"" dbv-print-EPOCHS) &&
 	test "$d_ARCHS" = "mlp cnn5 resnet18" &&
 	has dbv7.txt "$(words $(echo $d_SEEDS | wc -w)) seeds (SEEDS) of each of $(list $d_ARCHS) (ARCHS," &&
 	has dbv7.txt "trained for $d_EPOCHS epochs (EPOCHS) on $d_NTRAIN Fashion-MNIST images (DATA, NTRAIN), $d_TRIPLETS test planes (TRIPLETS, seed PLANE_SEED) of $d_RES×$d_RES points (RES)" &&
 	has dbv7.txt "(default $d_DATA_SEED_OFFSET, so that no data-order seed equals an init seed)" &&
 	has dbv7.txt "$(words $(echo $r_SEEDS | wc -w)) seeds of $(list $r_ARCHS), $r_NTRAIN images, $r_EPOCHS epochs, $r_TRIPLETS planes of $r_RES×$r_RES points" &&
-	test "$x_ARCH $x_DEPTH" = "mlp 1" &&
-	has dbv7.txt "one-hidden-layer MLPs (ARCH, DEPTH) of widths $(echo $x_WIDTHS | cut -d" " -f1) to $(echo $x_WIDTHS | tr " " "\n" | tail -n 1) (WIDTHS) on $x_NTRAIN images (NTRAIN)" &&
-	has dbv7.txt "with $(list $(percent $x_NOISES)) label noise (NOISES, NOISE_SEED), seeds $(list $x_SEEDS) (SEEDS), $x_EPOCHS epochs (EPOCHS, OPT for the optimiser), scored on $x_NTEST test images (NTEST) and on $x_TRIPLETS planes through training images"
+	test "$x_PRESET $x_ARCH" = "rf rf" &&
+	has dbv7.txt "Its default (PRESET=rf) is random ReLU features (dbv-train --arch rf) of widths $(echo $x_WIDTHS | cut -d" " -f1) to $(echo $x_WIDTHS | tr " " "\n" | tail -n 1) (WIDTHS) on $x_NTRAIN images (NTRAIN)" &&
+	has dbv7.txt "with $(list $(percent $x_NOISES)) label noise (NOISES, NOISE_SEED), feature seeds $(list $x_SEEDS) (SEEDS), the last layer fitted by minimum-norm least squares on one-hot targets (OPT: $x_OPT)" &&
+	has dbv7.txt "PRESET=mlp is one-hidden-layer MLPs of widths $(echo $m_WIDTHS | cut -d" " -f1) to $(echo $m_WIDTHS | tr " " "\n" | tail -n 1), Adam, $m_EPOCHS epochs (EPOCHS; no peak)" &&
+	has dbv7.txt "Scored on $x_NTEST test images (NTEST)"
 '
 
 test_done
