@@ -49,6 +49,7 @@ static const char usage[] =
 	"      --checkpoint FILE  save the whole training state to FILE\n"
 	"      --checkpoint-every N[e|s|b]  every N epochs (e, default), seconds or batches\n"
 	"      --resume           continue from --checkpoint FILE when it exists\n"
+	"      --estimate         time a few batches, print the run's cost (JSON), exit\n"
 	"Output:\n"
 	"  -o, --output FILE      write the model to FILE (atomically) instead of stdout\n"
 	"  -f, --force            write the binary stream to a terminal anyway\n"
@@ -67,7 +68,7 @@ struct options {
 	const char *input, *test, *output, *ckpt;
 	enum dbv_ckpt_unit ckpt_unit;
 	int64_t ckpt_every;
-	int resume, quiet, force;
+	int resume, quiet, force, estimate;
 	uint64_t max_record;
 };
 
@@ -176,7 +177,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { O_ARCH = 256, O_WIDTH, O_DEPTH, O_OPTIM, O_LR, O_MOM, O_NEST, O_WD,
 	       O_BETAS, O_AEPS, O_SCHED, O_MILE, O_GAMMA, O_WARM, O_EPOCHS,
 	       O_BATCH, O_AUG, O_SEED, O_DSEED, O_THREADS, O_TEST, O_CKPT,
-	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION };
+	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_EST };
 	static const struct option lo[] = {
 		{"arch", 1, NULL, O_ARCH}, {"width", 1, NULL, O_WIDTH},
 		{"depth", 1, NULL, O_DEPTH}, {"optim", 1, NULL, O_OPTIM},
@@ -191,6 +192,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"threads", 1, NULL, O_THREADS}, {"test", 1, NULL, O_TEST},
 		{"checkpoint", 1, NULL, O_CKPT}, {"checkpoint-every", 1, NULL, O_CKEV},
 		{"resume", 0, NULL, O_RESUME}, {"max-record", 1, NULL, O_MAXREC},
+		{"estimate", 0, NULL, O_EST},
 		{"output", 1, NULL, 'o'}, {"force", 0, NULL, 'f'},
 		{"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
 		{"version", 0, NULL, O_VERSION}, {NULL, 0, NULL, 0},
@@ -256,6 +258,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_CKPT: o->ckpt = optarg; break;
 		case O_CKEV: parse_every(o, optarg, opt); break;
 		case O_RESUME: o->resume = 1; break;
+		case O_EST: o->estimate = 1; break;
 		case O_MAXREC:
 			dbv_tool_check(dbv_parse_u64(optarg, SIZE_MAX, &o->max_record), opt);
 			break;
@@ -374,6 +377,11 @@ int main(int argc, char **argv)
 	if ((rc = read_data(o.input, o.max_record, &d, &rd)) ||
 	    (o.test && (rc = read_data(o.test, o.max_record, &t, &rt))) ||
 	    (rc = dbv_trainer_init(&tr, &o.arch, &o.cfg, &d, o.test ? &t : NULL)))
+		dbv_tool_die(rc);
+	struct dbv_estimate est; /* --estimate: batches timed, no model */
+	if (o.estimate && !(rc = dbv_trainer_measure(&tr, dbv_tool_estimate_seconds(), &est)))
+		dbv_tool_estimate_exit(&est);
+	else if (rc)
 		dbv_tool_die(rc);
 	dbv_checkpoint_config(fp, sizeof fp, &tr.model.arch, &o.cfg, &d);
 	if (o.resume) {

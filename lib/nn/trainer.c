@@ -340,3 +340,91 @@ void dbv_train_where(char *buf, size_t n, const struct dbv_train_state *st,
 	else
 		snprintf(buf, n, "after the last epoch (%d)", epochs);
 }
+
+/* Items per second of evaluation passes over batches of d in order
+ * (cycling), as evaluate() runs them, for min_s after an untimed one. */
+static double eval_rate(struct dbv_trainer *t, const struct dbv_dataset *d,
+			double min_s)
+{
+	int64_t s = 0, items = 0;
+	double t0 = 0, tn;
+	int timed = -1;
+
+	for (;;) {
+		int n = (int)(d->n - s < t->cfg.batch ? d->n - s : t->cfg.batch);
+		for (int i = 0; i < n; i++)
+			t->idx[i] = s + i;
+		dbv_make_batch(d->x, (int)d->c, (int)d->h, (int)d->w, t->idx, n,
+			       d->mean, d->std, 0, 0, NULL, t->xb);
+		dbv_model_forward(&t->model, t->xb, n, 0);
+		s = s + n < d->n ? s + n : 0;
+		tn = now();
+		if (timed++ < 0) {
+			t0 = tn; /* the warm-up ends */
+			continue;
+		}
+		items += n;
+		if (timed >= 2 && tn - t0 >= min_s)
+			return (double)items / (tn - t0);
+	}
+}
+
+double dbv_model_eval_rate(struct dbv_model *m, const float *x, int n,
+			   double min_seconds)
+{
+	double t0 = 0, tn;
+	int64_t items = 0;
+	int timed = -1;
+
+	for (;;) {
+		dbv_model_forward(m, x, n, 0);
+		tn = now();
+		if (timed++ < 0) {
+			t0 = tn; /* the warm-up ends */
+			continue;
+		}
+		items += n;
+		if (timed >= 2 && tn - t0 >= min_seconds)
+			return (double)items / (tn - t0);
+	}
+}
+
+int dbv_trainer_measure(struct dbv_trainer *t, double min_seconds,
+			struct dbv_estimate *e)
+{
+	struct dbv_train_state *st = &t->st;
+	const int64_t n_all = t->train->n, nb = dbv_trainer_batches(t);
+	int64_t items = 0;
+	double t0 = 0, tn, lr;
+	int timed = -1;
+
+	for (int64_t i = 0; i < n_all; i++)
+		st->perm[i] = i;
+	dbv_rng_shuffle_i64(&st->rng, st->perm, (size_t)n_all);
+	for (st->batch = 0;; st->batch = (st->batch + 1) % nb) {
+		int n = train_batch(t, nb, &lr);
+		if (n < 0)
+			return dbv_seterr(DBV_ENONFINITE,
+					  "the loss is not finite in the first batches (lower the learning rate?)");
+		tn = now();
+		if (timed++ < 0) {
+			t0 = tn;
+			continue;
+		}
+		items += n;
+		if (timed >= 2 && tn - t0 >= min_seconds)
+			break;
+	}
+	memset(e, 0, sizeof *e);
+	e->train = 1;
+	e->rate = (double)items / (tn - t0);
+	e->items = n_all;
+	e->epochs = t->cfg.epochs;
+	e->eval_rate = eval_rate(t, t->test ? t->test : t->train, min_seconds / 2);
+	e->eval_items = t->test ? t->test->n : 0;
+	e->seconds = dbv_estimate_seconds(e->epochs, e->items, e->rate,
+					  e->eval_items, e->eval_rate);
+	e->threads = t->cfg.threads;
+	e->memory = dbv_trainer_bytes(t);
+	return DBV_OK;
+}
