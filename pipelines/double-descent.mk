@@ -73,7 +73,7 @@ $(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))
 .SECONDEXPANSION:
 $(MODEL_FILES): $(OUT)/models/%.dbv: $$(D)/train-n$$(call part,$$*,n).dbv $(CMDS)/models/%.dbv \
 		| $(OUT)/models
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 # Planes through training triplets of three distinct classes (the images
 # are the same in every training stream), and one picture plane with a
@@ -94,17 +94,17 @@ $(OUT)/planes/picture.dbv: $(D)/train-n$(lastword $(NOISES)).dbv $(CMDS)/planes/
 $(foreach m,$(MODELS),$(call command,pred/$(m)-planes.dbv,$(call predict,$(m),planes,$(OUT)/planes/train.dbv)))
 $(PLANES): $(OUT)/pred/%-planes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/train.dbv \
 		$(CMDS)/pred/%-planes.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(MODELS),$(call command,pred/$(m)-test.dbv,$(call predict,$(m),test,$(D)/test.dbv)))
 $(TESTS): $(OUT)/pred/%-test.dbv: $(OUT)/models/%.dbv $(D)/test.dbv $(CMDS)/pred/%-test.dbv \
 		| $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(PIC_MODELS),$(call command,pred/$(m)-picture.dbv,$(call predict,$(m),picture,$(OUT)/planes/picture.dbv)))
 $(PICS): $(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv \
 		$(CMDS)/pred/%-picture.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(call command,table-test.dbv,dbv-compare -o $(OUT)/table-test.dbv $(TESTS))
 $(OUT)/table-test.dbv: $(TESTS) $(CMDS)/table-test.dbv
