@@ -11,7 +11,8 @@
 # munged, mungekey).  Nothing outside DIR is touched: its own munge key,
 # socket and seed, its own ports (free ones, chosen at start), no cgroups
 # (proctrack/linuxproc, task/none), so it runs beside a system Slurm or
-# another copy of itself.  Exit 0 when started, 1 on a failure (the
+# another copy of itself (the configuration and logs in DIR, sockets and
+# state in a directory of /tmp that stop removes).  Exit 0 when started, 1 on a failure (the
 # daemons' logs are in DIR), 77 when it cannot run here (not root, a
 # program missing): the tests count that as a skip.
 set -u
@@ -35,11 +36,16 @@ kill_pidfile() {
 
 if [ "$cmd" = stop ]; then
 	[ -d "$dir" ] || exit 0
+	run=$(cat "$dir/run-dir" 2>/dev/null)
 	# Jobs first (their steps die with slurmd otherwise, unlogged).
 	[ -s "$dir/slurm.conf" ] && SLURM_CONF=$dir/slurm.conf scancel --quiet --user=root 2>/dev/null
 	kill_pidfile "$dir/slurmd.pid"
 	kill_pidfile "$dir/slurmctld.pid"
-	kill_pidfile "$dir/munge/munged.pid"
+	if [ -n "$run" ]; then
+		kill_pidfile "$run/munge/munged.pid"
+		case $run in /tmp/dbv-slurm.*) rm -rf "$run" ;; esac
+	fi
+	rm -f "$dir/run-dir"
 	exit 0
 fi
 
@@ -57,12 +63,16 @@ done
 getent passwd munge >/dev/null || { echo "slurm-local.sh: no munge user" >&2; exit 77; }
 
 mkdir -p "$dir" && dir=$(cd "$dir" && pwd) || exit 1
-rm -rf "$dir/munge" "$dir/state" "$dir/spool"
-mkdir -p "$dir/munge" "$dir/state" "$dir/spool" || exit 1
+# Sockets (munge's, slurmd's per step in its spool) need short paths
+# (108 bytes): they and the state live in a directory of /tmp, named in
+# DIR/run-dir for stop.
+run=$(mktemp -d /tmp/dbv-slurm.XXXXXX) && chmod 755 "$run" || exit 1
+echo "$run" >"$dir/run-dir"
+mkdir -p "$run/munge" "$run/state" "$run/spool" || exit 1
 
 # munge: its own key and socket, run as the munge user (munged refuses
 # files others may write).
-m=$dir/munge
+m=$run/munge
 mungekey -c -k "$m/munge.key" >/dev/null 2>&1 ||
 	dd if=/dev/urandom of="$m/munge.key" bs=1024 count=1 2>/dev/null || exit 1
 chmod 711 "$m" && chmod 600 "$m/munge.key" && chown -R munge:munge "$m" || exit 1
@@ -91,8 +101,8 @@ SlurmdUser=root
 AuthType=auth/munge
 AuthInfo=socket=$m/munge.sock
 CredType=cred/munge
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+StateSaveLocation=$run/state
+SlurmdSpoolDir=$run/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
