@@ -70,9 +70,15 @@ while :; do
 	fi
 	[ -n "$stop" ] && exit $rc
 	job=$(cat "$idf" 2>/dev/null)
-	state=
-	[ -n "$job" ] && state=$(scontrol -o show job "$job" 2>/dev/null |
-		sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+	# Its final state (a job still COMPLETING has none yet).
+	state= i=0
+	while [ -n "$job" ] && [ $i -lt 60 ]; do
+		state=$(scontrol -o show job "$job" 2>/dev/null |
+			sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+		case $state in RUNNING|COMPLETING|PENDING|CONFIGURING|SUSPENDED) ;; *) break ;; esac
+		sleep 0.5
+		i=$((i + 1))
+	done
 	case $state in
 	CANCELLED) again= ;;
 	TIMEOUT|PREEMPTED|NODE_FAIL|BOOT_FAIL|DEADLINE) again=1 ;;
