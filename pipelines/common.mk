@@ -33,6 +33,10 @@
 #   not on a command line is not noticed: new tools (rebuilt bin/), the
 #   data files DBV_DATA_DIR points at.  The paths are: the same OUT spelt
 #   otherwise (relative, absolute) redoes everything.
+#
+# Below the records: the lock (one make per OUT), SLURM=1 ($(RUN_HEAVY)
+# before the trainings' and predictions' recipes) and `make estimate`;
+# README "Running on a cluster" and dbv(7) CLUSTERS tell the user.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

@@ -56,7 +56,7 @@ for pass in dbv-train dbv-predict; do
 			j=$(one "${bin}dbv-train" "$@" 2>"$cache/err") ||
 				{ echo "dbv: estimate of $out/$target: $(tail -1 "$cache/err")" >&2; exit 1; }
 			printf '%s\n' "$j" >"$cache/train-$(echo "$target" | tr / _)"
-			s=$(num seconds "$j")
+			s=$(num seconds "$j") c=$(num cpu_seconds "$j")
 		else
 			model= input= prev=
 			for a; do
@@ -66,24 +66,29 @@ for pass in dbv-train dbv-predict; do
 			if [ -f "$model" ]; then
 				j=$(one "${bin}dbv-predict" "$@" 2>"$cache/err") ||
 					{ echo "dbv: estimate of $out/$target: $(tail -1 "$cache/err")" >&2; exit 1; }
-				s=$(num seconds "$j")
+				s=$(num seconds "$j") c=$(num cpu_seconds "$j")
 			else
 				tj=$(cat "$cache/train-$(echo "${model#$out/}" | tr / _)" 2>/dev/null) ||
 					{ echo "dbv: estimate of $out/$target: no training of $model in this study" >&2; exit 1; }
 				meta=$("${bin}dbv-inspect" -n 0 "$input" | sed -n 1p)
 				res=$(num res "$meta") planes=$(num planes "$meta") n=$(num n "$meta")
 				if [ -n "$res" ] && [ -n "$planes" ]; then pts=$((planes * res * res)); else pts=${n:-0}; fi
+				# CPU time: in the training's ratio of CPU to wall time.
 				s=$(awk -v p="$pts" -v r="$(num eval_images_per_s "$tj")" 'BEGIN { print p / r }')
+				c=$(awk -v s="$s" -v c="$(num cpu_seconds "$tj")" -v w="$(num seconds "$tj")" \
+					'BEGIN { print s * c / w }')
 			fi
 		fi
 		t=$(printf '%s\n' "$*" | sed -n 's/.* --threads \([0-9]*\).*/\1/p')
-		echo "${pass#dbv-} ${t:-2} $s $target" >>"$cache/jobs"
+		echo "${pass#dbv-} ${t:-2} $s $c $target" >>"$cache/jobs"
 	done <"$list"
 done
 
-# The table: per kind the jobs, their mean seconds and CPU-hours
-# (seconds x threads); the wall time of trainings then predictions, each
-# kind spread over WORKERS by longest first.
+# The table: per kind the jobs, their mean seconds (wall-clock, at the
+# rates measured here) and CPU-hours (the CPU time measured); the wall
+# time of trainings then predictions, each kind spread over WORKERS
+# longest first: at the rates measured here, and with each job's threads
+# its own (its CPU time / threads: a cluster node's dedicated CPUs).
 sort -k3,3gr "$cache/jobs" | awk -v w="$workers" -v out="$out" '
 function hms(s) {
 	s = int(s + 0.5)
@@ -93,25 +98,39 @@ function hms(s) {
 		return sprintf("%d min %02d s", s / 60, s % 60)
 	return sprintf("%d s", s)
 }
-{
-	k = $1; n[k]++; sec[k] += $3; cpu[k] += $3 * $2
-	# longest first onto the least loaded worker
+# place(k, t, s): job of s seconds of kind k onto the least loaded of
+# schedule t (longest first: the input is sorted by wall seconds).
+function place(k, t, s,   i, b) {
 	b = 1
-	for (i = 2; i <= w; i++) if (load[k, i] < load[k, b]) b = i
-	load[k, b] += $3
+	for (i = 2; i <= w; i++)
+		if (load[k, t, i] < load[k, t, b])
+			b = i
+	load[k, t, b] += s
+}
+function span(k, t,   i, m) {
+	m = 0
+	for (i = 1; i <= w; i++)
+		if (load[k, t, i] > m)
+			m = load[k, t, i]
+	return m
+}
+{
+	k = $1; n[k]++; sec[k] += $3; cpu[k] += $4
+	place(k, "here", $3)
+	place(k, "own", $4 / $2)
 }
 END {
 	printf "estimate of %s (throughput measured on this machine)\n", out
 	printf "%-8s %6s %14s %10s\n", "kind", "jobs", "seconds/job", "CPU-hours"
 	for (ki = 1; ki <= 2; ki++) {
 		k = ki == 1 ? "train" : "predict"
-		if (!n[k]) continue
-		m = 0
-		for (i = 1; i <= w; i++) if (load[k, i] > m) m = load[k, i]
-		wall += m; tn += n[k]; tc += cpu[k]
+		if (!n[k])
+			continue
+		here += span(k, "here"); own += span(k, "own"); tn += n[k]; tc += cpu[k]
 		printf "%-8s %6d %14.1f %10.3f\n", k, n[k], sec[k] / n[k], cpu[k] / 3600
 	}
 	printf "%-8s %6d %14s %10.3f\n", "total", tn, "", tc / 3600
-	printf "wall time on %d worker%s: %s (trainings, then predictions; the cheap steps not counted)\n",
-		w, w == 1 ? "" : "s", hms(wall)
+	printf "wall time on %d worker%s: %s at the rates measured here, %s with dedicated CPUs\n",
+		w, w == 1 ? "" : "s", hms(here), hms(own)
+	printf "(trainings, then predictions; the cheap steps not counted)\n"
 }'

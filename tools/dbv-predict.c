@@ -309,8 +309,11 @@ static void estimate(struct predictor *p, const dbv_val *meta,
 		e.items = n;
 	for (size_t i = 0; i < (size_t)p->batch * dim; i++)
 		p->xb[i] = 0.5f;
-	e.rate = dbv_model_eval_rate(&p->m, p->xb, p->batch, dbv_tool_estimate_seconds());
+	double cpu_rate;
+	e.rate = dbv_model_eval_rate(&p->m, p->xb, p->batch, dbv_tool_estimate_seconds(),
+				     &cpu_rate);
 	e.seconds = dbv_estimate_seconds(1, e.items, e.rate, 0, 0);
+	e.cpu_seconds = dbv_estimate_seconds(1, e.items, cpu_rate, 0, 0);
 	/* A dataset record: about DBV_DATASET_BATCH_BYTES of pixels (and
 	 * 4-byte labels) in, per item outputs out. */
 	uint64_t out = pm ? (uint64_t)pm->res * (uint64_t)pm->res * (uint64_t)per

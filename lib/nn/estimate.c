@@ -64,6 +64,8 @@ void dbv_estimate_json(FILE *f, const struct dbv_estimate *e)
 	}
 	dbv_json_key(&j, "seconds");
 	dbv_json_double(&j, e->seconds);
+	dbv_json_key(&j, "cpu_seconds");
+	dbv_json_double(&j, e->cpu_seconds);
 	dbv_json_key(&j, "threads");
 	dbv_json_i64(&j, e->threads);
 	dbv_json_key(&j, "memory_bytes");

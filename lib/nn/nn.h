@@ -493,7 +493,8 @@ struct dbv_estimate {
 	int epochs;         /* 1 for predictions                            */
 	double eval_rate;   /* items per second in evaluation mode          */
 	int64_t eval_items; /* items evaluated after every epoch (--test)   */
-	double seconds;     /* dbv_estimate_seconds                         */
+	double seconds;     /* dbv_estimate_seconds of the rates            */
+	double cpu_seconds; /* the same of the rates per CPU second          */
 	int threads;
 	uint64_t memory;    /* bytes: dbv_trainer_bytes or dbv_model_bytes  */
 };
@@ -513,16 +514,17 @@ uint64_t dbv_trainer_bytes(const struct dbv_trainer *t);
 /* Train batches of the first epoch (the first one a warm-up, not timed)
  * until min_seconds have passed (at least 2 timed batches, then
  * cycling), and time evaluation-mode passes (of the test set, else the
- * training set) for half as long.  The trainer's state is changed: use
- * it for nothing else afterwards.  Fills e->rate, e->eval_rate, items,
- * epochs, eval_items, seconds, threads and memory. */
+ * training set) for half as long, in wall-clock time and in the
+ * process's CPU time.  The trainer's state is changed: use it for
+ * nothing else afterwards.  Fills every field of e. */
 int dbv_trainer_measure(struct dbv_trainer *t, double min_seconds,
 			struct dbv_estimate *e);
 /* Items per second of evaluation-mode forward passes of n items of x
  * (n at most the reserved batch), repeated for min_seconds (the first
- * a warm-up, not timed; at least 2 timed). */
+ * a warm-up, not timed; at least 2 timed); *cpu_rate: items per second
+ * of the process's CPU time. */
 double dbv_model_eval_rate(struct dbv_model *m, const float *x, int n,
-			   double min_seconds);
+			   double min_seconds, double *cpu_rate);
 /* The estimate as one JSON line (dbv-train(1), dbv-predict(1), ESTIMATE). */
 void dbv_estimate_json(FILE *f, const struct dbv_estimate *e);
 

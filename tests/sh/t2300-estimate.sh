@@ -32,7 +32,8 @@ test_expect_success 'dbv-train --estimate: one JSON line, the counts, no model o
 	dbv-train --arch mlp --width 8 --epochs 7 --threads 1 --test test.dbv \
 		--checkpoint ck.dbv -o m.dbv --estimate train.dbv >est 2>err &&
 	test $(wc -l <est) = 1 && ! test -s err &&
-	test "$(keys est)" = "images_per_s images epochs eval_images_per_s eval_images seconds threads memory_bytes " &&
+	test "$(keys est)" = "images_per_s images epochs eval_images_per_s eval_images seconds cpu_seconds threads memory_bytes " &&
+	awk -v c=$(num cpu_seconds est) "BEGIN { exit !(c > 0) }" &&
 	test "$(num images est)" = 60 && test "$(num epochs est)" = 7 &&
 	test "$(num eval_images est)" = 30 && test "$(num threads est)" = 1 &&
 	! test -e m.dbv && ! test -e ck.dbv && ! ls | grep -q "\.tmp\."
@@ -76,7 +77,8 @@ test_expect_success 'dbv-predict --estimate: planes x res^2 points, a data set n
 	dbv-plane --triplets 3 --res 12 -o planes.dbv test.dbv &&
 	dbv-predict --model m.dbv --threads 1 -o p.dbv --estimate planes.dbv >pe &&
 	test $(wc -l <pe) = 1 && ! test -e p.dbv &&
-	test "$(keys pe)" = "points_per_s points seconds threads memory_bytes " &&
+	test "$(keys pe)" = "points_per_s points seconds cpu_seconds threads memory_bytes " &&
+	awk -v c=$(num cpu_seconds pe) "BEGIN { exit !(c > 0) }" &&
 	test "$(num points pe)" = 432 && test "$(num threads pe)" = 1 &&
 	want=$(awk -v r=$(num points_per_s pe) "BEGIN { printf \"%.17g\", 432 / r }") &&
 	near "$(num seconds pe)" "$want" &&

@@ -131,6 +131,7 @@ static void test_measure(void)
 	CHECK_EQ_INT(e.eval_items, 100);
 	CHECK_EQ_INT(e.threads, 1);
 	CHECK_NEAR(e.seconds, 7 * (300 / e.rate + 100 / e.eval_rate), 1e-9 * e.seconds);
+	CHECK(e.cpu_seconds > 0);
 	CHECK_EQ_INT(e.memory, dbv_trainer_bytes(&t));
 	dbv_trainer_release(&t);
 	free(d.x), free(d.y), free(te.x), free(te.y);
