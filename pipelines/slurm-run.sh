@@ -10,7 +10,7 @@
 # time that estimate.sh measured for the command (memory_bytes x 1.25 +
 # 256 MiB; seconds x 1.5 + 5 minutes), or DBV_SLURM_MEM (MiB) and
 # DBV_SLURM_TIME (minutes) when set, and SIGTERM 90 s before its time
-# limit; DBV_SLURM_OPTS are added as they are (partition, account, ...).
+# limit (at half of a limit under 3 minutes); DBV_SLURM_OPTS are added as they are (partition, account, ...).
 # A training gets --checkpoint OUT/.ckpt/TARGET.KEY --resume
 # --checkpoint-every DBV_SLURM_CHECKPOINT (KEY: a checksum of the
 # command, so that a changed command never resumes another's state); the
@@ -42,6 +42,9 @@ time=${DBV_SLURM_TIME:-$(awk -v s="$(num seconds)" 'BEGIN {
 mem=${DBV_SLURM_MEM:-$(awk -v b="$(num memory_bytes)" 'BEGIN {
 	if (b == "") { print 4096; exit } m = b * 1.25 / 1048576 + 256; print int(m) + 1 }')}
 
+# SIGTERM 90 s before the limit (at half of a shorter one).
+sig=$(awk -v m="$time" 'BEGIN { s = m * 30; print s < 90 ? int(s) : 90 }')
+
 ckpt=
 dir=$out/.ckpt/$(dirname "$name")
 mkdir -p "$dir" || exit 1
@@ -60,7 +63,7 @@ while :; do
 	rm -f "$idf"
 	# shellcheck disable=SC2086 # DBV_SLURM_OPTS: words, as given
 	srun --job-name="dbv:$name" --ntasks=1 --cpus-per-task="$threads" --mem="${mem}M" \
-		--time="$time" --signal=TERM@90 --quit-on-interrupt --quiet ${DBV_SLURM_OPTS:-} \
+		--time="$time" --signal=TERM@"$sig" --quit-on-interrupt --quiet ${DBV_SLURM_OPTS:-} \
 		sh -c 'echo "$SLURM_JOB_ID" >"$0" && exec "$@"' "$idf" "$@"
 	rc=$?
 	if [ $rc = 0 ]; then
