@@ -31,10 +31,17 @@ one() {
 	f=$cache/$key.json
 	if [ -s "$f" ]; then
 		fresh=1
-		for a; do [ -f "$a" ] && [ "$a" -nt "$f" ] && fresh=0; done
+		for a; do
+			[ -f "$a" ] && [ -n "$(find "$a" -prune -newer "$f")" ] && fresh=0
+		done
 		[ $fresh = 1 ] && { cat "$f"; return 0; }
 	fi
-	"$@" --estimate >"$f.tmp.$$" && mv "$f.tmp.$$" "$f" && cat "$f"
+	if "$@" --estimate >"$f.tmp.$$"; then
+		mv "$f.tmp.$$" "$f" && cat "$f"
+	else
+		rm -f "$f.tmp.$$"
+		return 1
+	fi
 }
 
 if [ "$mode" = one ]; then
@@ -58,7 +65,7 @@ for pass in dbv-train dbv-predict; do
 			printf '%s\n' "$j" >"$cache/train-$(echo "$target" | tr / _)"
 			s=$(num seconds "$j") c=$(num cpu_seconds "$j")
 		else
-			model= input= prev=
+			model='' input='' prev=''
 			for a; do
 				[ "$prev" = --model ] || [ "$prev" = -m ] && model=$a
 				prev=$a input=$a
@@ -68,7 +75,7 @@ for pass in dbv-train dbv-predict; do
 					{ echo "dbv: estimate of $out/$target: $(tail -1 "$cache/err")" >&2; exit 1; }
 				s=$(num seconds "$j") c=$(num cpu_seconds "$j")
 			else
-				tj=$(cat "$cache/train-$(echo "${model#$out/}" | tr / _)" 2>/dev/null) ||
+				tj=$(cat "$cache/train-$(echo "${model#"$out"/}" | tr / _)" 2>/dev/null) ||
 					{ echo "dbv: estimate of $out/$target: no training of $model in this study" >&2; exit 1; }
 				meta=$("${bin}dbv-inspect" -n 0 "$input" | sed -n 1p)
 				res=$(num res "$meta") planes=$(num planes "$meta") n=$(num n "$meta")

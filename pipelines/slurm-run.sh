@@ -11,6 +11,8 @@
 # 256 MiB; seconds x 1.5 + 5 minutes), or DBV_SLURM_MEM (MiB) and
 # DBV_SLURM_TIME (minutes) when set, and SIGTERM 90 s before its time
 # limit (at half of a limit under 3 minutes); DBV_SLURM_OPTS are added as they are (partition, account, ...).
+# A tool without --estimate gets 60 minutes and 4096 MiB unless they
+# are given.  DBV_SLURM_OPTS is split at spaces (no quoting).
 # A training gets --checkpoint OUT/.ckpt/TARGET.KEY --resume
 # --checkpoint-every DBV_SLURM_CHECKPOINT (KEY: a checksum of the
 # command, so that a changed command never resumes another's state); the
@@ -27,6 +29,11 @@ here=$(dirname "$0")
 name=${target#"$out"/}
 tool=${1##*/}
 retries=${DBV_SLURM_RETRIES:-3}
+
+command -v srun >/dev/null 2>&1 || {
+	echo "dbv: $target: SLURM is set but there is no srun here" >&2
+	exit 127
+}
 
 threads=2 prev=
 for a; do [ "$prev" = --threads ] && threads=$a; prev=$a; done
@@ -61,7 +68,8 @@ while :; do
 	[ -n "$ckpt" ] && [ -e "$ckpt" ] &&
 		echo "dbv: $target: resuming from its checkpoint $ckpt" >&2
 	rm -f "$idf"
-	# shellcheck disable=SC2086 # DBV_SLURM_OPTS: words, as given
+	# shellcheck disable=SC2086,SC2016 # DBV_SLURM_OPTS: words; the
+	# inner script's $SLURM_JOB_ID is the job's
 	srun --job-name="dbv:$name" --ntasks=1 --cpus-per-task="$threads" --mem="${mem}M" \
 		--time="$time" --signal=TERM@"$sig" --quit-on-interrupt --quiet ${DBV_SLURM_OPTS:-} \
 		sh -c 'echo "$SLURM_JOB_ID" >"$0" && exec "$@"' "$idf" "$@"
@@ -74,7 +82,7 @@ while :; do
 	[ -n "$stop" ] && exit $rc
 	job=$(cat "$idf" 2>/dev/null)
 	# Its final state (a job still COMPLETING has none yet).
-	state= i=0
+	state='' i=0
 	while [ -n "$job" ] && [ $i -lt 60 ]; do
 		state=$(scontrol -o show job "$job" 2>/dev/null |
 			sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')

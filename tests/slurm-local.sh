@@ -126,7 +126,7 @@ JobRequeue=1
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOC
-export SLURM_CONF=$dir/slurm.conf
+export SLURM_CONF="$dir/slurm.conf"
 slurmctld -i || { echo "slurm-local.sh: slurmctld did not start ($dir/slurmctld.log)" >&2; exit 1; }
 slurmd || { echo "slurm-local.sh: slurmd did not start ($dir/slurmd.log)" >&2; exit 1; }
 # The node shows unk* until slurmd registers.
