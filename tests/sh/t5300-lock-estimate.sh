@@ -1,8 +1,9 @@
 #!/bin/sh
 # t5300-lock-estimate.sh - what common.mk adds for clusters that needs no
 # cluster: the lock (a second make on the same OUT stops at once with one
-# line naming the first; make -n and -q are not refused; a lock whose
-# make is gone is taken; one held on another host is not), and make
+# line naming the first; make -n and -q are not refused; the lock goes
+# within seconds of its make's end, and not from under the next make; a
+# lock whose make is gone is taken; one held on another host is not), and make
 # estimate (trains nothing; its table's train row and total are the
 # arithmetic of the trainings' dbv-train --estimate lines, recomputed
 # here: mean wall seconds, CPU-hours from cpu_seconds).  Data: mkfixtures' fake Fashion-MNIST with t5200's tiny study.
@@ -36,8 +37,17 @@ test_expect_success 'a second make on the same OUT stops at once, naming the fir
 	grep -q "dbv: d is in use by make (pid $pid on $HOST, since [0-9T:-]*Z): wait for it to end (or remove d/.lock if it is gone)" .mf_err &&
 	$MK -n >/dev/null && { $MK -q >/dev/null || test $? = 1; } &&
 	wait $pid &&
-	$MK -q d/summary.txt d/figure1.png d/heatmap.png && $MK >/dev/null &&
-	! grep -q " $pid " d/.lock
+	i=0 && while test -e d/.lock && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+	! test -e d/.lock &&
+	$MK -q d/summary.txt d/figure1.png d/heatmap.png && $MK >/dev/null
+'
+
+test_expect_success 'a make that follows at once keeps the lock: the first one'"'"'s watcher leaves it' '
+	$MK >/dev/null && rm d/data/test.dbv &&
+	{ $MK BIN="$T/slow" >second.log 2>&1 & } &&
+	pid=$! && sleep 2.5 &&
+	grep -q " $pid " d/.lock &&
+	wait $pid
 '
 
 test_expect_success 'a lock whose make is gone is taken; one on another host is not' '
