@@ -33,6 +33,10 @@
 #   not on a command line is not noticed: new tools (rebuilt bin/), the
 #   data files DBV_DATA_DIR points at.  The paths are: the same OUT spelt
 #   otherwise (relative, absolute) redoes everything.
+#
+# Below the records: the lock (one make per OUT), SLURM=1 ($(RUN_HEAVY)
+# before the trainings' and predictions' recipes) and `make estimate`;
+# README "Running on a cluster" and dbv(7) CLUSTERS tell the user.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -72,6 +76,11 @@ DIRS := $(OUT) $(D) $(OUT)/models $(OUT)/planes $(OUT)/pred
 comma := ,
 empty :=
 space := $(empty) $(empty)
+tab   := $(empty)	$(empty)
+define nl
+
+
+endef
 # "a|1 b|2" -> "a 1,b 2": a comma-separated list of labels with spaces
 labels = $(subst |, ,$(subst $(space),$(comma),$(strip $(1))))
 # 'TEXT' for the shell
@@ -84,7 +93,7 @@ shq = '$(subst ','\'',$(1))'
 # $(CMDS)/T holds anything else, the record is forced to be rewritten.
 # (The record is read through strip: make 4.3's $(file <) sometimes keeps
 # the final newline.)
-command = $(eval CMD.$(1) := $(subst #,\#,$(subst $$,$$$$,$(strip $(2)))))$(if \
+command = $(eval COMMANDS += $(1))$(eval CMD.$(1) := $(subst #,\#,$(subst $$,$$$$,$(strip $(2)))))$(if \
 	$(call same,$(strip $(file <$(CMDS)/$(1))),$(CMD.$(1))),,$(eval $(CMDS)/$(1): FORCE))
 # Whether two strings are equal (each holds the other).
 same = $(and $(findstring x$(1)x,x$(2)x),$(findstring x$(2)x,x$(1)x))
@@ -102,6 +111,52 @@ FORCE:
 
 $(DIRS):
 	mkdir -p $@
+
+# ---- the lock, Slurm and the estimate ----------------------------------
+
+# One make at a time on OUT (lock.sh, with make's pid: the parent of the
+# shell that $(shell) runs): a second one stops here, its one line naming
+# the holder.  make -n and make -q, which change nothing, take no lock.
+ifeq ($(findstring n,$(filter-out -%,$(firstword $(MAKEFLAGS))))$(findstring \
+	q,$(filter-out -%,$(firstword $(MAKEFLAGS)))),)
+lock_ := $(shell sh $(P)lock.sh $(call shq,$(OUT)) $$PPID)
+$(if $(lock_),$(error $(lock_)))
+endif
+
+# SLURM=1: each heavy recipe (training, prediction: the tools that take
+# --estimate) runs as a Slurm job step, through slurm-run.sh, which
+# sizes it (CPUs from --threads, memory and time from the estimate, or
+# SLURM_MEM in MiB and SLURM_TIME in minutes), adds SLURM_OPTS to srun,
+# checkpoints a training every SLURM_CHECKPOINT (N[e|s|b], dbv-train's
+# --checkpoint-every) and runs a preempted or timed-out step again from
+# its checkpoint, SLURM_RETRIES times at most.  Without SLURM,
+# $(RUN_HEAVY) is empty and the recipes run here.  Either way the
+# recorded commands are the same: switching redoes nothing.
+SLURM            ?=
+SLURM_OPTS       ?=
+SLURM_TIME       ?=
+SLURM_MEM        ?=
+SLURM_RETRIES    ?= 3
+SLURM_CHECKPOINT ?= 600s
+RUN_HEAVY = $(if $(filter-out 0,$(SLURM)),DBV_SLURM_OPTS=$(call shq,$(SLURM_OPTS)) \
+	DBV_SLURM_TIME=$(call shq,$(SLURM_TIME)) DBV_SLURM_MEM=$(call shq,$(SLURM_MEM)) \
+	DBV_SLURM_RETRIES=$(call shq,$(SLURM_RETRIES)) \
+	DBV_SLURM_CHECKPOINT=$(call shq,$(SLURM_CHECKPOINT)) \
+	sh $(P)slurm-run.sh $(call shq,$(OUT)) $@ )
+
+# make estimate: make the data and the planes (the cheap steps), then
+# print the cost of every training and prediction (estimate.sh): per
+# kind and in total, CPU-hours and the wall time on WORKERS jobs at once
+# (default: make's -j).
+WORKERS ?= $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+# (The data targets are known once every file is read: the prerequisites
+# are expanded a second time, when make needs them.)
+.PHONY: estimate
+.SECONDEXPANSION:
+estimate: $$(foreach t,$$(COMMANDS),$$(if $$(filter dbv-load dbv-plane,$$(firstword \
+		$$(CMD.$$(t)))),$$(OUT)/$$(t)))
+	$(file >$(OUT)/.estimate-list,$(foreach t,$(COMMANDS),$(t)$(tab)$(CMD.$(t))$(nl)))@BIN=$(call shq,$(BIN)) sh $(P)estimate.sh all $(call shq,$(OUT)) $(WORKERS) \
+	  $(OUT)/.estimate-list
 
 # ---- shared commands and rules -----------------------------------------
 

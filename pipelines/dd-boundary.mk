@@ -75,12 +75,12 @@ $(OUT)/planes/same.dbv: $(D)/train-n$(lastword $(NOISES)).dbv $(CMDS)/planes/sam
 $(foreach m,$(MODELS),$(call command,pred/$(m)-testplanes.dbv,$(call predict,$(m),testplanes,$(OUT)/planes/test.dbv)))
 $(TESTPLANES): $(OUT)/pred/%-testplanes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/test.dbv \
 		$(CMDS)/pred/%-testplanes.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(MODELS),$(call command,pred/$(m)-sameplanes.dbv,$(call predict,$(m),sameplanes,$(OUT)/planes/same.dbv)))
 $(SAMEPLANES): $(OUT)/pred/%-sameplanes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/same.dbv \
 		$(CMDS)/pred/%-sameplanes.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 # $(call frag_tables,KIND,PREDS): table-planes-KIND.dbv and .tsv.
 frag_tables = $(call command,table-planes-$(1).dbv,dbv-compare --fragmentation \
@@ -115,7 +115,7 @@ margin = dbv-margin --model $(OUT)/models/$(1).dbv --points $(MARGIN_POINTS) --s
 $(foreach m,$(MODELS),$(call command,margins/$(m).dbv,$(call margin,$(m))))
 $(MARGINS): $(OUT)/margins/%.dbv: $(OUT)/models/%.dbv $$(D)/train-n$$(call part,$$*,n).dbv \
 		$(CMDS)/margins/%.dbv | $(OUT)/margins
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(call command,table-margins.dbv,dbv-margin --merge -o $(OUT)/table-margins.dbv $(MARGINS))
 $(call command,table-margins.tsv,dbv-margin --merge --tsv -o $(OUT)/table-margins.tsv $(MARGINS))

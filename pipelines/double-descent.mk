@@ -154,7 +154,7 @@ $(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))
 .SECONDEXPANSION:
 $(MODEL_FILES): $(OUT)/models/%.dbv: $$(D)/train-n$$(call part,$$*,n).dbv $(CMDS)/models/%.dbv \
 		| $(OUT)/models
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 # Planes through training triplets of three distinct classes (the images
 # are the same in every training stream), and one picture plane with a
@@ -175,24 +175,24 @@ $(OUT)/planes/picture.dbv: $(D)/train-n$(lastword $(NOISES)).dbv $(CMDS)/planes/
 $(foreach m,$(MODELS),$(call command,pred/$(m)-planes.dbv,$(call predict,$(m),planes,$(OUT)/planes/train.dbv)))
 $(PLANES): $(OUT)/pred/%-planes.dbv: $(OUT)/models/%.dbv $(OUT)/planes/train.dbv \
 		$(CMDS)/pred/%-planes.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(MODELS),$(call command,pred/$(m)-test.dbv,$(call predict,$(m),test,$(D)/test.dbv)))
 $(TESTS): $(OUT)/pred/%-test.dbv: $(OUT)/models/%.dbv $(D)/test.dbv $(CMDS)/pred/%-test.dbv \
 		| $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(PIC_MODELS),$(call command,pred/$(m)-picture.dbv,$(call predict,$(m),picture,$(OUT)/planes/picture.dbv)))
 $(PICS): $(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv \
 		$(CMDS)/pred/%-picture.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 # Each model over its own training images: training error against the
 # labels it saw.
 $(foreach m,$(MODELS),$(call command,pred/$(m)-train.dbv,$(call predict,$(m),train,$(D)/train-n$(call part,$(m),n).dbv)))
 $(TRAINP): $(OUT)/pred/%-train.dbv: $(OUT)/models/%.dbv $$(D)/train-n$$(call part,$$*,n).dbv \
 		$(CMDS)/pred/%-train.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(call command,table-train.dbv,dbv-compare -o $(OUT)/table-train.dbv $(TRAINP))
 $(OUT)/table-train.dbv: $(TRAINP) $(CMDS)/table-train.dbv

@@ -41,7 +41,7 @@ train = dbv-train --arch $(call arch_of,$(1)) --width $(WIDTH_$(call setting_of,
 $(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))
 $(MODEL_FILES): $(OUT)/models/%.dbv: $(D)/train.dbv $(D)/test.dbv $(CMDS)/models/%.dbv \
 		| $(OUT)/models
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(call command,planes/score.dbv,dbv-plane --triplets $(TRIPLETS) --seed $(PLANE_SEED) \
 	--res $(RES) -o $(OUT)/planes/score.dbv $(D)/test.dbv)
@@ -57,12 +57,12 @@ $(OUT)/planes/picture.dbv: $(D)/test.dbv $(CMDS)/planes/picture.dbv | $(OUT)/pla
 $(foreach m,$(MODELS),$(call command,pred/$(m)-score.dbv,$(call predict,$(m),score,$(OUT)/planes/score.dbv)))
 $(SCORES): $(OUT)/pred/%-score.dbv: $(OUT)/models/%.dbv $(OUT)/planes/score.dbv \
 		$(CMDS)/pred/%-score.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 $(foreach m,$(MODELS),$(call command,pred/$(m)-picture.dbv,$(call predict,$(m),picture,$(OUT)/planes/picture.dbv)))
 $(PICS): $(OUT)/pred/%-picture.dbv: $(OUT)/models/%.dbv $(OUT)/planes/picture.dbv \
 		$(CMDS)/pred/%-picture.dbv | $(OUT)/pred
-	$(run)
+	$(RUN_HEAVY)$(run)
 
 GROUPS = $(foreach a,$(ARCHS),--group $(a)=$(subst $(space),$(comma),$(foreach s,$(SEEDS),$(OUT)/pred/$(a)-s$(s)-score.dbv)))
 

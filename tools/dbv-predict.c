@@ -27,6 +27,7 @@ static const char usage[] =
 	"      --logits           also write all logits\n"
 	"      --batch N          points per forward pass (default 256)\n"
 	"      --threads N        threads (default 2)\n"
+	"      --estimate         time a few batches, print the run's cost (JSON), exit\n"
 	"  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
 	"  -f, --force            write the binary stream to a terminal anyway\n"
 	"      --max-record B     refuse input records over B bytes\n"
@@ -42,19 +43,20 @@ static const char usage[] =
 struct options {
 	const char *model, *input, *output;
 	double temp;
-	int logits, batch, threads, force;
+	int logits, batch, threads, force, estimate;
 	uint64_t max_record;
 };
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { O_TEMP = 256, O_LOGITS, O_BATCH, O_THREADS, O_MAXREC, O_VERSION };
+	enum { O_TEMP = 256, O_LOGITS, O_BATCH, O_THREADS, O_MAXREC, O_VERSION, O_EST };
 	static const struct option lo[] = {
 		{"model", 1, NULL, 'm'}, {"temp", 1, NULL, O_TEMP},
 		{"logits", 0, NULL, O_LOGITS}, {"batch", 1, NULL, O_BATCH},
 		{"threads", 1, NULL, O_THREADS}, {"output", 1, NULL, 'o'},
 		{"force", 0, NULL, 'f'}, {"max-record", 1, NULL, O_MAXREC},
 		{"help", 0, NULL, 'h'}, {"version", 0, NULL, O_VERSION},
+		{"estimate", 0, NULL, O_EST},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -73,6 +75,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (dbv_parse_double(optarg, 1e-6, 1e6, &o->temp)) dbv_tool_bad_value(opt);
 			break;
 		case O_LOGITS: o->logits = 1; break;
+		case O_EST: o->estimate = 1; break;
 		case O_BATCH:
 			if (dbv_parse_i64(optarg, 1, 65536, &v)) dbv_tool_bad_value(opt);
 			o->batch = (int)v;
@@ -258,6 +261,40 @@ out:
 	return rc;
 }
 
+/*
+ * --estimate: time forward passes of full batches (of constant points:
+ * the time does not depend on the values) and print the cost of the
+ * input's points: planes x res^2 of a planes stream, the header's n of
+ * a dataset.  Memory: the model with its activations, the batch, and
+ * one plane's (or record's) outputs.
+ */
+static void estimate(struct predictor *p, const dbv_val *meta,
+		     const struct dbv_planes_meta *pm, const struct options *o)
+{
+	const struct dbv_arch *a = &p->m.arch;
+	size_t dim = (size_t)a->c * (size_t)a->h * (size_t)a->w;
+	struct dbv_estimate e = {.epochs = 1, .threads = o->threads};
+	int64_t n = 0, per = (p->k <= 256 ? 1 : 4) + 4 + (o->logits ? 4 * (int64_t)p->k : 0);
+
+	if (pm)
+		e.items = (int64_t)pm->planes * pm->res * pm->res;
+	else if (!dbv_get_i64(meta, "n", &n) && n >= 0)
+		e.items = n;
+	for (size_t i = 0; i < (size_t)p->batch * dim; i++)
+		p->xb[i] = 0.5f;
+	double cpu_rate;
+	e.rate = dbv_model_eval_rate(&p->m, p->xb, p->batch, dbv_tool_estimate_seconds(),
+				     &cpu_rate);
+	e.seconds = dbv_estimate_seconds(1, e.items, e.rate, 0, 0);
+	e.cpu_seconds = dbv_estimate_seconds(1, e.items, cpu_rate, 0, 0);
+	/* A dataset record: about DBV_DATASET_BATCH_BYTES of pixels (and
+	 * 4-byte labels) in, per item outputs out. */
+	uint64_t out = pm ? (uint64_t)pm->res * (uint64_t)pm->res * (uint64_t)per
+		       : DBV_DATASET_BATCH_BYTES + (DBV_DATASET_BATCH_BYTES / dim + 1) * (uint64_t)(per + 8);
+	e.memory = dbv_model_bytes(&p->m) + (uint64_t)p->batch * dim * sizeof(float) + out;
+	dbv_tool_estimate_exit(&e);
+}
+
 /* What main holds, static so that what a refusal leaves allocated on its
  * way to exit is still reachable (no leak reports under LeakSanitizer). */
 static struct predictor p;
@@ -310,6 +347,8 @@ int main(int argc, char **argv)
 	    (rc = dbv_model_check_data(&p.m.arch, p.mean, p.std, &d,
 					  planes ? "planes stream" : "dataset")))
 		dbv_tool_die(rc);
+	if (o.estimate)
+		estimate(&p, dbv_reader_meta(r), planes ? &pm : NULL, &o);
 	dbv_planes_meta_release(&pm);
 
 	if ((rc = dbv_output_open(o.output, 1, o.force, &fd)))

@@ -52,6 +52,7 @@ static const char usage[] =
 	"      --checkpoint FILE  save the whole training state to FILE\n"
 	"      --checkpoint-every N[e|s|b]  every N epochs (e, default), seconds or batches\n"
 	"      --resume           continue from --checkpoint FILE when it exists\n"
+	"      --estimate         time a few batches, print the run's cost (JSON), exit\n"
 	"Output:\n"
 	"  -o, --output FILE      write the model to FILE (atomically) instead of stdout\n"
 	"  -f, --force            write the binary stream to a terminal anyway\n"
@@ -70,35 +71,9 @@ struct options {
 	const char *input, *test, *output, *ckpt;
 	enum dbv_ckpt_unit ckpt_unit;
 	int64_t ckpt_every;
-	int resume, quiet, force;
+	int resume, quiet, force, estimate;
 	uint64_t max_record;
 };
-
-/* none, or crop:P and flip, each once, comma-separated (no empty item). */
-static void parse_augment(struct options *o, const char *s)
-{
-	char buf[64], *tok, *rest = buf;
-	int64_t p;
-	unsigned seen = 0; /* 1 flip, 2 crop */
-	if (!strcmp(s, "none"))
-		return;
-	if (!*s || strlen(s) >= sizeof buf)
-		goto bad;
-	strcpy(buf, s);
-	while ((tok = strsep(&rest, ","))) {
-		if (!strcmp(tok, "flip") && !(seen & 1))
-			seen |= 1, o->cfg.flip = 1;
-		else if (!strncmp(tok, "crop:", 5) && !(seen & 2) &&
-			 !dbv_parse_i64(tok + 5, 1, 64, &p))
-			seen |= 2, o->cfg.crop_pad = (int)p;
-		else
-			goto bad;
-	}
-	return;
-bad:
-	dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or crop:P,flip, each at most once)", s);
-	dbv_tool_bad_value("--augment");
-}
 
 /* A name option into dst (size n): refused as `what` when too long. */
 static void parse_name(char *dst, size_t n, const char *s, const char *what,
@@ -109,37 +84,6 @@ static void parse_name(char *dst, size_t n, const char *s, const char *what,
 		dbv_tool_bad_value(opt);
 	}
 	strcpy(dst, s);
-}
-
-static void parse_betas(struct options *o, const char *s, const char *opt)
-{
-	char b1[64];
-	const char *comma = strchr(s, ',');
-	if (!comma || (size_t)(comma - s) >= sizeof b1) {
-		dbv_seterr(DBV_EUSAGE, "'%s' is not B1,B2", s);
-		dbv_tool_bad_value(opt);
-	}
-	memcpy(b1, s, (size_t)(comma - s));
-	b1[comma - s] = 0;
-	if (dbv_parse_double(b1, 0, 0.999999, &o->cfg.beta1) ||
-	    dbv_parse_double(comma + 1, 0, 0.999999999, &o->cfg.beta2))
-		dbv_tool_bad_value(opt);
-}
-
-static void parse_milestones(struct options *o, const char *s, const char *opt)
-{
-	int64_t *list;
-	size_t n;
-	if (dbv_parse_i64_list(s, 1, 1000000, &list, &n))
-		dbv_tool_bad_value(opt);
-	if (n > DBV_MAX_MILESTONES) {
-		free(list);
-		dbv_seterr(DBV_EUSAGE, "at most %d milestones", DBV_MAX_MILESTONES);
-		dbv_tool_bad_value(opt);
-	}
-	o->cfg.nmilestones = (int)n;
-	memcpy(o->cfg.milestones, list, n * sizeof *list);
-	free(list);
 }
 
 /* N[e|s|b]: every N epochs (the default unit), seconds or batches. */
@@ -179,7 +123,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { O_ARCH = 256, O_WIDTH, O_DEPTH, O_OPTIM, O_LR, O_MOM, O_NEST, O_WD,
 	       O_BETAS, O_AEPS, O_SCHED, O_MILE, O_GAMMA, O_WARM, O_EPOCHS,
 	       O_BATCH, O_AUG, O_SEED, O_DSEED, O_THREADS, O_TEST, O_CKPT,
-	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_LOSS };
+	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_LOSS, O_EST };
 	static const struct option lo[] = {
 		{"arch", 1, NULL, O_ARCH}, {"width", 1, NULL, O_WIDTH},
 		{"depth", 1, NULL, O_DEPTH}, {"optim", 1, NULL, O_OPTIM},
@@ -194,6 +138,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"threads", 1, NULL, O_THREADS}, {"test", 1, NULL, O_TEST},
 		{"checkpoint", 1, NULL, O_CKPT}, {"checkpoint-every", 1, NULL, O_CKEV},
 		{"resume", 0, NULL, O_RESUME}, {"max-record", 1, NULL, O_MAXREC},
+		{"estimate", 0, NULL, O_EST},
 		{"output", 1, NULL, 'o'}, {"force", 0, NULL, 'f'},
 		{"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
 		{"version", 0, NULL, O_VERSION}, {"loss", 1, NULL, O_LOSS},
@@ -235,14 +180,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_WD:
 			dbv_tool_check(dbv_parse_double(optarg, 0, 10, &c->weight_decay), opt);
 			break;
-		case O_BETAS: parse_betas(o, optarg, opt); break;
+		case O_BETAS:
+			if (dbv_parse_betas(optarg, &c->beta1, &c->beta2))
+				dbv_tool_bad_value(opt);
+			break;
 		case O_AEPS:
 			dbv_tool_check(dbv_parse_double(optarg, 1e-30, 1, &c->adam_eps), opt);
 			break;
 		case O_SCHED:
 			parse_name(c->schedule, sizeof c->schedule, optarg, "schedule", opt);
 			break;
-		case O_MILE: parse_milestones(o, optarg, opt); break;
+		case O_MILE:
+			if (dbv_parse_milestones(optarg, c))
+				dbv_tool_bad_value(opt);
+			break;
 		case O_GAMMA:
 			dbv_tool_check(dbv_parse_double(optarg, 0, 1e6, &c->gamma), opt);
 			break;
@@ -254,7 +205,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->epochs_set = 1;
 			break;
 		case O_BATCH: parse_int(optarg, 1, 65536, &c->batch, opt); break;
-		case O_AUG: parse_augment(o, optarg); break;
+		case O_AUG:
+			if (dbv_parse_augment(optarg, &c->crop_pad, &c->flip))
+				dbv_tool_bad_value(opt);
+			break;
 		case O_SEED:
 			dbv_tool_check(dbv_parse_u64(optarg, UINT64_MAX, &c->seed), opt);
 			break;
@@ -266,6 +220,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case O_CKPT: o->ckpt = optarg; break;
 		case O_CKEV: parse_every(o, optarg, opt); break;
 		case O_RESUME: o->resume = 1; break;
+		case O_EST: o->estimate = 1; break;
 		case O_MAXREC:
 			dbv_tool_check(dbv_parse_u64(optarg, SIZE_MAX, &o->max_record), opt);
 			break;
@@ -386,6 +341,11 @@ int main(int argc, char **argv)
 	if ((rc = read_data(o.input, o.max_record, &d, &rd)) ||
 	    (o.test && (rc = read_data(o.test, o.max_record, &t, &rt))) ||
 	    (rc = dbv_trainer_init(&tr, &o.arch, &o.cfg, &d, o.test ? &t : NULL)))
+		dbv_tool_die(rc);
+	struct dbv_estimate est; /* --estimate: batches timed, no model */
+	if (o.estimate && !(rc = dbv_trainer_measure(&tr, dbv_tool_estimate_seconds(), &est)))
+		dbv_tool_estimate_exit(&est);
+	else if (rc)
 		dbv_tool_die(rc);
 	dbv_checkpoint_config(fp, sizeof fp, &tr.model.arch, &o.cfg, &d);
 	if (o.resume) {

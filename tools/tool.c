@@ -398,6 +398,22 @@ void dbv_tool_exit_ok(void)
 	exit(0);
 }
 
+double dbv_tool_estimate_seconds(void)
+{
+	const char *v = getenv("DBV_ESTIMATE_SECONDS");
+	double s = 2;
+
+	if (v && *v && dbv_parse_double(v, 0.01, 600, &s))
+		dbv_tool_usage("DBV_ESTIMATE_SECONDS: %s", dbv_errmsg());
+	return s;
+}
+
+void dbv_tool_estimate_exit(const struct dbv_estimate *e)
+{
+	dbv_estimate_json(stdout, e);
+	dbv_tool_exit_ok();
+}
+
 void dbv_tool_help(const char *usage)
 {
 	fputs(usage, stdout);

@@ -58,6 +58,11 @@ void dbv_tool_on_interrupt(volatile sig_atomic_t *flag);
 __attribute__((noreturn)) void dbv_tool_exit_signal(int sig);
 /* Print --version text to stdout. */
 void dbv_tool_version(void);
+/* --estimate: how long to measure, DBV_ESTIMATE_SECONDS (0.01 to 600;
+ * default 2; a bad value is a usage error). */
+double dbv_tool_estimate_seconds(void);
+/* Print the estimate as one JSON line on stdout and exit 0. */
+__attribute__((noreturn)) void dbv_tool_estimate_exit(const struct dbv_estimate *e);
 
 /*
  * Output: -o FILE (written to a temporary name in the same directory and

@@ -329,14 +329,18 @@ static int read_logs(struct dbv_reader *r, const dbv_val *rec,
 	return DBV_OK;
 }
 
-/* The record size limit: the state record's arrays and the slack. */
-static size_t record_limit(const struct dbv_train_state *st)
+/* The record size limit: the state record's arrays, the logs record's
+ * rows (one per epoch of the run at most: a long run's outgrow the
+ * slack) and the slack. */
+static size_t record_limit(const struct dbv_checkpoint *ck)
 {
-	size_t p, perm, all;
+	const struct dbv_train_state *st = &ck->st;
+	size_t p, perm, logs, all;
 
 	if (dbv_mul_size(st->total, 3 * sizeof(float), &p) ||
 	    dbv_mul_size((size_t)st->n, sizeof(int64_t), &perm) ||
-	    dbv_add_size(p, perm, &all) ||
+	    dbv_mul_size((size_t)(ck->epochs > 0 ? ck->epochs : 0), ROW_W * sizeof(double), &logs) ||
+	    dbv_add_size(p, perm, &all) || dbv_add_size(all, logs, &all) ||
 	    dbv_add_size(all, DBV_CHECKPOINT_SLACK, &all))
 		return SIZE_MAX;
 	return all;
@@ -349,7 +353,7 @@ int dbv_checkpoint_read(struct dbv_reader *r, struct dbv_checkpoint *ck)
 	size_t n;
 	int rc, got_state = 0, got_logs = 0;
 
-	dbv_reader_set_limit(r, record_limit(&ck->st));
+	dbv_reader_set_limit(r, record_limit(ck));
 	if ((rc = dbv_reader_header(r, KIND, NULL)))
 		return rc;
 	if (dbv_val_str(dbv_map_get(dbv_reader_meta(r), header_key[H_CONFIG]), &s, &n) ||

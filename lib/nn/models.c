@@ -493,6 +493,19 @@ size_t dbv_model_count(const struct dbv_model *m, int trainable_only)
 	return n;
 }
 
+uint64_t dbv_model_bytes(const struct dbv_model *m)
+{
+	uint64_t b = 2 * (uint64_t)m->total * sizeof(float); /* p, g */
+
+	for (int i = 0; i < m->nops; i++)
+		if (m->ops[i].type == OP_BN) /* bn_save: mean, invstd */
+			b += 2 * (uint64_t)m->ops[i].c * sizeof(float);
+	b += m->nparams * sizeof *m->params + (uint64_t)m->nops * sizeof *m->ops;
+	b += (uint64_t)m->nslots * (sizeof *m->slot_size + 3 * sizeof(int) +
+				    2 * sizeof(float *));
+	return b + m->act_bytes + (uint64_t)m->scratch_size * sizeof(float);
+}
+
 /* Release the activations.  Safe on any partial reservation: in
  * evaluation mode (eval_only, set before anything can fail) the slots
  * point into the arena and dact is NULL. */
@@ -512,6 +525,7 @@ static void free_acts(struct dbv_model *m)
 	m->scratch = m->arena = NULL;
 	m->batch = 0;
 	m->eval_only = 0;
+	m->act_bytes = 0;
 }
 
 /* The convolutions' scratch for batches of n (forward only: fwd). */
@@ -608,6 +622,7 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	}
 	if (reserve_scratch(m, n, 1))
 		goto out;
+	m->act_bytes = sz;
 	/* Slot 0 is the caller's input. */
 	for (int i = 1; i < ns; i++) {
 		size_t off = 0;
@@ -642,6 +657,7 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 			return free_acts(m), DBV_EUSAGE;
 		m->act[i] = dbv_amalloc(sz);
 		m->dact[i] = dbv_amalloc(sz);
+		m->act_bytes += 2 * sz;
 		if (!m->act[i] || !m->dact[i]) {
 			dbv_seterr(DBV_EIO, "out of memory: activations for batches of %d need %zu MiB a slot: use a smaller batch",
 				   n, sz >> 20);

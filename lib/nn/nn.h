@@ -261,6 +261,7 @@ struct dbv_model {
 	float *arena;  /* eval_only: the shared activation buffers     */
 	float *scratch;
 	size_t scratch_size;
+	size_t act_bytes; /* activations (and gradients) reserved, bytes */
 	float *bn_save; /* per-BN saved mean/invstd for backward */
 };
 
@@ -326,6 +327,16 @@ struct dbv_train_cfg {
 void dbv_train_cfg_default(struct dbv_train_cfg *c);
 /* Checks ranges and combinations; DBV_EUSAGE with a message. */
 int dbv_train_cfg_check(const struct dbv_train_cfg *c);
+/* The text forms of training options, as dbv-train(1) takes them; each
+ * sets its outputs only when the whole text is valid, else DBV_EUSAGE
+ * with the reason.  Augmentation: "none", or "crop:P" (P in 1..64) and
+ * "flip", each at most once, comma-separated.  Betas: "B1,B2" (B1 in
+ * [0, 0.999999], B2 in [0, 0.999999999]).  Milestones: a comma list of
+ * epochs in 1..1000000, at most DBV_MAX_MILESTONES of them. */
+int dbv_parse_augment(const char *s, int *crop_pad, int *flip);
+int dbv_parse_betas(const char *s, double *beta1, double *beta2);
+int dbv_parse_milestones(const char *s, struct dbv_train_cfg *c);
+
 /* Learning rate of the update after batch b of epoch e (both from 0),
  * nb batches per epoch (see lib/nn/optim.c for the formulas). */
 double dbv_train_lr(const struct dbv_train_cfg *c, int64_t e, int64_t b,
@@ -511,6 +522,57 @@ int dbv_trainer_run(struct dbv_trainer *t, const struct dbv_train_hooks *h);
 void dbv_train_where(char *buf, size_t n, const struct dbv_train_state *st,
 		     int epochs, int64_t nb);
 void dbv_trainer_release(struct dbv_trainer *t);
+
+/* ------------------------------------------------------------------ */
+/* Estimates (lib/nn/estimate.c): what a run costs, before it runs      */
+/* ------------------------------------------------------------------ */
+/*
+ * dbv-train --estimate and dbv-predict --estimate (their man pages):
+ * throughput measured on a few batches of the real model and data, then
+ * arithmetic.  Memory is counted from the sizes of what the trainer or
+ * model allocated (tests/unit/test_estimate.c compares it with the heap).
+ */
+struct dbv_estimate {
+	int train;          /* 1: a training (dbv-train), 0: a prediction   */
+	double rate;        /* items (predictions: points) per second       */
+	int64_t items;      /* training images per epoch, or points         */
+	int epochs;         /* 1 for predictions                            */
+	double eval_rate;   /* items per second in evaluation mode          */
+	int64_t eval_items; /* items evaluated after every epoch (--test)   */
+	double seconds;     /* dbv_estimate_seconds of the rates            */
+	double cpu_seconds; /* the same of the rates per CPU second          */
+	int threads;
+	uint64_t memory;    /* bytes: dbv_trainer_bytes or dbv_model_bytes  */
+};
+
+/* Seconds of epochs x (items / rate + eval_items / eval_rate); the
+ * evaluation term only when eval_items > 0.  Rates must be > 0. */
+double dbv_estimate_seconds(int epochs, int64_t items, double rate,
+			    int64_t eval_items, double eval_rate);
+/* Bytes a model holds: parameters, gradients, BN statistics, its tables,
+ * the activations and scratch reserved (dbv_model_reserve*). */
+uint64_t dbv_model_bytes(const struct dbv_model *m);
+/* Bytes a data set's arrays hold. */
+uint64_t dbv_dataset_bytes(const struct dbv_dataset *d);
+/* Bytes a trainer holds: the model, the optimizer's moments, its batch
+ * buffers, order and logs, and its data sets. */
+uint64_t dbv_trainer_bytes(const struct dbv_trainer *t);
+/* Train batches of the first epoch (the first one a warm-up, not timed)
+ * until min_seconds have passed (at least 2 timed batches, then
+ * cycling), and time evaluation-mode passes (of the test set, else the
+ * training set) for half as long, in wall-clock time and in the
+ * process's CPU time.  The trainer's state is changed: use it for
+ * nothing else afterwards.  Fills every field of e. */
+int dbv_trainer_measure(struct dbv_trainer *t, double min_seconds,
+			struct dbv_estimate *e);
+/* Items per second of evaluation-mode forward passes of n items of x
+ * (n at most the reserved batch), repeated for min_seconds (the first
+ * a warm-up, not timed; at least 2 timed); *cpu_rate: items per second
+ * of the process's CPU time. */
+double dbv_model_eval_rate(struct dbv_model *m, const float *x, int n,
+			   double min_seconds, double *cpu_rate);
+/* The estimate as one JSON line (dbv-train(1), dbv-predict(1), ESTIMATE). */
+void dbv_estimate_json(FILE *f, const struct dbv_estimate *e);
 
 /* ------------------------------------------------------------------ */
 

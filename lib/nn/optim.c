@@ -292,3 +292,71 @@ void dbv_make_batch(const uint8_t *src, int c, int h, int w,
 			batch_part, &q);
 	}
 }
+
+/* ---- the training options' text forms ---- */
+
+int dbv_parse_augment(const char *s, int *crop_pad, int *flip)
+{
+	char buf[64], *tok, *rest = buf;
+	int64_t p;
+	unsigned seen = 0; /* 1 flip, 2 crop */
+	int pad = 0, fl = 0;
+
+	if (!strcmp(s, "none")) {
+		*crop_pad = *flip = 0;
+		return DBV_OK;
+	}
+	if (!*s || strlen(s) >= sizeof buf)
+		goto bad;
+	strcpy(buf, s);
+	while ((tok = strsep(&rest, ","))) {
+		if (!strcmp(tok, "flip") && !(seen & 1))
+			seen |= 1, fl = 1;
+		else if (!strncmp(tok, "crop:", 5) && !(seen & 2) &&
+			 !dbv_parse_i64(tok + 5, 1, 64, &p))
+			seen |= 2, pad = (int)p;
+		else
+			goto bad;
+	}
+	*crop_pad = pad;
+	*flip = fl;
+	return DBV_OK;
+bad:
+	return dbv_seterr(DBV_EUSAGE, "'%s' is not an augmentation (none, or "
+			  "crop:P,flip, each at most once)", s);
+}
+
+int dbv_parse_betas(const char *s, double *beta1, double *beta2)
+{
+	char b1[64];
+	const char *comma = strchr(s, ',');
+	double v1, v2;
+
+	if (!comma || (size_t)(comma - s) >= sizeof b1)
+		return dbv_seterr(DBV_EUSAGE, "'%s' is not B1,B2", s);
+	memcpy(b1, s, (size_t)(comma - s));
+	b1[comma - s] = 0;
+	if (dbv_parse_double(b1, 0, 0.999999, &v1) ||
+	    dbv_parse_double(comma + 1, 0, 0.999999999, &v2))
+		return DBV_EUSAGE;
+	*beta1 = v1;
+	*beta2 = v2;
+	return DBV_OK;
+}
+
+int dbv_parse_milestones(const char *s, struct dbv_train_cfg *c)
+{
+	int64_t *list;
+	size_t n;
+
+	if (dbv_parse_i64_list(s, 1, 1000000, &list, &n))
+		return DBV_EUSAGE;
+	if (n > DBV_MAX_MILESTONES) {
+		free(list);
+		return dbv_seterr(DBV_EUSAGE, "at most %d milestones", DBV_MAX_MILESTONES);
+	}
+	c->nmilestones = (int)n;
+	memcpy(c->milestones, list, n * sizeof *list);
+	free(list);
+	return DBV_OK;
+}

@@ -366,3 +366,104 @@ void dbv_train_where(char *buf, size_t n, const struct dbv_train_state *st,
 	else
 		snprintf(buf, n, "after the last epoch (%d)", epochs);
 }
+
+/* Timing passes for --estimate: the first a warm-up, then at least two
+ * timed, until min_s of wall-clock time have passed; the rates in items
+ * per wall-clock second and per second of the process's CPU time. */
+struct timing {
+	double t0, c0, min_s;
+	int timed;
+	int64_t items;
+};
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After a pass of n items: 1 when the timing is done (rates set). */
+static int timing_step(struct timing *tm, int n, double *rate, double *cpu_rate)
+{
+	double tn = now(), cn = cpu_now();
+
+	if (tm->timed++ == 0) { /* the warm-up ends */
+		tm->t0 = tn;
+		tm->c0 = cn;
+		return 0;
+	}
+	tm->items += n;
+	if (tm->timed < 3 || tn - tm->t0 < tm->min_s)
+		return 0;
+	*rate = (double)tm->items / (tn - tm->t0);
+	*cpu_rate = (double)tm->items / (cn - tm->c0 > 1e-9 ? cn - tm->c0 : 1e-9);
+	return 1;
+}
+
+/* Evaluation passes over batches of d in order (cycling), as evaluate()
+ * runs them, for min_s. */
+static void eval_rate(struct dbv_trainer *t, const struct dbv_dataset *d,
+		      double min_s, double *rate, double *cpu_rate)
+{
+	struct timing tm = {.min_s = min_s};
+	int64_t s = 0;
+	int n;
+
+	do {
+		n = (int)(d->n - s < t->cfg.batch ? d->n - s : t->cfg.batch);
+		for (int i = 0; i < n; i++)
+			t->idx[i] = s + i;
+		dbv_make_batch(d->x, (int)d->c, (int)d->h, (int)d->w, t->idx, n,
+			       d->mean, d->std, 0, 0, NULL, t->xb);
+		dbv_model_forward(&t->model, t->xb, n, 0);
+		s = s + n < d->n ? s + n : 0;
+	} while (!timing_step(&tm, n, rate, cpu_rate));
+}
+
+double dbv_model_eval_rate(struct dbv_model *m, const float *x, int n,
+			   double min_seconds, double *cpu_rate)
+{
+	struct timing tm = {.min_s = min_seconds};
+	double rate;
+
+	do
+		dbv_model_forward(m, x, n, 0);
+	while (!timing_step(&tm, n, &rate, cpu_rate));
+	return rate;
+}
+
+int dbv_trainer_measure(struct dbv_trainer *t, double min_seconds,
+			struct dbv_estimate *e)
+{
+	struct dbv_train_state *st = &t->st;
+	const int64_t n_all = t->train->n, nb = dbv_trainer_batches(t);
+	struct timing tm = {.min_s = min_seconds};
+	double lr, rate, cpu_rate, eval, eval_cpu;
+	int n;
+
+	for (int64_t i = 0; i < n_all; i++)
+		st->perm[i] = i;
+	dbv_rng_shuffle_i64(&st->rng, st->perm, (size_t)n_all);
+	st->batch = 0;
+	do {
+		if ((n = train_batch(t, nb, &lr)) < 0)
+			return dbv_seterr(DBV_ENONFINITE,
+					  "the loss is not finite in the first batches (lower the learning rate?)");
+		st->batch = (st->batch + 1) % nb;
+	} while (!timing_step(&tm, n, &rate, &cpu_rate));
+	eval_rate(t, t->test ? t->test : t->train, min_seconds / 2, &eval, &eval_cpu);
+	memset(e, 0, sizeof *e);
+	e->train = 1;
+	e->rate = rate;
+	e->items = n_all;
+	e->epochs = t->cfg.epochs;
+	e->eval_rate = eval;
+	e->eval_items = t->test ? t->test->n : 0;
+	e->seconds = dbv_estimate_seconds(e->epochs, e->items, rate, e->eval_items, eval);
+	e->cpu_seconds = dbv_estimate_seconds(e->epochs, e->items, cpu_rate,
+					      e->eval_items, eval_cpu);
+	e->threads = t->cfg.threads;
+	e->memory = dbv_trainer_bytes(t);
+	return DBV_OK;
+}

@@ -349,6 +349,34 @@ static void test_fingerprint(void)
 	CHECK(strcmp(f1, f2) && strstr(f2, " ms=3,") != NULL);
 }
 
+/* A long run's logs (here 30,000 finished epochs of 40,000: 1.8 MB of
+ * rows, past the slack) are read back: the reader's record limit counts
+ * them. */
+static void test_many_epochs(void)
+{
+	enum { E = 40000, DONE = 30000 };
+	struct ck k, back;
+	struct dbv_train_log *logs = calloc(E + 1, sizeof *logs);
+	struct dbv_train_log *got = calloc(E + 1, sizeof *got);
+
+	good(&k);
+	k.c.epochs = E;
+	k.c.st.epoch = DONE;
+	k.c.st.step = (int64_t)DONE * NB + 2;
+	for (int e = 0; e < DONE; e++)
+		logs[e] = (struct dbv_train_log){e + 1, 2.25, 0.5, 1, 2.5, 0.25, 0.1, 7};
+	k.c.st.logs = logs;
+	write_file(&k.c);
+	empty(&back, 0);
+	back.c.epochs = E;
+	back.c.st.logs = got;
+	CHECK_OK(read_file(&back.c));
+	CHECK_EQ_INT(back.c.st.epoch, DONE);
+	CHECK(!memcmp(got, logs, DONE * sizeof *logs));
+	free(logs);
+	free(got);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -359,5 +387,6 @@ int main(int argc, char **argv)
 	test_refusals();
 	test_records();
 	test_fingerprint();
+	test_many_epochs();
 	return check_done();
 }
