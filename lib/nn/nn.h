@@ -162,6 +162,16 @@ void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
 			   const float *dy, float *dx);
 void dbv_maxpool2_backward_set(size_t planes, int h, int w, const float *x,
 			       const float *dy, float *dx);
+/* 2x2 average pool, stride 2, floor (lib/nn/pool2.c): [c*n, h, w] ->
+ * [c*n, h/2, w/2], each output the mean of its window; backward gives
+ * every input of a window a quarter of its dy (an odd last row or column
+ * none).  The _set form overwrites dx. */
+void dbv_avgpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y);
+void dbv_avgpool2_backward(size_t planes, int h, int w, const float *dy,
+			   float *dx);
+void dbv_avgpool2_backward_set(size_t planes, int h, int w, const float *dy,
+			       float *dx);
 /* Global pools: [c, n, h, w] -> flat [n, c]. */
 void dbv_gap_forward(int c, int n, int hw, const float *x, float *y);
 void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx);
@@ -191,12 +201,16 @@ double dbv_softmax_xent(int n, int k, const float *logits,
  *            pool; conv(8K)+BN+ReLU+pool; global max pool; linear
  *   resnet18 pre-activation ResNet-18, widths K,2K,4K,8K
  *   vgg11    VGG-11 scaled by K/64, global average pool, linear
+ *   vgg      VGG-11/13/16/19 (depth) scaled by K/64, as vgg11
+ *   wrn      WideResNet-depth-K: channels 16, 16K, 32K, 64K, (depth-4)/6
+ *            pre-activation blocks a group, Kaiming normal (fan out)
+ *   densenet DenseNet-121's layout with growth rate K (121: K = 32)
  * Parameters are named like PyTorch state_dict keys of the module
  * structure documented in dbv-train(1) and laid out as PyTorch does.
  */
 struct dbv_arch {
 	char name[16];
-	int width, depth; /* depth: mlp only */
+	int width, depth; /* depth: mlp, wrn and vgg */
 	int c, h, w;      /* input item shape */
 	int classes;
 };
@@ -220,6 +234,15 @@ struct dbv_param {
 	size_t offset; /* into dbv_model.p and .g */
 	size_t numel;
 	int fan_in;    /* for initialisation */
+	int init;      /* DBV_INIT_*: how dbv_model_init fills it */
+};
+
+/* Initialisations other than PyTorch's default (DBV_INIT_DEFAULT). */
+enum {
+	DBV_INIT_DEFAULT,     /* by kind: see dbv_model_init              */
+	DBV_INIT_KAIMING_OUT, /* N(0, 2/fan_out), fan_out = shape[0]*k*k:
+				 kaiming_normal_(mode='fan_out', 'relu') */
+	DBV_INIT_ZERO,        /* 0                                        */
 };
 
 struct dbv_op; /* private: one node of the model's graph */
@@ -238,6 +261,8 @@ struct dbv_model {
 	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
 	int *slot_uses;    /* ops reading each slot (in or in2)        */
 	int *slot_last;    /* the last op reading each slot, or -1     */
+	int *slot_parent;  /* a view's slot (-1: a slot of its own)    */
+	size_t *slot_off;  /* a view's offset into it, floats per item */
 	int batch;     /* activations are allocated for this batch    */
 	int eval_only; /* reserved by dbv_model_reserve_eval           */
 	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
@@ -252,12 +277,16 @@ struct dbv_model {
 #define DBV_BN_EPS 1e-5
 #define DBV_BN_MOMENTUM 0.1
 
+/* The depth an architecture has when none is given: wrn 28, vgg 19,
+ * others 1 (what dbv-train records for them). */
+int dbv_arch_default_depth(const char *name);
 /* Build the graph and the parameter table; allocate p and g (zeroed). */
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
 /* PyTorch's default initialisation with dbv's PRNG: conv and linear
  * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (what
  * kaiming_uniform_(a=sqrt(5)) gives), BN weight 1, bias 0, running mean 0,
- * var 1.  Parameters are filled in table order. */
+ * var 1; a parameter whose init is not DBV_INIT_DEFAULT as that says
+ * (wrn's).  Parameters are filled in table order. */
 void dbv_model_init(struct dbv_model *m, uint64_t seed);
 /* Find a parameter by name (NULL when absent). */
 struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);
