@@ -33,6 +33,9 @@ struct dbv_op {
 	int pw, pb;           /* weight/bias (BN: gamma/beta) params     */
 	int prm, prv, pnbt;   /* BN buffers                              */
 	size_t save;          /* BN: offset of saved mean/invstd         */
+	int stats, fresh;     /* BN: shared statistics (m->bn_stats
+				 offset, -1: none), and its first fresh
+				 channels (dbv_bn_forward_train_shared) */
 };
 
 #define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
@@ -47,6 +50,7 @@ struct builder {
 	int flat;
 	int f;             /* current features (when flat) */
 	size_t bn_save;
+	size_t bn_stats;   /* doubles of shared BN statistics */
 	int rc;
 };
 
@@ -97,7 +101,7 @@ static struct dbv_op *new_op(struct builder *b, enum op_type t)
 	o->type = t;
 	o->in = b->cur;
 	o->in2 = -1;
-	o->pw = o->pb = o->prm = o->prv = o->pnbt = -1;
+	o->pw = o->pb = o->prm = o->prv = o->pnbt = o->stats = -1;
 	o->c = b->c;
 	o->h = b->h;
 	o->w = b->w;
@@ -433,6 +437,16 @@ static void make_view(struct builder *b, int s, int parent, int c0)
 	b->m->slot_off[s] = (size_t)c0 * (size_t)b->h * (size_t)b->w;
 }
 
+/* The BN just built shares the batch statistics at m->bn_stats + at,
+ * computing its first `fresh` channels'. */
+static void share_stats(struct builder *b, int at, int fresh)
+{
+	if (b->rc)
+		return;
+	b->m->ops[b->m->nops - 1].stats = at;
+	b->m->ops[b->m->nops - 1].fresh = fresh;
+}
+
 /*
  * A dense block of `layers` bottlenecks of growth g (Kuang Liu's
  * Bottleneck: BN-ReLU-conv1x1(4g)-BN-ReLU-conv3x3(g)), each followed by
@@ -449,14 +463,22 @@ static void make_view(struct builder *b, int s, int parent, int c0)
  * up in the same buffer: the reader of the whole (a transition) sets it,
  * and each bottleneck, run in reverse, finds its new_i's gradient
  * complete (only later ones read it) and adds into its suffix's.
+ *
+ * The BNs reading the buffer (each bottleneck's bn1, the transition's)
+ * see the same values of every channel but the newest g: each channel's
+ * batch mean and variance are computed once, by the first BN that reads
+ * it, and shared (dbv_bn_forward_train_shared).  Returns the statistics'
+ * offset in m->bn_stats.
  */
-static void dense_block(struct builder *b, const char *name, int layers,
-			int g)
+static int dense_block(struct builder *b, const char *name, int layers,
+		       int g)
 {
 	char pre[96];
 	const int c0 = b->c, total = c0 + layers * g;
+	const int stats = (int)b->bn_stats;
 	int parent;
 
+	b->bn_stats += 2 * (size_t)total;
 	parent = new_slot(b, 0, (size_t)total * (size_t)b->h * (size_t)b->w);
 	make_view(b, b->cur, parent, layers * g);
 	for (int i = 0; i < layers && !b->rc; i++) {
@@ -472,6 +494,7 @@ static void dense_block(struct builder *b, const char *name, int layers,
 		}
 		snprintf(pre, sizeof pre, "%s.%d.bn1", name, i);
 		op_bn(b, pre);
+		share_stats(b, stats + 2 * at, i ? g : c0);
 		op_relu(b);
 		snprintf(pre, sizeof pre, "%s.%d.conv1", name, i);
 		op_conv(b, pre, 4 * g, 1, 1, 0, 0);
@@ -484,6 +507,7 @@ static void dense_block(struct builder *b, const char *name, int layers,
 	}
 	b->cur = parent;
 	b->c = total;
+	return stats;
 }
 
 /* DenseNet-121's layout (Kuang Liu's DenseNet121 with growth rate g:
@@ -498,19 +522,20 @@ static void densenet(struct builder *b, int g, int classes)
 	op_to_cnhw(b);
 	op_conv(b, "conv1", 2 * g, 3, 1, 1, 0);
 	for (int i = 0; i < 4 && !b->rc; i++) {
+		int st;
+
 		snprintf(name, sizeof name, "dense%d", i + 1);
-		dense_block(b, name, blocks[i], g);
+		st = dense_block(b, name, blocks[i], g);
+		snprintf(name, sizeof name, i < 3 ? "trans%d.bn" : "bn", i + 1);
+		op_bn(b, name);
+		share_stats(b, st, g);
+		op_relu(b);
 		if (i == 3)
 			break;
-		snprintf(name, sizeof name, "trans%d.bn", i + 1);
-		op_bn(b, name);
-		op_relu(b);
 		snprintf(name, sizeof name, "trans%d.conv", i + 1);
 		op_conv(b, name, b->c / 2, 1, 1, 0, 0);
 		op_avgpool(b);
 	}
-	op_bn(b, "bn");
-	op_relu(b);
 	op_gpool(b, OP_GAP);
 	op_linear(b, "linear", classes, 1);
 }
@@ -607,11 +632,13 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 		return rc;
 	}
 	m->bn_save = dbv_calloc(b.bn_save ? b.bn_save : 1, sizeof(float));
+	m->bn_stats = dbv_calloc(b.bn_stats ? b.bn_stats : 1, sizeof(double));
 	m->p = dbv_amalloc(m->total * sizeof(float));
 	m->g = dbv_amalloc(m->total * sizeof(float));
 	m->slot_uses = dbv_calloc((size_t)m->nslots, sizeof(int));
 	m->slot_last = dbv_calloc((size_t)m->nslots, sizeof(int));
-	if (!m->bn_save || !m->p || !m->g || !m->slot_uses || !m->slot_last) {
+	if (!m->bn_save || !m->bn_stats || !m->p || !m->g || !m->slot_uses ||
+	    !m->slot_last) {
 		dbv_model_release(m);
 		return DBV_EIO;
 	}
@@ -1026,7 +1053,17 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			}
 			y = fuse ? m->act[m->ops[++i].out] : out;
 
-			if (train) {
+			if (train && o->stats >= 0 && !m->no_share) {
+				dbv_bn_forward_train_shared(
+					o->c, (size_t)n * hw, in,
+					p + m->params[o->pw].offset,
+					p + m->params[o->pb].offset, y,
+					m->bn_save + o->save, m->bn_save + o->save + o->c,
+					p + m->params[o->prm].offset,
+					p + m->params[o->prv].offset, BN_MOMENTUM, BN_EPS,
+					fuse, m->bn_stats + o->stats, o->fresh);
+				p[m->params[o->pnbt].offset] += 1;
+			} else if (train) {
 				(fuse ? dbv_bn_relu_forward_train : dbv_bn_forward_train)(
 					o->c, (size_t)n * hw, in,
 					p + m->params[o->pw].offset,
@@ -1214,6 +1251,7 @@ void dbv_model_release(struct dbv_model *m)
 	free(m->slot_parent);
 	free(m->slot_off);
 	free(m->bn_save);
+	free(m->bn_stats);
 	dbv_afree(m->p);
 	dbv_afree(m->g);
 	memset(m, 0, sizeof *m);

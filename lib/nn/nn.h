@@ -134,6 +134,22 @@ void dbv_bn_relu_maxpool2_forward_eval(int c, int n, int h, int w,
 				       const float *beta, float *y,
 				       const float *run_mean,
 				       const float *run_var, float eps);
+/*
+ * Training BN (relu: with the ReLU fused, as dbv_bn_relu_forward_train)
+ * whose channels' batch statistics other BNs share: a DenseNet block's
+ * BNs read overlapping ranges of one buffer, whose channels' mean and
+ * variance do not change within a pass.  stats [2c] holds each channel's
+ * mean and biased variance (double); channels [0, fresh) compute theirs
+ * and store them there, the others read them (computed by an earlier BN
+ * from the same values, so every result is bit for bit that of the plain
+ * form, one of its two reads of x fewer).
+ */
+void dbv_bn_forward_train_shared(int c, size_t m, const float *x,
+				 const float *gamma, const float *beta,
+				 float *y, float *save_mean, float *save_invstd,
+				 float *run_mean, float *run_var,
+				 float momentum, float eps, int relu,
+				 double *stats, int fresh);
 void dbv_bn_relu_backward(int c, size_t m, const float *x,
 			  const float *gamma, const float *save_mean,
 			  const float *save_invstd, const float *y,
@@ -266,11 +282,13 @@ struct dbv_model {
 	int batch;     /* activations are allocated for this batch    */
 	int eval_only; /* reserved by dbv_model_reserve_eval           */
 	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
+	int no_share;  /* 1: no BN shares statistics (tests compare)    */
 	float **act, **dact;
 	float *arena;  /* eval_only: the shared activation buffers     */
 	float *scratch;
 	size_t scratch_size;
 	float *bn_save; /* per-BN saved mean/invstd for backward */
+	double *bn_stats; /* densenet: channel statistics BNs share      */
 };
 
 /* Batch norm constants (PyTorch's defaults), recorded in model meta. */

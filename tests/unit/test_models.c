@@ -499,8 +499,10 @@ static void test_eval_arena(void)
 
 /*
  * The fused BN + ReLU passes (forward in both modes, backward) against
- * the two ops run apart (no_fuse): logits, every gradient and the running
- * statistics bit for bit, for every architecture, with 2 threads.
+ * the two ops run apart (no_fuse), and densenet's shared BN statistics
+ * against every BN computing its own (no_share): logits, every gradient
+ * and the running statistics bit for bit, for every architecture, with
+ * 2 threads.
  */
 static void test_fusion(void)
 {
@@ -513,21 +515,22 @@ static void test_fusion(void)
 		struct dbv_arch a = {.width = as[k].width, .depth = as[k].depth,
 				     .c = as[k].c, .h = as[k].h, .w = as[k].h,
 				     .classes = 4};
-		struct dbv_model m[2];
+		struct dbv_model m[3];
 		struct dbv_rng r;
 		const int n = 6, f = a.c * a.h * a.w;
 		float *x = malloc((size_t)n * f * sizeof *x), dl[6 * 4];
 		int32_t y[6] = { 0, 1, 2, 3, 0, 1 };
-		const float *lt[2], *le[2];
+		const float *lt[3], *le[3];
 
 		strcpy(a.name, as[k].name);
 		dbv_rng_seed(&r, 21);
 		for (int i = 0; i < n * f; i++)
 			x[i] = (float)dbv_rng_normal(&r);
-		for (int v = 0; v < 2; v++) {
+		for (int v = 0; v < 3; v++) {
 			CHECK_OK(dbv_model_build(&m[v], &a));
 			dbv_model_init(&m[v], 4);
-			m[v].no_fuse = v;
+			m[v].no_fuse = v == 1;
+			m[v].no_share = v == 2;
 			CHECK_OK(dbv_model_reserve(&m[v], n));
 			lt[v] = dbv_model_forward(&m[v], x, n, 1);
 			dbv_softmax_xent(n, 4, lt[v], y, dl, NULL);
@@ -535,11 +538,13 @@ static void test_fusion(void)
 			dbv_model_backward(&m[v], dl, n);
 			le[v] = dbv_model_forward(&m[v], x, n, 0);
 		}
-		CHECK(memcmp(m[0].g, m[1].g, m[0].total * sizeof(float)) == 0);
-		CHECK(memcmp(m[0].p, m[1].p, m[0].total * sizeof(float)) == 0);
-		CHECK(memcmp(le[0], le[1], (size_t)n * 4 * sizeof(float)) == 0);
-		dbv_model_release(&m[0]);
-		dbv_model_release(&m[1]);
+		for (int v = 1; v < 3; v++) {
+			CHECK(memcmp(m[0].g, m[v].g, m[0].total * sizeof(float)) == 0);
+			CHECK(memcmp(m[0].p, m[v].p, m[0].total * sizeof(float)) == 0);
+			CHECK(memcmp(le[0], le[v], (size_t)n * 4 * sizeof(float)) == 0);
+		}
+		for (int v = 0; v < 3; v++)
+			dbv_model_release(&m[v]);
 		free(x);
 	}
 }
