@@ -209,22 +209,28 @@ static void op_relu(struct builder *b)
 	b->cur = o->out;
 }
 
-static void op_maxpool(struct builder *b)
+/* A 2x2 pool of stride 2: OP_MAXPOOL or OP_AVGPOOL. */
+static void op_pool2(struct builder *b, enum op_type t)
 {
 	struct dbv_op *o;
 	if (b->h < 2 || b->w < 2) {
 		b->rc = dbv_seterr(DBV_EUSAGE,
-				   "the input shrinks to nothing: a 2x2 max pool on a %dx%d map",
-				   b->h, b->w);
+				   "the input shrinks to nothing: a 2x2 %s pool on a %dx%d map",
+				   t == OP_MAXPOOL ? "max" : "average", b->h, b->w);
 		return;
 	}
-	o = new_op(b, OP_MAXPOOL);
+	o = new_op(b, t);
 	if (!o)
 		return;
 	b->h /= 2;
 	b->w /= 2;
 	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
 	b->cur = o->out;
+}
+
+static void op_maxpool(struct builder *b)
+{
+	op_pool2(b, OP_MAXPOOL);
 }
 
 static void op_gpool(struct builder *b, enum op_type t)
@@ -409,25 +415,6 @@ static void wrn(struct builder *b, int k, int depth, int classes)
 	}
 }
 
-static void op_avgpool(struct builder *b)
-{
-	struct dbv_op *o;
-
-	if (b->h < 2 || b->w < 2) {
-		b->rc = dbv_seterr(DBV_EUSAGE,
-				   "the input shrinks to nothing: a 2x2 average pool on a %dx%d map",
-				   b->h, b->w);
-		return;
-	}
-	o = new_op(b, OP_AVGPOOL);
-	if (!o)
-		return;
-	b->h /= 2;
-	b->w /= 2;
-	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
-	b->cur = o->out;
-}
-
 /* Make slot s a view of `parent`'s channels from c0 on. */
 static void make_view(struct builder *b, int s, int parent, int c0)
 {
@@ -534,7 +521,7 @@ static void densenet(struct builder *b, int g, int classes)
 			break;
 		snprintf(name, sizeof name, "trans%d.conv", i + 1);
 		op_conv(b, name, b->c / 2, 1, 1, 0, 0);
-		op_avgpool(b);
+		op_pool2(b, OP_AVGPOOL);
 	}
 	op_gpool(b, OP_GAP);
 	op_linear(b, "linear", classes, 1);

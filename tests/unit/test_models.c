@@ -265,22 +265,21 @@ static void test_new_archs(void)
 	CHECK(p && p->shape[0] == 512 && p->shape[1] == 1024);
 	p = dbv_model_param(&m, "dense4.15.conv2.weight");
 	CHECK(p && p->shape[0] == 32 && p->shape[1] == 128);
+	dbv_model_release(&m);
 	/* trained elements as PyTorch counts them (tests/gen/torch_fixtures.py
-	 * modules, sum of p.numel()): DenseNet-121 on CIFAR-10 6956298 */
-	CHECK_EQ_INT(dbv_model_count(&m, 1), 6956298);
-	dbv_model_release(&m);
-	strcpy(a.name, "wrn");
-	a.width = 1;
-	a.depth = 28;
-	CHECK_OK(dbv_model_build(&m, &a));
-	CHECK_EQ_INT(dbv_model_count(&m, 1), 369498);
-	dbv_model_release(&m);
-	strcpy(a.name, "vgg");
-	a.width = 8;
-	a.depth = 19;
-	CHECK_OK(dbv_model_build(&m, &a));
-	CHECK_EQ_INT(dbv_model_count(&m, 1), 315698);
-	dbv_model_release(&m);
+	 * modules, sum of p.numel()) on CIFAR-10 */
+	static const struct { const char *name; int width, depth, n; } cs[] = {
+		{ "densenet", 32, 1, 6956298 }, { "wrn", 1, 28, 369498 },
+		{ "vgg", 8, 19, 315698 },
+	};
+	for (size_t i = 0; i < sizeof cs / sizeof *cs; i++) {
+		strcpy(a.name, cs[i].name);
+		a.width = cs[i].width;
+		a.depth = cs[i].depth;
+		CHECK_OK(dbv_model_build(&m, &a));
+		CHECK_EQ_INT(dbv_model_count(&m, 1), cs[i].n);
+		dbv_model_release(&m);
+	}
 	strcpy(a.name, "densenet");
 	/* 28x28 maps: 14, 7, 3; a 1x1 map cannot be pooled */
 	a.width = 2;
