@@ -19,8 +19,8 @@
 # resnet18 K=8; and, named in TRAIN_CASES, issue 15's architectures at
 # the small widths dbv-train(1) recommends for CPU studies: vgg19 (--arch
 # vgg --width 8, VGG-19), wrn16 (--arch wrn --depth 16 --width 2,
-# WRN-16-2), densenet (--arch densenet --width 4, DenseNet-121's layout
-# with growth 4).
+# WRN-16-2), wrn28 (--arch wrn --width 1, WRN-28-1), densenet (--arch
+# densenet --width 4, DenseNet-121's layout with growth 4).
 #
 # dbv: dbv-train runs TRAIN_EPOCHS epochs over the images; each epoch's
 # stderr line gives its "img/s" (images / seconds of that epoch).  The
@@ -64,8 +64,8 @@ py=${TORCH_PYTHON:-/usr/bin/python3}
 cases=${TRAIN_CASES:-mlp cnn5 resnet18}
 for c in $cases; do
 	case $c in
-	mlp|cnn5|resnet18|vgg19|wrn16|densenet) ;;
-	*) echo "train.sh: unknown case '$c' (mlp cnn5 resnet18 vgg19 wrn16 densenet)" >&2; exit 2 ;;
+	mlp|cnn5|resnet18|vgg19|wrn16|wrn28|densenet) ;;
+	*) echo "train.sh: unknown case '$c' (mlp cnn5 resnet18 vgg19 wrn16 wrn28 densenet)" >&2; exit 2 ;;
 	esac
 done
 batch=128
@@ -227,6 +227,7 @@ for c in $cases; do
 	resnet18) case_run "resnet18 K=8" resnet18 8 1 "$nconv" ;;
 	vgg19) case_run "vgg19 K=8" vgg 8 19 "$nconv" ;;
 	wrn16) case_run "wrn-16-2" wrn 2 16 "$nconv" ;;
+	wrn28) case_run "wrn-28-1" wrn 1 28 "$nconv" ;;
 	densenet) case_run "densenet K=4" densenet 4 1 "$nconv" ;;
 	esac
 done

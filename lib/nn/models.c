@@ -513,8 +513,9 @@ static void densenet(struct builder *b, int g, int classes)
 
 		snprintf(name, sizeof name, "dense%d", i + 1);
 		st = dense_block(b, name, blocks[i], g);
-		snprintf(name, sizeof name, i < 3 ? "trans%d.bn" : "bn", i + 1);
-		op_bn(b, name);
+		if (i < 3)
+			snprintf(name, sizeof name, "trans%d.bn", i + 1);
+		op_bn(b, i < 3 ? name : "bn");
 		share_stats(b, st, g);
 		op_relu(b);
 		if (i == 3)
