@@ -284,7 +284,9 @@ static void op_to_cnhw(struct builder *b)
 /* Pre-activation basic block (as in Kuang Liu's PreActBlock, the model of
  * Nakkiran et al.'s ResNet18-k):
  *   a = relu(bn1(x)); sc = shortcut(a) if shapes change else x;
- *   y = conv2(relu(bn2(conv1(a)))) + sc                                 */
+ *   y = conv2(relu(bn2(conv1(a)))) + sc
+ * sc_name names the shortcut convolution: "shortcut.0" (resnet18),
+ * "convShortcut" (wrn).                                                */
 static void preact_block(struct builder *b, const char *name, int planes,
 			 int stride, const char *sc_name)
 {
