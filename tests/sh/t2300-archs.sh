@@ -5,8 +5,9 @@
 # Fashion-MNIST (1x28x28) and CIFAR-10 (3x32x32): dbv-train records the
 # architecture and depth, dbv-plane | dbv-predict | dbv-render draw their
 # planes, dbv-predict's accuracy on the test set is the one dbv-train
-# logged for it; refused depths.  (Their values are checked against
-# PyTorch in test_torch.c and t2110.)
+# logged for it; the same seeds and threads give the same model bit for
+# bit (views and shared BN statistics included); refused depths.  (Their
+# values are checked against PyTorch in test_torch.c and t2110.)
 . "$(dirname "$0")/lib.sh"
 
 has() { grep -F -q -e "$1" || { echo "missing: $1" >&2; return 1; }; }
@@ -73,7 +74,21 @@ test_expect_success 'vgg: depth 19 by default, 11, 13, 16' '
 	test_cmp a b
 '
 
-test_expect_success 'refused: depths that do not exist, maps too small' '
+# params MODEL: the param records as dbv-inspect prints them (names,
+# shapes, statistics and CRCs of the values)
+params() { dbv-inspect "$1" | grep "\"t\":\"param\"" | sed "s/^{\"record\":[0-9]*,//"; }
+
+test_expect_success 'densenet and wrn: the same seeds and threads, the same model bit for bit' '
+	for a in "densenet --width 2" "wrn --width 1 --depth 10"; do
+		$TRAIN --arch $a --threads 2 --seed 4 --augment crop:2,flip -o r1.dbv c10.dbv &&
+		$TRAIN --arch $a --threads 2 --seed 4 --augment crop:2,flip -o r2.dbv c10.dbv &&
+		params r1.dbv >p1 && params r2.dbv >p2 && test -s p1 && test_cmp p1 p2 &&
+		$TRAIN --arch $a --threads 2 --seed 5 --augment crop:2,flip -o r3.dbv c10.dbv &&
+		params r3.dbv >p3 && ! cmp -s p1 p3 || exit 1
+	done
+'
+
+test_expect_success 'refused: depths that do not exist, a width of 0, unknown names' '
 	test_must_fail 2 dbv-train --arch wrn --depth 12 train.dbv &&
 	grep -q "wrn needs a --depth of 6n+4 (10, 16, 22, 28, 34, 40, ...), not 12" .mf_err &&
 	test_must_fail 2 dbv-train --arch vgg --depth 12 train.dbv &&
