@@ -10,7 +10,8 @@
  *   pg_bytes   parameters and buffers + their gradients: 2 x total x 4
  *   act_bytes  activations + their gradients for BATCH items: the sum of
  *              slot_size over the model's slots (slot 0, the input, is the
- *              caller's and not counted) x BATCH x 2 x 4
+ *              caller's and not counted; a view, which lies in its
+ *              parent's buffer, neither) x BATCH x 2 x 4
  *   input_bytes    the normalised input batch: slot_size[0] x BATCH x 4
  *   scratch_bytes  the conv scratch (im2col) dbv_model_reserve allocates
  *   optim_bytes    SGD momentum: one float per element of p (dbv_optim)
@@ -61,7 +62,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 1; i < m.nslots; i++)
-		act += m.slot_size[i];
+		if (m.slot_parent[i] < 0) /* a view lies in its parent */
+			act += m.slot_size[i];
 	printf("params=%zu trainable=%zu pg_bytes=%zu act_bytes=%zu input_bytes=%zu "
 	       "scratch_bytes=%zu optim_bytes=%zu\n",
 	       dbv_model_count(&m, 0), dbv_model_count(&m, 1),

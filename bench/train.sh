@@ -13,9 +13,14 @@
 #   TRAIN_THREADS=2          dbv-train --threads, torch.set_num_threads
 #   TORCH_PYTHON=/usr/bin/python3   a Python with torch (Debian's; a pyenv
 #                            `python3` first on PATH usually lacks it)
+#   TRAIN_CASES="mlp cnn5 resnet18"   the cases to run, of those below
 #
 # Cases: mlp 784-256-10 (--arch mlp --width 256 --depth 1), cnn5 K=16,
-# resnet18 K=8.
+# resnet18 K=8; and, named in TRAIN_CASES, issue 15's architectures at
+# the small widths dbv-train(1) recommends for CPU studies: vgg19 (--arch
+# vgg --width 8, VGG-19), wrn16 (--arch wrn --depth 16 --width 2,
+# WRN-16-2), wrn28 (--arch wrn --width 1, WRN-28-1), densenet (--arch
+# densenet --width 4, DenseNet-121's layout with growth 4).
 #
 # dbv: dbv-train runs TRAIN_EPOCHS epochs over the images; each epoch's
 # stderr line gives its "img/s" (images / seconds of that epoch).  The
@@ -56,6 +61,13 @@ threads=${TRAIN_THREADS:-2}
 epochs=${TRAIN_EPOCHS:-4}
 rounds=${TRAIN_ROUNDS:-3}
 py=${TORCH_PYTHON:-/usr/bin/python3}
+cases=${TRAIN_CASES:-mlp cnn5 resnet18}
+for c in $cases; do
+	case $c in
+	mlp|cnn5|resnet18|vgg19|wrn16|wrn28|densenet) ;;
+	*) echo "train.sh: unknown case '$c' (mlp cnn5 resnet18 vgg19 wrn16 wrn28 densenet)" >&2; exit 2 ;;
+	esac
+done
 batch=128
 [ "$epochs" -ge 2 ] && [ "$rounds" -ge 1 ] ||
 	{ echo "train.sh: TRAIN_EPOCHS must be 2 or more, TRAIN_ROUNDS 1 or more" >&2; exit 2; }
@@ -208,9 +220,17 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 "
 }
 
-case_run "mlp 784-256-10" mlp 256 1 "$nmlp"
-case_run "cnn5 K=16" cnn5 16 1 "$nconv"
-case_run "resnet18 K=8" resnet18 8 1 "$nconv"
+for c in $cases; do
+	case $c in
+	mlp) case_run "mlp 784-256-10" mlp 256 1 "$nmlp" ;;
+	cnn5) case_run "cnn5 K=16" cnn5 16 1 "$nconv" ;;
+	resnet18) case_run "resnet18 K=8" resnet18 8 1 "$nconv" ;;
+	vgg19) case_run "vgg19 K=8" vgg 8 19 "$nconv" ;;
+	wrn16) case_run "wrn-16-2" wrn 2 16 "$nconv" ;;
+	wrn28) case_run "wrn-28-1" wrn 1 28 "$nconv" ;;
+	densenet) case_run "densenet K=4" densenet 4 1 "$nconv" ;;
+	esac
+done
 
 echo "# data: $data_src"
 printf '%-16s %10s %11s %9s %12s %11s %10s %9s\n' "case" "dbv img/s" "torch img/s" "dbv/torch" \

@@ -22,9 +22,10 @@ static const char usage[] =
 	"Train a network on a dataset stream and write a model stream.\n"
 	"\n"
 	"Model:\n"
-	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11, rf\n"
+	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf\n"
 	"      --width K          width dial (default 16; rf: its random features)\n"
-	"      --depth D          hidden layers of mlp (default 1)\n"
+	"      --depth D          hidden layers of mlp (default 1); wrn's depth (6n+4,\n"
+	"                         default 28); vgg's (11, 13, 16 or 19, default 19)\n"
 	"Optimisation:\n"
 	"      --loss L           xent (softmax cross-entropy, default), mse (squared\n"
 	"                         error on one-hot targets)\n"
@@ -150,7 +151,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	dbv_train_cfg_default(c);
 	o->arch.width = 16;
-	o->arch.depth = 1;
+	o->arch.depth = 0; /* unset: the architecture's default */
 	o->ckpt_every = 1;
 	o->ckpt_unit = DBV_CKPT_EPOCHS;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
@@ -236,7 +237,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		dbv_tool_usage("too many arguments (one input at most)");
 	if (!o->arch.name[0])
-		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11, rf)");
+		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf)");
+	if (!o->arch.depth)
+		o->arch.depth = dbv_arch_default_depth(o->arch.name);
 	if (!o->lr_set && strcmp(c->optim, "sgd"))
 		c->lr = 0.001;
 	if (!o->epochs_set && !strcmp(c->optim, "lstsq"))

@@ -997,6 +997,8 @@ struct bn_job {
 	const float *ry; /* backward: a fused ReLU's output (see relu_mask) */
 	int set;  /* backward: dx = instead of dx += */
 	int relu; /* forward: max(y, 0) in the same pass */
+	double *stats; /* forward train: mean, var of each channel, shared */
+	int fresh;     /* channels [0, fresh) compute theirs into stats */
 };
 
 static int bn_threads(int c, size_t m)
@@ -1017,7 +1019,16 @@ static void bn_train_part(void *arg, size_t lo, size_t hi)
 		float *yc = j->y + ch * m;
 		double mu, var;
 
-		mean_var_d(xc, m, &mu, &var);
+		if (j->stats && (int)ch >= j->fresh) {
+			mu = j->stats[2 * ch];
+			var = j->stats[2 * ch + 1];
+		} else {
+			mean_var_d(xc, m, &mu, &var);
+			if (j->stats) {
+				j->stats[2 * ch] = mu;
+				j->stats[2 * ch + 1] = var;
+			}
+		}
 		double invstd = 1.0 / sqrt(var + j->eps);
 		const float fmu = (float)mu;
 		const float scale = (float)(j->gamma[ch] * invstd);
@@ -1050,13 +1061,15 @@ static void bn_train_part(void *arg, size_t lo, size_t hi)
 static void bn_train(int c, size_t m, const float *x, const float *gamma,
 		     const float *beta, float *y, float *save_mean,
 		     float *save_invstd, float *run_mean, float *run_var,
-		     float momentum, float eps, int relu)
+		     float momentum, float eps, int relu, double *stats,
+		     int fresh)
 {
 	struct bn_job j = { .m = m, .x = x, .gamma = gamma, .beta = beta,
 			    .y = y, .save_mean = save_mean,
 			    .save_invstd = save_invstd, .run_mean = run_mean,
 			    .run_var = run_var, .momentum = momentum,
-			    .eps = eps, .relu = relu };
+			    .eps = eps, .relu = relu, .stats = stats,
+			    .fresh = fresh };
 
 	if (m < 1 || c < 1)
 		return;
@@ -1069,7 +1082,7 @@ void dbv_bn_forward_train(int c, size_t m, const float *x, const float *gamma,
 			  float momentum, float eps)
 {
 	bn_train(c, m, x, gamma, beta, y, save_mean, save_invstd, run_mean,
-		 run_var, momentum, eps, 0);
+		 run_var, momentum, eps, 0, NULL, 0);
 }
 
 void dbv_bn_relu_forward_train(int c, size_t m, const float *x,
@@ -1079,7 +1092,18 @@ void dbv_bn_relu_forward_train(int c, size_t m, const float *x,
 			       float eps)
 {
 	bn_train(c, m, x, gamma, beta, y, save_mean, save_invstd, run_mean,
-		 run_var, momentum, eps, 1);
+		 run_var, momentum, eps, 1, NULL, 0);
+}
+
+void dbv_bn_forward_train_shared(int c, size_t m, const float *x,
+				 const float *gamma, const float *beta,
+				 float *y, float *save_mean, float *save_invstd,
+				 float *run_mean, float *run_var,
+				 float momentum, float eps, int relu,
+				 double *stats, int fresh)
+{
+	bn_train(c, m, x, gamma, beta, y, save_mean, save_invstd, run_mean,
+		 run_var, momentum, eps, relu, stats, fresh);
 }
 
 static void bn_eval_part(void *arg, size_t lo, size_t hi)

@@ -7,7 +7,9 @@
  * the ops in order; backward runs them in reverse, each adding into the
  * gradient slots of its inputs and into m->g.  Parameters and buffers sit
  * in one allocation (m->p), gradients in another (m->g), at the offsets of
- * the parameter table, which is in PyTorch state_dict order.  The layers
+ * the parameter table, which is in PyTorch state_dict order.  A slot may
+ * be a view: a range of channels of another slot's [C, n, H, W] buffer
+ * (DenseNet's concatenations, see dense_block).  The layers
  * run their own threads; the loops here (the residual add, zeroing the
  * gradients) split their ranges across dbv_threads() too (lib/base/par.h).
  */
@@ -19,7 +21,7 @@
 
 enum op_type {
 	OP_TOCNHW, OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_GMP,
-	OP_LINEAR, OP_ADD
+	OP_LINEAR, OP_ADD, OP_AVGPOOL
 };
 
 struct dbv_op {
@@ -31,6 +33,9 @@ struct dbv_op {
 	int pw, pb;           /* weight/bias (BN: gamma/beta) params     */
 	int prm, prv, pnbt;   /* BN buffers                              */
 	size_t save;          /* BN: offset of saved mean/invstd         */
+	int stats, fresh;     /* BN: shared statistics (m->bn_stats
+				 offset, -1: none), and its first fresh
+				 channels (dbv_bn_forward_train_shared) */
 };
 
 #define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
@@ -45,6 +50,7 @@ struct builder {
 	int flat;
 	int f;             /* current features (when flat) */
 	size_t bn_save;
+	size_t bn_stats;   /* doubles of shared BN statistics */
 	int rc;
 };
 
@@ -67,6 +73,14 @@ static int new_slot(struct builder *b, int flat, size_t per_item)
 	m->slot_flat = f;
 	s[m->nslots] = per_item;
 	f[m->nslots] = flat;
+	if (!(f = grow(m->slot_parent, (size_t)m->nslots, sizeof *f)))
+		return b->rc = DBV_EIO, -1;
+	m->slot_parent = f;
+	f[m->nslots] = -1;
+	if (!(s = grow(m->slot_off, (size_t)m->nslots, sizeof *s)))
+		return b->rc = DBV_EIO, -1;
+	m->slot_off = s;
+	s[m->nslots] = 0;
 	return m->nslots++;
 }
 
@@ -87,7 +101,7 @@ static struct dbv_op *new_op(struct builder *b, enum op_type t)
 	o->type = t;
 	o->in = b->cur;
 	o->in2 = -1;
-	o->pw = o->pb = o->prm = o->prv = o->pnbt = -1;
+	o->pw = o->pb = o->prm = o->prv = o->pnbt = o->stats = -1;
 	o->c = b->c;
 	o->h = b->h;
 	o->w = b->w;
@@ -195,22 +209,28 @@ static void op_relu(struct builder *b)
 	b->cur = o->out;
 }
 
-static void op_maxpool(struct builder *b)
+/* A 2x2 pool of stride 2: OP_MAXPOOL or OP_AVGPOOL. */
+static void op_pool2(struct builder *b, enum op_type t)
 {
 	struct dbv_op *o;
 	if (b->h < 2 || b->w < 2) {
 		b->rc = dbv_seterr(DBV_EUSAGE,
-				   "the input shrinks to nothing: a 2x2 max pool on a %dx%d map",
-				   b->h, b->w);
+				   "the input shrinks to nothing: a 2x2 %s pool on a %dx%d map",
+				   t == OP_MAXPOOL ? "max" : "average", b->h, b->w);
 		return;
 	}
-	o = new_op(b, OP_MAXPOOL);
+	o = new_op(b, t);
 	if (!o)
 		return;
 	b->h /= 2;
 	b->w /= 2;
 	o->out = new_slot(b, 0, (size_t)b->c * (size_t)b->h * (size_t)b->w);
 	b->cur = o->out;
+}
+
+static void op_maxpool(struct builder *b)
+{
+	op_pool2(b, OP_MAXPOOL);
 }
 
 static void op_gpool(struct builder *b, enum op_type t)
@@ -264,9 +284,11 @@ static void op_to_cnhw(struct builder *b)
 /* Pre-activation basic block (as in Kuang Liu's PreActBlock, the model of
  * Nakkiran et al.'s ResNet18-k):
  *   a = relu(bn1(x)); sc = shortcut(a) if shapes change else x;
- *   y = conv2(relu(bn2(conv1(a)))) + sc                                 */
+ *   y = conv2(relu(bn2(conv1(a)))) + sc
+ * sc_name names the shortcut convolution: "shortcut.0" (resnet18),
+ * "convShortcut" (wrn).                                                */
 static void preact_block(struct builder *b, const char *name, int planes,
-			 int stride)
+			 int stride, const char *sc_name)
 {
 	char pre[96];
 	int x = b->cur, in_planes = b->c, a, ah, aw;
@@ -294,7 +316,7 @@ static void preact_block(struct builder *b, const char *name, int planes,
 		return;
 	if (need_sc) {
 		int y = b->cur, yc = b->c, yh = b->h, yw = b->w;
-		snprintf(pre, sizeof pre, "%s.shortcut.0", name);
+		snprintf(pre, sizeof pre, "%s.%s", name, sc_name);
 		reg_conv(b, pre, in_planes, planes, 1, 0, &scw, &scb);
 		/* run the shortcut conv on a */
 		b->cur = a;
@@ -311,6 +333,201 @@ static void preact_block(struct builder *b, const char *name, int planes,
 		b->w = yw;
 	}
 	op_add(b, x);
+}
+
+/* ---- wrn, vgg, densenet ---- */
+
+/* VGG-`depth` (Kuang Liu's VGG): cfg in multiples of the width k (64 is
+ * the paper's), 0 a 2x2 max pool; each number conv3x3 (bias) + BN + ReLU,
+ * numbered as the Sequential `features` numbers its modules. */
+static void vgg(struct builder *b, int k, int depth, int classes)
+{
+	static const int c11[] = {1, 0, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0, -1};
+	static const int c13[] = {1, 1, 0, 2, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8,
+				  0, -1};
+	static const int c16[] = {1, 1, 0, 2, 2, 0, 4, 4, 4, 0, 8, 8, 8, 0,
+				  8, 8, 8, 0, -1};
+	static const int c19[] = {1, 1, 0, 2, 2, 0, 4, 4, 4, 4, 0, 8, 8, 8,
+				  8, 0, 8, 8, 8, 8, 0, -1};
+	const int *cfg = depth == 11 ? c11 : depth == 13 ? c13 :
+			 depth == 16 ? c16 : depth == 19 ? c19 : NULL;
+	char name[48];
+	int idx = 0;
+
+	if (!cfg) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "vgg has --depth 11, 13, 16 or 19, not %d", depth);
+		return;
+	}
+	op_to_cnhw(b);
+	for (; *cfg >= 0; cfg++) {
+		if (!*cfg) {
+			/* Skip a pool once the map is 1 pixel wide. */
+			if (b->h >= 2 && b->w >= 2) {
+				op_maxpool(b);
+				idx++;
+			}
+			continue;
+		}
+		snprintf(name, sizeof name, "features.%d", idx);
+		op_conv(b, name, k * *cfg, 3, 1, 1, 1);
+		snprintf(name, sizeof name, "features.%d", idx + 1);
+		op_bn(b, name);
+		op_relu(b);
+		idx += 3;
+	}
+	op_gpool(b, OP_GAP);
+	op_linear(b, "classifier", classes, 1);
+}
+
+/* WideResNet-depth-k as the paper's reference code has it: its basic
+ * block is preact_block (the pre-activation feeds the 1x1 shortcut when
+ * the shape changes), named convShortcut; convolutions Kaiming normal
+ * (fan out), the linear bias 0. */
+static void wrn(struct builder *b, int k, int depth, int classes)
+{
+	char name[48];
+	int nb = (depth - 4) / 6;
+
+	if (depth < 10 || (depth - 4) % 6) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "wrn needs a --depth of 6n+4 (10, 16, 22, 28, 34, 40, ...), not %d",
+				   depth);
+		return;
+	}
+	op_to_cnhw(b);
+	op_conv(b, "conv1", 16, 3, 1, 1, 0);
+	for (int g = 0; g < 3; g++)
+		for (int i = 0; i < nb; i++) {
+			snprintf(name, sizeof name, "block%d.layer.%d", g + 1, i);
+			preact_block(b, name, (16 * k) << g,
+				     g > 0 && i == 0 ? 2 : 1, "convShortcut");
+		}
+	op_bn(b, "bn1");
+	op_relu(b);
+	op_gpool(b, OP_GAP);
+	op_linear(b, "fc", classes, 1);
+	for (size_t i = 0; !b->rc && i < b->m->nparams; i++) {
+		struct dbv_param *p = &b->m->params[i];
+
+		if (p->kind == DBV_P_WEIGHT && p->ndim == 4)
+			p->init = DBV_INIT_KAIMING_OUT;
+		else if (p->kind == DBV_P_BIAS)
+			p->init = DBV_INIT_ZERO;
+	}
+}
+
+/* Make slot s a view of `parent`'s channels from c0 on. */
+static void make_view(struct builder *b, int s, int parent, int c0)
+{
+	if (b->rc)
+		return;
+	b->m->slot_parent[s] = parent;
+	b->m->slot_off[s] = (size_t)c0 * (size_t)b->h * (size_t)b->w;
+}
+
+/* The BN just built shares the batch statistics at m->bn_stats + at,
+ * computing its first `fresh` channels'. */
+static void share_stats(struct builder *b, int at, int fresh)
+{
+	if (b->rc)
+		return;
+	b->m->ops[b->m->nops - 1].stats = at;
+	b->m->ops[b->m->nops - 1].fresh = fresh;
+}
+
+/*
+ * A dense block of `layers` bottlenecks of growth g (Kuang Liu's
+ * Bottleneck: BN-ReLU-conv1x1(4g)-BN-ReLU-conv3x3(g)), each followed by
+ * cat([new, x]).  No copies: the block owns one buffer of all its
+ * channels, c0 + layers*g, in their final order
+ *
+ *     [ new_L | ... | new_2 | new_1 | x ]
+ *
+ * (new features in front).  The block's input x is written into its tail
+ * by the op before (the stem or a transition); bottleneck i reads the
+ * suffix from new_{i-1} on (a view) and its last convolution writes new_i
+ * into its place (a view).  In [C, n, H, W] a range of channels is one
+ * contiguous range, so a view is a pointer.  Backward, the gradients add
+ * up in the same buffer: the reader of the whole (a transition) sets it,
+ * and each bottleneck, run in reverse, finds its new_i's gradient
+ * complete (only later ones read it) and adds into its suffix's.
+ *
+ * The BNs reading the buffer (each bottleneck's bn1, the transition's)
+ * see the same values of every channel but the newest g: each channel's
+ * batch mean and variance are computed once, by the first BN that reads
+ * it, and shared (dbv_bn_forward_train_shared).  Returns the statistics'
+ * offset in m->bn_stats.
+ */
+static int dense_block(struct builder *b, const char *name, int layers,
+		       int g)
+{
+	char pre[96];
+	const int c0 = b->c, total = c0 + layers * g;
+	const int stats = (int)b->bn_stats;
+	int parent;
+
+	b->bn_stats += 2 * (size_t)total;
+	parent = new_slot(b, 0, (size_t)total * (size_t)b->h * (size_t)b->w);
+	make_view(b, b->cur, parent, layers * g);
+	for (int i = 0; i < layers && !b->rc; i++) {
+		const int at = (layers - i) * g; /* the suffix read */
+		int in;
+
+		if (i > 0) {
+			in = new_slot(b, 0, (size_t)(c0 + i * g) * (size_t)b->h *
+					    (size_t)b->w);
+			make_view(b, in, parent, at);
+			b->cur = in;
+			b->c = c0 + i * g;
+		}
+		snprintf(pre, sizeof pre, "%s.%d.bn1", name, i);
+		op_bn(b, pre);
+		share_stats(b, stats + 2 * at, i ? g : c0);
+		op_relu(b);
+		snprintf(pre, sizeof pre, "%s.%d.conv1", name, i);
+		op_conv(b, pre, 4 * g, 1, 1, 0, 0);
+		snprintf(pre, sizeof pre, "%s.%d.bn2", name, i);
+		op_bn(b, pre);
+		op_relu(b);
+		snprintf(pre, sizeof pre, "%s.%d.conv2", name, i);
+		op_conv(b, pre, g, 3, 1, 1, 0);
+		make_view(b, b->cur, parent, at - g);
+	}
+	b->cur = parent;
+	b->c = total;
+	return stats;
+}
+
+/* DenseNet-121's layout (Kuang Liu's DenseNet121 with growth rate g:
+ * dense blocks of 6, 12, 24, 16, transitions BN-ReLU-conv1x1(half, floor)
+ * -avgpool2), then BN, ReLU, global average pool (his avg_pool2d(4) on
+ * CIFAR's 4x4 map), linear. */
+static void densenet(struct builder *b, int g, int classes)
+{
+	static const int blocks[4] = {6, 12, 24, 16};
+	char name[48];
+
+	op_to_cnhw(b);
+	op_conv(b, "conv1", 2 * g, 3, 1, 1, 0);
+	for (int i = 0; i < 4 && !b->rc; i++) {
+		int st;
+
+		snprintf(name, sizeof name, "dense%d", i + 1);
+		st = dense_block(b, name, blocks[i], g);
+		if (i < 3)
+			snprintf(name, sizeof name, "trans%d.bn", i + 1);
+		op_bn(b, i < 3 ? name : "bn");
+		share_stats(b, st, g);
+		op_relu(b);
+		if (i == 3)
+			break;
+		snprintf(name, sizeof name, "trans%d.conv", i + 1);
+		op_conv(b, name, b->c / 2, 1, 1, 0, 0);
+		op_pool2(b, OP_AVGPOOL);
+	}
+	op_gpool(b, OP_GAP);
+	op_linear(b, "linear", classes, 1);
 }
 
 static int build_arch(struct builder *b, const struct dbv_arch *a)
@@ -351,32 +568,19 @@ static int build_arch(struct builder *b, const struct dbv_arch *a)
 		for (int s = 0; s < 4; s++)
 			for (int i = 0; i < 2; i++) {
 				snprintf(name, sizeof name, "layer%d.%d", s + 1, i);
-				preact_block(b, name, k << s, (s > 0 && i == 0) ? 2 : 1);
+				preact_block(b, name, k << s, (s > 0 && i == 0) ? 2 : 1,
+					     "shortcut.0");
 			}
 		op_gpool(b, OP_GAP);
 		op_linear(b, "linear", a->classes, 1);
 	} else if (!strcmp(a->name, "vgg11")) {
-		static const int cfg[] = {1, 0, 2, 0, 4, 4, 0, 8, 8, 0, 8, 8, 0};
-		int idx = 0;
-		op_to_cnhw(b);
-		for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
-			if (!cfg[i]) {
-				/* Skip a pool once the map is 1 pixel wide. */
-				if (b->h >= 2 && b->w >= 2) {
-					op_maxpool(b);
-					idx++;
-				}
-				continue;
-			}
-			snprintf(name, sizeof name, "features.%d", idx);
-			op_conv(b, name, k * cfg[i], 3, 1, 1, 1);
-			snprintf(name, sizeof name, "features.%d", idx + 1);
-			op_bn(b, name);
-			op_relu(b);
-			idx += 3;
-		}
-		op_gpool(b, OP_GAP);
-		op_linear(b, "classifier", a->classes, 1);
+		vgg(b, k, 11, a->classes);
+	} else if (!strcmp(a->name, "vgg")) {
+		vgg(b, k, a->depth, a->classes);
+	} else if (!strcmp(a->name, "wrn")) {
+		wrn(b, k, a->depth, a->classes);
+	} else if (!strcmp(a->name, "densenet")) {
+		densenet(b, k, a->classes);
 	} else if (!strcmp(a->name, "rf")) {
 		/* Random features: a fixed random ReLU layer of k units, then
 		 * a linear layer trained from zero (its fan-in 0: no init). */
@@ -389,10 +593,15 @@ static int build_arch(struct builder *b, const struct dbv_arch *a)
 		}
 	} else {
 		return dbv_seterr(DBV_EUSAGE,
-				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11, rf)",
+				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf)",
 				  a->name);
 	}
 	return b->rc;
+}
+
+int dbv_arch_default_depth(const char *name)
+{
+	return !strcmp(name, "wrn") ? 28 : !strcmp(name, "vgg") ? 19 : 1;
 }
 
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
@@ -423,11 +632,13 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 		return rc;
 	}
 	m->bn_save = dbv_calloc(b.bn_save ? b.bn_save : 1, sizeof(float));
+	m->bn_stats = dbv_calloc(b.bn_stats ? b.bn_stats : 1, sizeof(double));
 	m->p = dbv_amalloc(m->total * sizeof(float));
 	m->g = dbv_amalloc(m->total * sizeof(float));
 	m->slot_uses = dbv_calloc((size_t)m->nslots, sizeof(int));
 	m->slot_last = dbv_calloc((size_t)m->nslots, sizeof(int));
-	if (!m->bn_save || !m->p || !m->g || !m->slot_uses || !m->slot_last) {
+	if (!m->bn_save || !m->bn_stats || !m->p || !m->g || !m->slot_uses ||
+	    !m->slot_last) {
 		dbv_model_release(m);
 		return DBV_EIO;
 	}
@@ -458,6 +669,20 @@ void dbv_model_init(struct dbv_model *m, uint64_t seed)
 		 * that out features carry the 1/sqrt(out) of a kernel mean. */
 		if (p->kind == DBV_P_FIXED)
 			bound = sqrtf(3.0f / ((float)p->fan_in * (float)p->shape[0]));
+
+		if (p->init == DBV_INIT_KAIMING_OUT) {
+			/* fan_out = cout*k*k = numel / cin */
+			double sd = sqrt(2.0 * (double)p->shape[1] /
+					 (double)p->numel);
+
+			for (size_t j = 0; j < p->numel; j++)
+				v[j] = (float)(sd * dbv_rng_normal(&r));
+			continue;
+		}
+		if (p->init == DBV_INIT_ZERO) {
+			memset(v, 0, p->numel * sizeof *v);
+			continue;
+		}
 		for (size_t j = 0; j < p->numel; j++) {
 			switch (p->kind) {
 			case DBV_P_FIXED:
@@ -513,10 +738,12 @@ static void free_acts(struct dbv_model *m)
 {
 	if (m->act && !m->eval_only)
 		for (int i = 1; i < m->nslots; i++) /* slot 0: caller's */
-			dbv_afree(m->act[i]);
+			if (m->slot_parent[i] < 0)
+				dbv_afree(m->act[i]);
 	if (m->dact && !m->eval_only)
 		for (int i = 1; i < m->nslots; i++)
-			dbv_afree(m->dact[i]);
+			if (m->slot_parent[i] < 0)
+				dbv_afree(m->dact[i]);
 	free(m->act);
 	free(m->dact);
 	dbv_afree(m->scratch);
@@ -553,6 +780,21 @@ static int reserve_scratch(struct dbv_model *m, int n, int fwd)
 static int fused_bn_relu(const struct dbv_model *m, int i);
 static int eval_group(const struct dbv_model *m, int i);
 
+/* The slot that holds slot s's memory. */
+static int slot_root(const struct dbv_model *m, int s)
+{
+	return m->slot_parent[s] >= 0 ? m->slot_parent[s] : s;
+}
+
+/* Point the views of a[] (activations or gradients) into their parents
+ * for a batch of n: channel ranges of [C, n, H, W] start at c0*n*H*W. */
+static void resolve_views(const struct dbv_model *m, float **a, int n)
+{
+	for (int i = 1; i < m->nslots; i++)
+		if (m->slot_parent[i] >= 0)
+			a[i] = a[m->slot_parent[i]] + m->slot_off[i] * (size_t)n;
+}
+
 /*
  * Evaluation needs a slot only from the op that writes it to the last op
  * that reads it (the logits, read by nobody, to the end).  Slots are
@@ -582,17 +824,28 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	m->eval_only = 1; /* act[] will point into the arena: never freed */
 	if (!last || !buf || !owner || !size || !m->act)
 		goto out;
+	/* A view lives in its parent's buffer: the parent lives from the
+	 * first write of any view to the last read of any. */
 	for (int i = 0; i < ns; i++)
-		last[i] = i == ns - 1 ? m->nops : m->slot_last[i];
-	for (int k = 0; k < m->nops; k++) {
-		int g = eval_group(m, k);
+		last[i] = -1;
+	for (int i = 0; i < ns; i++) {
+		int l = i == ns - 1 ? m->nops : m->slot_last[i];
 
-		if (g == 3 && last[m->ops[k].in] < k + 2)
-			last[m->ops[k].in] = k + 2;
+		if (l > last[slot_root(m, i)])
+			last[slot_root(m, i)] = l;
+		buf[i] = -1;
 	}
 	for (int k = 0; k < m->nops; k++) {
-		int s = m->ops[k].out, b = 0;
+		int g = eval_group(m, k), s = slot_root(m, m->ops[k].in);
 
+		if (g == 3 && last[s] < k + 2)
+			last[s] = k + 2;
+	}
+	for (int k = 0; k < m->nops; k++) {
+		int s = slot_root(m, m->ops[k].out), b = 0;
+
+		if (buf[s] >= 0)
+			continue; /* a view of a parent placed already */
 		while (b < nbuf && last[owner[b]] >= k)
 			b++;
 		if (b == nbuf)
@@ -627,6 +880,8 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	for (int i = 1; i < ns; i++) {
 		size_t off = 0;
 
+		if (m->slot_parent[i] >= 0)
+			continue; /* resolved by each forward pass */
 		for (int b = 0; b < buf[i]; b++)
 			off += size[b];
 		m->act[i] = m->arena + off;
@@ -652,6 +907,8 @@ int dbv_model_reserve(struct dbv_model *m, int n)
 		return free_acts(m), DBV_EIO;
 	/* Slot 0 is the caller's input: never allocated. */
 	for (int i = 1; i < m->nslots; i++) {
+		if (m->slot_parent[i] >= 0)
+			continue; /* resolved by each pass */
 		if (dbv_mul_size(m->slot_size[i], (size_t)n, &sz) ||
 		    dbv_mul_size(sz, sizeof(float), &sz))
 			return free_acts(m), DBV_EUSAGE;
@@ -780,6 +1037,7 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 	if (train && m->eval_only)
 		return NULL; /* reserved for evaluation only */
 	m->act[0] = (float *)x;
+	resolve_views(m, m->act, n);
 	for (int i = 0; i < m->nops; i++) {
 		const struct dbv_op *o = &m->ops[i];
 		const float *in = m->act[o->in];
@@ -816,7 +1074,17 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			}
 			y = fuse ? m->act[m->ops[++i].out] : out;
 
-			if (train) {
+			if (train && o->stats >= 0 && !m->no_share) {
+				dbv_bn_forward_train_shared(
+					o->c, (size_t)n * hw, in,
+					p + m->params[o->pw].offset,
+					p + m->params[o->pb].offset, y,
+					m->bn_save + o->save, m->bn_save + o->save + o->c,
+					p + m->params[o->prm].offset,
+					p + m->params[o->prv].offset, BN_MOMENTUM, BN_EPS,
+					fuse, m->bn_stats + o->stats, o->fresh);
+				p[m->params[o->pnbt].offset] += 1;
+			} else if (train) {
 				(fuse ? dbv_bn_relu_forward_train : dbv_bn_forward_train)(
 					o->c, (size_t)n * hw, in,
 					p + m->params[o->pw].offset,
@@ -857,6 +1125,10 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			add_fwd(m->slot_size[o->out] * (size_t)n, in,
 				m->act[o->in2], out);
 			break;
+		case OP_AVGPOOL:
+			dbv_avgpool2_forward((size_t)o->c * (size_t)n, o->h, o->w,
+					     in, out);
+			break;
 		}
 	}
 	return m->act[m->nslots - 1];
@@ -878,7 +1150,8 @@ void dbv_model_zero_grad(struct dbv_model *m)
  */
 static int set_grad(const struct dbv_model *m, int i, int k)
 {
-	if (i <= 0 || k < 0 || m->slot_last[i] != k)
+	/* A view's gradient shares its parent's: always added into. */
+	if (i <= 0 || k < 0 || m->slot_last[i] != k || m->slot_parent[i] >= 0)
 		return 0;
 	switch (m->ops[k].type) {
 	case OP_ADD:
@@ -887,6 +1160,7 @@ static int set_grad(const struct dbv_model *m, int i, int k)
 	case OP_RELU:
 	case OP_MAXPOOL:
 	case OP_CONV:
+	case OP_AVGPOOL:
 		return 1;
 	default:
 		return 0;
@@ -899,8 +1173,9 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 	const float *p = m->p;
 	/* A slot whose last reader writes its gradient whole (set_grad)
 	 * needs no zeroing; every other gradient is summed into, from zero. */
+	resolve_views(m, m->dact, n);
 	for (int i = 1; i < m->nslots - 1; i++)
-		if (!set_grad(m, i, m->slot_last[i]))
+		if (m->slot_parent[i] < 0 && !set_grad(m, i, m->slot_last[i]))
 			zero_floats(m->dact[i], m->slot_size[i] * (size_t)n);
 	memcpy(m->dact[m->nslots - 1], dlogits,
 	       m->slot_size[m->nslots - 1] * (size_t)n * sizeof(float));
@@ -976,6 +1251,12 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 				o->in2 == 0 ? NULL : m->dact[o->in2],
 				set_grad(m, o->in, i), set_grad(m, o->in2, i));
 			break;
+		case OP_AVGPOOL:
+			if (dx)
+				(set_grad(m, o->in, i) ? dbv_avgpool2_backward_set
+						    : dbv_avgpool2_backward)(
+					(size_t)o->c * (size_t)n, o->h, o->w, dy, dx);
+			break;
 		}
 	}
 }
@@ -989,7 +1270,10 @@ void dbv_model_release(struct dbv_model *m)
 	free(m->slot_flat);
 	free(m->slot_uses);
 	free(m->slot_last);
+	free(m->slot_parent);
+	free(m->slot_off);
 	free(m->bn_save);
+	free(m->bn_stats);
 	dbv_afree(m->p);
 	dbv_afree(m->g);
 	memset(m, 0, sizeof *m);

@@ -134,6 +134,22 @@ void dbv_bn_relu_maxpool2_forward_eval(int c, int n, int h, int w,
 				       const float *beta, float *y,
 				       const float *run_mean,
 				       const float *run_var, float eps);
+/*
+ * Training BN (relu: with the ReLU fused, as dbv_bn_relu_forward_train)
+ * whose channels' batch statistics other BNs share: a DenseNet block's
+ * BNs read overlapping ranges of one buffer, whose channels' mean and
+ * variance do not change within a pass.  stats [2c] holds each channel's
+ * mean and biased variance (double); channels [0, fresh) compute theirs
+ * and store them there, the others read them (computed by an earlier BN
+ * from the same values, so every result is bit for bit that of the plain
+ * form, one of its two reads of x fewer).
+ */
+void dbv_bn_forward_train_shared(int c, size_t m, const float *x,
+				 const float *gamma, const float *beta,
+				 float *y, float *save_mean, float *save_invstd,
+				 float *run_mean, float *run_var,
+				 float momentum, float eps, int relu,
+				 double *stats, int fresh);
 void dbv_bn_relu_backward(int c, size_t m, const float *x,
 			  const float *gamma, const float *save_mean,
 			  const float *save_invstd, const float *y,
@@ -162,6 +178,16 @@ void dbv_maxpool2_backward(size_t planes, int h, int w, const float *x,
 			   const float *dy, float *dx);
 void dbv_maxpool2_backward_set(size_t planes, int h, int w, const float *x,
 			       const float *dy, float *dx);
+/* 2x2 average pool, stride 2, floor (lib/nn/pool2.c): [c*n, h, w] ->
+ * [c*n, h/2, w/2], each output the mean of its window; backward gives
+ * every input of a window a quarter of its dy (an odd last row or column
+ * none).  The _set form overwrites dx. */
+void dbv_avgpool2_forward(size_t planes, int h, int w, const float *x,
+			  float *y);
+void dbv_avgpool2_backward(size_t planes, int h, int w, const float *dy,
+			   float *dx);
+void dbv_avgpool2_backward_set(size_t planes, int h, int w, const float *dy,
+			       float *dx);
 /* Global pools: [c, n, h, w] -> flat [n, c]. */
 void dbv_gap_forward(int c, int n, int hw, const float *x, float *y);
 void dbv_gap_backward(int c, int n, int hw, const float *dy, float *dx);
@@ -202,6 +228,10 @@ double dbv_loss(const char *loss, int n, int k, const float *logits,
  *            pool; conv(8K)+BN+ReLU+pool; global max pool; linear
  *   resnet18 pre-activation ResNet-18, widths K,2K,4K,8K
  *   vgg11    VGG-11 scaled by K/64, global average pool, linear
+ *   vgg      VGG-11/13/16/19 (depth) scaled by K/64, as vgg11
+ *   wrn      WideResNet-depth-K: channels 16, 16K, 32K, 64K, (depth-4)/6
+ *            pre-activation blocks a group, Kaiming normal (fan out)
+ *   densenet DenseNet-121's layout with growth rate K (121: K = 32)
  *   rf       random features: input -> fixed random Linear(K, no bias)
  *            ReLU -> Linear(classes), the last trained from zero
  * Parameters are named like PyTorch state_dict keys of the module
@@ -209,7 +239,7 @@ double dbv_loss(const char *loss, int n, int k, const float *logits,
  */
 struct dbv_arch {
 	char name[16];
-	int width, depth; /* depth: mlp only */
+	int width, depth; /* depth: mlp, wrn and vgg */
 	int c, h, w;      /* input item shape */
 	int classes;
 };
@@ -236,6 +266,15 @@ struct dbv_param {
 	size_t offset; /* into dbv_model.p and .g */
 	size_t numel;
 	int fan_in;    /* for initialisation */
+	int init;      /* DBV_INIT_*: how dbv_model_init fills it */
+};
+
+/* Initialisations other than PyTorch's default (DBV_INIT_DEFAULT). */
+enum {
+	DBV_INIT_DEFAULT,     /* by kind: see dbv_model_init              */
+	DBV_INIT_KAIMING_OUT, /* N(0, 2/fan_out), fan_out = shape[0]*k*k:
+				 kaiming_normal_(mode='fan_out', 'relu') */
+	DBV_INIT_ZERO,        /* 0                                        */
 };
 
 struct dbv_op; /* private: one node of the model's graph */
@@ -254,27 +293,35 @@ struct dbv_model {
 	int *slot_flat;    /* 1: [n,F] layout, 0: [C,n,H,W]            */
 	int *slot_uses;    /* ops reading each slot (in or in2)        */
 	int *slot_last;    /* the last op reading each slot, or -1     */
+	int *slot_parent;  /* a view's slot (-1: a slot of its own)    */
+	size_t *slot_off;  /* a view's offset into it, floats per item */
 	int batch;     /* activations are allocated for this batch    */
 	int eval_only; /* reserved by dbv_model_reserve_eval           */
 	int no_fuse;   /* 1: BN and ReLU run apart (tests compare)      */
+	int no_share;  /* 1: no BN shares statistics (tests compare)    */
 	float **act, **dact;
 	float *arena;  /* eval_only: the shared activation buffers     */
 	float *scratch;
 	size_t scratch_size;
 	size_t act_bytes; /* activations (and gradients) reserved, bytes */
 	float *bn_save; /* per-BN saved mean/invstd for backward */
+	double *bn_stats; /* densenet: channel statistics BNs share      */
 };
 
 /* Batch norm constants (PyTorch's defaults), recorded in model meta. */
 #define DBV_BN_EPS 1e-5
 #define DBV_BN_MOMENTUM 0.1
 
+/* The depth an architecture has when none is given: wrn 28, vgg 19,
+ * others 1 (what dbv-train records for them). */
+int dbv_arch_default_depth(const char *name);
 /* Build the graph and the parameter table; allocate p and g (zeroed). */
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
 /* PyTorch's default initialisation with dbv's PRNG: conv and linear
  * weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (what
  * kaiming_uniform_(a=sqrt(5)) gives), BN weight 1, bias 0, running mean 0,
- * var 1.  Parameters are filled in table order. */
+ * var 1; a parameter whose init is not DBV_INIT_DEFAULT as that says
+ * (wrn's).  Parameters are filled in table order. */
 void dbv_model_init(struct dbv_model *m, uint64_t seed);
 /* Find a parameter by name (NULL when absent). */
 struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);

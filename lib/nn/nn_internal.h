@@ -62,4 +62,11 @@ void dbv_conv_backward_ref(const struct dbv_conv *c, int n, const float *x,
 			   const float *wt, const float *dy, float *dx,
 			   float *dwt, float *db);
 
+/* Naive references of the 2x2 average pool (lib/nn/pool2.c): sums in
+ * double; the backward adds into dx. */
+void dbv_avgpool2_forward_ref(size_t planes, int h, int w, const float *x,
+			      float *y);
+void dbv_avgpool2_backward_ref(size_t planes, int h, int w, const float *dy,
+			       float *dx);
+
 #endif /* DBV_NN_INTERNAL_H */

@@ -63,6 +63,7 @@ Model structures: exactly the module structure and parameter names of
 lib/nn/models.c (the state_dict keys are what dbv names its parameters).
 """
 import copy
+import math
 import os
 import sys
 
@@ -111,8 +112,15 @@ DTYPES = {np.dtype("<f4"): "f32", np.dtype("<f8"): "f64",
 
 
 class Stream:
-    def __init__(self, meta):
+    """A version 1.0 stream of `kind` whose records are all of type `rec`
+    ({"t":rec, "seq":k, "name":NAME, "value":TENSOR}); scripts/torch2dbv.py
+    writes model streams ("param" records) with it."""
+
+    def __init__(self, meta, kind="fixture", rec="tensor",
+                 tool="torch_fixtures.py", pipeline=()):
         self.meta = meta
+        self.kind, self.rec, self.tool = kind, rec, tool
+        self.pipeline = list(pipeline)
         self.records = []
 
     def add(self, name, value, dtype=None):
@@ -129,8 +137,8 @@ class Stream:
 
     def write(self, path):
         p = msgpack.Packer(use_bin_type=True)
-        header = {"t": "dbv", "v": [1, 0], "kind": "fixture",
-                  "tool": "torch_fixtures.py", "pipeline": [],
+        header = {"t": "dbv", "v": [1, 0], "kind": self.kind,
+                  "tool": self.tool, "pipeline": self.pipeline,
                   "meta": self.meta}
         out = [p.pack(header)]
         assert out[0][:7] == b"\x86\xa1t\xa3dbv"
@@ -138,13 +146,13 @@ class Stream:
         for k, (name, a) in enumerate(self.records, 1):
             data = a.tobytes()
             crc = crc32c(data, crc)
-            out.append(p.pack({"t": "tensor", "seq": k, "name": name,
+            out.append(p.pack({"t": self.rec, "seq": k, "name": name,
                                "value": {"dtype": DTYPES[a.dtype],
                                          "shape": list(a.shape),
                                          "data": data}}))
         n = len(self.records)
         out.append(p.pack({"t": "end", "records": n,
-                           "counts": {"tensor": n}, "crc": crc,
+                           "counts": {self.rec: n}, "crc": crc,
                            "status": "ok"}))
         blob = b"".join(out)
         with open(path + ".tmp", "wb") as f:
@@ -258,11 +266,19 @@ class PreActResNet18(nn.Module):
 
 class VGG11(nn.Module):
     CFG = [1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M"]
+    CFGS = {11: CFG,
+            13: [1, 1, "M", 2, 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M"],
+            16: [1, 1, "M", 2, 2, "M", 4, 4, 4, "M", 8, 8, 8, "M",
+                 8, 8, 8, "M"],
+            19: [1, 1, "M", 2, 2, "M", 4, 4, 4, 4, "M", 8, 8, 8, 8, "M",
+                 8, 8, 8, 8, "M"]}
 
-    def __init__(self, c, h, w, k, classes):
+    def __init__(self, c, h, w, k, classes, depth=11):
+        """Kuang Liu's VGG (cfg in multiples of k: 64 is his), vgg11 and
+        vgg --depth 11|13|16|19."""
         super().__init__()
         layers = []
-        for v in self.CFG:
+        for v in self.CFGS[depth]:
             if v == "M":
                 if h >= 2 and w >= 2:   # dbv skips pools on 1-wide maps
                     layers.append(nn.MaxPool2d(2))
@@ -281,6 +297,133 @@ class VGG11(nn.Module):
         return self.classifier(x)
 
 
+class Bottleneck(nn.Module):
+    """Kuang Liu's DenseNet Bottleneck (pytorch-cifar, models/densenet.py):
+    the new features first in the concatenation."""
+
+    def __init__(self, in_planes, growth_rate):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, 4 * growth_rate, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4 * growth_rate)
+        self.conv2 = nn.Conv2d(4 * growth_rate, growth_rate, 3, padding=1,
+                               bias=False)
+
+    def forward(self, x):
+        out = self.conv1(F.relu(self.bn1(x)))
+        out = self.conv2(F.relu(self.bn2(out)))
+        return torch.cat([out, x], 1)
+
+
+class Transition(nn.Module):
+    def __init__(self, in_planes, out_planes):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(in_planes)
+        self.conv = nn.Conv2d(in_planes, out_planes, 1, bias=False)
+
+    def forward(self, x):
+        return F.avg_pool2d(self.conv(F.relu(self.bn(x))), 2)
+
+
+class DenseNet121(nn.Module):
+    """Kuang Liu's DenseNet(Bottleneck, [6, 12, 24, 16], growth_rate=g);
+    his head avg_pool2d(4) is the global average pool on CIFAR's 4x4 map,
+    and dbv's on any map."""
+
+    def __init__(self, c, g, classes):
+        super().__init__()
+        planes = 2 * g
+        self.conv1 = nn.Conv2d(c, planes, 3, padding=1, bias=False)
+        for i, nb in enumerate([6, 12, 24, 16]):
+            layers = []
+            for _ in range(nb):
+                layers.append(Bottleneck(planes, g))
+                planes += g
+            setattr(self, "dense%d" % (i + 1), nn.Sequential(*layers))
+            if i < 3:
+                out = int(math.floor(planes * 0.5))
+                setattr(self, "trans%d" % (i + 1), Transition(planes, out))
+                planes = out
+        self.bn = nn.BatchNorm2d(planes)
+        self.linear = nn.Linear(planes, classes)
+
+    def forward(self, x):
+        out = self.conv1(x)
+        out = self.trans1(self.dense1(out))
+        out = self.trans2(self.dense2(out))
+        out = self.trans3(self.dense3(out))
+        out = self.dense4(out)
+        out = F.adaptive_avg_pool2d(F.relu(self.bn(out)), 1)
+        return self.linear(out.flatten(1))
+
+
+class BasicWideBlock(nn.Module):
+    """The paper's WideResNet block (xternalz's BasicBlock, dropout 0)."""
+
+    def __init__(self, in_planes, out_planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, out_planes, 3, stride, 1,
+                               bias=False)
+        self.bn2 = nn.BatchNorm2d(out_planes)
+        self.conv2 = nn.Conv2d(out_planes, out_planes, 3, 1, 1, bias=False)
+        self.equal = in_planes == out_planes
+        if not self.equal:
+            self.convShortcut = nn.Conv2d(in_planes, out_planes, 1, stride,
+                                          bias=False)
+
+    def forward(self, x):
+        if not self.equal:
+            x = F.relu(self.bn1(x))
+            out = x
+        else:
+            out = F.relu(self.bn1(x))
+        out = F.relu(self.bn2(self.conv1(out)))
+        out = self.conv2(out)
+        return (x if self.equal else self.convShortcut(x)) + out
+
+
+class NetworkBlock(nn.Module):
+    def __init__(self, n, in_planes, out_planes, stride):
+        super().__init__()
+        self.layer = nn.Sequential(*[
+            BasicWideBlock(in_planes if i == 0 else out_planes, out_planes,
+                           stride if i == 0 else 1) for i in range(n)])
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+class WideResNet(nn.Module):
+    """WideResNet-depth-k; the paper's head avg_pool2d(8) is the global
+    average pool on CIFAR's 8x8 map."""
+
+    def __init__(self, c, depth, k, classes):
+        super().__init__()
+        ch = [16, 16 * k, 32 * k, 64 * k]
+        n = (depth - 4) // 6
+        self.conv1 = nn.Conv2d(c, ch[0], 3, 1, 1, bias=False)
+        self.block1 = NetworkBlock(n, ch[0], ch[1], 1)
+        self.block2 = NetworkBlock(n, ch[1], ch[2], 2)
+        self.block3 = NetworkBlock(n, ch[2], ch[3], 2)
+        self.bn1 = nn.BatchNorm2d(ch[3])
+        self.fc = nn.Linear(ch[3], classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out",
+                                        nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.data.fill_(1)
+                m.bias.data.zero_()
+            elif isinstance(m, nn.Linear):
+                m.bias.data.zero_()
+
+    def forward(self, x):
+        out = self.block3(self.block2(self.block1(self.conv1(x))))
+        out = F.adaptive_avg_pool2d(F.relu(self.bn1(out)), 1)
+        return self.fc(out.flatten(1))
+
+
 def make_model(arch, width, depth, shape, classes):
     c, h, w = shape
     if arch == "mlp":
@@ -295,6 +438,12 @@ def make_model(arch, width, depth, shape, classes):
         return VGG11(c, h, w, width, classes)
     if arch == "rf":
         return RF(c * h * w, width, classes)
+    if arch == "vgg":
+        return VGG11(c, h, w, width, classes, depth)
+    if arch == "wrn":
+        return WideResNet(c, depth, width, classes)
+    if arch == "densenet":
+        return DenseNet121(c, width, classes)
     raise ValueError(arch)
 
 
@@ -357,14 +506,15 @@ def rel(a, b, floor=0.0):
     return float((a - b).norm() / (b.norm() + floor))
 
 
-def model_case(name, seed, arch, width, depth, shape, classes):
+def model_case(name, seed, arch, width, depth, shape, classes,
+               sample_above=SAMPLE_ABOVE):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1000)
     model = make_model(arch, width, depth, shape, classes)
     meta = {"case": name, "arch": arch, "width": width, "depth": depth,
             "shape": list(shape), "classes": classes, "batch": BATCH}
     big = {k for k, t in model.state_dict().items()
-           if t.numel() > SAMPLE_ABOVE}
+           if t.numel() > sample_above}
     if big:
         meta["init_seed"] = seed
         dbv_init(model, seed)
@@ -486,6 +636,20 @@ MODEL_CASES = [
     ("vgg11_w2_3x32", 8, "vgg11", 2, 0, (3, 32, 32), 10),
     ("vgg11_w2_3x16", 9, "vgg11", 2, 0, (3, 16, 16), 10),
     ("vgg11_w3_1x12", 10, "vgg11", 3, 0, (1, 12, 12), 4),
+    # Issue 15: VGG-19 (both input shapes; on 28x28 the fifth pool is
+    # skipped), VGG-13; WideResNet-10-1 (block1 identity shortcuts,
+    # blocks 2 and 3 strided 1x1 convShortcut; 28 -> 14 -> 7), WRN-16-1
+    # (identity blocks in every group); DenseNet-121
+    # with growth 2 (32x32: pools to 4x4; 28x28: 7 -> 3, an odd map's last
+    # row and column dropped).  Stored whole (no samples: the sampled form
+    # needs dbv's uniform init, which wrn does not use).
+    ("vgg19_w1_3x32", 30, "vgg", 1, 19, (3, 32, 32), 10, 1 << 20),
+    ("vgg19_w1_1x28", 31, "vgg", 1, 19, (1, 28, 28), 10, 1 << 20),
+    ("vgg13_w2_1x12", 32, "vgg", 2, 13, (1, 12, 12), 4, 1 << 20),
+    ("wrn10_w1_1x28", 33, "wrn", 1, 10, (1, 28, 28), 10, 1 << 20),
+    ("wrn16_w1_3x32", 34, "wrn", 1, 16, (3, 32, 32), 10, 1 << 20),
+    ("densenet_w2_3x32", 35, "densenet", 2, 0, (3, 32, 32), 10, 1 << 20),
+    ("densenet_w2_1x28", 36, "densenet", 2, 0, (1, 28, 28), 10, 1 << 20),
 ]
 
 OPTIM_CASES = [
