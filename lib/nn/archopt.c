@@ -14,8 +14,9 @@
 enum { A_VIT = 1, A_MIXER = 2 };
 
 struct arch_opt {
-	const char *key;   /* meta key; the option name has '-' for '_' */
-	size_t off;        /* into struct dbv_arch: an int or a float   */
+	const char *key;   /* meta key                                  */
+	const char *flag;  /* the option's name: '-' for the key's '_'  */
+	size_t off;        /* into struct dbv_arch: an int or a double  */
 	int is_int;
 	double lo, hi;
 	unsigned archs;    /* A_* that have it                          */
@@ -23,18 +24,18 @@ struct arch_opt {
 };
 
 static const struct arch_opt opts[] = {
-	{"patch", offsetof(struct dbv_arch, patch), 1, 1, 4096,
+	{"patch", "patch", offsetof(struct dbv_arch, patch), 1, 1, 4096,
 	 A_VIT | A_MIXER, 4, 4},
-	{"heads", offsetof(struct dbv_arch, heads), 1, 1, 1024, A_VIT, 8, 0},
-	{"dim_head", offsetof(struct dbv_arch, dim_head), 1, 1, 65536, A_VIT,
+	{"heads", "heads", offsetof(struct dbv_arch, heads), 1, 1, 1024, A_VIT, 8, 0},
+	{"dim_head", "dim-head", offsetof(struct dbv_arch, dim_head), 1, 1, 65536, A_VIT,
 	 64, 0},
-	{"mlp_dim", offsetof(struct dbv_arch, mlp_dim), 1, 1, 1 << 20, A_VIT,
+	{"mlp_dim", "mlp-dim", offsetof(struct dbv_arch, mlp_dim), 1, 1, 1 << 20, A_VIT,
 	 512, 0},
-	{"expansion", offsetof(struct dbv_arch, expansion), 1, 1, 64, A_MIXER,
+	{"expansion", "expansion", offsetof(struct dbv_arch, expansion), 1, 1, 64, A_MIXER,
 	 0, 4},
-	{"dropout", offsetof(struct dbv_arch, dropout), 0, 0, 0.99,
+	{"dropout", "dropout", offsetof(struct dbv_arch, dropout), 0, 0, 0.99,
 	 A_VIT | A_MIXER, 0.1, 0},
-	{"emb_dropout", offsetof(struct dbv_arch, emb_dropout), 0, 0, 0.99,
+	{"emb_dropout", "emb-dropout", offsetof(struct dbv_arch, emb_dropout), 0, 0, 0.99,
 	 A_VIT, 0.1, 0},
 };
 #define NOPTS ((int)(sizeof opts / sizeof opts[0]))
@@ -47,6 +48,11 @@ static unsigned arch_bit(const char *name)
 const char *dbv_arch_option_name(int i)
 {
 	return i >= 0 && i < NOPTS ? opts[i].key : NULL;
+}
+
+const char *dbv_arch_option_flag(int i)
+{
+	return i >= 0 && i < NOPTS ? opts[i].flag : NULL;
 }
 
 int dbv_arch_option_used(const struct dbv_arch *a, int i)
@@ -63,7 +69,7 @@ double dbv_arch_option_get(const struct dbv_arch *a, int i)
 {
 	const char *p = (const char *)a + opts[i].off;
 	int v;
-	float f;
+	double f;
 
 	if (opts[i].is_int) {
 		memcpy(&v, p, sizeof v);
@@ -77,12 +83,11 @@ static void opt_put(struct dbv_arch *a, int i, double v)
 {
 	char *p = (char *)a + opts[i].off;
 	int iv = (int)v;
-	float f = (float)v;
 
 	if (opts[i].is_int)
 		memcpy(p, &iv, sizeof iv);
 	else
-		memcpy(p, &f, sizeof f);
+		memcpy(p, &v, sizeof v);
 }
 
 int dbv_arch_option_set(struct dbv_arch *a, int i, double v)

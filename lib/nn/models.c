@@ -426,7 +426,7 @@ static void op_ln(struct builder *b, const char *name)
 /* GELU, token pools: t; dropout (p > 0 only; every dropout takes a
  * site, emitted or not, so that the sites are the reference code's
  * nn.Dropout modules in order). */
-static void op_simple(struct builder *b, enum op_type t, float p)
+static void op_simple(struct builder *b, enum op_type t, double p)
 {
 	struct dbv_op *o;
 	int site = b->drop_sites;
@@ -435,7 +435,7 @@ static void op_simple(struct builder *b, enum op_type t, float p)
 		return;
 	if (!(o = tok_op(b, t)))
 		return;
-	o->drop = p;
+	o->drop = (float)p;
 	o->site = site;
 	tok_out(b, o, t == OP_TOKMEAN || t == OP_TOKEN0 ? 1 : b->tok, b->dim, 0);
 }
@@ -509,7 +509,7 @@ static void build_vit(struct builder *b, const struct dbv_arch *a)
 /* The feed-forward of a Mixer block, pre-norm and residual: token
  * mixing (tokens) or channel mixing. */
 static void mixer_ff(struct builder *b, const char *pre, int tokens, int exp,
-		     float p)
+		     double p)
 {
 	char name[64];
 	int x = b->cur, back = tokens ? b->tok : b->dim;

@@ -202,7 +202,7 @@ struct dbv_arch {
 	/* The token models' options (dbv_arch_option; 0 and, for the
 	 * dropouts, < 0: the architecture's default). */
 	int patch, heads, dim_head, mlp_dim, expansion;
-	float dropout, emb_dropout;
+	double dropout, emb_dropout;
 };
 
 /*
@@ -212,12 +212,14 @@ struct dbv_arch {
  * stream's "arch_options".  dbv_arch_option parses value into a
  * (DBV_EUSAGE with a message when the name is unknown or the value out
  * of range).  Options are numbered from 0: dbv_arch_option_name(i) is
- * the i-th's meta key (underscores; NULL past the last),
+ * the i-th's meta key (underscores; NULL past the last), _flag its
+ * option name ("dim-head"),
  * dbv_arch_option_used whether architecture a has option i, _get and
  * _set its value as a double (_set range-checked, DBV_EINPUT).
  */
 int dbv_arch_option(struct dbv_arch *a, const char *name, const char *value);
 const char *dbv_arch_option_name(int i);
+const char *dbv_arch_option_flag(int i);
 int dbv_arch_option_used(const struct dbv_arch *a, int i);
 int dbv_arch_option_is_int(int i);
 double dbv_arch_option_get(const struct dbv_arch *a, int i);

@@ -124,7 +124,7 @@ static void test_token_tables(void)
 	CHECK_OK(dbv_model_build(&m, &v));
 	CHECK_EQ_INT(m.arch.depth, 6);
 	CHECK_EQ_INT(m.arch.width, 512);
-	CHECK(m.arch.dropout == 0.1f && m.arch.emb_dropout == 0.1f);
+	CHECK(m.arch.dropout == 0.1 && m.arch.emb_dropout == 0.1);
 	want = (t + 1) * d + d + (16 * d + d) +
 	       6 * (2 * d + 3 * 512 * d + (512 * d + d) + 2 * d +
 		    (512 * d + 512) + (512 * d + d)) + 2 * d + (d * 10 + 10);
@@ -163,7 +163,7 @@ static void test_token_tables(void)
 	CHECK_OK(dbv_arch_option(&x, "dim-head", "16"));
 	CHECK_EQ_INT(x.dim_head, 16);
 	CHECK_OK(dbv_arch_option(&x, "emb_dropout", "0.25"));
-	CHECK(x.emb_dropout == 0.25f);
+	CHECK(x.emb_dropout == 0.25);
 }
 
 static void test_tables(void)
