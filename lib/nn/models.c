@@ -409,18 +409,32 @@ static void op_tokmix(struct builder *b, const char *name, int out)
 	tok_out(b, o, out, b->dim, 0);
 }
 
-static void op_ln(struct builder *b, const char *name)
+/* LayerNorm's parameters, for op oi (an OP_LN). */
+static void ln_params(struct builder *b, int oi, const char *name, int dim)
 {
-	int64_t s[1] = {b->dim};
+	int64_t s[1] = {dim};
 	int pw = add_param(b, name, "weight", DBV_P_BN_WEIGHT, 1, s, 0);
 	int pb = add_param(b, name, "bias", DBV_P_BN_BIAS, 1, s, 0);
+
+	if (!b->rc && oi >= 0) {
+		b->m->ops[oi].pw = pw;
+		b->m->ops[oi].pb = pb;
+	}
+}
+
+/* A LayerNorm over the features; its parameters now (name) or later
+ * (NULL: ln_params with the op index returned). */
+static int op_ln(struct builder *b, const char *name)
+{
 	struct dbv_op *o = tok_op(b, OP_LN);
+	int oi = b->m->nops - 1;
 
 	if (!o)
-		return;
-	o->pw = pw;
-	o->pb = pb;
+		return -1;
 	tok_out(b, o, b->tok, b->dim, 2 * (size_t)b->tok);
+	if (name)
+		ln_params(b, oi, name, b->dim);
+	return oi;
 }
 
 /* GELU, token pools: t; dropout (p > 0 only; every dropout takes a
@@ -512,10 +526,10 @@ static void mixer_ff(struct builder *b, const char *pre, int tokens, int exp,
 		     double p)
 {
 	char name[64];
-	int x = b->cur, back = tokens ? b->tok : b->dim;
+	int x = b->cur, back = tokens ? b->tok : b->dim, dim = b->dim;
+	/* PreNormResidual registers fn before norm: so does the table */
+	int ln = op_ln(b, NULL);
 
-	snprintf(name, sizeof name, "%s.norm", pre);
-	op_ln(b, name);
 	snprintf(name, sizeof name, "%s.fn.0", pre);
 	if (tokens)
 		op_tokmix(b, name, back * exp);
@@ -530,6 +544,8 @@ static void mixer_ff(struct builder *b, const char *pre, int tokens, int exp,
 		op_tlinear(b, name, back, 1);
 	op_simple(b, OP_DROP, p);
 	op_add(b, x);
+	snprintf(name, sizeof name, "%s.norm", pre);
+	ln_params(b, ln, name, dim);
 }
 
 /* lucidrains' mlp-mixer-pytorch MLPMixer, a bare nn.Sequential. */

@@ -263,7 +263,7 @@ static void load_params(struct fixture *f, struct dbv_model *m)
 static void model_case(struct fixture *f, unsigned *seen)
 {
 	static const char *const archs[] = {"mlp", "fcnet", "cnn5", "resnet18",
-					    "vgg11"};
+					    "vgg11", "vit", "mixer"};
 	struct dbv_arch a;
 	struct dbv_model m;
 	const struct dbv_tensor *x, *y, *t;
@@ -275,9 +275,13 @@ static void model_case(struct fixture *f, unsigned *seen)
 	int n, k;
 
 	CHECK_OK(dbv_arch_from_meta(f->meta, &a));
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		if (!strcmp(a.name, archs[i]))
 			*seen |= 1u << i;
+	/* the token models' cases with dropout on: dbv's masks of this
+	 * seed (also the other ones' masks: dropout 0 there) */
+	if (dbv_map_get(f->meta, "dropout_seed"))
+		*seen |= 1u << 7;
 	if (dbv_model_build(&m, &a)) {
 		fprintf(stderr, "%s: %s\n", f->path, dbv_errmsg());
 		CHECK(0);
@@ -288,6 +292,10 @@ static void model_case(struct fixture *f, unsigned *seen)
 		dbv_model_init(&m, (uint64_t)seed);
 	}
 	load_params(f, &m);
+	if (dbv_map_get(f->meta, "dropout_seed")) {
+		CHECK_OK(dbv_get_i64(f->meta, "dropout_seed", &seed));
+		m.drop_seed = (uint64_t)seed;
+	}
 
 	x = need(f, "input", NULL, DBV_F32, 0);
 	y = need(f, "labels", NULL, DBV_I32, 0);
@@ -533,7 +541,7 @@ int main(void)
 	}
 	free(names);
 	/* every architecture and optimizer has a case */
-	CHECK_EQ_INT(seen, 0xf1f);
+	CHECK_EQ_INT(seen, 0xfff);
 	fflush(stdout);
 	return check_done();
 }
