@@ -3,7 +3,7 @@
 # streams into the PyTorch modules of tests/gen/torch_fixtures.py
 # (load_state_dict strict) and, evaluating the test set in PyTorch,
 # reproduces the last "log" record's test_loss (1e-4 relative) and
-# test_acc (exactly) for mlp, cnn5, resnet18 and vgg11.  Data: mkfixtures'
+# test_acc (exactly) for mlp, cnn5, resnet18, vgg11, vit and mixer.  Data: mkfixtures'
 # fake Fashion-MNIST (60 train, 30 test).  Needs Debian's /usr/bin/python3
 # with python3-torch, -numpy, -msgpack (DBV_TORCH_PYTHON overrides it):
 # the prerequisite PYTHON_TORCH; every test is skipped without them
@@ -56,6 +56,14 @@ test_expect_success PYTHON_TORCH 'resnet18: PyTorch reproduces the test loss and
 test_expect_success PYTHON_TORCH 'vgg11: PyTorch reproduces the test loss and accuracy' '
 	dbv-train --arch vgg11 --width 4 $COMMON -o vgg11.dbv train.dbv &&
 	check vgg11.dbv vgg11.json
+'
+test_expect_success PYTHON_TORCH 'vit (dropout on in training): PyTorch reproduces the test loss and accuracy' '
+	dbv-train --arch vit --width 16 --depth 2 --patch 7 --heads 2 --dim-head 8 --mlp-dim 24 $COMMON -o vit.dbv train.dbv &&
+	check vit.dbv vit.json
+'
+test_expect_success PYTHON_TORCH 'mixer: PyTorch reproduces the test loss and accuracy' '
+	dbv-train --arch mixer --width 12 --depth 2 --patch 4 --expansion 2 --dropout 0.1 $COMMON -o mixer.dbv train.dbv &&
+	check mixer.dbv mixer.json
 '
 test_expect_success PYTHON_TORCH '--save wrote the state_dict, equal to the param records' '
 	"$PY" - <<-EOF
