@@ -15,7 +15,12 @@
 #                            `python3` first on PATH usually lacks it)
 #
 # Cases: mlp 784-256-10 (--arch mlp --width 256 --depth 1), cnn5 K=16,
-# resnet18 K=8.
+# resnet18 K=8, and the token models at the CPU setting of dbv-train(1):
+# vit width 128, depth 4, patch 4, 4 heads of 32, mlp-dim 256, dropout
+# 0.1 (both, the paper's), and mixer width 128, depth 4, patch 4,
+# expansion 4 (49 tokens of 16 pixels); TRAIN_CASES picks some (default
+# "mlp cnn5 resnet18 vit mixer").
+#   TRAIN_IMAGES_TOK=2048    images per epoch, vit and mixer
 #
 # dbv: dbv-train runs TRAIN_EPOCHS epochs over the images; each epoch's
 # stderr line gives its "img/s" (images / seconds of that epoch).  The
@@ -52,6 +57,8 @@ bb=${BENCHBIN:?BENCHBIN must name the bench build directory}
 here=$(cd "$(dirname "$0")" && pwd)
 nconv=${TRAIN_IMAGES:-2048}
 nmlp=${TRAIN_IMAGES_MLP:-10240}
+ntok=${TRAIN_IMAGES_TOK:-2048}
+cases=${TRAIN_CASES:-mlp cnn5 resnet18 vit mixer}
 threads=${TRAIN_THREADS:-2}
 epochs=${TRAIN_EPOCHS:-4}
 rounds=${TRAIN_ROUNDS:-3}
@@ -147,8 +154,14 @@ rows=
 best_range() {
 	sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.0f %.0f-%.0f\n", v[NR], v[1], v[NR] }'
 }
-case_run() { # LABEL ARCH WIDTH DEPTH N
+case_run() { # LABEL ARCH WIDTH DEPTH N [NAME=VALUE...]: arch options
 	label=$1 arch=$2 width=$3 depth=$4 n=$5
+	shift 5
+	case " $cases " in *" $arch "*) ;; *) return 0 ;; esac
+	dopts= topts=
+	for kv in "$@"; do
+		dopts="$dopts --${kv%%=*} ${kv#*=}" topts="$topts --opt $kv"
+	done
 	dataset "$n"
 	: >"$tmp/dips"
 	: >"$tmp/tips"
@@ -156,7 +169,8 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 	r=0
 	while [ $r -lt "$rounds" ]; do # dbv and torch take turns
 		r=$((r + 1))
-		if ! peak "$bin/dbv-train" --arch "$arch" --width "$width" --depth "$depth" \
+		# shellcheck disable=SC2086 # $dopts: options, word-split
+		if ! peak "$bin/dbv-train" --arch "$arch" --width "$width" --depth "$depth" $dopts \
 			--epochs "$epochs" --batch $batch --lr 0.01 --momentum 0.9 \
 			--threads "$threads" -o "$tmp/m.dbv" "$tmp/d$n.dbv"; then
 			cat "$tmp/err" >&2
@@ -170,7 +184,7 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 		[ "$v" -gt $rss ] && rss=$v
 		if [ $have_torch = 1 ] && [ $tfail = 0 ]; then
 			# shellcheck disable=SC2086 # $torch_env: nothing or one word
-			if tl=$(env $torch_env "$py" "$here/train_torch.py" "$arch" "$width" "$depth" "$n" \
+			if tl=$(env $torch_env "$py" "$here/train_torch.py" "$arch" "$width" "$depth" "$n" $topts \
 				--batch $batch --threads "$threads" --warmup 2 --reps $((epochs - 1))); then
 				kv ips_all "$tl" | tr , '\n' >>"$tmp/tips"
 				v=$(kv rss_kb "$tl")
@@ -195,7 +209,7 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 			trssm=$(mib $((trss * 1024)))
 		fi
 	fi
-	sz=$("$bb/modelsize" "$arch" "$width" "$depth" 1 28 28 10 $batch)
+	sz=$("$bb/modelsize" "$arch" "$width" "$depth" 1 28 28 10 $batch "$@")
 	pg=$(kv pg_bytes "$sz") act=$(kv act_bytes "$sz")
 	extra=$(( $(kv optim_bytes "$sz") + $(kv scratch_bytes "$sz") + $(kv input_bytes "$sz") ))
 	m=$(( rounds * (epochs - 1) ))
@@ -211,6 +225,8 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 case_run "mlp 784-256-10" mlp 256 1 "$nmlp"
 case_run "cnn5 K=16" cnn5 16 1 "$nconv"
 case_run "resnet18 K=8" resnet18 8 1 "$nconv"
+case_run "vit w128 d4" vit 128 4 "$ntok" patch=4 heads=4 dim-head=32 mlp-dim=256
+case_run "mixer w128 d4" mixer 128 4 "$ntok" patch=4 expansion=4
 
 echo "# data: $data_src"
 printf '%-16s %10s %11s %9s %12s %11s %10s %9s\n' "case" "dbv img/s" "torch img/s" "dbv/torch" \

@@ -34,11 +34,16 @@ WIDTH_mlp      ?= 512
 WIDTH_cnn5     ?= 16
 WIDTH_resnet18 ?= 8
 WIDTH_vgg11    ?= 16
+WIDTH_vit      ?= 128
+WIDTH_mixer    ?= 128
 OPT_mlp        ?= --optim adam --lr 0.001
 OPT_fcnet      ?= --optim adam --lr 0.001
 OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
+# The token models, as dbv-train(1)'s CPU setting (patch 4: 49 tokens on 28x28).
+OPT_vit        ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4 --heads 4 --dim-head 32 --mlp-dim 256
+OPT_mixer      ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4
 
 # BIN, DATA, THREADS, PIC_RANGE, DATA_SEED_OFFSET, DATA_SEED, PLANE_SEED,
 # PIC_SEED and WIDTH_fcnet: common.mk's and study.mk's defaults, as in
