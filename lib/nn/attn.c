@@ -30,7 +30,7 @@ struct attn_job {
 	float scale;
 };
 
-static void attn_fwd_part(void *arg, size_t lo, size_t hi)
+DBV_VECTORIZE static void attn_fwd_part(void *arg, size_t lo, size_t hi)
 {
 	const struct attn_job *a = arg;
 	const int t = a->t, hd = a->heads * a->dh, ld = 3 * hd;
@@ -49,9 +49,12 @@ static void attn_fwd_part(void *arg, size_t lo, size_t hi)
 			for (int c = 1; c < t; c++)
 				mx = row[c] > mx ? row[c] : mx;
 			for (int c = 0; c < t; c++)
-				s += row[c] = expf(row[c] - mx);
+				row[c] = dbv_expf_poly(row[c] - mx);
 			for (int c = 0; c < t; c++)
-				row[c] /= s;
+				s += row[c];
+			s = 1.0f / s;
+			for (int c = 0; c < t; c++)
+				row[c] *= s;
 		}
 		dbv_sgemm1(0, 0, t, a->dh, t, 1.0f, p, t, q + 2 * hd, ld, 0.0f,
 			   a->y + i * t * hd + h * a->dh, hd);
@@ -81,7 +84,7 @@ struct attn_bwd {
 };
 
 /* Thread th of nt: its range of the pairs, with its own [T, T] scratch. */
-static void attn_bwd_run(void *arg, int th, int nt)
+DBV_VECTORIZE static void attn_bwd_run(void *arg, int th, int nt)
 {
 	const struct attn_bwd *b = arg;
 	const struct attn_job *a = &b->a;

@@ -14,8 +14,56 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * GCC's -O2 vectorises loops only when that costs nothing; the
+ * elementwise loops of these layers (exp, GELU, softmax) gain 4x from
+ * vectors even with a remainder, so their functions ask for the full
+ * cost model, and are compiled also for AVX2 and AVX-512, the CPU's best
+ * chosen when the program loads (target_clones; a given CPU always runs
+ * the same one, so results stay reproducible there).  Clang vectorises
+ * at -O2 by itself.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DBV_VECTORIZE __attribute__((optimize("tree-vectorize", \
+	"vect-cost-model=dynamic"), target_clones("avx512f", "avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
+#define DBV_VECTORIZE __attribute__((optimize("tree-vectorize", \
+	"vect-cost-model=dynamic")))
+#else
+#define DBV_VECTORIZE
+#endif
+
 /* PyTorch's LayerNorm eps. */
 #define DBV_LN_EPS 1e-5f
+
+/*
+ * exp(x) for x <= 88 in float, within 2 ulp above -87 (tests/unit/
+ * test_layers.c holds it against exp()), written so that compilers
+ * vectorise loops of it (no libm call, no branch): x = k ln2 + r with
+ * k = round(x / ln2) (the 1.5 * 2^23 trick), ln2 in two parts,
+ * |r| <= ln2/2, exp(r) by Cephes' expf polynomial, times 2^k through the
+ * exponent bits.  x below -87.3 is taken as -87.3 (exp 1.2e-38, where
+ * softmax and GELU want 0).
+ */
+static inline float dbv_expf_poly(float x)
+{
+	union { float f; int32_t i; } u;
+	float k, r, p;
+
+	x += (float)(x < -87.3f) * (-87.3f - x); /* a clamp without a branch */
+	k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+	r = x - k * 0.693359375f;
+	r = r - k * -2.12194440e-4f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	u.i = ((int32_t)k + 127) << 23;
+	return p * u.f;
+}
 
 /*
  * LayerNorm over the last axis: rows of d features, y = (x - mean) *
@@ -32,8 +80,9 @@ void dbv_layernorm_backward(size_t rows, int d, const float *x,
 void dbv_layernorm_forward_ref(size_t rows, int d, const float *x,
 			       const float *w, const float *b, float *y);
 
-/* GELU, exact: y = x * Phi(x) = x/2 (1 + erf(x/sqrt 2)); the backward
- * uses x (dx += dy (Phi(x) + x phi(x))). */
+/* GELU, the erf form (not the tanh one): y = x * Phi(x) = x/2 (1 +
+ * erf(x/sqrt 2)), Phi to 7.5e-8 (tokens.c); the backward uses x
+ * (dx += dy (Phi(x) + x phi(x))). */
 void dbv_gelu_forward(size_t n, const float *x, float *y);
 void dbv_gelu_backward(size_t n, const float *x, const float *dy, float *dx);
 
