@@ -105,7 +105,7 @@ static void job_run(struct job *j)
 		break;
 	case 8:
 		dbv_tokmix_backward(BATCH, j->t, j->tout, j->m, j->a, j->b, j->c,
-				    j->d, j->e, j->f);
+				    j->d, j->e, j->f, j->scratch);
 		break;
 	}
 }
@@ -255,7 +255,8 @@ static void token_bench(int t, int heads, int dh, int tout, int d,
 	j.d = random_buf(&r, pp > xs ? pp : xs);
 	j.e = random_buf(&r, qkv > (size_t)tout * t ? qkv : (size_t)tout * t);
 	j.f = random_buf(&r, (size_t)tout);
-	j.scratch = random_buf(&r, (size_t)dbv_threads() * dbv_attn_scratch(t));
+	j.scratch = random_buf(&r, (size_t)dbv_threads() * dbv_attn_scratch(t) +
+				   dbv_tokmix_scratch(BATCH, t, tout, d));
 	for (int kind = 5; kind <= 8; kind++) {
 		double tj, tg;
 

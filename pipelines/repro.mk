@@ -14,6 +14,12 @@
 #     TRIPLETS=500 ARCHS="resnet18 vgg11" WIDTH_resnet18=64 WIDTH_vgg11=64 \
 #     TRAIN_OPTS="--wd 5e-4 --augment crop:4,flip --schedule step --milestones 37,62,87"
 #
+# The paper's line-up adds the ViT and the MLP-Mixer (patch 4), left out
+# of the default ARCHS for their cost on 2 cores (each about as long to
+# train as all four defaults together; bench/train.sh):
+#
+#   make -f pipelines/repro.mk ARCHS="mlp cnn5 resnet18 vgg11 vit mixer"
+#
 # Outputs under $(OUT): figure1.png (rows = seeds, columns = architectures,
 # one plane at range 0.5), heatmap.png (group x group agreement),
 # table.tsv / table.dbv (pairs, groups with 95% intervals, IoU,

@@ -781,6 +781,11 @@ static int reserve_scratch(struct dbv_model *m, int n, int fwd)
 				   dbv_attn_scratch(m->ops[i].tok);
 			if (s > scratch)
 				scratch = s;
+		} else if (m->ops[i].type == OP_TOKMIX && !fwd) {
+			const struct dbv_op *o = &m->ops[i];
+			size_t s = dbv_tokmix_scratch(n, o->tok, o->fout, o->dim);
+			if (s > scratch)
+				scratch = s;
 		}
 	m->scratch = scratch > SIZE_MAX / sizeof(float) ? NULL
 		     : dbv_amalloc(scratch * sizeof(float));
@@ -1301,7 +1306,7 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 			dbv_tokmix_backward(n, o->tok, o->fout, o->dim, in,
 					    p + m->params[o->pw].offset, dy, dx,
 					    g + m->params[o->pw].offset,
-					    g + m->params[o->pb].offset);
+					    g + m->params[o->pb].offset, m->scratch);
 			break;
 		case OP_TOKMEAN:
 			if (dx)

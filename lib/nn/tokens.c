@@ -44,7 +44,7 @@ static void ln_stats(const float *x, int d, float *mu, float *rs)
 	*rs = (float)(1.0 / sqrt(q / d + (double)DBV_LN_EPS));
 }
 
-static void ln_fwd_part(void *arg, size_t lo, size_t hi)
+DBV_VECTORIZE static void ln_fwd_part(void *arg, size_t lo, size_t hi)
 {
 	const struct ln_job *q = arg;
 	const int d = q->d;
@@ -92,7 +92,7 @@ void dbv_layernorm_forward_ref(size_t rows, int d, const float *x,
  * dx = rs (g - mean(g) - xh mean(g xh)), g = dy w, xh = (x - mu) rs:
  * the gradient through the normalisation of one row.
  */
-static void ln_bwd_dx_part(void *arg, size_t lo, size_t hi)
+DBV_VECTORIZE static void ln_bwd_dx_part(void *arg, size_t lo, size_t hi)
 {
 	const struct ln_job *q = arg;
 	const int d = q->d;
@@ -119,7 +119,7 @@ static void ln_bwd_dx_part(void *arg, size_t lo, size_t hi)
 
 /* dw[j] += sum over rows of dy xh, db[j] += sum of dy, for features
  * [lo, hi), in blocks of 64 features (double sums on the stack). */
-static void ln_bwd_dw_part(void *arg, size_t lo, size_t hi)
+DBV_VECTORIZE static void ln_bwd_dw_part(void *arg, size_t lo, size_t hi)
 {
 	const struct ln_job *q = arg;
 	const size_t d = (size_t)q->d;
@@ -260,7 +260,7 @@ uint64_t dbv_dropout_seed(uint64_t data_seed, int64_t step)
 }
 
 /* dx (forward: y) from dy (x) through the mask, over [lo, hi). */
-static void drop_part(void *arg, size_t lo, size_t hi)
+DBV_VECTORIZE static void drop_part(void *arg, size_t lo, size_t hi)
 {
 	const struct ew *q = arg;
 	const uint64_t key = drop_key(q->seed, q->site);
@@ -413,6 +413,7 @@ struct mix_job {
 	size_t n;
 	const float *x, *wt, *b, *dy;
 	float *y, *dx, *dwt, *db;
+	float *dyt, *xt; /* backward: the transposed copies */
 };
 
 static void mix_fwd_part(void *arg, size_t lo, size_t hi)
@@ -452,44 +453,58 @@ static void mix_dx_part(void *arg, size_t lo, size_t hi)
 			   q->dy + i * ys, q->d, 1.0f, q->dx + i * xs, q->d);
 }
 
-/* Output tokens [lo, hi): dwt rows += dy_i x_i^T, db += row sums of dy_i,
- * items in order. */
-static void mix_dw_part(void *arg, size_t lo, size_t hi)
+/* Rows [lo, hi) of the transposed copies: dyt [tout, n*d] (token o of
+ * every item side by side), xt [tin, n*d]; dyt's rows [lo, hi) summed
+ * into db (each in one order). */
+static void mix_pack_part(void *arg, size_t lo, size_t hi)
 {
 	const struct mix_job *q = arg;
-	const size_t xs = (size_t)q->tin * q->d, ys = (size_t)q->tout * q->d;
+	const size_t d = (size_t)q->d, xs = (size_t)q->tin * d;
+	const size_t ys = (size_t)q->tout * d, row = q->n * d;
 
-	for (size_t i = 0; i < q->n; i++) {
-		const float *dy = q->dy + i * ys + lo * q->d;
+	for (size_t r = lo; r < hi; r++) {
+		/* rows [0, tout) are dyt's, [tout, tout + tin) xt's */
+		int isy = r < (size_t)q->tout;
+		size_t o = isy ? r : r - (size_t)q->tout;
+		float *dst = (isy ? q->dyt : q->xt) + o * row;
+		double s = 0;
 
-		if (q->dwt)
-			dbv_sgemm1(0, 1, (int)(hi - lo), q->tin, q->d, 1.0f, dy,
-				   q->d, q->x + i * xs, q->d, 1.0f,
-				   q->dwt + lo * q->tin, q->tin);
-	}
-	if (q->db)
-		for (size_t o = lo; o < hi; o++) {
-			double s = 0;
-
-			for (size_t i = 0; i < q->n; i++)
-				for (int j = 0; j < q->d; j++)
-					s += q->dy[i * ys + o * q->d + j];
+		for (size_t i = 0; i < q->n; i++)
+			memcpy(dst + i * d, (isy ? q->dy + i * ys : q->x + i * xs) + o * d,
+			       d * sizeof *dst);
+		if (isy && q->db) {
+			for (size_t j = 0; j < row; j++)
+				s += dst[j];
 			q->db[o] += (float)s;
 		}
+	}
+}
+
+size_t dbv_tokmix_scratch(int n, int tin, int tout, int d)
+{
+	return (size_t)n * (size_t)(tin + tout) * (size_t)d;
 }
 
 void dbv_tokmix_backward(int n, int tin, int tout, int d, const float *x,
 			 const float *wt, const float *dy, float *dx,
-			 float *dwt, float *db)
+			 float *dwt, float *db, float *scratch)
 {
 	struct mix_job q = { .tin = tin, .tout = tout, .d = d, .n = (size_t)n,
-			     .x = x, .wt = wt, .dy = dy, .dx = dx, .dwt = dwt,
-			     .db = db };
-	size_t work = (size_t)n * tin * tout * d;
+			     .x = x, .wt = wt, .dy = dy, .dx = dx };
+	size_t work = (size_t)n * tin * tout * d, row = (size_t)n * d;
 
 	if (dx)
 		par_for(par_threads(work, PAR_MIN * 4), (size_t)n, 1, mix_dx_part, &q);
-	if (dwt || db)
-		par_for(par_threads(work, PAR_MIN * 4), (size_t)tout, 1,
-			mix_dw_part, &q);
+	if (!dwt && !db)
+		return;
+	/* dwt = dyt xt^T, one product of depth n*d over the transposed
+	 * copies (per item it would be n products of depth d) */
+	q.dyt = scratch;
+	q.xt = scratch + (size_t)tout * row;
+	q.db = db;
+	par_for(par_threads(work, PAR_MIN * 4), (size_t)(tout + tin), 1,
+		mix_pack_part, &q);
+	if (dwt)
+		dbv_sgemm(0, 1, tout, tin, (int)row, 1.0f, q.dyt, (int)row, q.xt,
+			  (int)row, 1.0f, dwt, tin);
 }

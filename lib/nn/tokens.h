@@ -118,9 +118,13 @@ void dbv_tokmean_backward(int n, int t, int d, const float *dy, float *dx);
  */
 void dbv_tokmix_forward(int n, int tin, int tout, int d, const float *x,
 			const float *wt, const float *b, float *y);
+/* The backward needs dbv_tokmix_scratch(n, tin, tout, d) floats of
+ * scratch (for dwt and db: transposed copies of dy and x, so that dwt is
+ * one product over all items). */
+size_t dbv_tokmix_scratch(int n, int tin, int tout, int d);
 void dbv_tokmix_backward(int n, int tin, int tout, int d, const float *x,
 			 const float *wt, const float *dy, float *dx,
-			 float *dwt, float *db);
+			 float *dwt, float *db, float *scratch);
 
 /*
  * Dropout with probability p (0 <= p < 1), training only: element j of

@@ -1680,7 +1680,8 @@ static void tok_forward(struct tok_fd *f)
 
 static void tok_backward(struct tok_fd *f, float *dx, float *dw, float *db)
 {
-	size_t ss = dbv_attn_scratch(f->t) * 3;
+	size_t ss = dbv_attn_scratch(f->t) * 3 +
+		    dbv_tokmix_scratch(f->n, f->t, f->tout, f->d);
 	float *scratch = alloc_f(ss);
 
 	switch (f->kind) {
@@ -1700,7 +1701,7 @@ static void tok_backward(struct tok_fd *f, float *dx, float *dw, float *db)
 	case T_TOKMEAN: dbv_tokmean_backward(f->n, f->t, f->d, f->r, dx); break;
 	case T_TOKMIX:
 		dbv_tokmix_backward(f->n, f->t, f->tout, f->d, f->x, f->wt, f->r,
-				    dx, dw, db);
+				    dx, dw, db, scratch);
 		break;
 	case T_ATTN:
 		dbv_attn_backward(f->n, f->t, f->heads, f->dh, f->x, f->aux, f->r,
