@@ -129,6 +129,18 @@ int dbv_arch_option(struct dbv_arch *a, const char *name, const char *value)
 	return dbv_seterr(DBV_EUSAGE, "unknown architecture option '%s'", name);
 }
 
+int dbv_arch_options_check(const struct dbv_arch *a)
+{
+	for (int i = 0; i < NOPTS; i++)
+		if (!(opts[i].archs & arch_bit(a->name)) &&
+		    dbv_arch_option_get(a, i) > 0)
+			return dbv_seterr(DBV_EUSAGE, "%s has no option '%s' (%s has)",
+					  a->name, opts[i].flag,
+					  opts[i].archs == A_VIT ? "vit" :
+					  opts[i].archs == A_MIXER ? "mixer" : "vit, mixer");
+	return DBV_OK;
+}
+
 void dbv_arch_init(struct dbv_arch *a)
 {
 	memset(a, 0, sizeof *a);

@@ -650,6 +650,8 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 	int rc;
 
 	memset(m, 0, sizeof *m);
+	if (dbv_arch_options_check(a))
+		return DBV_EUSAGE;
 	m->arch = *a;
 	dbv_arch_defaults(&m->arch);
 	a = &m->arch;

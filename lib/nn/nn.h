@@ -224,6 +224,9 @@ int dbv_arch_option_used(const struct dbv_arch *a, int i);
 int dbv_arch_option_is_int(int i);
 double dbv_arch_option_get(const struct dbv_arch *a, int i);
 int dbv_arch_option_set(struct dbv_arch *a, int i, double v);
+/* DBV_EUSAGE when an option the architecture does not have is set
+ * (above 0); dbv_model_build checks it. */
+int dbv_arch_options_check(const struct dbv_arch *a);
 /* Every option unset (the architecture's defaults): width, depth and the
  * ints 0, the dropouts -1; name empty. */
 void dbv_arch_init(struct dbv_arch *a);

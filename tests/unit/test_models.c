@@ -164,6 +164,15 @@ static void test_token_tables(void)
 	CHECK_EQ_INT(x.dim_head, 16);
 	CHECK_OK(dbv_arch_option(&x, "emb_dropout", "0.25"));
 	CHECK(x.emb_dropout == 0.25);
+	/* options the architecture lacks are refused */
+	x.patch = 4;
+	CHECK_RC(dbv_model_build(&m, &x), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "mixer has no option 'dim-head'") != NULL);
+	dbv_arch_init(&v);
+	strcpy(v.name, "cnn5");
+	v.c = 1, v.h = v.w = 28, v.classes = 10, v.patch = 4;
+	CHECK_RC(dbv_model_build(&m, &v), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "cnn5 has no option 'patch'") != NULL);
 }
 
 static void test_tables(void)
