@@ -15,8 +15,9 @@
 #     TRAIN_OPTS="--wd 5e-4 --augment crop:4,flip --schedule step --milestones 37,62,87"
 #
 # The paper's line-up adds the ViT and the MLP-Mixer (patch 4), left out
-# of the default ARCHS for their cost on 2 cores (each about as long to
-# train as all four defaults together; bench/train.sh):
+# of the default ARCHS for their cost on 2 cores: at 120-190 images/s
+# (bench/train.sh, on a busy machine) three seeds of 20,000 images x 6
+# epochs take 30 to 50 minutes of training each:
 #
 #   make -f pipelines/repro.mk ARCHS="mlp cnn5 resnet18 vgg11 vit mixer"
 #
