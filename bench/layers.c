@@ -18,6 +18,13 @@
  * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a
  * 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
  * and dwt (twice the forward's); a linear backward likewise.
+ *
+ * The token models' matrix products at dbv-train(1)'s CPU setting (batch
+ * 128, 28x28 inputs, patch 4: 49 tokens, 50 with the class token):
+ * attention (lib/nn/attn.c; vit, 4 heads of 32: q k^T and P v forward,
+ * four products backward, 2x the forward's), the qkv projection (linear
+ * 128->384 over 128*50 rows) and the Mixer's token mixing (49->196 over
+ * 128 features, tokmix; backward 2x).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +59,9 @@ static float *random_buf(struct dbv_rng *r, size_t n)
 
 /* What one measurement runs. */
 struct job {
-	int kind; /* 0 sgemm, 1 conv forward, 2 conv backward, 3/4 linear */
+	int kind; /* 0 sgemm, 1 conv forward, 2 conv backward, 3/4 linear,
+		     5/6 attention, 7/8 token mixing */
+	int t, heads, dh, tout; /* attention, token mixing (m: features) */
 	struct dbv_conv conv;
 	int m, n, k; /* sgemm; linear: n = batch, k = in, m = out */
 	float *a, *b, *c, *d, *e, *f, *scratch;
@@ -81,6 +90,22 @@ static void job_run(struct job *j)
 	case 4:
 		dbv_linear_backward(j->n, j->k, j->m, j->a, j->b, j->c, j->d,
 				    j->e, j->f);
+		break;
+	case 5: /* qkv a -> y c, P d */
+		dbv_attn_forward(BATCH, j->t, j->heads, j->dh, j->a, j->c, j->d);
+		break;
+	case 6:
+		dbv_attn_backward(BATCH, j->t, j->heads, j->dh, j->a, j->d, j->c,
+				  j->e, j->scratch,
+				  (size_t)dbv_threads() * dbv_attn_scratch(j->t));
+		break;
+	case 7:
+		dbv_tokmix_forward(BATCH, j->t, j->tout, j->m, j->a, j->b, j->f,
+				   j->c);
+		break;
+	case 8:
+		dbv_tokmix_backward(BATCH, j->t, j->tout, j->m, j->a, j->b, j->c,
+				    j->d, j->e, j->f, j->scratch);
 		break;
 	}
 }
@@ -210,6 +235,68 @@ static void linear_bench(int in, int out, double min_s)
 	dbv_afree(j.f);
 }
 
+static void token_bench(int t, int heads, int dh, int tout, int d,
+			double min_s)
+{
+	struct dbv_rng r;
+	struct job j;
+	size_t qkv = (size_t)BATCH * t * 3 * heads * dh;
+	size_t pp = (size_t)BATCH * heads * t * t;
+	size_t xs = (size_t)BATCH * t * d, ys = (size_t)BATCH * tout * d;
+	double fa = 4.0 * BATCH * heads * (double)t * t * dh;
+	char name[128];
+
+	memset(&j, 0, sizeof j);
+	dbv_rng_seed(&r, 4);
+	j.t = t, j.heads = heads, j.dh = dh, j.tout = tout, j.m = d;
+	j.a = random_buf(&r, qkv > xs ? qkv : xs);
+	j.b = random_buf(&r, (size_t)tout * t);
+	j.c = random_buf(&r, ys > qkv ? ys : qkv);
+	j.d = random_buf(&r, pp > xs ? pp : xs);
+	j.e = random_buf(&r, qkv > (size_t)tout * t ? qkv : (size_t)tout * t);
+	j.f = random_buf(&r, (size_t)tout);
+	j.scratch = random_buf(&r, (size_t)dbv_threads() * dbv_attn_scratch(t) +
+				   dbv_tokmix_scratch(BATCH, t, tout, d));
+	for (int kind = 5; kind <= 8; kind++) {
+		double tj, tg;
+
+		if (kind == 7 && t > 1) /* token mixing runs on t-1 patches */
+			j.t = t - 1;
+		j.kind = kind;
+		job_time(&j, &ref_job, min_s, &tj, &tg);
+		if (kind <= 6)
+			snprintf(name, sizeof name, "attention T=%d %dx%d n=%d %s",
+				 t, heads, dh, BATCH, kind == 5 ? "forward" : "backward");
+		else
+			snprintf(name, sizeof name, "tokmix %d->%d d=%d n=%d %s",
+				 j.t, tout, d, BATCH, kind == 7 ? "forward" : "backward");
+		report(name, kind <= 6 ? fa * (kind - 4)
+				       : 2.0 * BATCH * (double)tout * j.t * d * (kind - 6),
+		       tj, tg);
+	}
+	dbv_afree(j.a), dbv_afree(j.b), dbv_afree(j.c), dbv_afree(j.d);
+	dbv_afree(j.e), dbv_afree(j.f), dbv_afree(j.scratch);
+	/* the qkv projection: a linear over BATCH * t rows */
+	memset(&j, 0, sizeof j);
+	j.n = BATCH * t, j.k = d, j.m = 3 * heads * dh;
+	j.a = random_buf(&r, (size_t)j.n * j.k);
+	j.b = random_buf(&r, (size_t)j.m * j.k);
+	j.c = random_buf(&r, (size_t)j.n * j.m);
+	j.d = random_buf(&r, (size_t)j.n * j.k);
+	j.e = random_buf(&r, (size_t)j.m * j.k);
+	for (int pass = 0; pass < 2; pass++) {
+		double tj, tg;
+
+		j.kind = 3 + pass;
+		job_time(&j, &ref_job, min_s, &tj, &tg);
+		snprintf(name, sizeof name, "qkv linear %d->%d rows=%d %s", d, j.m,
+			 j.n, pass ? "backward" : "forward");
+		report(name, 2.0 * j.n * j.k * j.m * (pass + 1), tj, tg);
+	}
+	dbv_afree(j.a), dbv_afree(j.b), dbv_afree(j.c), dbv_afree(j.d);
+	dbv_afree(j.e);
+}
+
 int main(int argc, char **argv)
 {
 	double min_s = 1.0, t, tg;
@@ -243,6 +330,7 @@ int main(int argc, char **argv)
 	conv_bench(64, 128, 7, min_s);
 	linear_bench(784, 256, min_s);
 	linear_bench(256, 10, min_s);
+	token_bench(50, 4, 32, 196, 128, min_s);
 	dbv_afree(g->a);
 	dbv_afree(g->b);
 	dbv_afree(g->c);

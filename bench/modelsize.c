@@ -2,8 +2,9 @@
  * modelsize - the memory a dbv model needs to train, from its shapes (for
  * bench/train.sh, which sets it beside dbv-train's peak RSS).
  *
- *   modelsize ARCH WIDTH DEPTH C H W CLASSES BATCH
+ *   modelsize ARCH WIDTH DEPTH C H W CLASSES BATCH [NAME=VALUE...]
  *
+ * (NAME=VALUE: architecture options, as dbv-train's --NAME VALUE.)
  * prints one line of key=value pairs:
  *   params     elements of every parameter and buffer (dbv_model_count(m, 0))
  *   trainable  trainable elements (dbv_model_count(m, 1))
@@ -40,11 +41,11 @@ int main(int argc, char **argv)
 	size_t act = 0;
 	int batch;
 
-	if (argc != 9) {
-		fprintf(stderr, "usage: modelsize ARCH WIDTH DEPTH C H W CLASSES BATCH\n");
+	if (argc < 9) {
+		fprintf(stderr, "usage: modelsize ARCH WIDTH DEPTH C H W CLASSES BATCH [NAME=VALUE...]\n");
 		return 2;
 	}
-	memset(&a, 0, sizeof a);
+	dbv_arch_init(&a);
 	if (strlen(argv[1]) >= sizeof a.name) {
 		fprintf(stderr, "modelsize: bad arch '%s'\n", argv[1]);
 		return 2;
@@ -57,6 +58,20 @@ int main(int argc, char **argv)
 	a.w = num(argv[6], 1, 4096, "width");
 	a.classes = num(argv[7], 2, 100000, "classes");
 	batch = num(argv[8], 1, 65536, "batch");
+	for (int i = 9; i < argc; i++) {
+		char name[32], *eq = strchr(argv[i], '=');
+
+		if (!eq || (size_t)(eq - argv[i]) >= sizeof name) {
+			fprintf(stderr, "modelsize: '%s' is not NAME=VALUE\n", argv[i]);
+			return 2;
+		}
+		memcpy(name, argv[i], (size_t)(eq - argv[i]));
+		name[eq - argv[i]] = 0;
+		if (dbv_arch_option(&a, name, eq + 1)) {
+			fprintf(stderr, "modelsize: %s\n", dbv_errmsg());
+			return 2;
+		}
+	}
 	if (dbv_model_build(&m, &a) || dbv_model_reserve(&m, batch)) {
 		fprintf(stderr, "modelsize: %s\n", dbv_errmsg());
 		return 1;

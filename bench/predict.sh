@@ -18,6 +18,12 @@
 #   PREDICT_RSS_CNN5_RES=100  --res of the one cnn5 peak-RSS run (4 planes);
 #                           500 makes it 10^6 points, several minutes
 #   TORCH_PYTHON=/usr/bin/python3
+#   PREDICT_MODEL="--arch cnn5 --width 16"   dbv-train options of the speed
+#                           rounds' model (bench/README: the token models
+#                           at dbv-train(1)'s CPU setting, e.g.
+#                           "--arch vit --width 128 --depth 4 --heads 4
+#                           --dim-head 32 --mlp-dim 256")
+#   PREDICT_RSS=1           0: the speed rounds only (no RSS, no render)
 #
 # Models (weights do not matter for speed): cnn5 K=16 and mlp 784-16-10,
 # one epoch of dbv-train on the first 2000 Fashion-MNIST training images;
@@ -83,6 +89,8 @@ rounds=${PREDICT_ROUNDS:-3}
 threads=${PREDICT_THREADS:-2}
 batch=${PREDICT_BATCH:-256}
 rss_res=${PREDICT_RSS_RES:-500}
+model_opts=${PREDICT_MODEL:---arch cnn5 --width 16}
+rss_part=${PREDICT_RSS:-1}
 cnn5_rss_res=${PREDICT_RSS_CNN5_RES:-100}
 py=${TORCH_PYTHON:-/usr/bin/python3}
 [ "$rounds" -ge 1 ] || { echo "predict.sh: PREDICT_ROUNDS must be 1 or more" >&2; exit 2; }
@@ -128,10 +136,13 @@ else
 	data_src="synthetic IDX (Fashion-MNIST not installed)"
 	load="\"\$bin/dbv-load\" --images \"\$tmp/img\" --labels \"\$tmp/lab\""
 fi
-"$bin/dbv-train" --arch cnn5 --width 16 --epochs 1 -q -o "$tmp/cnn5.dbv" "$tmp/train.dbv"
+# shellcheck disable=SC2086 # $model_opts: options, word-split
+"$bin/dbv-train" $model_opts --epochs 1 -q -o "$tmp/model.dbv" "$tmp/train.dbv"
+[ "$rss_part" = 0 ] ||
+	"$bin/dbv-train" --arch cnn5 --width 16 --epochs 1 -q -o "$tmp/cnn5.dbv" "$tmp/train.dbv"
 "$bin/dbv-train" --arch mlp --width 16 --depth 1 --epochs 1 -q -o "$tmp/mlp16.dbv" "$tmp/train.dbv"
 plane="\"\$bin/dbv-plane\" --triplets $np --seed 1 --res $res"
-predict="\"\$bin/dbv-predict\" --model \"\$tmp/cnn5.dbv\" --threads $threads --batch $batch -o /dev/null"
+predict="\"\$bin/dbv-predict\" --model \"\$tmp/model.dbv\" --threads $threads --batch $batch -o /dev/null"
 pipe="$plane \"\$tmp/test.dbv\" | $predict"
 full="$load | $plane | $predict"
 floor="$load | $plane >/dev/null"
@@ -149,7 +160,7 @@ if "$py" -c 'import torch, numpy, msgpack' >/dev/null 2>&1; then
 	fi
 fi
 
-echo "# dbv-predict: cnn5 K=16, $np planes x ${res}x$res = $points points, batch $batch, $threads threads; data: $data_src"
+echo "# dbv-predict: $model_opts, $np planes x ${res}x$res = $points points, batch $batch, $threads threads; data: $data_src"
 echo "# $("$bin/dbv-predict" --version | sed -n 's/^BLAS: //p')"
 if [ $have_torch = 1 ]; then
 	echo "# PyTorch $("$py" -c 'import torch; print(torch.__version__)') ($py), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-${core:-unset}} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}"
@@ -168,7 +179,7 @@ while [ $r -lt "$rounds" ]; do
 	t1=$(ns)
 	p=$(rate $points $((t1 - t0)))
 	echo "$p" >>"$tmp/r-pipe"
-	fl_line=$("$bb/predict_fwd" "$tmp/cnn5.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
+	fl_line=$("$bb/predict_fwd" "$tmp/model.dbv" "$tmp/planes.dbv" "$threads" "$batch" 1) ||
 		{ echo "predict.sh: predict_fwd failed" >&2; exit 1; }
 	f=$(kv pts_s "$fl_line")
 	echo "$f" >>"$tmp/r-fwd"
@@ -186,7 +197,7 @@ while [ $r -lt "$rounds" ]; do
 	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), +load $pf pts/s, load|plane ${fl} s, forward $f pts/s"
 	if [ $have_torch = 1 ]; then
 		# shellcheck disable=SC2086 # $torch_env: nothing or one word
-		tl=$(env $torch_env "$py" "$here/predict_torch.py" "$tmp/cnn5.dbv" "$tmp/planes.dbv" \
+		tl=$(env $torch_env "$py" "$here/predict_torch.py" "$tmp/model.dbv" "$tmp/planes.dbv" \
 			--batch "$batch" --threads "$threads" --workers 2 --reps 1) ||
 			{ echo "predict.sh: predict_torch.py failed" >&2; exit 1; }
 		tp=$(kv paper_pts_s "$tl") tb=$(kv batched_pts_s "$tl")
@@ -222,6 +233,8 @@ if [ $have_torch = 1 ]; then
 	echo "dbv pipeline / paper pipeline: $(awk -v a="$bp" -v b="$btp" 'BEGIN { printf "%.2f", a / b }')x;" \
 	     "dbv forward / torch forward: $(awk -v a="$bf" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
 fi
+
+[ "$rss_part" = 0 ] && exit 0
 
 # ---- peak RSS of dbv-predict over 1, 4, 16 planes
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M -o "$tmp/t" true 2>/dev/null; then

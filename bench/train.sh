@@ -13,14 +13,19 @@
 #   TRAIN_THREADS=2          dbv-train --threads, torch.set_num_threads
 #   TORCH_PYTHON=/usr/bin/python3   a Python with torch (Debian's; a pyenv
 #                            `python3` first on PATH usually lacks it)
-#   TRAIN_CASES="mlp cnn5 resnet18"   the cases to run, of those below
+#   TRAIN_CASES="mlp cnn5 resnet18 vit mixer"   the cases to run, of those below
 #
 # Cases: mlp 784-256-10 (--arch mlp --width 256 --depth 1), cnn5 K=16,
-# resnet18 K=8; and, named in TRAIN_CASES, issue 15's architectures at
-# the small widths dbv-train(1) recommends for CPU studies: vgg19 (--arch
-# vgg --width 8, VGG-19), wrn16 (--arch wrn --depth 16 --width 2,
-# WRN-16-2), wrn28 (--arch wrn --width 1, WRN-28-1), densenet (--arch
-# densenet --width 4, DenseNet-121's layout with growth 4).
+# resnet18 K=8; the token models at the CPU setting of dbv-train(1):
+# vit width 128, depth 4, patch 4, 4 heads of 32, mlp-dim 256, dropout
+# 0.1 (both, the paper's), and mixer width 128, depth 4, patch 4,
+# expansion 4 (49 tokens of 16 pixels); and, named in TRAIN_CASES,
+# issue 15's architectures at the small widths dbv-train(1) recommends
+# for CPU studies: vgg19 (--arch vgg --width 8, VGG-19), wrn16 (--arch
+# wrn --depth 16 --width 2, WRN-16-2), wrn28 (--arch wrn --width 1,
+# WRN-28-1), densenet (--arch densenet --width 4, DenseNet-121's layout
+# with growth 4).
+#   TRAIN_IMAGES_TOK=2048    images per epoch, vit and mixer
 #
 # dbv: dbv-train runs TRAIN_EPOCHS epochs over the images; each epoch's
 # stderr line gives its "img/s" (images / seconds of that epoch).  The
@@ -57,15 +62,16 @@ bb=${BENCHBIN:?BENCHBIN must name the bench build directory}
 here=$(cd "$(dirname "$0")" && pwd)
 nconv=${TRAIN_IMAGES:-2048}
 nmlp=${TRAIN_IMAGES_MLP:-10240}
+ntok=${TRAIN_IMAGES_TOK:-2048}
 threads=${TRAIN_THREADS:-2}
 epochs=${TRAIN_EPOCHS:-4}
 rounds=${TRAIN_ROUNDS:-3}
 py=${TORCH_PYTHON:-/usr/bin/python3}
-cases=${TRAIN_CASES:-mlp cnn5 resnet18}
+cases=${TRAIN_CASES:-mlp cnn5 resnet18 vit mixer}
 for c in $cases; do
 	case $c in
-	mlp|cnn5|resnet18|vgg19|wrn16|wrn28|densenet) ;;
-	*) echo "train.sh: unknown case '$c' (mlp cnn5 resnet18 vgg19 wrn16 wrn28 densenet)" >&2; exit 2 ;;
+	mlp|cnn5|resnet18|vgg19|wrn16|wrn28|densenet|vit|mixer) ;;
+	*) echo "train.sh: unknown case '$c' (mlp cnn5 resnet18 vgg19 wrn16 wrn28 densenet vit mixer)" >&2; exit 2 ;;
 	esac
 done
 batch=128
@@ -159,8 +165,13 @@ rows=
 best_range() {
 	sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.0f %.0f-%.0f\n", v[NR], v[1], v[NR] }'
 }
-case_run() { # LABEL ARCH WIDTH DEPTH N
+case_run() { # LABEL ARCH WIDTH DEPTH N [NAME=VALUE...]: arch options
 	label=$1 arch=$2 width=$3 depth=$4 n=$5
+	shift 5
+	dopts= topts=
+	for kv in "$@"; do
+		dopts="$dopts --${kv%%=*} ${kv#*=}" topts="$topts --opt $kv"
+	done
 	dataset "$n"
 	: >"$tmp/dips"
 	: >"$tmp/tips"
@@ -168,7 +179,8 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 	r=0
 	while [ $r -lt "$rounds" ]; do # dbv and torch take turns
 		r=$((r + 1))
-		if ! peak "$bin/dbv-train" --arch "$arch" --width "$width" --depth "$depth" \
+		# shellcheck disable=SC2086 # $dopts: options, word-split
+		if ! peak "$bin/dbv-train" --arch "$arch" --width "$width" --depth "$depth" $dopts \
 			--epochs "$epochs" --batch $batch --lr 0.01 --momentum 0.9 \
 			--threads "$threads" -o "$tmp/m.dbv" "$tmp/d$n.dbv"; then
 			cat "$tmp/err" >&2
@@ -182,7 +194,7 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 		[ "$v" -gt $rss ] && rss=$v
 		if [ $have_torch = 1 ] && [ $tfail = 0 ]; then
 			# shellcheck disable=SC2086 # $torch_env: nothing or one word
-			if tl=$(env $torch_env "$py" "$here/train_torch.py" "$arch" "$width" "$depth" "$n" \
+			if tl=$(env $torch_env "$py" "$here/train_torch.py" "$arch" "$width" "$depth" "$n" $topts \
 				--batch $batch --threads "$threads" --warmup 2 --reps $((epochs - 1))); then
 				kv ips_all "$tl" | tr , '\n' >>"$tmp/tips"
 				v=$(kv rss_kb "$tl")
@@ -207,7 +219,7 @@ case_run() { # LABEL ARCH WIDTH DEPTH N
 			trssm=$(mib $((trss * 1024)))
 		fi
 	fi
-	sz=$("$bb/modelsize" "$arch" "$width" "$depth" 1 28 28 10 $batch)
+	sz=$("$bb/modelsize" "$arch" "$width" "$depth" 1 28 28 10 $batch "$@")
 	pg=$(kv pg_bytes "$sz") act=$(kv act_bytes "$sz")
 	extra=$(( $(kv optim_bytes "$sz") + $(kv scratch_bytes "$sz") + $(kv input_bytes "$sz") ))
 	m=$(( rounds * (epochs - 1) ))
@@ -229,6 +241,8 @@ for c in $cases; do
 	wrn16) case_run "wrn-16-2" wrn 2 16 "$nconv" ;;
 	wrn28) case_run "wrn-28-1" wrn 1 28 "$nconv" ;;
 	densenet) case_run "densenet K=4" densenet 4 1 "$nconv" ;;
+	vit) case_run "vit w128 d4" vit 128 4 "$ntok" patch=4 heads=4 dim-head=32 mlp-dim=256 ;;
+	mixer) case_run "mixer w128 d4" mixer 128 4 "$ntok" patch=4 expansion=4 ;;
 	esac
 done
 

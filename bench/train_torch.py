@@ -4,7 +4,7 @@ architectures, for bench/train.sh to set beside dbv-train's.
 
     /usr/bin/python3 bench/train_torch.py ARCH WIDTH DEPTH IMAGES
                      [--batch 128] [--threads 2] [--warmup 2] [--reps 3]
-                     [--eval]
+                     [--eval] [--opt NAME=VALUE ...]
 
 (Debian's /usr/bin/python3 with python3-torch; a pyenv `python3` first on
 PATH usually lacks torch.)  The module is make_model() of
@@ -19,6 +19,10 @@ first and are not timed; then --reps rounds of ceil(IMAGES/batch) full
 batches (like dbv-train's epochs) are each timed with a monotonic clock,
 and the best round's rate is reported (the machine may be shared: the
 best round is the one least disturbed), with every round's.
+
+--opt NAME=VALUE (repeatable): an architecture option of vit and mixer,
+as dbv-train's --NAME VALUE (patch, heads, dim-head, mlp-dim, expansion,
+dropout, emb-dropout); dbv's defaults (the paper's) for the rest.
 
 --eval (for bench/forward.sh): forward passes only, in eval mode under
 torch.no_grad(), on normalised batches (what dbv-predict does); no labels,
@@ -73,7 +77,12 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--eval", action="store_true")
     ap.add_argument("--default-malloc", action="store_true")
+    ap.add_argument("--opt", action="append", default=[])
     a = ap.parse_args()
+    opts = {}
+    for kv in a.opt:
+        k, v = kv.split("=", 1)
+        opts[k.replace("-", "_")] = float(v) if "." in v else int(v)
     fix_malloc(a.default_malloc)
     a.reps = max(1, a.reps)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -85,7 +94,7 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = tf.make_model(a.arch, a.width, a.depth, (1, 28, 28), 10)
+    model = tf.make_model(a.arch, a.width, a.depth, (1, 28, 28), 10, opts)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     steps = max(1, math.ceil(a.images / a.batch))
     n = max(a.batch * 4, 4096)

@@ -44,11 +44,16 @@ WIDTH_mlp      ?= 256
 WIDTH_cnn5     ?= 8
 WIDTH_resnet18 ?= 4
 WIDTH_vgg11    ?= 8
+WIDTH_vit      ?= 64
+WIDTH_mixer    ?= 64
 OPT_mlp        ?= --optim adam --lr 0.001 --schedule cosine
 OPT_fcnet      ?= --optim adam --lr 0.001 --schedule cosine
 OPT_cnn5       ?= --lr 0.05 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --schedule cosine
+# The token models, as dbv-train(1)'s CPU setting (patch 4: 49 tokens on 28x28).
+OPT_vit        ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4 --heads 4 --dim-head 32 --mlp-dim 256
+OPT_mixer      ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4
 
 # BIN (the tools next to these files: bin/ of the source tree, or
 # PREFIX/bin when installed), DATA (fashion-mnist), THREADS (2), PIC_RANGE

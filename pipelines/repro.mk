@@ -14,6 +14,13 @@
 #     TRIPLETS=500 ARCHS="resnet18 vgg11" WIDTH_resnet18=64 WIDTH_vgg11=64 \
 #     TRAIN_OPTS="--wd 5e-4 --augment crop:4,flip --schedule step --milestones 37,62,87"
 #
+# The paper's line-up adds the ViT and the MLP-Mixer (patch 4), left out
+# of the default ARCHS for their cost on 2 cores: at 120-190 images/s
+# (bench/train.sh, on a busy machine) three seeds of 20,000 images x 6
+# epochs take 30 to 50 minutes of training each:
+#
+#   make -f pipelines/repro.mk ARCHS="mlp cnn5 resnet18 vgg11 vit mixer"
+#
 # Outputs under $(OUT): figure1.png (rows = seeds, columns = architectures,
 # one plane at range 0.5), heatmap.png (group x group agreement),
 # table.tsv / table.dbv (pairs, groups with 95% intervals, IoU,
@@ -34,11 +41,16 @@ WIDTH_mlp      ?= 512
 WIDTH_cnn5     ?= 16
 WIDTH_resnet18 ?= 8
 WIDTH_vgg11    ?= 16
+WIDTH_vit      ?= 128
+WIDTH_mixer    ?= 128
 OPT_mlp        ?= --optim adam --lr 0.001
 OPT_fcnet      ?= --optim adam --lr 0.001
 OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
+# The token models, as dbv-train(1)'s CPU setting (patch 4: 49 tokens on 28x28).
+OPT_vit        ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4 --heads 4 --dim-head 32 --mlp-dim 256
+OPT_mixer      ?= --optim adam --lr 0.001 --schedule cosine --depth 4 --patch 4
 
 # BIN, DATA, THREADS, PIC_RANGE, DATA_SEED_OFFSET, DATA_SEED, PLANE_SEED,
 # PIC_SEED and WIDTH_fcnet: common.mk's and study.mk's defaults, as in

@@ -12,8 +12,8 @@ pyenv or venv `python3` first on PATH usually lacks torch, so name
 
 MODEL.dbv is what dbv-train writes: a dbv stream (man/dbv-stream.5) of kind
 "model" whose header meta names the architecture (arch, width, depth,
-shape [C,H,W], classes) and the input normalisation (mean, std per
-channel), then "log" records (one per epoch) and one "param" record per
+shape [C,H,W], classes, and for vit and mixer arch_options: patch,
+heads, ...) and the input normalisation (mean, std per channel), then "log" records (one per epoch) and one "param" record per
 state_dict tensor,
 
     {"t":"param", "seq":k, "name":KEY, "value":TENSOR}
@@ -304,8 +304,12 @@ def build_model(meta, sd, path):
     import torch
     import torch_fixtures as tf
     try:
+        opts = meta.get("arch_options") or {}
+        if not isinstance(opts, dict):
+            raise InputError("%s: model header's arch_options is not a map"
+                             % path)
         model = tf.make_model(meta["arch"], meta["width"], meta["depth"],
-                              tuple(meta["shape"]), meta["classes"])
+                              tuple(meta["shape"]), meta["classes"], opts)
     except ValueError:
         raise InputError("%s: unknown architecture %r" % (path, meta["arch"]))
     try:

@@ -22,10 +22,13 @@ static const char usage[] =
 	"Train a network on a dataset stream and write a model stream.\n"
 	"\n"
 	"Model:\n"
-	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf\n"
-	"      --width K          width dial (default 16; rf: its random features)\n"
-	"      --depth D          hidden layers of mlp (default 1); wrn's depth (6n+4,\n"
-	"                         default 28); vgg's (11, 13, 16 or 19, default 19)\n"
+	"      --arch NAME        mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet,\n"
+	"                         vit, mixer, rf\n"
+	"      --width K          width dial (default 16; vit, mixer: 512; rf: features)\n"
+	"      --depth D          layers of mlp (1), vit (6), mixer (12); wrn (6n+4, 28),\n"
+	"                         vgg (11, 13, 16 or 19; 19)\n"
+	"      --patch P, --heads H, --dim-head D, --mlp-dim M, --expansion E,\n"
+	"      --dropout X, --emb-dropout X  vit and mixer (see dbv-train(1))\n"
 	"Optimisation:\n"
 	"      --loss L           xent (softmax cross-entropy, default), mse (squared\n"
 	"                         error on one-hot targets)\n"
@@ -124,7 +127,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { O_ARCH = 256, O_WIDTH, O_DEPTH, O_OPTIM, O_LR, O_MOM, O_NEST, O_WD,
 	       O_BETAS, O_AEPS, O_SCHED, O_MILE, O_GAMMA, O_WARM, O_EPOCHS,
 	       O_BATCH, O_AUG, O_SEED, O_DSEED, O_THREADS, O_TEST, O_CKPT,
-	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_LOSS, O_EST };
+	       O_CKEV, O_RESUME, O_MAXREC, O_VERSION, O_LOSS, O_EST, O_ARCHOPT };
 	static const struct option lo[] = {
 		{"arch", 1, NULL, O_ARCH}, {"width", 1, NULL, O_WIDTH},
 		{"depth", 1, NULL, O_DEPTH}, {"optim", 1, NULL, O_OPTIM},
@@ -143,19 +146,24 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"output", 1, NULL, 'o'}, {"force", 0, NULL, 'f'},
 		{"quiet", 0, NULL, 'q'}, {"help", 0, NULL, 'h'},
 		{"version", 0, NULL, O_VERSION}, {"loss", 1, NULL, O_LOSS},
-		{NULL, 0, NULL, 0},
 	};
+	/* then the architecture options of lib/nn/archopt.c's table */
+	struct option all[sizeof lo / sizeof lo[0] + 16] = {{0}};
 	struct dbv_train_cfg *c = &o->cfg;
-	int ch;
+	int ch, na = 0;
+
+	memcpy(all, lo, sizeof lo);
+	for (; dbv_arch_option_flag(na) && na < 15; na++)
+		all[sizeof lo / sizeof lo[0] + na] =
+			(struct option){dbv_arch_option_flag(na), 1, NULL, O_ARCHOPT + na};
 
 	memset(o, 0, sizeof *o);
 	dbv_train_cfg_default(c);
-	o->arch.width = 16;
-	o->arch.depth = 0; /* unset: the architecture's default */
+	dbv_arch_init(&o->arch); /* the architecture's defaults */
 	o->ckpt_every = 1;
 	o->ckpt_unit = DBV_CKPT_EPOCHS;
 	o->max_record = DBV_DEFAULT_RECORD_LIMIT;
-	while ((ch = dbv_tool_getopt(argc, argv, ":o:fqh", lo)) != -1) {
+	while ((ch = dbv_tool_getopt(argc, argv, ":o:fqh", all)) != -1) {
 		const char *opt = dbv_tool_optname(argv, optind, optarg);
 		switch (ch) {
 		case O_ARCH:
@@ -230,6 +238,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'q': o->quiet = 1; break;
 		case 'h': dbv_tool_help(usage);
 		case O_VERSION: dbv_tool_version(); dbv_tool_exit_ok();
+		default:
+			if (ch >= O_ARCHOPT && ch < O_ARCHOPT + na)
+				dbv_tool_check(dbv_arch_option(&o->arch,
+					dbv_arch_option_name(ch - O_ARCHOPT), optarg), opt);
 		}
 	}
 	if (optind < argc)
@@ -237,7 +249,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		dbv_tool_usage("too many arguments (one input at most)");
 	if (!o->arch.name[0])
-		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf)");
+		dbv_tool_usage("--arch is required (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, "
+			       "densenet, vit, mixer, rf)");
 	if (!o->arch.depth)
 		o->arch.depth = dbv_arch_default_depth(o->arch.name);
 	if (!o->lr_set && strcmp(c->optim, "sgd"))

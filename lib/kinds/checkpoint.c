@@ -63,6 +63,8 @@ void dbv_checkpoint_config(char *buf, size_t n, const struct dbv_arch *a,
 		c->threads);
 	for (int i = 0; i < c->nmilestones && k < n; i++)
 		k += (size_t)snprintf(buf + k, n - k, "%lld,", (long long)c->milestones[i]);
+	if (k < n) /* the token models' options (nothing for the others) */
+		dbv_arch_options_str(a, buf + k, n - k);
 }
 
 /* ---- writing ---- */

@@ -14,13 +14,14 @@
 
 /* The model's own meta keys, in the order written. */
 enum { K_ARCH, K_WIDTH, K_DEPTH, K_SHAPE, K_CLASSES, K_CLASS_NAMES, K_MEAN,
-       K_STD, K_PARAMS, K_BN_EPS, K_BN_MOMENTUM, N_MODEL_KEYS };
+       K_STD, K_PARAMS, K_BN_EPS, K_BN_MOMENTUM, K_ARCH_OPTIONS,
+       N_MODEL_KEYS };
 static const char *const model_key[N_MODEL_KEYS] = {
 	[K_ARCH] = "arch", [K_WIDTH] = "width", [K_DEPTH] = "depth",
 	[K_SHAPE] = "shape", [K_CLASSES] = "classes",
 	[K_CLASS_NAMES] = "class_names", [K_MEAN] = "mean", [K_STD] = "std",
 	[K_PARAMS] = "params", [K_BN_EPS] = "bn_eps",
-	[K_BN_MOMENTUM] = "bn_momentum",
+	[K_BN_MOMENTUM] = "bn_momentum", [K_ARCH_OPTIONS] = "arch_options",
 };
 _Static_assert(N_MODEL_KEYS == DBV_MODEL_META_PAIRS,
 	       "DBV_MODEL_META_PAIRS counts model_key");
@@ -63,6 +64,65 @@ static const char *const param_key[N_PARAM_KEYS] = {
 #define LOG "log"
 #define PARAM "param"
 
+/* The options the architecture has (lib/nn/archopt.c), a map of
+ * integers and floats; empty for the architectures without any. */
+static void write_arch_options(struct dbv_writer *w, const struct dbv_arch *a)
+{
+	size_t n = 0;
+	const char *key;
+
+	for (int i = 0; dbv_arch_option_name(i); i++)
+		n += (size_t)dbv_arch_option_used(a, i);
+	dbv_w_map(w, n);
+	for (int i = 0; (key = dbv_arch_option_name(i)); i++) {
+		if (!dbv_arch_option_used(a, i))
+			continue;
+		dbv_w_key(w, key);
+		if (dbv_arch_option_is_int(i))
+			dbv_w_i64(w, (int64_t)dbv_arch_option_get(a, i));
+		else
+			dbv_w_f64(w, dbv_arch_option_get(a, i));
+	}
+}
+
+/* Read "arch_options" (absent in streams older than the token models:
+ * the defaults then). */
+static int read_arch_options(const dbv_val *meta, struct dbv_arch *a)
+{
+	const dbv_val *o = dbv_map_get(meta, model_key[K_ARCH_OPTIONS]);
+	int rc;
+
+	if (!o)
+		return DBV_OK;
+	if (dbv_val_type(o) != DBV_V_MAP)
+		return dbv_seterr(DBV_EINPUT, "model header's \"%s\" is not a map",
+				  model_key[K_ARCH_OPTIONS]);
+	for (size_t k = 0; k < dbv_val_len(o); k++) {
+		const char *s;
+		size_t n;
+		double v;
+		int i;
+
+		if (dbv_val_str(dbv_map_key(o, k), &s, &n))
+			return dbv_seterr(DBV_EINPUT, "model header's \"%s\" has a key that is not a string",
+					  model_key[K_ARCH_OPTIONS]);
+		for (i = 0; dbv_arch_option_name(i); i++)
+			if (strlen(dbv_arch_option_name(i)) == n &&
+			    !memcmp(dbv_arch_option_name(i), s, n))
+				break;
+		if (!dbv_arch_option_name(i) || !dbv_arch_option_used(a, i))
+			return dbv_seterr(DBV_EINPUT, "model header's \"%s\" has '%.*s', not an option of %s",
+					  model_key[K_ARCH_OPTIONS], (int)(n < 64 ? n : 64), s,
+					  a->name);
+		if (dbv_val_double(dbv_map_value(o, k), &v))
+			return dbv_seterr(DBV_EINPUT, "model header's \"%s\" has '%.*s' not a number",
+					  model_key[K_ARCH_OPTIONS], (int)n, s);
+		if ((rc = dbv_arch_option_set(a, i, v)))
+			return rc;
+	}
+	return DBV_OK;
+}
+
 int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
 			 char *const *class_names, const double *mean,
 			 const double *std)
@@ -91,6 +151,7 @@ int dbv_model_write_meta(struct dbv_writer *w, const struct dbv_model *m,
 		 * reader need not assume them. */
 		case K_BN_EPS: dbv_w_f64(w, DBV_BN_EPS); break;
 		case K_BN_MOMENTUM: dbv_w_f64(w, DBV_BN_MOMENTUM); break;
+		case K_ARCH_OPTIONS: write_arch_options(w, a); break;
 		}
 	}
 	return dbv_writer_status(w);
@@ -239,7 +300,7 @@ int dbv_arch_from_meta(const dbv_val *meta, struct dbv_arch *a)
 	a->c = (int)v[3];
 	a->h = (int)v[4];
 	a->w = (int)v[5];
-	return DBV_OK;
+	return read_arch_options(meta, a);
 }
 
 int dbv_model_set_param(struct dbv_model *m, const char *name, size_t nlen,

@@ -19,10 +19,10 @@
 #define DBV_MODEL_MAX_SIZE (1 << 20)
 #define DBV_MODEL_MAX_CHANNELS 4
 
-/* The model's own meta keys (arch ... bn_momentum), which
+/* The model's own meta keys (arch ... bn_momentum, arch_options), which
  * dbv_model_write_meta writes: a header of a model trained elsewhere
  * holds these alone. */
-#define DBV_MODEL_META_PAIRS 11
+#define DBV_MODEL_META_PAIRS 12
 
 /* A trained model's header meta: the model's keys, then the run's. */
 struct dbv_model_header {

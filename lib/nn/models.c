@@ -13,6 +13,7 @@
  * run their own threads; the loops here (the residual add, zeroing the
  * gradients) split their ranges across dbv_threads() too (lib/base/par.h).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,10 @@
 
 enum op_type {
 	OP_TOCNHW, OP_CONV, OP_BN, OP_RELU, OP_MAXPOOL, OP_GAP, OP_GMP,
-	OP_LINEAR, OP_ADD, OP_AVGPOOL
+	OP_LINEAR, OP_ADD, OP_AVGPOOL,
+	/* the token models (lib/nn/tokens.c, attn.c) */
+	OP_PATCH, OP_TLINEAR, OP_CLSPOS, OP_LN, OP_GELU, OP_DROP, OP_ATTN,
+	OP_TOKMIX, OP_TOKMEAN, OP_TOKEN0
 };
 
 struct dbv_op {
@@ -36,6 +40,10 @@ struct dbv_op {
 	int stats, fresh;     /* BN: shared statistics (m->bn_stats
 				 offset, -1: none), and its first fresh
 				 channels (dbv_bn_forward_train_shared) */
+	int tok, dim;         /* token ops: input tokens and features    */
+	int heads, dh, patch; /* attention, patches                      */
+	int site;             /* dropout: its rank among the dropouts    */
+	float drop;           /* dropout probability                     */
 };
 
 #define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
@@ -52,6 +60,8 @@ struct builder {
 	size_t bn_save;
 	size_t bn_stats;   /* doubles of shared BN statistics */
 	int rc;
+	int tok, dim;      /* token models: [n, tok*dim], f = tok*dim */
+	int drop_sites;    /* dropouts so far (emitted or not)        */
 };
 
 static void *grow(void *p, size_t n, size_t size)
@@ -530,6 +540,251 @@ static void densenet(struct builder *b, int g, int classes)
 	op_linear(b, "linear", classes, 1);
 }
 
+/* ---- the token models: ViT and MLP-Mixer ----
+ *
+ * Token activations are flat slots [n, tok*dim] (lib/nn/tokens.h).  Two
+ * ops keep what their backward needs after their output in the same slot
+ * (the next op reads the first n*tok*dim floats only): LayerNorm each
+ * row's mean and 1/std ([n*tok, 2]), attention the softmax P
+ * ([n, heads, tok, tok]). */
+
+/* A token op's output slot of tok x dim per item plus `extra` floats. */
+static void tok_out(struct builder *b, struct dbv_op *o, int tok, int dim,
+		    size_t extra)
+{
+	if ((size_t)tok * (size_t)dim + extra > INT_MAX) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "%d tokens of %d features are too many for one item",
+				   tok, dim);
+		return;
+	}
+	b->tok = tok;
+	b->dim = dim;
+	b->f = tok * dim;
+	o->out = new_slot(b, 1, (size_t)tok * (size_t)dim + extra);
+	b->cur = o->out;
+}
+
+static struct dbv_op *tok_op(struct builder *b, enum op_type t)
+{
+	struct dbv_op *o = new_op(b, t);
+
+	if (o) {
+		o->tok = b->tok;
+		o->dim = b->dim;
+		o->fin = b->f;
+	}
+	return o;
+}
+
+/* [n, c, h, w] -> [n, T, p*p*c] */
+static void op_patch(struct builder *b, int p)
+{
+	struct dbv_op *o;
+
+	if (p > b->h || p > b->w || b->h % p || b->w % p) {
+		b->rc = dbv_seterr(DBV_EUSAGE,
+				   "the patch size %d does not divide the %dx%d input",
+				   p, b->h, b->w);
+		return;
+	}
+	if ((o = tok_op(b, OP_PATCH))) {
+		o->patch = p;
+		tok_out(b, o, (b->h / p) * (b->w / p), p * p * b->c, 0);
+	}
+}
+
+/* A linear map of every token (PyTorch's nn.Linear on [n, T, D]). */
+static void op_tlinear(struct builder *b, const char *name, int out, int bias)
+{
+	int64_t ws[2] = {out, b->dim}, bs[1] = {out};
+	int pw = add_param(b, name, "weight", DBV_P_WEIGHT, 2, ws, b->dim);
+	int pb = bias ? add_param(b, name, "bias", DBV_P_BIAS, 1, bs, b->dim) : -1;
+	struct dbv_op *o = tok_op(b, OP_TLINEAR);
+
+	if (!o)
+		return;
+	o->pw = pw;
+	o->pb = pb;
+	o->fout = out;
+	tok_out(b, o, b->tok, out, 0);
+}
+
+/* Conv1d(tok, out, 1) over the tokens: weight [out, tok, 1]. */
+static void op_tokmix(struct builder *b, const char *name, int out)
+{
+	int64_t ws[3] = {out, b->tok, 1}, bs[1] = {out};
+	int pw = add_param(b, name, "weight", DBV_P_WEIGHT, 3, ws, b->tok);
+	int pb = add_param(b, name, "bias", DBV_P_BIAS, 1, bs, b->tok);
+	struct dbv_op *o = tok_op(b, OP_TOKMIX);
+
+	if (!o)
+		return;
+	o->pw = pw;
+	o->pb = pb;
+	o->fout = out;
+	tok_out(b, o, out, b->dim, 0);
+}
+
+/* LayerNorm's parameters, for op oi (an OP_LN). */
+static void ln_params(struct builder *b, int oi, const char *name, int dim)
+{
+	int64_t s[1] = {dim};
+	int pw = add_param(b, name, "weight", DBV_P_BN_WEIGHT, 1, s, 0);
+	int pb = add_param(b, name, "bias", DBV_P_BN_BIAS, 1, s, 0);
+
+	if (!b->rc && oi >= 0) {
+		b->m->ops[oi].pw = pw;
+		b->m->ops[oi].pb = pb;
+	}
+}
+
+/* A LayerNorm over the features; its parameters now (name) or later
+ * (NULL: ln_params with the op index returned). */
+static int op_ln(struct builder *b, const char *name)
+{
+	struct dbv_op *o = tok_op(b, OP_LN);
+	int oi = b->m->nops - 1;
+
+	if (!o)
+		return -1;
+	tok_out(b, o, b->tok, b->dim, 2 * (size_t)b->tok);
+	if (name)
+		ln_params(b, oi, name, b->dim);
+	return oi;
+}
+
+/* GELU, token pools: t; dropout (p > 0 only; every dropout takes a
+ * site, emitted or not, so that the sites are the reference code's
+ * nn.Dropout modules in order). */
+static void op_simple(struct builder *b, enum op_type t, double p)
+{
+	struct dbv_op *o;
+	int site = b->drop_sites;
+
+	if (t == OP_DROP && (b->drop_sites++, p <= 0))
+		return;
+	if (!(o = tok_op(b, t)))
+		return;
+	o->drop = (float)p;
+	o->site = site;
+	tok_out(b, o, t == OP_TOKMEAN || t == OP_TOKEN0 ? 1 : b->tok, b->dim, 0);
+}
+
+static void op_attn(struct builder *b, int heads, int dh)
+{
+	struct dbv_op *o = tok_op(b, OP_ATTN);
+
+	if (!o)
+		return;
+	o->heads = heads;
+	o->dh = dh;
+	tok_out(b, o, b->tok, heads * dh,
+		(size_t)heads * (size_t)b->tok * (size_t)b->tok);
+}
+
+/* lucidrains' vit-pytorch ViT (../ARCHS.md), pool 'cls'. */
+static void build_vit(struct builder *b, const struct dbv_arch *a)
+{
+	char name[64], pre[48];
+	int64_t ps[3] = {1, 0, a->width}, cs[3] = {1, 1, a->width};
+	int pos, cls, x;
+
+	op_patch(b, a->patch);
+	if (b->rc)
+		return;
+	ps[1] = b->tok + 1;
+	/* state_dict order: the ViT's own parameters first */
+	pos = add_param(b, "", "pos_embedding", DBV_P_EMBED, 3, ps, 0);
+	cls = add_param(b, "", "cls_token", DBV_P_EMBED, 3, cs, 0);
+	op_tlinear(b, "to_patch_embedding.1", a->width, 1);
+	{
+		struct dbv_op *o = tok_op(b, OP_CLSPOS);
+
+		if (!o)
+			return;
+		o->pw = cls;
+		o->pb = pos;
+		tok_out(b, o, b->tok + 1, b->dim, 0);
+	}
+	op_simple(b, OP_DROP, a->emb_dropout);
+	for (int l = 0; l < a->depth; l++) {
+		snprintf(pre, sizeof pre, "transformer.layers.%d", l);
+		x = b->cur;
+		snprintf(name, sizeof name, "%s.0.norm", pre);
+		op_ln(b, name);
+		snprintf(name, sizeof name, "%s.0.fn.to_qkv", pre);
+		op_tlinear(b, name, 3 * a->heads * a->dim_head, 0);
+		op_attn(b, a->heads, a->dim_head);
+		snprintf(name, sizeof name, "%s.0.fn.to_out.0", pre);
+		op_tlinear(b, name, a->width, 1);
+		op_simple(b, OP_DROP, a->dropout);
+		op_add(b, x);
+		x = b->cur;
+		snprintf(name, sizeof name, "%s.1.norm", pre);
+		op_ln(b, name);
+		snprintf(name, sizeof name, "%s.1.fn.net.0", pre);
+		op_tlinear(b, name, a->mlp_dim, 1);
+		op_simple(b, OP_GELU, 0);
+		op_simple(b, OP_DROP, a->dropout);
+		snprintf(name, sizeof name, "%s.1.fn.net.3", pre);
+		op_tlinear(b, name, a->width, 1);
+		op_simple(b, OP_DROP, a->dropout);
+		op_add(b, x);
+	}
+	op_simple(b, OP_TOKEN0, 0);
+	op_ln(b, "mlp_head.0");
+	op_linear(b, "mlp_head.1", a->classes, 1);
+}
+
+/* The feed-forward of a Mixer block, pre-norm and residual: token
+ * mixing (tokens) or channel mixing. */
+static void mixer_ff(struct builder *b, const char *pre, int tokens, int exp,
+		     double p)
+{
+	char name[64];
+	int x = b->cur, back = tokens ? b->tok : b->dim, dim = b->dim;
+	/* PreNormResidual registers fn before norm: so does the table */
+	int ln = op_ln(b, NULL);
+
+	snprintf(name, sizeof name, "%s.fn.0", pre);
+	if (tokens)
+		op_tokmix(b, name, back * exp);
+	else
+		op_tlinear(b, name, back * exp, 1);
+	op_simple(b, OP_GELU, 0);
+	op_simple(b, OP_DROP, p);
+	snprintf(name, sizeof name, "%s.fn.3", pre);
+	if (tokens)
+		op_tokmix(b, name, back);
+	else
+		op_tlinear(b, name, back, 1);
+	op_simple(b, OP_DROP, p);
+	op_add(b, x);
+	snprintf(name, sizeof name, "%s.norm", pre);
+	ln_params(b, ln, name, dim);
+}
+
+/* lucidrains' mlp-mixer-pytorch MLPMixer, a bare nn.Sequential. */
+static void build_mixer(struct builder *b, const struct dbv_arch *a)
+{
+	char pre[32];
+
+	op_patch(b, a->patch);
+	op_tlinear(b, "1", a->width, 1);
+	for (int i = 0; i < a->depth; i++) {
+		snprintf(pre, sizeof pre, "%d.0", 2 + i);
+		mixer_ff(b, pre, 1, a->expansion, a->dropout);
+		snprintf(pre, sizeof pre, "%d.1", 2 + i);
+		mixer_ff(b, pre, 0, a->expansion, a->dropout);
+	}
+	snprintf(pre, sizeof pre, "%d", 2 + a->depth);
+	op_ln(b, pre);
+	op_simple(b, OP_TOKMEAN, 0);
+	snprintf(pre, sizeof pre, "%d", 4 + a->depth);
+	op_linear(b, pre, a->classes, 1);
+}
+
 static int build_arch(struct builder *b, const struct dbv_arch *a)
 {
 	char name[48];
@@ -591,9 +846,13 @@ static int build_arch(struct builder *b, const struct dbv_arch *a)
 			b->m->params[0].kind = DBV_P_FIXED;
 			b->m->params[1].fan_in = b->m->params[2].fan_in = 0;
 		}
+	} else if (!strcmp(a->name, "vit")) {
+		build_vit(b, a);
+	} else if (!strcmp(a->name, "mixer")) {
+		build_mixer(b, a);
 	} else {
 		return dbv_seterr(DBV_EUSAGE,
-				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, rf)",
+				  "unknown architecture '%s' (mlp, fcnet, cnn5, resnet18, vgg11, vgg, wrn, densenet, vit, mixer, rf)",
 				  a->name);
 	}
 	return b->rc;
@@ -601,7 +860,8 @@ static int build_arch(struct builder *b, const struct dbv_arch *a)
 
 int dbv_arch_default_depth(const char *name)
 {
-	return !strcmp(name, "wrn") ? 28 : !strcmp(name, "vgg") ? 19 : 1;
+	return !strcmp(name, "wrn") ? 28 : !strcmp(name, "vgg") ? 19 :
+	       !strcmp(name, "vit") ? 6 : !strcmp(name, "mixer") ? 12 : 1;
 }
 
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
@@ -610,7 +870,11 @@ int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a)
 	int rc;
 
 	memset(m, 0, sizeof *m);
+	if (dbv_arch_options_check(a))
+		return DBV_EUSAGE;
 	m->arch = *a;
+	dbv_arch_defaults(&m->arch);
+	a = &m->arch;
 	if (a->width < 1 || a->width > 1 << 16)
 		return dbv_seterr(DBV_EUSAGE, "width %d is out of range [1, 65536]",
 				  a->width);
@@ -690,6 +954,9 @@ void dbv_model_init(struct dbv_model *m, uint64_t seed)
 			case DBV_P_BIAS:
 				v[j] = (2 * dbv_rng_float(&r) - 1) * bound;
 				break;
+			case DBV_P_EMBED:
+				v[j] = (float)dbv_rng_normal(&r);
+				break;
 			case DBV_P_BN_WEIGHT:
 			case DBV_P_BN_VAR: /* running_mean starts at 0 */
 				v[j] = 1;
@@ -765,6 +1032,17 @@ static int reserve_scratch(struct dbv_model *m, int n, int fwd)
 			const struct dbv_conv *c = &m->ops[i].conv;
 			size_t s = fwd ? dbv_conv_scratch_fwd(c, n)
 				       : dbv_conv_scratch(c, n);
+			if (s > scratch)
+				scratch = s;
+		} else if (m->ops[i].type == OP_ATTN && !fwd) {
+			/* a [T, T] block per thread */
+			size_t s = (size_t)dbv_threads() *
+				   dbv_attn_scratch(m->ops[i].tok);
+			if (s > scratch)
+				scratch = s;
+		} else if (m->ops[i].type == OP_TOKMIX && !fwd) {
+			const struct dbv_op *o = &m->ops[i];
+			size_t s = dbv_tokmix_scratch(n, o->tok, o->fout, o->dim);
 			if (s > scratch)
 				scratch = s;
 		}
@@ -1129,6 +1407,51 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			dbv_avgpool2_forward((size_t)o->c * (size_t)n, o->h, o->w,
 					     in, out);
 			break;
+		case OP_PATCH:
+			dbv_patchify_forward(n, o->c, o->h, o->w, o->patch, in, out);
+			break;
+		case OP_TLINEAR:
+			dbv_linear_forward(n * o->tok, o->dim, o->fout, in,
+					   p + m->params[o->pw].offset,
+					   o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
+					   out);
+			break;
+		case OP_CLSPOS:
+			dbv_clspos_forward(n, o->tok, o->dim, in,
+					   p + m->params[o->pw].offset,
+					   p + m->params[o->pb].offset, out);
+			break;
+		case OP_LN:
+			dbv_layernorm_forward((size_t)n * o->tok, o->dim, in,
+					      p + m->params[o->pw].offset,
+					      p + m->params[o->pb].offset, out,
+					      out + (size_t)n * o->fin);
+			break;
+		case OP_GELU:
+			dbv_gelu_forward((size_t)n * o->fin, in, out);
+			break;
+		case OP_DROP:
+			if (train)
+				dbv_dropout_forward((size_t)n * o->fin, o->drop,
+						    m->drop_seed, o->site, in, out);
+			else
+				memcpy(out, in, (size_t)n * o->fin * sizeof *out);
+			break;
+		case OP_ATTN:
+			dbv_attn_forward(n, o->tok, o->heads, o->dh, in, out,
+					 out + (size_t)n * o->tok * o->heads * o->dh);
+			break;
+		case OP_TOKMIX:
+			dbv_tokmix_forward(n, o->tok, o->fout, o->dim, in,
+					   p + m->params[o->pw].offset,
+					   p + m->params[o->pb].offset, out);
+			break;
+		case OP_TOKMEAN:
+			dbv_tokmean_forward(n, o->tok, o->dim, in, out);
+			break;
+		case OP_TOKEN0:
+			dbv_token0_forward(n, o->tok, o->dim, in, out);
+			break;
 		}
 	}
 	return m->act[m->nslots - 1];
@@ -1256,6 +1579,58 @@ void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n)
 				(set_grad(m, o->in, i) ? dbv_avgpool2_backward_set
 						    : dbv_avgpool2_backward)(
 					(size_t)o->c * (size_t)n, o->h, o->w, dy, dx);
+			break;
+		case OP_PATCH:
+			if (dx)
+				dbv_patchify_backward(n, o->c, o->h, o->w, o->patch,
+						      dy, dx);
+			break;
+		case OP_TLINEAR:
+			dbv_linear_backward(n * o->tok, o->dim, o->fout, in,
+					    p + m->params[o->pw].offset, dy, dx,
+					    g + m->params[o->pw].offset,
+					    o->pb >= 0 ? g + m->params[o->pb].offset : NULL);
+			break;
+		case OP_CLSPOS:
+			dbv_clspos_backward(n, o->tok, o->dim, dy, dx,
+					    g + m->params[o->pw].offset,
+					    g + m->params[o->pb].offset);
+			break;
+		case OP_LN:
+			dbv_layernorm_backward((size_t)n * o->tok, o->dim, in,
+					       p + m->params[o->pw].offset,
+					       out + (size_t)n * o->fin, dy, dx,
+					       g + m->params[o->pw].offset,
+					       g + m->params[o->pb].offset);
+			break;
+		case OP_GELU:
+			if (dx)
+				dbv_gelu_backward((size_t)n * o->fin, in, dy, dx);
+			break;
+		case OP_DROP:
+			if (dx)
+				dbv_dropout_backward((size_t)n * o->fin, o->drop,
+						     m->drop_seed, o->site, dy, dx);
+			break;
+		case OP_ATTN:
+			if (dx)
+				dbv_attn_backward(n, o->tok, o->heads, o->dh, in,
+						  out + (size_t)n * o->tok * o->heads * o->dh,
+						  dy, dx, m->scratch, m->scratch_size);
+			break;
+		case OP_TOKMIX:
+			dbv_tokmix_backward(n, o->tok, o->fout, o->dim, in,
+					    p + m->params[o->pw].offset, dy, dx,
+					    g + m->params[o->pw].offset,
+					    g + m->params[o->pb].offset, m->scratch);
+			break;
+		case OP_TOKMEAN:
+			if (dx)
+				dbv_tokmean_backward(n, o->tok, o->dim, dy, dx);
+			break;
+		case OP_TOKEN0:
+			if (dx)
+				dbv_token0_backward(n, o->tok, o->dim, dy, dx);
 			break;
 		}
 	}

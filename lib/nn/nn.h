@@ -239,16 +239,56 @@ double dbv_loss(const char *loss, int n, int k, const float *logits,
  */
 struct dbv_arch {
 	char name[16];
-	int width, depth; /* depth: mlp, wrn and vgg */
+	int width, depth; /* depth: mlp, wrn, vgg, vit, mixer; 0: the default */
 	int c, h, w;      /* input item shape */
 	int classes;
+	/* The token models' options (dbv_arch_option; 0 and, for the
+	 * dropouts, < 0: the architecture's default). */
+	int patch, heads, dim_head, mlp_dim, expansion;
+	double dropout, emb_dropout;
 };
+
+/*
+ * Architecture options beyond width and depth, by name ("patch",
+ * "heads", "dim-head" or "dim_head", "mlp-dim", "expansion", "dropout",
+ * "emb-dropout"): dbv-train's options of the same names, a model
+ * stream's "arch_options".  dbv_arch_option parses value into a
+ * (DBV_EUSAGE with a message when the name is unknown or the value out
+ * of range).  Options are numbered from 0: dbv_arch_option_name(i) is
+ * the i-th's meta key (underscores; NULL past the last), _flag its
+ * option name ("dim-head"),
+ * dbv_arch_option_used whether architecture a has option i, _get and
+ * _set its value as a double (_set range-checked, DBV_EINPUT).
+ */
+int dbv_arch_option(struct dbv_arch *a, const char *name, const char *value);
+const char *dbv_arch_option_name(int i);
+const char *dbv_arch_option_flag(int i);
+int dbv_arch_option_used(const struct dbv_arch *a, int i);
+int dbv_arch_option_is_int(int i);
+double dbv_arch_option_get(const struct dbv_arch *a, int i);
+int dbv_arch_option_set(struct dbv_arch *a, int i, double v);
+/* DBV_EUSAGE when an option the architecture does not have is set
+ * (above 0); dbv_model_build checks it. */
+int dbv_arch_options_check(const struct dbv_arch *a);
+/* Every option unset (the architecture's defaults): width, depth and the
+ * ints 0, the dropouts -1; name empty. */
+void dbv_arch_init(struct dbv_arch *a);
+/* Fill what is unset with a's architecture's defaults (the paper's for
+ * vit and mixer: width 512, depth 6 / 12, patch 4, heads 8, dim-head 64,
+ * mlp-dim 512, expansion 4, dropout 0.1 / 0, emb-dropout 0.1; width 16
+ * and depth 1 for the rest).  dbv_model_build does it. */
+void dbv_arch_defaults(struct dbv_arch *a);
+/* " patch=4 heads=8 ..." for the options a's architecture has (empty for
+ * the others), at most n bytes with the NUL: for fingerprints. */
+void dbv_arch_options_str(const struct dbv_arch *a, char *buf, size_t n);
 
 enum dbv_param_kind {
 	DBV_P_WEIGHT,    /* conv/linear weight: trained, decayed   */
 	DBV_P_BIAS,      /* conv/linear bias                        */
-	DBV_P_BN_WEIGHT, /* BN gamma                                */
-	DBV_P_BN_BIAS,   /* BN beta                                 */
+	DBV_P_EMBED,     /* ViT class token and position embedding:
+			    trained, initialised N(0, 1)            */
+	DBV_P_BN_WEIGHT, /* BN gamma, LayerNorm weight              */
+	DBV_P_BN_BIAS,   /* BN beta, LayerNorm bias                 */
 	DBV_P_BN_MEAN,   /* BN running mean: not trained            */
 	DBV_P_BN_VAR,    /* BN running variance: not trained, >= 0  */
 	DBV_P_COUNTER,   /* num_batches_tracked (stored as a float
@@ -306,14 +346,17 @@ struct dbv_model {
 	size_t act_bytes; /* activations (and gradients) reserved, bytes */
 	float *bn_save; /* per-BN saved mean/invstd for backward */
 	double *bn_stats; /* densenet: channel statistics BNs share      */
+	uint64_t drop_seed; /* the dropout masks' seed of the next train
+			       forward (dbv_dropout_seed; the trainer's) */
 };
 
 /* Batch norm constants (PyTorch's defaults), recorded in model meta. */
 #define DBV_BN_EPS 1e-5
 #define DBV_BN_MOMENTUM 0.1
 
-/* The depth an architecture has when none is given: wrn 28, vgg 19,
- * others 1 (what dbv-train records for them). */
+
+/* The depth an architecture has when none is given: wrn 28, vgg 19, vit
+ * 6, mixer 12, others 1 (what dbv-train records for them). */
 int dbv_arch_default_depth(const char *name);
 /* Build the graph and the parameter table; allocate p and g (zeroed). */
 int dbv_model_build(struct dbv_model *m, const struct dbv_arch *a);
@@ -342,6 +385,10 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
  * dbv_model_zero_grad).  Needs the preceding forward with train = 1. */
 void dbv_model_backward(struct dbv_model *m, const float *dlogits, int n);
 void dbv_model_zero_grad(struct dbv_model *m);
+/* The seed of the dropout masks (m->drop_seed) of optimizer step `step`
+ * of a run whose data seed is data_seed: mix(data_seed ^ mix(step ^
+ * 0x64726f70)), mix as in lib/nn/tokens.h. */
+uint64_t dbv_dropout_seed(uint64_t data_seed, int64_t step);
 size_t dbv_model_count(const struct dbv_model *m, int trainable_only);
 void dbv_model_release(struct dbv_model *m);
 

@@ -7,6 +7,7 @@
 
 #include "nn/nn.h"
 #include "base/par.h"
+#include "nn/tokens.h"
 
 /* cblas_sgemm with OpenBLAS single-threaded (dbv_sgemm splits large
  * products across dbv's threads and calls this on each part; the layers

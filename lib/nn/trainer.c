@@ -170,6 +170,9 @@ static int train_batch(struct dbv_trainer *t, int64_t nb, double *lr)
 	memcpy(t->idx, st->perm + s, (size_t)n * sizeof *t->idx);
 	dbv_make_batch(d->x, (int)d->c, (int)d->h, (int)d->w, t->idx, n, d->mean,
 		       d->std, c->crop_pad, c->flip, &st->rng, t->xb);
+	/* dropout's masks: from the data seed and the step, so that a
+	 * resume draws the same */
+	t->model.drop_seed = dbv_dropout_seed(c->data_seed, t->optim.step);
 	const float *logits = dbv_model_forward(&t->model, t->xb, n, 1);
 	for (int i = 0; i < n; i++)
 		t->ybuf[i] = d->y[t->idx[i]];

@@ -61,6 +61,13 @@ values.
 
 Model structures: exactly the module structure and parameter names of
 lib/nn/models.c (the state_dict keys are what dbv names its parameters).
+The token models (vit, mixer) are written as the paper's reference code
+writes them (lucidrains' vit-pytorch and mlp-mixer-pytorch; einops'
+Rearrange and Reduce as small modules); their cases carry
+"arch_options" in meta, LayerNorm weights and biases randomised, and the
+"_drop" cases "dropout_seed": the train forward then drops with dbv's
+masks (HashDropout, lib/nn/tokens.h's definition in numpy), so the
+comparison covers dropout's place, scale and mask definition.
 """
 import copy
 import math
@@ -424,8 +431,208 @@ class WideResNet(nn.Module):
         return self.fc(out.flatten(1))
 
 
-def make_model(arch, width, depth, shape, classes):
+# ---------------------------------------------------------------------
+# The token models, as the paper's reference code writes them (lucidrains'
+# vit-pytorch and mlp-mixer-pytorch, ../ARCHS.md): the same module
+# structure, so the same state_dict keys and order.  `drop` makes each
+# nn.Dropout (in construction order, which is also the order the forward
+# runs them): nn.Dropout, or dbv's hashed masks for the fixtures.
+
+
+class Patches(nn.Module):
+    """einops' Rearrange('b c (h p1) (w p2) -> b (h w) (p1 p2 c)')."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        p = self.p
+        x = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
+        return x.reshape(b, (h // p) * (w // p), p * p * c)
+
+
+class PreNorm(nn.Module):
+    def __init__(self, dim, fn):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(self.norm(x))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim, hidden, drop):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), drop(),
+                                 nn.Linear(hidden, dim), drop())
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads, dim_head, drop):
+        super().__init__()
+        self.heads = heads
+        self.scale = dim_head ** -0.5
+        self.to_qkv = nn.Linear(dim, 3 * heads * dim_head, bias=False)
+        self.to_out = nn.Sequential(nn.Linear(heads * dim_head, dim), drop())
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q, k, v = (t.reshape(b, n, self.heads, -1).transpose(1, 2)
+                   for t in self.to_qkv(x).chunk(3, dim=-1))
+        attn = (q @ k.transpose(-1, -2) * self.scale).softmax(dim=-1)
+        return self.to_out((attn @ v).transpose(1, 2).reshape(b, n, -1))
+
+
+class Transformer(nn.Module):
+    def __init__(self, dim, depth, heads, dim_head, mlp_dim, drop):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.ModuleList([
+            PreNorm(dim, Attention(dim, heads, dim_head, drop)),
+            PreNorm(dim, FeedForward(dim, mlp_dim, drop))])
+            for _ in range(depth)])
+
+    def forward(self, x):
+        for attn, ff in self.layers:
+            x = attn(x) + x
+            x = ff(x) + x
+        return x
+
+
+class ViT(nn.Module):
+    """pool 'cls'; its own parameters come first in the state_dict."""
+
+    def __init__(self, c, h, w, classes, o, drop):
+        super().__init__()
+        p, dim = o["patch"], o["width"]
+        n = (h // p) * (w // p)
+        self.to_patch_embedding = nn.Sequential(Patches(p),
+                                                nn.Linear(p * p * c, dim))
+        self.pos_embedding = nn.Parameter(torch.randn(1, n + 1, dim))
+        self.cls_token = nn.Parameter(torch.randn(1, 1, dim))
+        self.dropout = drop(o["emb_dropout"])
+        self.transformer = Transformer(dim, o["depth"], o["heads"],
+                                       o["dim_head"], o["mlp_dim"],
+                                       lambda: drop(o["dropout"]))
+        self.mlp_head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, classes))
+
+    def forward(self, img):
+        x = self.to_patch_embedding(img)
+        cls = self.cls_token.expand(x.shape[0], -1, -1)
+        x = torch.cat((cls, x), dim=1) + self.pos_embedding
+        x = self.transformer(self.dropout(x))
+        return self.mlp_head(x[:, 0])
+
+
+class PreNormResidual(nn.Module):
+    """fn registered before norm, as mlp-mixer-pytorch does."""
+
+    def __init__(self, dim, fn):
+        super().__init__()
+        self.fn = fn
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        return self.fn(self.norm(x)) + x
+
+
+class TokenMean(nn.Module):
+    """einops' Reduce('b n c -> b c', 'mean')."""
+
+    def forward(self, x):
+        return x.mean(dim=1)
+
+
+def mixer_ff(dim, exp, drop, dense):
+    return nn.Sequential(dense(dim, dim * exp), nn.GELU(), drop(),
+                         dense(dim * exp, dim), drop())
+
+
+def MLPMixer(c, h, w, classes, o, drop):
+    p, dim, exp = o["patch"], o["width"], o["expansion"]
+    n = (h // p) * (w // p)
+    d = lambda: drop(o["dropout"])  # noqa: E731
+
+    def tokens(i, j):
+        return nn.Conv1d(i, j, kernel_size=1)
+    return nn.Sequential(
+        Patches(p), nn.Linear(p * p * c, dim),
+        *[nn.Sequential(PreNormResidual(dim, mixer_ff(n, exp, d, tokens)),
+                        PreNormResidual(dim, mixer_ff(dim, exp, d, nn.Linear)))
+          for _ in range(o["depth"])],
+        nn.LayerNorm(dim), TokenMean(), nn.Linear(dim, classes))
+
+
+# dbv's defaults for the token models (lib/nn/archopt.c, the paper's).
+TOKEN_DEFAULTS = {
+    "vit": {"width": 512, "depth": 6, "patch": 4, "heads": 8, "dim_head": 64,
+            "mlp_dim": 512, "dropout": 0.1, "emb_dropout": 0.1},
+    "mixer": {"width": 512, "depth": 12, "patch": 4, "expansion": 4,
+              "dropout": 0.0},
+}
+
+
+def dbv_mix(z):
+    """SplitMix64's finaliser on numpy uint64 (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
+    return z ^ (z >> np.uint64(31))
+
+
+def dbv_dropout_u(seed, site, n):
+    """dbv_dropout_u(seed, site, j) for j in [0, n) (lib/nn/tokens.h)."""
+    with np.errstate(over="ignore"):
+        key = dbv_mix(np.uint64(seed) ^ dbv_mix(np.uint64(site + 1)))
+        j = np.arange(n, dtype=np.uint64)
+        h = dbv_mix(key + j * np.uint64(0x9e3779b97f4a7c15))
+    return (h >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+
+
+class HashDropout(nn.Module):
+    """Dropout with dbv's masks: element j (of the contiguous input) is
+    dropped when dbv_dropout_u(seed, site, j) < p (in float32), the rest
+    scaled by 1/(1 - p)."""
+
+    def __init__(self, p, site, seed):
+        super().__init__()
+        self.p, self.site, self.seed = p, site, seed
+
+    def forward(self, x):
+        if not self.training or self.p <= 0:
+            return x
+        p = np.float32(self.p)
+        keep = dbv_dropout_u(self.seed, self.site, x.numel()) >= p
+        mask = keep.astype(np.float64) / (1.0 - float(p))
+        return x * torch.from_numpy(mask).to(x.dtype).reshape(x.shape)
+
+
+def hash_dropout(seed):
+    """A drop(p) for ViT/MLPMixer numbering the dropouts as dbv does."""
+    sites = [0]
+
+    def make(p):
+        sites[0] += 1
+        return HashDropout(p, sites[0] - 1, seed)
+    return make
+
+
+def make_model(arch, width, depth, shape, classes, opts=None,
+               drop=nn.Dropout):
+    """The module of an architecture; opts: a model stream's
+    "arch_options" (the token models; dbv's defaults for what it lacks),
+    drop: the token models' dropout modules."""
     c, h, w = shape
+    if arch in TOKEN_DEFAULTS:
+        o = dict(TOKEN_DEFAULTS[arch])
+        o.update(opts or {})
+        o["width"] = width or o["width"]
+        o["depth"] = depth or o["depth"]
+        return (ViT if arch == "vit" else MLPMixer)(c, h, w, classes, o, drop)
     if arch == "mlp":
         return MLP(c * h * w, [width] * depth, classes)
     if arch == "fcnet":
@@ -506,19 +713,35 @@ def rel(a, b, floor=0.0):
     return float((a - b).norm() / (b.norm() + floor))
 
 
+def randomise_ln(model, gen):
+    for mod in model.modules():
+        if isinstance(mod, nn.LayerNorm):
+            c = mod.normalized_shape[0]
+            with torch.no_grad():
+                mod.weight.copy_(0.5 + torch.rand(c, generator=gen))
+                mod.bias.copy_(0.2 * torch.randn(c, generator=gen))
+
+
 def model_case(name, seed, arch, width, depth, shape, classes,
-               sample_above=SAMPLE_ABOVE):
+               sample_above=SAMPLE_ABOVE, opts=None, drop_seed=None):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1000)
-    model = make_model(arch, width, depth, shape, classes)
+    model = make_model(arch, width, depth, shape, classes, opts,
+                       nn.Dropout if drop_seed is None
+                       else hash_dropout(drop_seed))
     meta = {"case": name, "arch": arch, "width": width, "depth": depth,
             "shape": list(shape), "classes": classes, "batch": BATCH}
+    if opts is not None:
+        meta["arch_options"] = opts
+    if drop_seed is not None:
+        meta["dropout_seed"] = drop_seed
     big = {k for k, t in model.state_dict().items()
            if t.numel() > sample_above}
     if big:
         meta["init_seed"] = seed
         dbv_init(model, seed)
     randomise_bn(model, gen)
+    randomise_ln(model, gen)
     x = torch.randn((BATCH,) + tuple(shape), generator=gen)
     labels = torch.randint(0, classes, (BATCH,), generator=gen,
                            dtype=torch.int32)
@@ -650,6 +873,18 @@ MODEL_CASES = [
     ("wrn16_w1_3x32", 34, "wrn", 1, 16, (3, 32, 32), 10, 1 << 20),
     ("densenet_w2_3x32", 35, "densenet", 2, 0, (3, 32, 32), 10, 1 << 20),
     ("densenet_w2_1x28", 36, "densenet", 2, 0, (1, 28, 28), 10, 1 << 20),
+    # the token models without dropout (their options given: dropout 0),
+    # and with dbv's hashed masks (dropout_seed)
+    ("vit_w8_3x8", 11, "vit", 8, 2, (3, 8, 8), 10, SAMPLE_ABOVE,
+     {"patch": 4, "heads": 2, "dim_head": 4, "mlp_dim": 12, "dropout": 0.0,
+      "emb_dropout": 0.0}),
+    ("vit_w6_1x12_drop", 12, "vit", 6, 2, (1, 12, 12), 4, SAMPLE_ABOVE,
+     {"patch": 3, "heads": 3, "dim_head": 2, "mlp_dim": 10, "dropout": 0.25,
+      "emb_dropout": 0.125}, 987654321),
+    ("mixer_w6_1x8x12", 13, "mixer", 6, 2, (1, 8, 12), 10, SAMPLE_ABOVE,
+     {"patch": 2, "expansion": 2, "dropout": 0.0}),
+    ("mixer_w5_3x8_drop", 14, "mixer", 5, 2, (3, 8, 8), 4, SAMPLE_ABOVE,
+     {"patch": 2, "expansion": 3, "dropout": 0.25}, 424242),
 ]
 
 OPTIM_CASES = [

@@ -118,4 +118,16 @@ test_expect_success 'a blown-up run piped on leaves an error record downstream' 
 	{ dbv-train --arch mlp --width 8 --lr 1e6 --epochs 5 -q train.dbv 2>/dev/null || true; } |
 		test_expect_code 3 dbv-inspect >/dev/null 2>err && grep -q "dbv-train failed: the loss is not finite" err
 '
+test_expect_success 'vit and mixer: options recorded, refused where they do not fit' '
+	dbv-train --arch vit --width 8 --depth 1 --patch 7 --heads 2 --dim-head 4 --mlp-dim 8 --epochs 1 -q -o vit.dbv train.dbv &&
+	dbv-inspect --head 0 vit.dbv | grep -q "\"arch\":\"vit\",\"width\":8,\"depth\":1,.*\"arch_options\":{\"patch\":7,\"heads\":2,\"dim_head\":4,\"mlp_dim\":8,\"dropout\":0.1,\"emb_dropout\":0.1}" &&
+	dbv-train --arch mixer --width 8 --depth 1 --patch 14 --epochs 1 -q -o mixer.dbv train.dbv &&
+	dbv-inspect --head 0 mixer.dbv | grep -q "\"arch_options\":{\"patch\":14,\"expansion\":4,\"dropout\":0}" &&
+	test_must_fail 2 dbv-train --arch mixer --heads 2 train.dbv &&
+	test_must_fail 2 dbv-train --arch cnn5 --patch 4 train.dbv &&
+	test_must_fail 2 dbv-train --arch vit --patch 5 train.dbv &&
+	test_must_fail 2 dbv-train --arch vit --dropout 1 train.dbv &&
+	test_must_fail 2 dbv-train --arch vit --heads 0 train.dbv
+'
+
 test_done

@@ -3,8 +3,8 @@
 # streams into the PyTorch modules of tests/gen/torch_fixtures.py
 # (load_state_dict strict) and, evaluating the test set in PyTorch,
 # reproduces the last "log" record's test_loss (1e-4 relative) and
-# test_acc (exactly) for mlp, cnn5, resnet18, vgg11 and rf (squared loss,
-# trained by SGD and fitted by least squares).  Data: mkfixtures'
+# test_acc (exactly) for mlp, cnn5, resnet18, vgg11, vit, mixer and rf
+# (squared loss, trained by SGD and fitted by least squares).  Data: mkfixtures'
 # fake Fashion-MNIST (60 train, 30 test).  Needs Debian's /usr/bin/python3
 # with python3-torch, -numpy, -msgpack (DBV_TORCH_PYTHON overrides it):
 # the prerequisite PYTHON_TORCH; every test is skipped without them
@@ -64,6 +64,14 @@ test_expect_success PYTHON_TORCH 'rf, squared loss: PyTorch reproduces the test 
 	dbv-train --arch rf --width 80 --loss mse --optim lstsq --seed 3 -q --test test.dbv \
 		-o rfls.dbv train.dbv &&
 	check rfls.dbv rfls.json
+'
+test_expect_success PYTHON_TORCH 'vit (dropout on in training): PyTorch reproduces the test loss and accuracy' '
+	dbv-train --arch vit --width 16 --depth 2 --patch 7 --heads 2 --dim-head 8 --mlp-dim 24 $COMMON -o vit.dbv train.dbv &&
+	check vit.dbv vit.json
+'
+test_expect_success PYTHON_TORCH 'mixer: PyTorch reproduces the test loss and accuracy' '
+	dbv-train --arch mixer --width 12 --depth 2 --patch 4 --expansion 2 --dropout 0.1 $COMMON -o mixer.dbv train.dbv &&
+	check mixer.dbv mixer.json
 '
 test_expect_success PYTHON_TORCH '--save wrote the state_dict, equal to the param records' '
 	"$PY" - <<-EOF

@@ -95,4 +95,20 @@ test_expect_success 'without --checkpoint SIGINT and SIGTERM kill as before' '
 	done
 '
 
+# The token models' dropout masks come from the data seed and the step:
+# a run resumed from a checkpoint (here the one left at batch 40 of 45)
+# ends as the uninterrupted run, and dropout does change the result; a
+# resume with another --dropout is refused (the checkpoint's options).
+V="--arch vit --width 8 --depth 1 --heads 2 --dim-head 4 --mlp-dim 8 --patch 7 --epochs 3 --batch 4 --optim adam --seed 5"
+test_expect_success 'vit with dropout: resumed from a checkpoint, bit-identical' '
+	dbv-train $V --dropout 0.2 -q -o vfull.dbv train.dbv &&
+	dbv-train $V --dropout 0.2 -q --checkpoint ck-v.dbv --checkpoint-every 20b -o va.dbv train.dbv &&
+	dbv-train $V --dropout 0.2 --checkpoint ck-v.dbv --checkpoint-every 20b --resume -o vb.dbv train.dbv 2>verr &&
+	grep -qx "dbv-train: resuming from ck-v.dbv after batch 10/15 of epoch 3/3" verr &&
+	params vfull.dbv >vfull.p && params vb.dbv >vb.p && test_cmp vfull.p vb.p &&
+	dbv-train $V --dropout 0 --emb-dropout 0 -q -o v0.dbv train.dbv &&
+	params v0.dbv >v0.p && ! cmp -s vfull.p v0.p &&
+	test_must_fail 3 dbv-train $V --dropout 0.3 -q --checkpoint ck-v.dbv --resume -o vc.dbv train.dbv
+'
+
 test_done

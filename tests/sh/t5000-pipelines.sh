@@ -1,6 +1,7 @@
 #!/bin/sh
 # The study pipelines of demo.mk on fixture data: a whole run, incremental
-# reruns, and a run killed midway then started again; repro.mk's defaults.
+# reruns, and a run killed midway then started again; repro.mk's defaults;
+# vit and mixer in a study.
 . "$(dirname "$0")/lib.sh"
 
 mkfixtures fx >/dev/null || exit 1
@@ -52,5 +53,13 @@ test_expect_success 'repro.mk: the same rules with its own defaults' '
 	grep -q -- "--lr 0.05 --momentum 0.9 --schedule cosine --batch 128 --epochs 1 " logr &&
 	grep -q "dbv-plane --triplets 1 --seed 7 --res 16 --range 0.5 " logr &&
 	for f in r1/figure1.png r1/heatmap.png r1/table.tsv; do test -s $f || exit 1; done
+'
+test_expect_success 'vit and mixer through the study (their options from OPT_)' '
+	ARCHS="vit mixer" WIDTH_vit=8 WIDTH_mixer=8 \
+	OPT_vit="--optim adam --depth 1 --heads 2 --dim-head 4 --mlp-dim 8 --patch 7" \
+	OPT_mixer="--optim adam --depth 1 --patch 7" $MK OUT=d4 >log4 2>&1 &&
+	for f in d4/figure1.png d4/heatmap.png d4/table.tsv d4/summary.txt; do test -s $f || exit 1; done &&
+	grep -q "vit-s1" d4/summary.txt && grep -q "mixer-s0" d4/summary.txt &&
+	dbv-inspect --head 0 d4/models/vit-s0.dbv | grep -q "\"arch_options\":{\"patch\":7,\"heads\":2,"
 '
 test_done

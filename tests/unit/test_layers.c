@@ -10,7 +10,10 @@
  *   - batch norm's running statistics against values computed here, and
  *     its eval mode;
  *   - the loss against a direct computation, with large logits;
- *   - pools, ReLU and layout changes on hand-made cases.
+ *   - pools, ReLU and layout changes on hand-made cases;
+ *   - the token layers of lib/nn/tokens.c and attn.c: finite differences
+ *     of each, LayerNorm and attention against double references,
+ *     dropout's mask and scale, GELU at known points.
  */
 #include <float.h>
 #include <sys/mman.h>
@@ -1634,6 +1637,259 @@ static void test_linear_shapes(void)
 	CHECK_EQ_INT(nbad, 0);
 }
 
+/* ---- the token layers (lib/nn/tokens.c, attn.c) ------------------------- */
+
+enum { T_LN, T_GELU, T_DROP, T_PATCH, T_CLSPOS, T_TOKEN0, T_TOKMEAN,
+       T_TOKMIX, T_ATTN, T_NLAYERS };
+
+/* A token layer under test: x (and w, b where it has them) -> y.  Sizes:
+ * n items of t tokens of d features; tout for token mixing; heads of dh
+ * for attention (then d = 3*heads*dh); c, h, w, p for patches. */
+struct tok_fd {
+	int kind, n, t, d, tout, heads, dh, c, h, w, p;
+	size_t xs, ws, bs, ys;
+	float *x, *wt, *b, *y, *r, *aux;
+};
+
+static void tok_forward(struct tok_fd *f)
+{
+	switch (f->kind) {
+	case T_LN:
+		dbv_layernorm_forward((size_t)f->n * f->t, f->d, f->x, f->wt, f->b,
+				      f->y, f->aux);
+		break;
+	case T_GELU: dbv_gelu_forward(f->xs, f->x, f->y); break;
+	case T_DROP: dbv_dropout_forward(f->xs, 0.3f, 77, 2, f->x, f->y); break;
+	case T_PATCH:
+		dbv_patchify_forward(f->n, f->c, f->h, f->w, f->p, f->x, f->y);
+		break;
+	case T_CLSPOS:
+		dbv_clspos_forward(f->n, f->t, f->d, f->x, f->wt, f->b, f->y);
+		break;
+	case T_TOKEN0: dbv_token0_forward(f->n, f->t, f->d, f->x, f->y); break;
+	case T_TOKMEAN: dbv_tokmean_forward(f->n, f->t, f->d, f->x, f->y); break;
+	case T_TOKMIX:
+		dbv_tokmix_forward(f->n, f->t, f->tout, f->d, f->x, f->wt, f->b,
+				   f->y);
+		break;
+	case T_ATTN:
+		dbv_attn_forward(f->n, f->t, f->heads, f->dh, f->x, f->y, f->aux);
+		break;
+	}
+}
+
+static void tok_backward(struct tok_fd *f, float *dx, float *dw, float *db)
+{
+	size_t ss = dbv_attn_scratch(f->t) * 3 +
+		    dbv_tokmix_scratch(f->n, f->t, f->tout, f->d);
+	float *scratch = alloc_f(ss);
+
+	switch (f->kind) {
+	case T_LN:
+		dbv_layernorm_backward((size_t)f->n * f->t, f->d, f->x, f->wt,
+				       f->aux, f->r, dx, dw, db);
+		break;
+	case T_GELU: dbv_gelu_backward(f->xs, f->x, f->r, dx); break;
+	case T_DROP: dbv_dropout_backward(f->xs, 0.3f, 77, 2, f->r, dx); break;
+	case T_PATCH:
+		dbv_patchify_backward(f->n, f->c, f->h, f->w, f->p, f->r, dx);
+		break;
+	case T_CLSPOS:
+		dbv_clspos_backward(f->n, f->t, f->d, f->r, dx, dw, db);
+		break;
+	case T_TOKEN0: dbv_token0_backward(f->n, f->t, f->d, f->r, dx); break;
+	case T_TOKMEAN: dbv_tokmean_backward(f->n, f->t, f->d, f->r, dx); break;
+	case T_TOKMIX:
+		dbv_tokmix_backward(f->n, f->t, f->tout, f->d, f->x, f->wt, f->r,
+				    dx, dw, db, scratch);
+		break;
+	case T_ATTN:
+		dbv_attn_backward(f->n, f->t, f->heads, f->dh, f->x, f->aux, f->r,
+				  dx, scratch, ss);
+		break;
+	}
+	free(scratch);
+}
+
+static double tok_loss(void *v)
+{
+	struct tok_fd *f = v;
+
+	tok_forward(f);
+	return dot_fd(f->y, f->r, f->ys);
+}
+
+/* Finite differences of every token layer, with gradients that start
+ * nonzero (backward adds). */
+static void test_token_fd(void)
+{
+	static const char *const names[T_NLAYERS] = {
+		"layernorm", "gelu", "dropout", "patches", "clspos", "token0",
+		"tokmean", "tokmix", "attention"};
+	struct dbv_rng r;
+
+	dbv_rng_seed(&r, 31);
+	for (int k = 0; k < T_NLAYERS; k++) {
+		struct tok_fd f = { .kind = k, .n = 2, .t = 5, .d = 6, .tout = 7,
+				    .heads = 2, .dh = 3, .c = 2, .h = 4, .w = 6,
+				    .p = 2 };
+		float *dx, *dw = NULL, *db = NULL, *gx, *gw = NULL, *gb = NULL;
+		char what[64];
+
+		if (k == T_ATTN)
+			f.d = 3 * f.heads * f.dh;
+		f.xs = (size_t)f.n * f.t * f.d;
+		f.ys = f.xs;
+		if (k == T_PATCH)
+			f.xs = f.ys = (size_t)f.n * f.c * f.h * f.w;
+		if (k == T_LN)
+			f.ws = f.bs = f.d;
+		if (k == T_CLSPOS)
+			f.ws = f.d, f.bs = (size_t)(f.t + 1) * f.d,
+			f.ys = (size_t)f.n * (f.t + 1) * f.d;
+		if (k == T_TOKEN0 || k == T_TOKMEAN)
+			f.ys = (size_t)f.n * f.d;
+		if (k == T_TOKMIX)
+			f.ws = (size_t)f.tout * f.t, f.bs = f.tout,
+			f.ys = (size_t)f.n * f.tout * f.d;
+		if (k == T_ATTN)
+			f.ys = (size_t)f.n * f.t * f.heads * f.dh;
+		f.x = rand_f(&r, f.xs, -2, 2);
+		f.wt = f.ws ? rand_f(&r, f.ws, -1, 1) : NULL;
+		f.b = f.bs ? rand_f(&r, f.bs, -1, 1) : NULL;
+		f.r = rand_f(&r, f.ys, -1, 1);
+		f.y = alloc_f(f.ys);
+		f.aux = alloc_f((size_t)f.n * f.t * f.t * f.heads + 2 * f.xs);
+		tok_forward(&f);
+		dx = rand_f(&r, f.xs, -1, 1);
+		gx = copy_f(dx, f.xs);
+		if (f.ws)
+			dw = rand_f(&r, f.ws, -1, 1), gw = copy_f(dw, f.ws);
+		if (f.bs)
+			db = rand_f(&r, f.bs, -1, 1), gb = copy_f(db, f.bs);
+		tok_backward(&f, dx, dw, db);
+		/* what backward added */
+		for (size_t i = 0; i < f.xs; i++)
+			dx[i] -= gx[i];
+		for (size_t i = 0; i < f.ws; i++)
+			dw[i] -= gw[i];
+		for (size_t i = 0; i < f.bs; i++)
+			db[i] -= gb[i];
+		snprintf(what, sizeof what, "%s dx", names[k]);
+		CHECK_EQ_INT(fd_check(what, f.x, f.xs, dx, tok_loss, &f, 1e-3f,
+				      2e-3, 2e-3), 0);
+		snprintf(what, sizeof what, "%s dw", names[k]);
+		if (f.ws)
+			CHECK_EQ_INT(fd_check(what, f.wt, f.ws, dw, tok_loss, &f,
+					      1e-3f, 2e-3, 2e-3), 0);
+		snprintf(what, sizeof what, "%s db", names[k]);
+		if (f.bs)
+			CHECK_EQ_INT(fd_check(what, f.b, f.bs, db, tok_loss, &f,
+					      1e-3f, 2e-3, 2e-3), 0);
+		free(f.x), free(f.wt), free(f.b), free(f.r), free(f.y), free(f.aux);
+		free(dx), free(dw), free(db), free(gx), free(gw), free(gb);
+	}
+}
+
+/* LayerNorm and attention against their double references, on shapes
+ * big enough for several threads; the fast ones rerun bit-identically. */
+static void test_token_refs(void)
+{
+	struct dbv_rng r;
+	const int n = 9, t = 17, heads = 3, dh = 20, d = 96;
+	const size_t as = (size_t)n * t * 3 * heads * dh, ys = (size_t)n * t * heads * dh;
+	float *qkv, *y, *y2, *yr, *p, *x, *w, *b, *ly, *lr, *st;
+	int bad = 0;
+
+	dbv_rng_seed(&r, 32);
+	qkv = rand_f(&r, as, -2, 2);
+	y = alloc_f(ys), y2 = alloc_f(ys), yr = alloc_f(ys);
+	p = alloc_f((size_t)n * heads * t * t);
+	dbv_attn_forward(n, t, heads, dh, qkv, y, p);
+	dbv_attn_forward(n, t, heads, dh, qkv, y2, p);
+	dbv_attn_forward_ref(n, t, heads, dh, qkv, yr);
+	CHECK(!memcmp(y, y2, ys * sizeof *y));
+	for (size_t i = 0; i < ys; i++)
+		bad += fabsf(y[i] - yr[i]) > 1e-5f * (1 + fabsf(yr[i]));
+	CHECK_EQ_INT(bad, 0);
+
+	x = rand_f(&r, (size_t)n * t * d, -3, 5);
+	w = rand_f(&r, d, 0.5f, 1.5f);
+	b = rand_f(&r, d, -1, 1);
+	ly = alloc_f((size_t)n * t * d), lr = alloc_f((size_t)n * t * d);
+	st = alloc_f((size_t)n * t * 2);
+	dbv_layernorm_forward((size_t)n * t, d, x, w, b, ly, st);
+	dbv_layernorm_forward_ref((size_t)n * t, d, x, w, b, lr);
+	bad = 0;
+	for (size_t i = 0; i < (size_t)n * t * d; i++)
+		bad += fabsf(ly[i] - lr[i]) > 1e-5f * (1 + fabsf(lr[i]));
+	CHECK_EQ_INT(bad, 0);
+	free(qkv), free(y), free(y2), free(yr), free(p);
+	free(x), free(w), free(b), free(ly), free(lr), free(st);
+}
+
+/* Dropout: the kept fraction near 1 - p, kept values scaled by
+ * 1/(1 - p) exactly, the mask a function of (seed, site, index) alone,
+ * eval-free (p = 0 keeps everything), GELU at known points. */
+static void test_token_known(void)
+{
+	const size_t n = 100000;
+	float *x = alloc_f(n), *y = alloc_f(n), *y2 = alloc_f(n);
+	size_t kept = 0;
+	float g[3], gx[3] = {-1, 0, 2};
+
+	for (size_t i = 0; i < n; i++)
+		x[i] = 1.0f + (float)(i % 7);
+	dbv_dropout_forward(n, 0.25f, 5, 0, x, y);
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] != 0) {
+			kept++;
+			CHECK(y[i] == x[i] * (float)(1.0 / 0.75));
+		}
+		CHECK((y[i] == 0) == (dbv_dropout_u(5, 0, i) < 0.25f));
+	}
+	CHECK(kept > 74000 && kept < 76000);
+	dbv_dropout_forward(n, 0.25f, 5, 1, x, y2);
+	CHECK(memcmp(y, y2, n * sizeof *y) != 0); /* another site */
+	dbv_dropout_forward(n, 0.25f, 6, 0, x, y2);
+	CHECK(memcmp(y, y2, n * sizeof *y) != 0); /* another seed */
+	dbv_blas_set_threads(1);
+	dbv_dropout_forward(n, 0.25f, 5, 0, x, y2);
+	dbv_blas_set_threads(2);
+	CHECK(!memcmp(y, y2, n * sizeof *y)); /* any thread count */
+	/* GELU(x) = x Phi(x): Phi(-1) = 0.158655254, Phi(2) = 0.977249868 */
+	dbv_gelu_forward(3, gx, g);
+	CHECK(fabsf(g[0] + 0.158655254f) < 2e-7f);
+	CHECK(g[1] == 0);
+	CHECK(fabsf(g[2] - 2 * 0.977249868f) < 3e-7f);
+	free(x), free(y), free(y2);
+	/* GELU against erf() in double over [-9, 9]; exp within 2 ulp
+	 * (plus FLT_MIN near the clamp) over [-87.3, 88] */
+	{
+		float v[1801], gv[1801];
+		int bad = 0;
+
+		for (int i = 0; i < 1801; i++)
+			v[i] = (float)(i - 900) / 100;
+		dbv_gelu_forward(1801, v, gv);
+		for (int i = 0; i < 1801; i++) {
+			double want = v[i] * 0.5 * (1 + erf(v[i] / sqrt(2.0)));
+
+			bad += fabs(gv[i] - want) > 1e-7 * fabs(v[i]) + 2e-7 * fabs(want);
+		}
+		CHECK_EQ_INT(bad, 0);
+		bad = 0;
+		for (double e = -87.3; e <= 88; e += 0.0137) {
+			double want = exp((float)e);
+
+			bad += fabs(dbv_expf_poly((float)e) - want) >
+			       2 * FLT_EPSILON * want + FLT_MIN;
+		}
+		CHECK_EQ_INT(bad, 0);
+		CHECK(dbv_expf_poly(-100) < 2e-38f && dbv_expf_poly(0) == 1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1662,5 +1918,8 @@ int main(int argc, char **argv)
 	test_set_forms();
 	test_relu_known();
 	test_layouts();
+	test_token_fd();
+	test_token_refs();
+	test_token_known();
 	return check_done();
 }

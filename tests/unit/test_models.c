@@ -24,11 +24,11 @@ static double loss_of(struct dbv_model *m, const float *x, const int32_t *y,
  * most, so the test allows 5% of samples off and checks the relative
  * error of the sampled gradient vector as a whole.
  */
-static void gradcheck(const char *arch, int width, int depth, int c, int h,
-		      int w)
+static void gradcheck_arch(const struct dbv_arch *a0)
 {
-	struct dbv_arch a = {.width = width, .depth = depth, .c = c, .h = h,
-			     .w = w, .classes = 3};
+	struct dbv_arch a = *a0;
+	const char *arch = a.name;
+	int width = a.width, c = a.c, h = a.h, w = a.w;
 	struct dbv_model m;
 	struct dbv_rng r;
 	const int n = 4;
@@ -37,11 +37,11 @@ static void gradcheck(const char *arch, int width, int depth, int c, int h,
 	size_t sampled = 0, bad = 0;
 	double num2 = 0, diff2 = 0;
 
-	strcpy(a.name, arch);
 	CHECK_OK(dbv_model_build(&m, &a));
 	if (!m.p)
 		return;
 	dbv_model_init(&m, 7);
+	m.drop_seed = 123; /* dropout's masks fixed across the differences */
 	CHECK_OK(dbv_model_reserve(&m, n));
 	dbv_rng_seed(&r, 99);
 	for (int i = 0; i < n * c * h * w; i++)
@@ -82,6 +82,97 @@ static void gradcheck(const char *arch, int width, int depth, int c, int h,
 	CHECK(sqrt(diff2 / (num2 + 1e-30)) < 0.05);
 	free(g);
 	dbv_model_release(&m);
+}
+
+static void gradcheck(const char *arch, int width, int depth, int c, int h,
+		      int w)
+{
+	struct dbv_arch a = {.width = width, .depth = depth, .c = c, .h = h,
+			     .w = w, .classes = 3};
+
+	strcpy(a.name, arch);
+	gradcheck_arch(&a);
+}
+
+/* The token models, small, dropout on (masks fixed by m.drop_seed). */
+static void gradcheck_tokens(void)
+{
+	struct dbv_arch v = {.name = "vit", .width = 8, .depth = 2, .c = 3,
+			     .h = 8, .w = 8, .classes = 3, .patch = 4,
+			     .heads = 2, .dim_head = 4, .mlp_dim = 12,
+			     .dropout = 0.2f, .emb_dropout = 0.1f};
+	struct dbv_arch x = {.name = "mixer", .width = 6, .depth = 2, .c = 1,
+			     .h = 8, .w = 12, .classes = 3, .patch = 2,
+			     .expansion = 2, .dropout = 0.2f};
+
+	gradcheck_arch(&v);
+	gradcheck_arch(&x);
+}
+
+/* The token models: parameter counts from the reference code's modules,
+ * the state_dict order, the defaults and the refusals. */
+static void test_token_tables(void)
+{
+	struct dbv_arch v, x;
+	struct dbv_model m;
+	size_t t = 49, d = 512, want;
+
+	/* vit on 1x28x28 with the paper's defaults: 49 patches of 16 */
+	dbv_arch_init(&v);
+	strcpy(v.name, "vit");
+	v.c = 1, v.h = v.w = 28, v.classes = 10;
+	CHECK_OK(dbv_model_build(&m, &v));
+	CHECK_EQ_INT(m.arch.depth, 6);
+	CHECK_EQ_INT(m.arch.width, 512);
+	CHECK(m.arch.dropout == 0.1 && m.arch.emb_dropout == 0.1);
+	want = (t + 1) * d + d + (16 * d + d) +
+	       6 * (2 * d + 3 * 512 * d + (512 * d + d) + 2 * d +
+		    (512 * d + 512) + (512 * d + d)) + 2 * d + (d * 10 + 10);
+	CHECK_EQ_INT(dbv_model_count(&m, 1), want);
+	CHECK(!strcmp(m.params[0].name, "pos_embedding"));
+	CHECK(!strcmp(m.params[1].name, "cls_token"));
+	CHECK(!strcmp(m.params[2].name, "to_patch_embedding.1.weight"));
+	CHECK(dbv_model_param(&m, "transformer.layers.5.0.fn.to_qkv.weight") != NULL);
+	CHECK(dbv_model_param(&m, "transformer.layers.5.0.fn.to_qkv.bias") == NULL);
+	CHECK(!strcmp(m.params[m.nparams - 1].name, "mlp_head.1.bias"));
+	dbv_model_release(&m);
+
+	/* mixer on 3x32x32: 64 patches of 48, depth 12, expansion 4 */
+	dbv_arch_init(&x);
+	strcpy(x.name, "mixer");
+	x.c = 3, x.h = x.w = 32, x.classes = 10;
+	CHECK_OK(dbv_model_build(&m, &x));
+	t = 64;
+	want = (48 * d + d) +
+	       12 * (2 * d + (4 * t * t + 4 * t) + (4 * t * t + t) + 2 * d +
+		     (4 * d * d + 4 * d) + (4 * d * d + d)) + 2 * d + (d * 10 + 10);
+	CHECK_EQ_INT(dbv_model_count(&m, 1), want);
+	CHECK(dbv_model_param(&m, "2.0.fn.0.weight")->ndim == 3);
+	CHECK(dbv_model_param(&m, "13.1.fn.3.bias") != NULL);
+	CHECK(dbv_model_param(&m, "14.weight") != NULL); /* final LayerNorm */
+	CHECK(!strcmp(m.params[m.nparams - 1].name, "16.bias"));
+	dbv_model_release(&m);
+
+	/* a patch that does not divide the input; a bad option */
+	x.patch = 5;
+	CHECK_RC(dbv_model_build(&m, &x), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "patch size 5") != NULL);
+	CHECK_RC(dbv_arch_option(&x, "heads", "0"), DBV_EUSAGE);
+	CHECK_RC(dbv_arch_option(&x, "dropout", "1"), DBV_EUSAGE);
+	CHECK_RC(dbv_arch_option(&x, "kernel", "3"), DBV_EUSAGE);
+	CHECK_OK(dbv_arch_option(&x, "dim-head", "16"));
+	CHECK_EQ_INT(x.dim_head, 16);
+	CHECK_OK(dbv_arch_option(&x, "emb_dropout", "0.25"));
+	CHECK(x.emb_dropout == 0.25);
+	/* options the architecture lacks are refused */
+	x.patch = 4;
+	CHECK_RC(dbv_model_build(&m, &x), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "mixer has no option 'dim-head'") != NULL);
+	dbv_arch_init(&v);
+	strcpy(v.name, "cnn5");
+	v.c = 1, v.h = v.w = 28, v.classes = 10, v.patch = 4;
+	CHECK_RC(dbv_model_build(&m, &v), DBV_EUSAGE);
+	CHECK(strstr(dbv_errmsg(), "cnn5 has no option 'patch'") != NULL);
 }
 
 static void test_tables(void)
@@ -126,8 +217,14 @@ static void test_tables(void)
 	strcpy(bad.name, "lenet");
 	CHECK_RC(dbv_model_build(&m, &bad), DBV_EUSAGE);
 	bad = c5;
-	bad.width = 0;
+	bad.width = 65537;
 	CHECK_RC(dbv_model_build(&m, &bad), DBV_EUSAGE);
+	/* width 0: the architecture's default (16; the token models' 512) */
+	bad.width = 0;
+	CHECK_OK(dbv_model_build(&m, &bad));
+	CHECK_EQ_INT(m.arch.width, 16);
+	dbv_model_release(&m);
+	test_token_tables();
 }
 
 static void test_init(void)
@@ -575,5 +672,6 @@ int main(int argc, char **argv)
 	gradcheck("wrn", 1, 10, 3, 8, 8);
 	gradcheck("densenet", 1, 0, 3, 12, 12);
 	gradcheck("densenet", 2, 0, 1, 16, 16);
+	gradcheck_tokens();
 	return check_done();
 }
