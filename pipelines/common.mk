@@ -150,12 +150,14 @@ RUN_HEAVY = $(if $(filter-out 0,$(SLURM)),DBV_SLURM_OPTS=$(call shq,$(SLURM_OPTS
 # (default: make's -j).
 WORKERS ?= $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 # (The data targets are known once every file is read: the prerequisites
-# are expanded a second time, when make needs them.)
+# are expanded a second time, when make needs them.  Under make -n the
+# list of commands is not written: -n changes nothing.)
 .PHONY: estimate
 .SECONDEXPANSION:
 estimate: $$(foreach t,$$(COMMANDS),$$(if $$(filter dbv-load dbv-plane,$$(firstword \
 		$$(CMD.$$(t)))),$$(OUT)/$$(t)))
-	$(file >$(OUT)/.estimate-list,$(foreach t,$(COMMANDS),$(t)$(tab)$(CMD.$(t))$(nl)))@BIN=$(call shq,$(BIN)) sh $(P)estimate.sh all $(call shq,$(OUT)) $(WORKERS) \
+	$(if $(findstring n,$(firstword -$(MAKEFLAGS))),,$(file >$(OUT)/.estimate-list,$(foreach \
+	  t,$(COMMANDS),$(t)$(tab)$(CMD.$(t))$(nl))))@BIN=$(call shq,$(BIN)) sh $(P)estimate.sh all $(call shq,$(OUT)) $(WORKERS) \
 	  $(OUT)/.estimate-list
 
 # ---- shared commands and rules -----------------------------------------

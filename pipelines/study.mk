@@ -2,7 +2,9 @@
 # by demo.mk (the main job) and repro.mk (the paper's architecture study).
 # Not run on its own: the including file sets OUT, NTRAIN, EPOCHS, SEEDS,
 # ARCHS, TRIPLETS, RES, PIC_RES, STUDY (a name), TRAIN_OPTS (flags for
-# every dbv-train) and WIDTH_<arch>, OPT_<arch> for every arch, and
+# every dbv-train) and WIDTH_<arch>, OPT_<arch> for every arch (and
+# EPOCHS_<arch> where it is not EPOCHS), BIG=1 for a setting that prints
+# its cost and stops without RUN=1, and
 # includes common.mk (BIN, DATA, THREADS, PIC_RANGE, DATA_SEED_OFFSET,
 # DATA_SEED, and the command records) before this file.  Every rule runs
 # the command recorded for its target (common.mk's head comment).
@@ -21,8 +23,16 @@ SCORES  := $(MODELS:%=$(OUT)/pred/%-score.dbv)
 # Rows = seeds, columns = architectures: files in row-major order.
 PICS    := $(foreach s,$(SEEDS),$(foreach a,$(ARCHS),$(OUT)/pred/$(a)-s$(s)-picture.dbv))
 
+ifeq ($(BIG)$(RUN),1)
+# A large setting (repro.mk's DATA=cifar10) without RUN=1: its cost from
+# measured throughput (common.mk's estimate), and nothing else.
+all: estimate
+	@echo "$(notdir $(firstword $(MAKEFILE_LIST))): this setting would train $(words $(MODELS))" \
+		"models; the cost is above: add RUN=1 to run it"
+else
 all: $(OUT)/summary.txt $(OUT)/figure1.png $(OUT)/heatmap.png
 	@cat $(OUT)/summary.txt
+endif
 
 $(call command,data/train.dbv,$(load_train) -o $(D)/train.dbv)
 $(D)/train.dbv: $(CMDS)/data/train.dbv | $(D)
@@ -35,7 +45,8 @@ setting_of = $(word 1,$(subst -s, ,$(1)))
 arch_of = $(or $(ARCH_$(call setting_of,$(1))),$(call setting_of,$(1)))
 seed_of = $(word 2,$(subst -s, ,$(1)))
 train = dbv-train --arch $(call arch_of,$(1)) --width $(WIDTH_$(call setting_of,$(1))) \
-	$(OPT_$(call arch_of,$(1))) $(TRAIN_OPTS) --epochs $(EPOCHS) --seed $(call seed_of,$(1)) \
+	$(OPT_$(call arch_of,$(1))) $(TRAIN_OPTS) --epochs $(or $(EPOCHS_$(call arch_of,$(1))),$(EPOCHS)) \
+	--seed $(call seed_of,$(1)) \
 	--data-seed $(call data_seed,$(call seed_of,$(1))) --threads $(THREADS) -q \
 	--test $(D)/test.dbv -o $(OUT)/models/$(1).dbv $(D)/train.dbv
 $(foreach m,$(MODELS),$(call command,models/$(m).dbv,$(call train,$(m))))

@@ -62,4 +62,23 @@ test_expect_success 'vit and mixer through the study (their options from OPT_)' 
 	grep -q "vit-s1" d4/summary.txt && grep -q "mixer-s0" d4/summary.txt &&
 	dbv-inspect --head 0 d4/models/vit-s0.dbv | grep -q "\"arch_options\":{\"patch\":7,\"heads\":2,"
 '
+test_expect_success 'repro.mk: EPOCHS_<arch> sets the epochs of one architecture' '
+	make --no-print-directory -f $SRCDIR/pipelines/repro.mk BIN=$BIN OUT=r1 EPOCHS_cnn5=3 -n >plan &&
+	grep -q "dbv-train --arch cnn5 .* --epochs 3 --seed 1 " plan &&
+	! grep -q "dbv-train --arch mlp" plan
+'
+test_expect_success 'repro.mk DATA=cifar10: the paper setting prints its cost and trains nothing' '
+	ln -s "$T/fx/cifar10" data/cifar10 &&
+	make --no-print-directory -f $SRCDIR/pipelines/repro.mk BIN=$BIN OUT=r2 DATA=cifar10 -n >planc &&
+	grep -q "^[^ ]*dbv-plane --ids 30,72,42 --res 16 " planc &&
+	! grep -q "^[^ ]*dbv-train --arch" planc &&
+	DBV_ESTIMATE_SECONDS=0.2 make --no-print-directory -f $SRCDIR/pipelines/repro.mk BIN=$BIN \
+		OUT=r2 DATA=cifar10 NTRAIN=20 TRIPLETS=2 RES=8 PIC_IDS=0,1,2 >logc 2>&1 &&
+	grep -q "^estimate of r2" logc &&
+	grep -q "^train  *4 " logc &&
+	grep -q "repro.mk: this setting would train 4 models; the cost is above: add RUN=1 to run it" logc &&
+	grep -q -- "--arch cnn5 --width 2 --batch 128 --lr 0.1 --momentum 0.9 --wd 5e-4 --schedule step --milestones 37,62,87 --augment crop:4,flip" r2/.estimate-list &&
+	! ls r2/models/*.dbv 2>/dev/null &&
+	! grep -q "^[^ ]*dbv-train --arch" logc
+'
 test_done
