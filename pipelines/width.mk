@@ -9,7 +9,8 @@
 #
 # ARCHS lists the architectures, WIDTHS_<arch> the widths of each (the
 # --width dial: hidden units of mlp, base channels of resnet18 and cnn5,
-# the widen factor of wrn); ARCH and WIDTHS give one architecture's sweep.
+# the widen factor of wrn, at depth 10 by default); ARCH and WIDTHS give
+# one architecture's sweep.
 # Each width of an architecture is a setting named ARCH-wWIDTH (its models
 # are models/ARCH-wWIDTH-sSEED.dbv) and a group of dbv-compare, so the
 # table's group matrix holds every setting's within-group agreement with
@@ -26,7 +27,7 @@ OUT      ?= out/width
 NTRAIN   ?= 10000
 EPOCHS   ?= 4
 SEEDS    ?= 0 1 2
-ARCHS    ?= mlp resnet18
+ARCHS    ?= mlp resnet18 wrn
 TRIPLETS ?= 50
 RES      ?= 40
 PIC_RES  ?= 120
@@ -37,10 +38,13 @@ WIDTHS_mlp      ?= 16 64 256 1024
 WIDTHS_cnn5     ?= 2 4 8 16
 WIDTHS_resnet18 ?= 1 2 4 8
 WIDTHS_vgg11    ?= 2 4 8 16
+WIDTHS_wrn      ?= 1 2 4
 OPT_mlp        ?= --optim adam --lr 0.001 --schedule cosine
 OPT_cnn5       ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_resnet18   ?= --lr 0.05 --momentum 0.9 --schedule cosine
 OPT_vgg11      ?= --lr 0.05 --momentum 0.9 --schedule cosine
+# WRN-10-k: one block a group, so that k up to 4 trains in minutes here.
+OPT_wrn        ?= --depth 10 --lr 0.05 --momentum 0.9 --schedule cosine
 
 ifdef ARCH
 override ARCHS := $(ARCH)
