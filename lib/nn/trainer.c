@@ -449,10 +449,26 @@ int dbv_trainer_measure(struct dbv_trainer *t, double min_seconds,
 		st->perm[i] = i;
 	dbv_rng_shuffle_i64(&st->rng, st->perm, (size_t)n_all);
 	st->batch = 0;
+	int fresh = 1; /* the parameters as initialised */
 	do {
-		if ((n = train_batch(t, nb, &lr)) < 0)
-			return dbv_seterr(DBV_ENONFINITE,
-					  "the loss is not finite in the first batches (lower the learning rate?)");
+		while ((n = train_batch(t, nb, &lr)) < 0) {
+			/* From the initial parameters: the run itself would
+			 * fail.  Later: the passes (as many as min_seconds
+			 * allows, over a data set as small as one batch) trained
+			 * further than a run's first epoch; start again from the
+			 * initial state (a faster machine makes more passes). */
+			if (fresh)
+				return dbv_seterr(DBV_ENONFINITE,
+						  "the loss is not finite in the first batches (lower the learning rate?)");
+			dbv_model_init(&t->model, t->cfg.seed);
+			memset(t->optim.m1, 0, t->model.total * sizeof(float));
+			if (t->optim.m2)
+				memset(t->optim.m2, 0, t->model.total * sizeof(float));
+			t->optim.step = 0;
+			st->batch = 0;
+			fresh = 1;
+		}
+		fresh = 0;
 		st->batch = (st->batch + 1) % nb;
 	} while (!timing_step(&tm, n, &rate, &cpu_rate));
 	eval_rate(t, t->test ? t->test : t->train, min_seconds / 2, &eval, &eval_cpu);

@@ -26,6 +26,9 @@ set -u
 : "${TMPROOT:=/tmp/dbv-sh}"
 PATH="$BIN:$TESTBIN:$PATH"
 export PATH
+# The make that runs the tests (make -s check, make -j2 check) passes its
+# flags and its jobserver down: the tests' own makes start clean.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 # The source tree (the runner starts in it).
 SRCDIR=${SRCDIR:-$(pwd)}
 name=$(basename "$0" .sh)

@@ -9,8 +9,9 @@
 mkfixtures fx >/dev/null || exit 1
 dbv-load fashion-mnist --dir fx/fmnist -o train.dbv || exit 1
 
-# A run of about a second and a half, with a checkpoint every 50 batches.
-ARGS="--arch mlp --width 16 --depth 2 --epochs 2000 --batch 4 --lr 0.01 --seed 5"
+# A run of about three seconds here (long enough that a faster machine
+# still runs when the last signal comes), with a checkpoint every 50 batches.
+ARGS="--arch mlp --width 64 --depth 2 --epochs 2000 --batch 4 --lr 0.01 --seed 5"
 EVERY="--checkpoint-every 50b"
 
 # A model's parameter records and its logs without their times.
@@ -33,7 +34,11 @@ interrupt() {
 	sleep $delay &&
 	n=0 && for sig in "$@"; do
 		# A later signal may find the run already gone (it stops at
-		# the next batch): only the first must be delivered.
+		# the next batch): only the first must be delivered.  It
+		# comes a tenth of a second after the one before: two signals
+		# pending at once are taken lowest number first (SIGINT
+		# before SIGTERM), whichever was sent first.
+		{ [ $n = 0 ] || sleep 0.1; } &&
 		{ kill -$sig $pid 2>/dev/null || [ $n -gt 0 ]; } && n=$((n + 1)) || return 1
 	done &&
 	rc=0 && { wait $pid || rc=$?; } && echo $rc >rc-$run

@@ -67,6 +67,19 @@ test_expect_success 'dbv-train --estimate: the usual checks come first' '
 	test_must_fail 3 dbv-train --arch mlp --test c.dbv --estimate train.dbv
 '
 
+# 20 images, one batch an epoch, at a learning rate whose run diverges
+# after some 20 steps: the estimate's passes (as many as its time allows,
+# here more than 40) start again from the initial state instead of
+# failing on a machine fast enough to make them (CI saw this).
+test_expect_success 'dbv-train --estimate: passes beyond a run that diverges later start again' '
+	dbv-load cifar10 --dir fx/cifar10 --shuffle --seed 0 --limit 20 -o c20.dbv &&
+	DIV="--arch mlp --width 8 --batch 128 --lr 3 --momentum 0.9 --wd 5e-4 --augment crop:4,flip --seed 0" &&
+	test_must_fail 5 dbv-train $DIV --epochs 200 -q -o div.dbv c20.dbv &&
+	grep -q "the loss is not finite at epoch" .mf_err && ! test -e div.dbv &&
+	DBV_ESTIMATE_SECONDS=0.3 dbv-train $DIV --epochs 1 --estimate c20.dbv >div.json &&
+	awk -v r="$(num images_per_s div.json)" "BEGIN { exit !(r * 0.3 / 20 > 40) }"
+'
+
 test_expect_success 'DBV_ESTIMATE_SECONDS outside 0.01..600 is a usage error' '
 	DBV_ESTIMATE_SECONDS=0 test_must_fail 2 dbv-train --arch mlp --estimate train.dbv &&
 	DBV_ESTIMATE_SECONDS=x test_must_fail 2 dbv-train --arch mlp --estimate train.dbv
