@@ -43,7 +43,7 @@ test_expect_success '--test adds test loss and accuracy to every log' '
 	test $(grep -c "\"test_acc\":[0-9]" logs) = 2
 '
 test_expect_success 'killed with SIGKILL and resumed: the same model' '
-	T2="--arch mlp --width 16 --depth 2 --epochs 200 --batch 4 --lr 0.01 -q --seed 5" &&
+	T2="--arch mlp --width 16 --depth 2 --epochs 2000 --batch 4 --lr 0.01 -q --seed 5" &&
 	dbv-train $T2 -o full.dbv train.dbv &&
 	{ dbv-train $T2 --checkpoint ck.dbv --checkpoint-every 7b -o part.dbv train.dbv & } &&
 	pid=$! && i=0 &&
@@ -55,7 +55,7 @@ test_expect_success 'killed with SIGKILL and resumed: the same model' '
 	dbv-inspect full.dbv | grep "\"t\":\"log\"" | sed "s/,\"seconds.*//" >f.log &&
 	dbv-inspect resumed.dbv | grep "\"t\":\"log\"" | sed "s/,\"seconds.*//" >r.log &&
 	test_cmp f.log r.log &&
-	test $(dbv-inspect resumed.dbv | grep -c "\"t\":\"log\"") = 200
+	test $(dbv-inspect resumed.dbv | grep -c "\"t\":\"log\"") = 2000
 '
 test_expect_success 'epoch checkpoints resume to the same model too' '
 	T3="--arch cnn5 --width 2 --epochs 3 --batch 8 -q --augment flip" &&
