@@ -1,8 +1,8 @@
 #!/bin/sh
 # pipelines/estimate.sh - the cost of a study before it runs (make
 # estimate, common.mk) and of one heavy command (slurm-run.sh's time and
-# memory requests), from what dbv-train --estimate and dbv-predict
-# --estimate measure on this machine.
+# memory requests), from what dbv-train --estimate, dbv-predict
+# --estimate and dbv-margin --estimate measure on this machine.
 #
 #   sh estimate.sh one OUT TOOL ARGS...    the JSON line of one command
 #   sh estimate.sh all OUT WORKERS LIST    the table of a study: LIST has
@@ -13,7 +13,8 @@
 # again while no file the command names is newer.  A prediction whose
 # model is not trained yet is priced with the evaluation rate that its
 # training's estimate measured (eval_images_per_s) and its input's
-# points (planes x res^2 of a planes stream, n of a data set).
+# points (planes x res^2 of a planes stream, n of a data set); a margin
+# computation, at that rate, with the most points its options allow.
 set -u
 mode=$1 out=$2
 shift 2
@@ -44,6 +45,66 @@ one() {
 	fi
 }
 
+# trained ARGS...: the command's --model (or -m) into $model, and the
+# training estimate of that model, which this study trains, into $tj
+# (empty if none).
+trained() {
+	model='' prev=''
+	for a; do
+		[ "$prev" = --model ] || [ "$prev" = -m ] && model=$a
+		prev=$a
+	done
+	tj=$(cat "$cache/train-$(echo "${model#"$out"/}" | tr / _)" 2>/dev/null)
+}
+
+# cost TOOL ARGS...: $s and $c (wall-clock and CPU seconds) of a
+# dbv-predict or dbv-margin command: the tool's own estimate once its
+# model exists; before, at the evaluation rate of the model's training
+# estimate, a prediction's points (planes x res^2, or a data set's n) or
+# the most points a margin computation's options allow (every ray
+# scanning its whole range, then bisecting; the skips of every class).
+cost() {
+	tool=$1
+	shift
+	trained "$@"
+	if [ -f "$model" ]; then
+		j=$(one "${bin}$tool" "$@" 2>"$cache/err") ||
+			{ echo "dbv: estimate of $out/$target: $(tail -1 "$cache/err")" >&2; return 1; }
+		s=$(num seconds "$j") c=$(num cpu_seconds "$j")
+		return 0
+	fi
+	[ -n "$tj" ] ||
+		{ echo "dbv: estimate of $out/$target: no training of $model in this study" >&2; return 1; }
+	input=
+	for a; do input=$a; done
+	meta=$("${bin}dbv-inspect" -n 0 "$input" | sed -n 1p)
+	if [ "$tool" = dbv-margin ]; then
+		pts=$(printf '%s\n' "$*" | awk -v n="$(num n "$meta")" -v k="$(num classes "$meta")" '{
+			P = n; D = 10; R = 32; h = 0.5; tol = 0.001; L = 0; S = 0; res = 100; mg = 1
+			for (i = 1; i < NF; i++) {
+				if ($i == "--points") P = $(i + 1) < n ? $(i + 1) : n
+				if ($i == "--directions") D = $(i + 1)
+				if ($i == "--range") R = $(i + 1)
+				if ($i == "--step") h = $(i + 1)
+				if ($i == "--tol") tol = $(i + 1)
+				if ($i == "--ladder") L = $(i + 1)
+				if ($i == "--skips") S = $(i + 1)
+				if ($i == "--skip-res") res = $(i + 1)
+			}
+			if (index($0, " --no-margins")) mg = 0
+			ray = L > 0 ? L : int(R / h + 0.999999) + int(log(h / tol) / log(2) + 0.999999)
+			print (mg ? P + P * D * ray : 0) + k * S * res
+		}')
+	else
+		res=$(num res "$meta") planes=$(num planes "$meta") n=$(num n "$meta")
+		if [ -n "$res" ] && [ -n "$planes" ]; then pts=$((planes * res * res)); else pts=${n:-0}; fi
+	fi
+	# CPU time: in the training's ratio of CPU to wall time.
+	s=$(awk -v p="$pts" -v r="$(num eval_images_per_s "$tj")" 'BEGIN { print p / r }')
+	c=$(awk -v s="$s" -v c="$(num cpu_seconds "$tj")" -v w="$(num seconds "$tj")" \
+		'BEGIN { print s * c / w }')
+}
+
 if [ "$mode" = one ]; then
 	one "$@"
 	exit
@@ -52,11 +113,13 @@ fi
 workers=$1 list=$2
 bin=${BIN:+$BIN/}
 : >"$cache/jobs"
-# Trainings first (a prediction may need its model's training estimate).
-for pass in dbv-train dbv-predict; do
+# Trainings first (a prediction or margin may need its model's training
+# estimate).
+for pass in dbv-train dbv-predict dbv-margin; do
 	while IFS='	' read -r target cmd; do
 		target=${target# } # (make's foreach joins lines with a space)
 		case $cmd in "$pass "*) ;; *) continue ;; esac
+		case $cmd in *" --merge "*) continue ;; esac # (cheap)
 		eval "set -- $cmd"
 		shift
 		if [ $pass = dbv-train ]; then
@@ -65,26 +128,7 @@ for pass in dbv-train dbv-predict; do
 			printf '%s\n' "$j" >"$cache/train-$(echo "$target" | tr / _)"
 			s=$(num seconds "$j") c=$(num cpu_seconds "$j")
 		else
-			model='' input='' prev=''
-			for a; do
-				[ "$prev" = --model ] || [ "$prev" = -m ] && model=$a
-				prev=$a input=$a
-			done
-			if [ -f "$model" ]; then
-				j=$(one "${bin}dbv-predict" "$@" 2>"$cache/err") ||
-					{ echo "dbv: estimate of $out/$target: $(tail -1 "$cache/err")" >&2; exit 1; }
-				s=$(num seconds "$j") c=$(num cpu_seconds "$j")
-			else
-				tj=$(cat "$cache/train-$(echo "${model#"$out"/}" | tr / _)" 2>/dev/null) ||
-					{ echo "dbv: estimate of $out/$target: no training of $model in this study" >&2; exit 1; }
-				meta=$("${bin}dbv-inspect" -n 0 "$input" | sed -n 1p)
-				res=$(num res "$meta") planes=$(num planes "$meta") n=$(num n "$meta")
-				if [ -n "$res" ] && [ -n "$planes" ]; then pts=$((planes * res * res)); else pts=${n:-0}; fi
-				# CPU time: in the training's ratio of CPU to wall time.
-				s=$(awk -v p="$pts" -v r="$(num eval_images_per_s "$tj")" 'BEGIN { print p / r }')
-				c=$(awk -v s="$s" -v c="$(num cpu_seconds "$tj")" -v w="$(num seconds "$tj")" \
-					'BEGIN { print s * c / w }')
-			fi
+			cost $pass "$@" || exit 1
 		fi
 		t=$(printf '%s\n' "$*" | sed -n 's/.* --threads \([0-9]*\).*/\1/p')
 		echo "${pass#dbv-} ${t:-2} $s $c $target" >>"$cache/jobs"
@@ -129,8 +173,8 @@ function span(k, t,   i, m) {
 END {
 	printf "estimate of %s (throughput measured on this machine)\n", out
 	printf "%-8s %6s %14s %10s\n", "kind", "jobs", "seconds/job", "CPU-hours"
-	for (ki = 1; ki <= 2; ki++) {
-		k = ki == 1 ? "train" : "predict"
+	for (ki = 1; ki <= 3; ki++) {
+		k = ki == 1 ? "train" : ki == 2 ? "predict" : "margin"
 		if (!n[k])
 			continue
 		here += span(k, "here"); own += span(k, "own"); tn += n[k]; tc += cpu[k]
@@ -139,5 +183,5 @@ END {
 	printf "%-8s %6d %14s %10.3f\n", "total", tn, "", tc / 3600
 	printf "wall time on %d worker%s: %s at the rates measured here, %s with dedicated CPUs\n",
 		w, w == 1 ? "" : "s", hms(here), hms(own)
-	printf "(trainings, then predictions; the cheap steps not counted)\n"
+	printf "(trainings, then predictions and margins; the cheap steps not counted)\n"
 }'

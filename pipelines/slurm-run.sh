@@ -11,7 +11,8 @@
 # 256 MiB; seconds x 1.5 + 5 minutes), or DBV_SLURM_MEM (MiB) and
 # DBV_SLURM_TIME (minutes) when set, and SIGTERM 90 s before its time
 # limit (at half of a limit under 3 minutes); DBV_SLURM_OPTS are added as they are (partition, account, ...).
-# A tool without --estimate gets 60 minutes and 4096 MiB unless they
+# (dbv-train, dbv-predict and dbv-margin have --estimate.)  Without an
+# estimate a step gets 60 minutes and 4096 MiB unless they
 # are given.  DBV_SLURM_OPTS is split at spaces (no quoting).
 # A training gets --checkpoint OUT/.ckpt/TARGET.KEY --resume
 # --checkpoint-every DBV_SLURM_CHECKPOINT (KEY: a checksum of the

@@ -48,6 +48,7 @@ static const char usage[] =
 	"      --batch N          points a forward pass (default 256)\n"
 	"      --threads N        threads (default 2)\n"
 	"  -v, --verbose          the search's forward passes and speed on stderr\n"
+	"      --estimate         time forward passes, print the run's cost (JSON), exit\n"
 	"      --merge            merge the tables given\n"
 	"      --tsv              tab-separated text instead of a table stream\n"
 	"  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
@@ -66,7 +67,7 @@ struct options {
 	int64_t points, skips;
 	uint64_t seed, max_record;
 	int directions, min_hits, skip_res, margins, bootstrap, batch, threads;
-	int verbose, merge, tsv, force;
+	int verbose, merge, tsv, force, estimate;
 	struct dbv_margin_opts m;
 };
 
@@ -98,7 +99,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{"merge", 0, &o->merge, 1}, {"tsv", 0, &o->tsv, 1},
 		{"output", 1, NULL, 'o'}, {"force", 0, NULL, 'f'},
 		{"max-record", 1, NULL, O_MAXREC}, {"help", 0, NULL, 'h'},
-		{"version", 0, NULL, O_VERSION}, {NULL, 0, NULL, 0},
+		{"version", 0, NULL, O_VERSION}, {"estimate", 0, &o->estimate, 1},
+		{NULL, 0, NULL, 0},
 	};
 	int c, step_set = 0, tol_set = 0;
 
@@ -139,8 +141,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (o->merge) {
-		if (o->model)
-			dbv_tool_usage("--merge takes tables, not --model");
+		if (o->model || o->estimate)
+			dbv_tool_usage("--merge takes tables, not --model nor --estimate");
 		if (optind == argc)
 			dbv_tool_usage("--merge: no tables given");
 		o->inputs = argv + optind;
@@ -358,6 +360,14 @@ static int measure(const struct options *o)
 	dbv_normalise(data.x, data.dtype, (size_t)data.n, (int)data.c, hw, mean, std, xn);
 	struct dbv_classifier c = {dbv_model_classify, &model, dim, o->batch,
 				   model.arch.classes, 0, 0};
+	struct dbv_margin_job j = {o->margins, o->points, o->directions, o->min_hits,
+				   o->seed, o->m, o->skips, o->skip_res};
+	struct dbv_estimate e = {.threads = o->threads};
+	if (o->estimate && !(rc = dbv_margin_estimate(&c, &model, &data, xn, &j,
+						      dbv_tool_estimate_seconds(), &e)))
+		dbv_tool_estimate_exit(&e); /* its cost only */
+	if (o->estimate)
+		goto out;
 	if (o->margins && (rc = margins(o, &c)))
 		goto out;
 	c.points = c.calls = 0;

@@ -429,3 +429,98 @@ int dbv_skips(struct dbv_classifier *c, const float *x, const int64_t *pair,
 	free(seen);
 	return rc;
 }
+
+/* ---- the cost of a run ---- */
+
+int dbv_margin_cost(struct dbv_classifier *c, const float *x, const int32_t *y,
+		    int64_t n, int nclasses, const struct dbv_margin_job *j,
+		    int64_t sample, double *points, uint64_t *bytes)
+{
+	const size_t D = (size_t)j->D;
+	const size_t max = j->npts > 0 && j->npts < n ? (size_t)j->npts : (size_t)n;
+	int64_t np = 0, pairs = 0, *cnt = NULL;
+	int rc = DBV_OK;
+
+	*points = 0;
+	*bytes = 0;
+	if (j->margins) {
+		int64_t *pts = dbv_malloc(max * sizeof *pts + 1);
+		int64_t *tgt = dbv_malloc(max * D * sizeof *tgt + 1);
+		int64_t *hits = dbv_malloc(max * sizeof *hits + 1);
+		int32_t *lab = dbv_malloc(max * sizeof *lab + 1);
+		double *mg = dbv_malloc(max * sizeof *mg + 1);
+
+		rc = pts && tgt && hits && lab && mg ? DBV_OK : DBV_EIO;
+		if (!rc)
+			rc = dbv_margin_targets(x, c->dim, y, n, j->npts, j->D, j->seed,
+						pts, &np, tgt);
+		/* The search of the first `sample` points, for real. */
+		const int64_t s = sample < 1 ? 1 : sample < np ? sample : np;
+		c->points = c->calls = 0;
+		if (!rc && s > 0)
+			rc = dbv_margins(c, x, pts, (size_t)s, tgt, j->D, j->min_hits,
+					 &j->o, lab, mg, hits);
+		if (!rc && s > 0)
+			*points += (double)np * (double)c->points / (double)s;
+		free(pts);
+		free(tgt);
+		free(hits);
+		free(lab);
+		free(mg);
+		/* dbv_margins' rays, targets and distances, the table's
+		 * per-point columns (idx, y, y_true, label, margin, hits),
+		 * the tool's own copies of labels and the search's batch. */
+		*bytes += (uint64_t)max * D * (sizeof(struct dbv_ray) + 4 + 8 + 8) +
+			  (uint64_t)max * (8 + 4 + 4 + 4 + 8 + 8 + 8 + 3 * 4) +
+			  (uint64_t)c->batch * c->dim * sizeof(float);
+	}
+	if (!rc && j->skips > 0) {
+		/* Classes with at least two items give skips pairs each. */
+		if (!(cnt = dbv_calloc((size_t)nclasses + 1, sizeof *cnt)))
+			return DBV_EIO;
+		for (int64_t i = 0; i < n; i++)
+			if (y[i] >= 0 && y[i] < nclasses)
+				cnt[y[i]]++;
+		for (int k = 0; k < nclasses; k++)
+			pairs += cnt[k] >= 2 ? j->skips : 0;
+		free(cnt);
+		*points += (double)pairs * (double)j->skip_res;
+		/* The pairs, their labels, the table's columns, the batch. */
+		*bytes += (uint64_t)nclasses * (uint64_t)j->skips * 3 * 8 +
+			  (uint64_t)pairs * ((uint64_t)j->skip_res * 4 + 5 * 8 + 16) +
+			  (uint64_t)c->batch * c->dim * sizeof(float);
+	}
+	return rc;
+}
+
+int dbv_margin_estimate(struct dbv_classifier *c, struct dbv_model *m,
+			const struct dbv_dataset *d, const float *xn,
+			const struct dbv_margin_job *j, double min_seconds,
+			struct dbv_estimate *e)
+{
+	const size_t dim = c->dim, B = (size_t)c->batch;
+	float *xb = dbv_amalloc(B * dim * sizeof *xb);
+	double pts, cpu_rate;
+	uint64_t bytes;
+	int rc = xb ? DBV_OK : DBV_EIO;
+
+	if (rc || (rc = dbv_margin_cost(c, xn, d->y, d->n, d->nclasses, j, 8,
+					&pts, &bytes))) {
+		dbv_afree(xb);
+		return rc;
+	}
+	for (size_t i = 0; i < B; i++)
+		memcpy(xb + i * dim, xn + (i % (size_t)d->n) * dim, dim * sizeof *xb);
+	e->train = 0;
+	e->epochs = 1;
+	e->eval_rate = 0;
+	e->eval_items = 0;
+	e->rate = dbv_model_eval_rate(m, xb, c->batch, min_seconds, &cpu_rate);
+	e->items = (int64_t)ceil(pts);
+	e->seconds = dbv_estimate_seconds(1, e->items, e->rate, 0, 0);
+	e->cpu_seconds = dbv_estimate_seconds(1, e->items, cpu_rate, 0, 0);
+	e->memory = dbv_model_bytes(m) + dbv_dataset_bytes(d) +
+		    (uint64_t)d->n * dim * sizeof(float) + bytes;
+	dbv_afree(xb);
+	return DBV_OK;
+}

@@ -150,4 +150,42 @@ int dbv_skip_pairs(const int32_t *y, int64_t n, int k, int64_t per,
 int dbv_skips(struct dbv_classifier *c, const float *x, const int64_t *pair,
 	      int64_t npairs, int res, int64_t *changes, int64_t *classes);
 
+/* ------------------------------------------------------------------ */
+/* The cost of a run (dbv-margin --estimate)                           */
+/* ------------------------------------------------------------------ */
+
+/* What dbv-margin measures: npts points (0: every labelled item) along
+ * D directions each, searched as o says (margins = 0: none), and skips
+ * pairs of each class at skip_res points a segment (0: none). */
+struct dbv_margin_job {
+	int margins;
+	int64_t npts;
+	int D, min_hits;
+	uint64_t seed;
+	struct dbv_margin_opts o;
+	int64_t skips;
+	int skip_res;
+};
+/* The points such a run classifies, *points: the margins' counted by
+ * running the search for real on `sample` of its points (the first of
+ * those dbv_margin_targets draws; at least 1), a point's own class plus
+ * the mean points of a ray, scaled to all the points; the skips' exact
+ * (pairs x skip_res).  *bytes: the arrays of the search and of the
+ * table (not the model, the data set or its normalised copy).  The
+ * classifier's counters are changed. */
+int dbv_margin_cost(struct dbv_classifier *c, const float *x, const int32_t *y,
+		    int64_t n, int nclasses, const struct dbv_margin_job *j,
+		    int64_t sample, double *points, uint64_t *bytes);
+
+/* The estimate of such a run (dbv-margin --estimate, its man page):
+ * the points of dbv_margin_cost (the search run on 8 of its points) at
+ * the rate of evaluation-mode forward passes of full batches of d's
+ * items (xn: d normalised, c: a dbv_model_classify classifier of m),
+ * timed for min_seconds; memory: the model with its batch, the data set
+ * and xn, the search's arrays.  Fills every field of e but threads. */
+int dbv_margin_estimate(struct dbv_classifier *c, struct dbv_model *m,
+			const struct dbv_dataset *d, const float *xn,
+			const struct dbv_margin_job *j, double min_seconds,
+			struct dbv_estimate *e);
+
 #endif /* DBV_MARGIN_H */

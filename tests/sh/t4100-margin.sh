@@ -77,6 +77,25 @@ test_expect_success 'the forward passes it counts' '
 	test $(cat p16) -lt $((60 * 10 * 200 / 3))
 '
 
+# num KEY FILE: the number under KEY of FILE's one JSON line.
+num() {
+	sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" "$2"
+}
+test_expect_success '--estimate: the points it would classify, their seconds, no table' '
+	DBV_ESTIMATE_SECONDS=0.05 dbv-margin -m mlp-16.dbv --points 20 --ladder 50 \
+		--directions 4 --min-hits 2 --skips 3 --skip-res 10 --estimate \
+		-o e.dbv train.dbv >el.json &&
+	! test -e e.dbv && test $(wc -l <el.json) = 1 &&
+	tvals skips a m16.dbv >pairs4 && k=$(($(wc -l <pairs4) / 4)) && test $k -ge 2 &&
+	test "$(num points el.json)" = $((20 + 20 * 4 * 50 + k * 3 * 10)) &&
+	awk -v p="$(num points el.json)" -v r="$(num points_per_s el.json)" \
+		-v s="$(num seconds el.json)" "BEGIN { d = s - p / r; exit !(r > 0 && d * d < 1e-18 * s * s) }" &&
+	test "$(num threads el.json)" = 2 && test "$(num memory_bytes el.json)" -gt 100000 &&
+	DBV_ESTIMATE_SECONDS=0.05 dbv-margin -m mlp-16.dbv --threads 1 --estimate train.dbv >es.json &&
+	awk -v e="$(num points es.json)" -v p="$(cat p16)" "BEGIN { exit !(e > p / 2 && e < 2 * p) }" &&
+	test_must_fail 2 dbv-margin --merge --estimate m16.dbv
+'
+
 test_expect_success 'class skips: the figures of the pairs' '
 	tvals skips changes m16.dbv >ch && tvals skips classes m16.dbv >cl &&
 	tvals skips class m16.dbv >cls &&

@@ -97,6 +97,32 @@ test_expect_success 'margins and skips of every model, their means recomputed' '
 	rows=$(sed -n "/^# streams/,/^\$/p" dd/table-margins.tsv | grep -c "^[0-9]") && test $rows = 8
 '
 
+# num KEY FILE: the number under KEY of FILE's one JSON line.
+num() {
+	sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" "$2"
+}
+# make estimate prices the margin computations: before their models are
+# trained at the training estimate's evaluation rate, with the most
+# points their options allow (20 points + 20 x 10 rays x (64 scan + 9
+# bisection points) + 10 classes x 2 pairs x 100 = 16,620); once the
+# models exist, by dbv-margin --estimate (at least the points' own
+# classes, their first scan points and the skips: 20 + 200 + 2,000).
+test_expect_success 'make estimate prices the margins, before and after the models exist' '
+	DBV_ESTIMATE_SECONDS=0.05 $MK OUT=de estimate >de.out 2>&1 &&
+	grep -q "^margin  *8 " de.out && ! ls de/models/*.dbv 2>/dev/null &&
+	for m in $MODELS; do
+		s=$(awk -v t=margins/$m.dbv "\$1 == \"margin\" && \$5 == t { print \$3 }" de/.estimate/jobs) &&
+		r=$(num eval_images_per_s de/.estimate/train-models_$m.dbv) &&
+		awk -v s="$s" -v r="$r" "BEGIN { d = s - 16620 / r; exit !(s > 0 && d * d < 1e-10 * s * s) }" || return 1
+	done &&
+	DBV_ESTIMATE_SECONDS=0.05 $MK estimate >dd.out 2>&1 &&
+	grep -q "^margin  *8 " dd.out &&
+	for f in dd/.estimate/*.json; do
+		p=$(num points $f) && { [ -z "$p" ] || [ "$p" -lt 2220 ] || echo $p; } || return 1
+	done >mpoints &&
+	test $(wc -l <mpoints) = 8 && test $(sort -n mpoints | tail -1) -lt 16620
+'
+
 test_expect_success 'a second run has nothing to do' '
 	$MK -q $OUTPUTS &&
 	$MK -n >plan && ! grep -q "dbv-" plan
