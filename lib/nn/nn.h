@@ -348,6 +348,8 @@ struct dbv_model {
 	double *bn_stats; /* densenet: channel statistics BNs share      */
 	uint64_t drop_seed; /* the dropout masks' seed of the next train
 			       forward (dbv_dropout_seed; the trainer's) */
+	struct dbv_tok_eval *tok_eval; /* eval_only token models: items in
+					  chunks, per thread (models.c) */
 };
 
 /* Batch norm constants (PyTorch's defaults), recorded in model meta. */
