@@ -172,3 +172,191 @@ void dbv_attn_forward_ref(int n, int t, int heads, int dh, const float *qkv,
 				}
 			}
 }
+
+/* ---- evaluation: one AVX-512 pass per row block, P not kept ------------- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AT512 1
+#include <immintrin.h>
+#else
+#define HAVE_AT512 0
+#endif
+
+#define AT_ROWS 4  /* query rows a block */
+#define AT_MAXV 4  /* vectors of 16 a row: t and dh up to 64 */
+
+int dbv_attn_eval_fast(int t, int dh)
+{
+#if HAVE_AT512
+	__builtin_cpu_init();
+	return t >= 1 && t <= 16 * AT_MAXV && dh >= 16 && dh % 16 == 0 &&
+	       dh <= 16 * AT_MAXV && __builtin_cpu_supports("avx512f");
+#else
+	(void)t, (void)dh;
+	return 0;
+#endif
+}
+
+#if HAVE_AT512
+/* dbv_expf_poly in 16 lanes (the same steps). */
+__attribute__((target("avx512f"))) static inline __m512 at_exp16(__m512 x)
+{
+	const __m512 c = _mm512_set1_ps(12582912.0f);
+	__m512 k, r, p;
+
+	x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+	k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), c), c);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+	p = _mm512_set1_ps(1.9875691500e-4f);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+	p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(
+		_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)));
+}
+
+/*
+ * Rows [r0, r0+nr) of one (item, head): q, v at leading dimension ld, kt
+ * the keys transposed [dh][16*nv] (zero past t), y at leading dimension
+ * hd.  S's rows stay in registers from the product through the softmax;
+ * P's rows go through pr (broadcast from memory for P v).
+ */
+__attribute__((target("avx512f"))) static void
+at_rows(int t, int dh, int nv, int nr, const float *q, const float *kt,
+	const float *v, int ld, float scale, float *y, int hd)
+{
+	float pr[AT_ROWS][16 * AT_MAXV] __attribute__((aligned(64)));
+	const int tp = 16 * nv, dv = dh / 16;
+	const __mmask16 last = (__mmask16)(t % 16 ? (1u << (t % 16)) - 1 : 0xffff);
+	__m512 a[AT_ROWS][AT_MAXV];
+	const float *qr[AT_ROWS];
+
+#pragma GCC unroll 4
+	for (int r = 0; r < AT_ROWS; r++) {
+		qr[r] = q + (size_t)(r < nr ? r : nr - 1) * ld;
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			a[r][j] = _mm512_setzero_ps();
+	}
+	for (int e = 0; e < dh; e++) {
+		__m512 kv[AT_MAXV];
+
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < nv)
+				kv[j] = _mm512_load_ps(kt + (size_t)e * tp + 16 * j);
+#pragma GCC unroll 4
+		for (int r = 0; r < AT_ROWS; r++) {
+			__m512 qb = _mm512_set1_ps(qr[r][e]);
+
+#pragma GCC unroll 4
+			for (int j = 0; j < AT_MAXV; j++)
+				if (j < nv)
+					a[r][j] = _mm512_fmadd_ps(qb, kv[j], a[r][j]);
+		}
+	}
+	/* softmax over the keys, row by row (lanes past t out) */
+#pragma GCC unroll 4
+	for (int r = 0; r < AT_ROWS; r++) {
+		__m512 mx = _mm512_set1_ps(-INFINITY), sum = _mm512_setzero_ps();
+		float inv;
+
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < nv) {
+				a[r][j] = _mm512_mul_ps(a[r][j], _mm512_set1_ps(scale));
+				mx = _mm512_mask_max_ps(mx, j == nv - 1 ? last : 0xffff,
+							mx, a[r][j]);
+			}
+		mx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < nv) {
+				a[r][j] = _mm512_maskz_mov_ps(j == nv - 1 ? last : 0xffff,
+					at_exp16(_mm512_sub_ps(a[r][j], mx)));
+				sum = _mm512_add_ps(sum, a[r][j]);
+			}
+		inv = 1.0f / _mm512_reduce_add_ps(sum);
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < nv)
+				_mm512_store_ps(pr[r] + 16 * j,
+						_mm512_mul_ps(a[r][j], _mm512_set1_ps(inv)));
+	}
+	/* o = P v */
+#pragma GCC unroll 4
+	for (int r = 0; r < AT_ROWS; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			a[r][j] = _mm512_setzero_ps();
+	for (int c = 0; c < t; c++) {
+		__m512 vv[AT_MAXV];
+
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < dv)
+				vv[j] = _mm512_loadu_ps(v + (size_t)c * ld + 16 * j);
+#pragma GCC unroll 4
+		for (int r = 0; r < AT_ROWS; r++) {
+			__m512 pb = _mm512_set1_ps(pr[r][c]);
+
+#pragma GCC unroll 4
+			for (int j = 0; j < AT_MAXV; j++)
+				if (j < dv)
+					a[r][j] = _mm512_fmadd_ps(pb, vv[j], a[r][j]);
+		}
+	}
+	for (int r = 0; r < nr; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < dv)
+				_mm512_storeu_ps(y + (size_t)r * hd + 16 * j, a[r][j]);
+	(void)tp;
+}
+
+/* Pairs [lo, hi): k transposed into the thread's stack, then the rows. */
+__attribute__((target("avx512f"))) static void
+attn_eval_part(void *arg, size_t lo, size_t hi)
+{
+	const struct attn_job *a = arg;
+	const int t = a->t, dh = a->dh, hd = a->heads * dh, ld = 3 * hd;
+	const int nv = (t + 15) / 16, tp = 16 * nv;
+	float kt[16 * AT_MAXV * 16 * AT_MAXV] __attribute__((aligned(64)));
+
+	for (size_t ih = lo; ih < hi; ih++) {
+		size_t i = ih / (size_t)a->heads;
+		int h = (int)(ih % (size_t)a->heads);
+		const float *q = a->qkv + i * t * ld + h * dh, *k = q + hd;
+
+		for (int e = 0; e < dh; e++) {
+			for (int c = 0; c < t; c++)
+				kt[e * tp + c] = k[(size_t)c * ld + e];
+			for (int c = t; c < tp; c++)
+				kt[e * tp + c] = 0;
+		}
+		for (int r0 = 0; r0 < t; r0 += AT_ROWS)
+			at_rows(t, dh, nv, t - r0 < AT_ROWS ? t - r0 : AT_ROWS,
+				q + (size_t)r0 * ld, kt, q + 2 * hd, ld, a->scale,
+				a->y + (i * t + r0) * hd + h * dh, hd);
+	}
+}
+#endif
+
+void dbv_attn_forward_eval(int n, int t, int heads, int dh, const float *qkv,
+			   float *y)
+{
+#if HAVE_AT512
+	struct attn_job a = { .t = t, .heads = heads, .dh = dh, .qkv = qkv,
+			      .y = y, .scale = (float)(1.0 / sqrt((double)dh)) };
+	size_t pairs = (size_t)n * heads;
+
+	par_for(par_threads(pairs * t * t * dh, PAR_MIN * 4), pairs, 1,
+		attn_eval_part, &a);
+#else
+	(void)n, (void)t, (void)heads, (void)dh, (void)qkv, (void)y;
+#endif
+}

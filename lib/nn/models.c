@@ -53,6 +53,12 @@ struct dbv_tok_eval {
 	float *arena;    /* nt * per floats */
 	float *out;      /* the logits [batch, classes] */
 	float **act;     /* thread t's slot pointers at t * nslots */
+	/* per op: */
+	float **wp;      /* a token linear's packed weights (NULL: sgemm) */
+	int *ep, *res;   /* its epilogue (DBV_TL_*), the residual's slot */
+	char *skip;      /* run as an earlier linear's epilogue */
+	char *fast;      /* an attention dbv_attn_forward_eval runs */
+	float *wbuf;     /* the packed weights */
 };
 
 #define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
@@ -1027,7 +1033,13 @@ static void free_acts(struct dbv_model *m)
 	if (m->tok_eval) {
 		dbv_afree(m->tok_eval->arena);
 		dbv_afree(m->tok_eval->out);
+		dbv_afree(m->tok_eval->wbuf);
 		free(m->tok_eval->act);
+		free(m->tok_eval->wp);
+		free(m->tok_eval->ep);
+		free(m->tok_eval->res);
+		free(m->tok_eval->skip);
+		free(m->tok_eval->fast);
 		free(m->tok_eval);
 		m->tok_eval = NULL;
 	}
@@ -1123,13 +1135,14 @@ static void resolve_views(const struct dbv_model *m, float **a, int n)
  */
 #define TOK_CHUNK 16
 
-/* Whether the model is a token model whose ops all work item by item. */
+/* Whether the model is a token model whose ops all work item by item
+ * (the residual adds' slots, marked spatial, are [n, T*D] here too). */
 static int tok_model(const struct dbv_model *m)
 {
 	int patch = 0;
 
 	for (int i = 0; i < m->nslots; i++)
-		if (m->slot_parent[i] >= 0 || (i && !m->slot_flat[i]))
+		if (m->slot_parent[i] >= 0)
 			return 0;
 	for (int k = 0; k < m->nops; k++)
 		switch (m->ops[k].type) {
@@ -1156,6 +1169,92 @@ static size_t line_up(size_t f)
 	return (f + 15) & ~(size_t)15;
 }
 
+/*
+ * The attentions dbv_attn_forward_eval runs; the token linears the
+ * AVX-512 kernel runs (dbv_tlinear_forward_packed, weights packed by each
+ * forward pass), and what their epilogues take over: a GELU that alone reads the linear's output (computed in place),
+ * or a residual add that alone reads it (through skipped dropouts).
+ * root[s] gets the slot whose memory slot s uses: a skipped op's output
+ * is its input's (root[] as plan_eval wants it).
+ */
+static int tok_fuse(const struct dbv_model *m, struct dbv_tok_eval *te,
+		    int *root)
+{
+	const int ns = m->nslots, nops = m->nops;
+	int *prod = dbv_calloc((size_t)ns, sizeof *prod);
+	size_t w = 0;
+
+	te->wp = dbv_calloc((size_t)nops, sizeof *te->wp);
+	te->ep = dbv_calloc((size_t)nops, sizeof *te->ep);
+	te->res = dbv_calloc((size_t)nops, sizeof *te->res);
+	te->skip = dbv_calloc((size_t)nops, 1);
+	te->fast = dbv_calloc((size_t)nops, 1);
+	if (!prod || !te->wp || !te->ep || !te->res || !te->skip || !te->fast)
+		return free(prod), DBV_EIO;
+	for (int k = 0; k < nops; k++) {
+		const struct dbv_op *o = &m->ops[k];
+
+		if (o->type == OP_TLINEAR && dbv_tlinear_packable(o->dim, o->fout))
+			w += line_up((size_t)o->dim * o->fout);
+	}
+	if (w && !(te->wbuf = dbv_amalloc(w * sizeof(float))))
+		return free(prod), DBV_EIO;
+	w = 0;
+	for (int i = 0; i < ns; i++)
+		root[i] = i, prod[i] = -1;
+	for (int k = 0; k < nops; k++) {
+		const struct dbv_op *o = &m->ops[k];
+		int j, s;
+
+		prod[o->out] = k;
+		switch (o->type) {
+		case OP_TLINEAR:
+			if (!dbv_tlinear_packable(o->dim, o->fout))
+				break;
+			te->wp[k] = te->wbuf + w;
+			w += line_up((size_t)o->dim * o->fout);
+			break;
+		case OP_DROP:
+			root[o->out] = root[o->in];
+			break;
+		case OP_ATTN:
+			te->fast[k] = (char)dbv_attn_eval_fast(o->tok, o->dh);
+			break;
+		case OP_GELU:
+			j = prod[o->in];
+			if (j < 0 || !te->wp[j] || te->ep[j] || m->slot_uses[o->in] != 1)
+				break;
+			te->ep[j] = DBV_TL_GELU;
+			te->skip[k] = 1;
+			root[o->out] = root[o->in];
+			break;
+		case OP_ADD:
+			for (int side = 0; side < 2; side++) {
+				int other = side ? o->in : o->in2;
+
+				s = side ? o->in2 : o->in;
+				while (m->slot_uses[s] == 1 && prod[s] >= 0 &&
+				       m->ops[prod[s]].type == OP_DROP)
+					s = m->ops[prod[s]].in;
+				j = prod[s];
+				if (m->slot_uses[s] != 1 || j < 0 || !te->wp[j] ||
+				    te->ep[j] || root[other] == root[s])
+					continue;
+				te->ep[j] = DBV_TL_RES;
+				te->res[j] = other;
+				te->skip[k] = 1;
+				root[o->out] = root[s];
+				break;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	free(prod);
+	return DBV_OK;
+}
+
 static int plan_eval(const struct dbv_model *m, const int *root, int *buf,
 		     size_t *size);
 
@@ -1176,11 +1275,8 @@ static int reserve_tok_eval(struct dbv_model *m, int n)
 	m->act = dbv_calloc((size_t)ns, sizeof *m->act);
 	if (!te || !root || !buf || !size || !off || !m->act)
 		goto out;
-	for (int i = 0; i < ns; i++)
-		root[i] = i;
-	for (int k = 0; k < m->nops; k++)
-		if (m->ops[k].type == OP_DROP)
-			root[m->ops[k].out] = root[m->ops[k].in];
+	if (tok_fuse(m, te, root))
+		goto out;
 	if ((nbuf = plan_eval(m, root, buf, size)) < 0)
 		goto out;
 	te->chunk = n < TOK_CHUNK ? n : TOK_CHUNK;
@@ -1264,6 +1360,15 @@ static const float *tok_eval_forward(struct dbv_model *m, const float *x,
 	struct tok_job j = { .m = m, .x = x, .n = n };
 	int chunks = (n + te->chunk - 1) / te->chunk;
 	int nt = dbv_threads() < te->nt ? dbv_threads() : te->nt;
+
+	/* Packed every pass (the weights may have changed since the last):
+	 * 0.5 M floats for the ViT of bench/predict.sh, against 256 items'
+	 * 15 G multiply-adds. */
+	for (int k = 0; k < m->nops; k++)
+		if (te->wp[k])
+			dbv_tlinear_pack(m->ops[k].dim, m->ops[k].fout,
+					 m->p + m->params[m->ops[k].pw].offset,
+					 te->wp[k]);
 
 	par_run(nt < chunks ? nt : chunks, tok_eval_part, &j);
 	return te->out;
@@ -1522,10 +1627,15 @@ static int eval_group(const struct dbv_model *m, int i)
  * resolved) for n items. */
 static void run_ops(struct dbv_model *m, float **act, int n, int train)
 {
+	const struct dbv_tok_eval *te = train ? NULL : m->tok_eval;
+
 	for (int i = 0; i < m->nops; i++) {
 		const struct dbv_op *o = &m->ops[i];
 		const float *in = act[o->in];
 		float *out = act[o->out];
+
+		if (te && te->skip[i])
+			continue; /* done by an earlier op (tok_fuse) */
 		float *p = m->p;
 		size_t hw = (size_t)o->h * (size_t)o->w;
 		switch (o->type) {
@@ -1617,6 +1727,16 @@ static void run_ops(struct dbv_model *m, float **act, int n, int train)
 			dbv_patchify_forward(n, o->c, o->h, o->w, o->patch, in, out);
 			break;
 		case OP_TLINEAR:
+			if (te && te->wp[i]) {
+				dbv_tlinear_forward_packed(
+					(size_t)n * o->tok, o->dim, o->fout, in,
+					te->wp[i],
+					o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
+					te->ep[i],
+					te->ep[i] == DBV_TL_RES ? act[te->res[i]] : NULL,
+					out);
+				break;
+			}
 			dbv_linear_forward(n * o->tok, o->dim, o->fout, in,
 					   p + m->params[o->pw].offset,
 					   o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
@@ -1644,6 +1764,11 @@ static void run_ops(struct dbv_model *m, float **act, int n, int train)
 				memcpy(out, in, (size_t)n * o->fin * sizeof *out);
 			break;
 		case OP_ATTN:
+			if (te && te->fast[i]) {
+				dbv_attn_forward_eval(n, o->tok, o->heads, o->dh,
+						      in, out);
+				break;
+			}
 			dbv_attn_forward(n, o->tok, o->heads, o->dh, in, out,
 					 out + (size_t)n * o->tok * o->heads * o->dh);
 			break;

@@ -162,8 +162,36 @@ size_t dbv_attn_scratch(int t);
 void dbv_attn_backward(int n, int t, int heads, int dh, const float *qkv,
 		       const float *p, const float *dy, float *dqkv,
 		       float *scratch, size_t scratch_size);
+/*
+ * The forward in evaluation (P not kept), where dbv_attn_eval_fast(t, dh)
+ * says: t <= 64 tokens, dh a multiple of 16 up to 64, a CPU with
+ * AVX-512F.  Blocks of 4 query rows, their scores in registers from
+ * q k^T through the softmax (the max subtracted, dbv_expf_poly's steps)
+ * to P v; no sgemm call per item and head.
+ */
+int dbv_attn_eval_fast(int t, int dh);
+void dbv_attn_forward_eval(int n, int t, int heads, int dh, const float *qkv,
+			   float *y);
 /* Naive reference (double accumulation, loops): y only. */
 void dbv_attn_forward_ref(int n, int t, int heads, int dh, const float *qkv,
 			  float *y);
+
+/*
+ * Evaluation's linear map of every token, without OpenBLAS's packing of
+ * x and its separate pass for the bias: y [rows, out] = x [rows, in] w^T
+ * + b (b NULL: none), each sum started from the bias and taken over k in
+ * order in an AVX-512 block of 8 rows by 32 features, then the epilogue
+ * ep: DBV_TL_GELU y = GELU(y) (dbv_gelu_forward's formula), DBV_TL_RES
+ * y += res [rows, out] (the residual add), 0 nothing.  w [out, in] goes
+ * in packed (dbv_tlinear_pack: in*out floats at wp).  Only where
+ * dbv_tlinear_packable(in, out) says (the CPU has AVX-512F, out is a
+ * multiple of 16); y shares memory with neither x nor res.
+ */
+enum { DBV_TL_NONE, DBV_TL_GELU, DBV_TL_RES };
+int dbv_tlinear_packable(int in, int out);
+void dbv_tlinear_pack(int in, int out, const float *w, float *wp);
+void dbv_tlinear_forward_packed(size_t rows, int in, int out, const float *x,
+				const float *wp, const float *b, int ep,
+				const float *res, float *y);
 
 #endif /* DBV_NN_TOKENS_H */

@@ -648,8 +648,10 @@ static void test_fusion(void)
 /*
  * The token models' evaluation by chunks of items (dbv_model_reserve_eval
  * on a vit or mixer) against the layer-by-layer forward of the ordinary
- * reservation, in evaluation mode: the same logits to float rounding (the
- * products differ in blocking, not in what they sum), for 37 items (two
+ * reservation, in evaluation mode: the same logits to float rounding
+ * (within 1e-5 of the largest: the AVX-512 linears and attention sum in
+ * other orders than OpenBLAS, GELU's vector form rounds apart), for 37
+ * items (two
  * full chunks and a part, dropout on and skipped), then 5; bit for bit
  * the same with 1 and with 2 threads (a chunk is one thread's whole).
  */
@@ -669,7 +671,7 @@ static void test_tok_eval(void)
 		const int f = as[k].c * as[k].h * as[k].w;
 		float *x = malloc((size_t)n * f * sizeof *x), *l2 = NULL;
 		struct dbv_rng r;
-		double worst = 0;
+		double worst = 0, big = 0;
 
 		CHECK_OK(dbv_model_build(&m1, &as[k]));
 		CHECK_OK(dbv_model_build(&m2, &as[k]));
@@ -696,9 +698,11 @@ static void test_tok_eval(void)
 			l2 = malloc((size_t)nn * 5 * sizeof *l2);
 			memcpy(l2, dbv_model_forward(&m2, x, nn, 0),
 			       (size_t)nn * 5 * sizeof *l2);
+			for (int i = 0; i < nn * 5; i++)
+				big = fabs(l1[i]) > big ? fabs(l1[i]) : big;
 			for (int i = 0; i < nn * 5; i++) {
-				double e = fabs((double)l1[i] - l2[i]) /
-					   (1e-3 + fabs((double)l1[i]));
+				double e = fabs((double)l1[i] - l2[i]) / big;
+
 				worst = e > worst ? e : worst;
 			}
 			dbv_threads_set(1);
@@ -706,8 +710,8 @@ static void test_tok_eval(void)
 			CHECK(memcmp(l2, l3, (size_t)nn * 5 * sizeof *l3) == 0);
 		}
 		CHECK(worst < 1e-5);
-		printf("chunked eval %-5s: worst relative difference %.2e\n",
-		       as[k].name, worst);
+		printf("chunked eval %-5s: worst difference %.2e of the largest logit %.3g\n",
+		       as[k].name, worst, big);
 		dbv_threads_set(2);
 		dbv_model_release(&m1);
 		dbv_model_release(&m2);
