@@ -170,7 +170,7 @@ fi
 # shellcheck disable=SC2016 # $bin, $tmp: literal text to strip
 echo "# pipeline: $(echo "$pipe" | sed 's/"\$bin\/\([a-z-]*\)"/\1/g; s/"\$tmp\/\([a-z0-9.]*\)"/\1/g')"
 
-: >"$tmp/r-pipe"; : >"$tmp/r-over"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
+: >"$tmp/r-pipe"; : >"$tmp/r-over"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"; : >"$tmp/r-vs"
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
@@ -203,7 +203,8 @@ while [ $r -lt "$rounds" ]; do
 		tp=$(kv paper_pts_s "$tl") tb=$(kv batched_pts_s "$tl")
 		echo "$tp" >>"$tmp/r-paper"
 		echo "$tb" >>"$tmp/r-batched"
-		line="$line; torch paper $tp pts/s, batched $tb pts/s"
+		awk -v a="$p" -v b="$tb" 'BEGIN { printf "%.2f\n", a / b }' >>"$tmp/r-vs"
+		line="$line; torch paper $tp pts/s, batched $tb pts/s; pipeline/batched $(tail -1 "$tmp/r-vs")x"
 	fi
 	echo "$line"
 done
@@ -232,6 +233,10 @@ awk -v p=$points -v a="$bf" -v b="$bp" 'BEGIN {
 if [ $have_torch = 1 ]; then
 	echo "dbv pipeline / paper pipeline: $(awk -v a="$bp" -v b="$btp" 'BEGIN { printf "%.2f", a / b }')x;" \
 	     "dbv forward / torch forward: $(awk -v a="$bf" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
+	# The issue's figure: the whole pipeline against PyTorch's bare
+	# batched forward, in each round (the two ran minutes apart at most).
+	echo "dbv pipeline / torch batched forward, each round: $(paste -sd ' ' "$tmp/r-vs" | sed 's/ /x, /g')x;" \
+	     "of the bests: $(awk -v a="$bp" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
 fi
 
 [ "$rss_part" = 0 ] && exit 0

@@ -225,12 +225,12 @@ __attribute__((target("avx512f"))) static inline __m512 at_exp16(__m512 x)
  * hd.  S's rows stay in registers from the product through the softmax;
  * P's rows go through pr (broadcast from memory for P v).
  */
-__attribute__((target("avx512f"))) static void
-at_rows(int t, int dh, int nv, int nr, const float *q, const float *kt,
+__attribute__((target("avx512f"), always_inline)) static inline void
+at_rows(int t, int nv, int dv, int nr, const float *q, const float *kt,
 	const float *v, int ld, float scale, float *y, int hd)
 {
 	float pr[AT_ROWS][16 * AT_MAXV] __attribute__((aligned(64)));
-	const int tp = 16 * nv, dv = dh / 16;
+	const int tp = 16 * nv, dh = 16 * dv;
 	const __mmask16 last = (__mmask16)(t % 16 ? (1u << (t % 16)) - 1 : 0xffff);
 	__m512 a[AT_ROWS][AT_MAXV];
 	const float *qr[AT_ROWS];
@@ -318,31 +318,95 @@ at_rows(int t, int dh, int nv, int nr, const float *q, const float *kt,
 	(void)tp;
 }
 
-/* Pairs [lo, hi): k transposed into the thread's stack, then the rows. */
-__attribute__((target("avx512f"))) static void
-attn_eval_part(void *arg, size_t lo, size_t hi)
+/*
+ * dst[j*ldd + i] = src[i*lds + j] for i, j < 16 (rows i >= nr taken as
+ * zeros): a 16x16 transpose in registers, pairs of rows interleaved
+ * (unpack), then pairs of pairs (shuffle), then 128-bit quarters twice.
+ */
+__attribute__((target("avx512f"), always_inline)) static inline void
+at_transpose16(const float *src, size_t lds, int nr, float *dst, int ldd)
 {
-	const struct attn_job *a = arg;
-	const int t = a->t, dh = a->dh, hd = a->heads * dh, ld = 3 * hd;
-	const int nv = (t + 15) / 16, tp = 16 * nv;
-	float kt[16 * AT_MAXV * 16 * AT_MAXV] __attribute__((aligned(64)));
+	__m512 r[16], u[16];
 
-	for (size_t ih = lo; ih < hi; ih++) {
-		size_t i = ih / (size_t)a->heads;
-		int h = (int)(ih % (size_t)a->heads);
-		const float *q = a->qkv + i * t * ld + h * dh, *k = q + hd;
-
-		for (int e = 0; e < dh; e++) {
-			for (int c = 0; c < t; c++)
-				kt[e * tp + c] = k[(size_t)c * ld + e];
-			for (int c = t; c < tp; c++)
-				kt[e * tp + c] = 0;
-		}
-		for (int r0 = 0; r0 < t; r0 += AT_ROWS)
-			at_rows(t, dh, nv, t - r0 < AT_ROWS ? t - r0 : AT_ROWS,
-				q + (size_t)r0 * ld, kt, q + 2 * hd, ld, a->scale,
-				a->y + (i * t + r0) * hd + h * dh, hd);
+#pragma GCC unroll 16
+	for (int i = 0; i < 16; i++)
+		r[i] = i < nr ? _mm512_loadu_ps(src + (size_t)i * lds)
+			      : _mm512_setzero_ps();
+#pragma GCC unroll 8
+	for (int i = 0; i < 16; i += 2) {
+		u[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+		u[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
 	}
+	/* r[4g + m]: rows 4g..4g+3 at columns m, m+4, m+8, m+12 */
+#pragma GCC unroll 4
+	for (int g = 0; g < 16; g += 4) {
+		r[g] = _mm512_shuffle_ps(u[g], u[g + 2], 0x44);
+		r[g + 1] = _mm512_shuffle_ps(u[g], u[g + 2], 0xee);
+		r[g + 2] = _mm512_shuffle_ps(u[g + 1], u[g + 3], 0x44);
+		r[g + 3] = _mm512_shuffle_ps(u[g + 1], u[g + 3], 0xee);
+	}
+#pragma GCC unroll 4
+	for (int m = 0; m < 4; m++) {
+		u[m] = _mm512_shuffle_f32x4(r[m], r[m + 4], 0x88);
+		u[m + 4] = _mm512_shuffle_f32x4(r[m], r[m + 4], 0xdd);
+		u[m + 8] = _mm512_shuffle_f32x4(r[m + 8], r[m + 12], 0x88);
+		u[m + 12] = _mm512_shuffle_f32x4(r[m + 8], r[m + 12], 0xdd);
+	}
+#pragma GCC unroll 8
+	for (int j = 0; j < 8; j++) {
+		_mm512_store_ps(dst + (size_t)j * ldd,
+				_mm512_shuffle_f32x4(u[j], u[j + 8], 0x88));
+		_mm512_store_ps(dst + (size_t)(j + 8) * ldd,
+				_mm512_shuffle_f32x4(u[j], u[j + 8], 0xdd));
+	}
+}
+
+/* Pairs [lo, hi) for NV vectors of keys and DV of features (constants
+ * here, so that at_rows's loops and guards fold): k transposed into the
+ * thread's stack by 16x16 blocks, then the rows. */
+#define AT_PAIRS(NV, DV)						\
+__attribute__((target("avx512f"))) static void				\
+at_pairs_##NV##DV(const struct attn_job *a, size_t lo, size_t hi)	\
+{									\
+	const int t = a->t, hd = a->heads * 16 * DV, ld = 3 * hd;	\
+	float kt[16 * DV * 16 * NV] __attribute__((aligned(64)));	\
+									\
+	for (size_t ih = lo; ih < hi; ih++) {				\
+		size_t i = ih / (size_t)a->heads;			\
+		int h = (int)(ih % (size_t)a->heads);			\
+		const float *q = a->qkv + i * t * ld + h * 16 * DV;	\
+		const float *k = q + hd;				\
+									\
+		for (int c = 0; c < 16 * NV; c += 16)			\
+			for (int e = 0; e < 16 * DV; e += 16)		\
+				at_transpose16(k + (size_t)c * ld + e, ld,	\
+					       t - c, kt + e * 16 * NV + c, \
+					       16 * NV);		\
+		for (int r0 = 0; r0 < t; r0 += AT_ROWS)			\
+			at_rows(t, NV, DV, t - r0 < AT_ROWS ? t - r0 : AT_ROWS, \
+				q + (size_t)r0 * ld, kt, q + 2 * hd, ld,	\
+				a->scale, a->y + (i * t + r0) * hd + h * 16 * DV, \
+				hd);					\
+	}								\
+}
+#define AT_PAIRS4(NV) AT_PAIRS(NV, 1) AT_PAIRS(NV, 2) AT_PAIRS(NV, 3) AT_PAIRS(NV, 4)
+AT_PAIRS4(1)
+AT_PAIRS4(2)
+AT_PAIRS4(3)
+AT_PAIRS4(4)
+
+static void attn_eval_part(void *arg, size_t lo, size_t hi)
+{
+	typedef void pairs_fn(const struct attn_job *, size_t, size_t);
+	static pairs_fn *const fn[AT_MAXV][AT_MAXV] = {
+		{ at_pairs_11, at_pairs_12, at_pairs_13, at_pairs_14 },
+		{ at_pairs_21, at_pairs_22, at_pairs_23, at_pairs_24 },
+		{ at_pairs_31, at_pairs_32, at_pairs_33, at_pairs_34 },
+		{ at_pairs_41, at_pairs_42, at_pairs_43, at_pairs_44 },
+	};
+	const struct attn_job *a = arg;
+
+	fn[(a->t + 15) / 16 - 1][a->dh / 16 - 1](a, lo, hi);
 }
 #endif
 
