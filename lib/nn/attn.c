@@ -175,12 +175,7 @@ void dbv_attn_forward_ref(int n, int t, int heads, int dh, const float *qkv,
 
 /* ---- evaluation: one AVX-512 pass per row block, P not kept ------------- */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_AT512 1
-#include <immintrin.h>
-#else
-#define HAVE_AT512 0
-#endif
+#define HAVE_AT512 DBV_HAVE_AVX512
 
 #define AT_ROWS 4  /* query rows a block */
 #define AT_MAXV 4  /* vectors of 16 a row: t and dh up to 64 */
@@ -198,25 +193,37 @@ int dbv_attn_eval_fast(int t, int dh)
 }
 
 #if HAVE_AT512
-/* dbv_expf_poly in 16 lanes (the same steps). */
-__attribute__((target("avx512f"))) static inline __m512 at_exp16(__m512 x)
+/*
+ * a[r][j] = the sum over i < len of ar[r][i] b[i*ldb + 16j ..] for the
+ * AT_ROWS rows and nvec vectors of 16: the product of both of at_rows's
+ * steps (S = q k^T from q's rows and k transposed, o = P v).
+ */
+__attribute__((target("avx512f"), always_inline)) static inline void
+at_mac(__m512 a[AT_ROWS][AT_MAXV], int nvec, int len,
+       const float *const ar[AT_ROWS], const float *b, size_t ldb)
 {
-	const __m512 c = _mm512_set1_ps(12582912.0f);
-	__m512 k, r, p;
+#pragma GCC unroll 4
+	for (int r = 0; r < AT_ROWS; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			a[r][j] = _mm512_setzero_ps();
+	for (int i = 0; i < len; i++) {
+		__m512 bv[AT_MAXV];
 
-	x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-	k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), c), c);
-	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
-	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-	p = _mm512_set1_ps(1.9875691500e-4f);
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-	p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-	return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(
-		_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)));
+#pragma GCC unroll 4
+		for (int j = 0; j < AT_MAXV; j++)
+			if (j < nvec)
+				bv[j] = _mm512_loadu_ps(b + (size_t)i * ldb + 16 * j);
+#pragma GCC unroll 4
+		for (int r = 0; r < AT_ROWS; r++) {
+			__m512 x = _mm512_set1_ps(ar[r][i]);
+
+#pragma GCC unroll 4
+			for (int j = 0; j < AT_MAXV; j++)
+				if (j < nvec)
+					a[r][j] = _mm512_fmadd_ps(x, bv[j], a[r][j]);
+		}
+	}
 }
 
 /*
@@ -233,32 +240,14 @@ at_rows(int t, int nv, int dv, int nr, const float *q, const float *kt,
 	const int tp = 16 * nv, dh = 16 * dv;
 	const __mmask16 last = (__mmask16)(t % 16 ? (1u << (t % 16)) - 1 : 0xffff);
 	__m512 a[AT_ROWS][AT_MAXV];
-	const float *qr[AT_ROWS];
+	const float *qr[AT_ROWS], *prr[AT_ROWS];
 
 #pragma GCC unroll 4
 	for (int r = 0; r < AT_ROWS; r++) {
 		qr[r] = q + (size_t)(r < nr ? r : nr - 1) * ld;
-#pragma GCC unroll 4
-		for (int j = 0; j < AT_MAXV; j++)
-			a[r][j] = _mm512_setzero_ps();
+		prr[r] = pr[r];
 	}
-	for (int e = 0; e < dh; e++) {
-		__m512 kv[AT_MAXV];
-
-#pragma GCC unroll 4
-		for (int j = 0; j < AT_MAXV; j++)
-			if (j < nv)
-				kv[j] = _mm512_load_ps(kt + (size_t)e * tp + 16 * j);
-#pragma GCC unroll 4
-		for (int r = 0; r < AT_ROWS; r++) {
-			__m512 qb = _mm512_set1_ps(qr[r][e]);
-
-#pragma GCC unroll 4
-			for (int j = 0; j < AT_MAXV; j++)
-				if (j < nv)
-					a[r][j] = _mm512_fmadd_ps(qb, kv[j], a[r][j]);
-		}
-	}
+	at_mac(a, nv, dh, qr, kt, tp);
 	/* softmax over the keys, row by row (lanes past t out) */
 #pragma GCC unroll 4
 	for (int r = 0; r < AT_ROWS; r++) {
@@ -277,7 +266,7 @@ at_rows(int t, int nv, int dv, int nr, const float *q, const float *kt,
 		for (int j = 0; j < AT_MAXV; j++)
 			if (j < nv) {
 				a[r][j] = _mm512_maskz_mov_ps(j == nv - 1 ? last : 0xffff,
-					at_exp16(_mm512_sub_ps(a[r][j], mx)));
+					dbv_exp16(_mm512_sub_ps(a[r][j], mx)));
 				sum = _mm512_add_ps(sum, a[r][j]);
 			}
 		inv = 1.0f / _mm512_reduce_add_ps(sum);
@@ -288,34 +277,12 @@ at_rows(int t, int nv, int dv, int nr, const float *q, const float *kt,
 						_mm512_mul_ps(a[r][j], _mm512_set1_ps(inv)));
 	}
 	/* o = P v */
-#pragma GCC unroll 4
-	for (int r = 0; r < AT_ROWS; r++)
-#pragma GCC unroll 4
-		for (int j = 0; j < AT_MAXV; j++)
-			a[r][j] = _mm512_setzero_ps();
-	for (int c = 0; c < t; c++) {
-		__m512 vv[AT_MAXV];
-
-#pragma GCC unroll 4
-		for (int j = 0; j < AT_MAXV; j++)
-			if (j < dv)
-				vv[j] = _mm512_loadu_ps(v + (size_t)c * ld + 16 * j);
-#pragma GCC unroll 4
-		for (int r = 0; r < AT_ROWS; r++) {
-			__m512 pb = _mm512_set1_ps(pr[r][c]);
-
-#pragma GCC unroll 4
-			for (int j = 0; j < AT_MAXV; j++)
-				if (j < dv)
-					a[r][j] = _mm512_fmadd_ps(pb, vv[j], a[r][j]);
-		}
-	}
+	at_mac(a, dv, t, prr, v, ld);
 	for (int r = 0; r < nr; r++)
 #pragma GCC unroll 4
 		for (int j = 0; j < AT_MAXV; j++)
 			if (j < dv)
 				_mm512_storeu_ps(y + (size_t)r * hd + 16 * j, a[r][j]);
-	(void)tp;
 }
 
 /*

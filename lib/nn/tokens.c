@@ -524,12 +524,7 @@ void dbv_tokmix_backward(int n, int tin, int tout, int d, const float *x,
 
 /* ---- evaluation's linear map of every token (AVX-512) ------------------- */
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_TL512 1
-#include <immintrin.h>
-#else
-#define HAVE_TL512 0
-#endif
+#define HAVE_TL512 DBV_HAVE_AVX512
 
 #define TL_ROWS 8 /* rows of a block: 8 x 2 vectors of sums in registers */
 
@@ -560,27 +555,6 @@ void dbv_tlinear_pack(int in, int out, const float *w, float *wp)
 }
 
 #if HAVE_TL512
-/* exp and Phi of dbv_expf_poly and phi_cdf, 16 lanes (the same steps). */
-__attribute__((target("avx512f"))) static inline __m512 exp16(__m512 x)
-{
-	const __m512 c = _mm512_set1_ps(12582912.0f);
-	__m512 k, r, p;
-
-	x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-	k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), c), c);
-	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
-	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-	p = _mm512_set1_ps(1.9875691500e-4f);
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-	p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-	return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(
-		_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)));
-}
-
 /* x Phi(x), GELU's erf form, as gelu_part. */
 __attribute__((target("avx512f"))) static inline __m512 gelu16(__m512 x)
 {
@@ -588,7 +562,7 @@ __attribute__((target("avx512f"))) static inline __m512 gelu16(__m512 x)
 	__m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps((float)M_SQRT1_2));
 	__m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), one));
 	__m512 q = _mm512_set1_ps(1.061405429f);
-	__m512 e = exp16(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), x), x));
+	__m512 e = dbv_exp16(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), x), x));
 	__m512 h;
 
 	q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.453152027f));
