@@ -651,9 +651,9 @@ static void test_fusion(void)
  * reservation, in evaluation mode: the same logits to float rounding
  * (within 1e-5 of the largest: the AVX-512 linears and attention sum in
  * other orders than OpenBLAS, GELU's vector form rounds apart), for 37
- * items (two
- * full chunks and a part, dropout on and skipped), then 5; bit for bit
- * the same with 1 and with 2 threads (a chunk is one thread's whole).
+ * items (two full chunks and a part, dropout on and skipped), then 5;
+ * bit for bit the same with 1 and with 2 threads (a chunk is one
+ * thread's whole).
  */
 static void test_tok_eval(void)
 {
