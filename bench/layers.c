@@ -24,7 +24,10 @@
  * attention (lib/nn/attn.c; vit, 4 heads of 32: q k^T and P v forward,
  * four products backward, 2x the forward's), the qkv projection (linear
  * 128->384 over 128*50 rows) and the Mixer's token mixing (49->196 over
- * 128 features, tokmix; backward 2x).
+ * 128 features, tokmix; backward 2x); where the CPU has AVX-512, also
+ * evaluation's attention and qkv linear (dbv_attn_forward_eval,
+ * dbv_tlinear_forward_packed: the kernels the token models' evaluation
+ * runs, each thread on its own chunks of items).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +63,8 @@ static float *random_buf(struct dbv_rng *r, size_t n)
 /* What one measurement runs. */
 struct job {
 	int kind; /* 0 sgemm, 1 conv forward, 2 conv backward, 3/4 linear,
-		     5/6 attention, 7/8 token mixing */
+		     5/6 attention, 7/8 token mixing, 9/10 evaluation's
+		     attention and token linear */
 	int t, heads, dh, tout; /* attention, token mixing (m: features) */
 	struct dbv_conv conv;
 	int m, n, k; /* sgemm; linear: n = batch, k = in, m = out */
@@ -106,6 +110,13 @@ static void job_run(struct job *j)
 	case 8:
 		dbv_tokmix_backward(BATCH, j->t, j->tout, j->m, j->a, j->b, j->c,
 				    j->d, j->e, j->f, j->scratch);
+		break;
+	case 9: /* evaluation's attention: qkv a -> y c */
+		dbv_attn_forward_eval(BATCH, j->t, j->heads, j->dh, j->a, j->c);
+		break;
+	case 10: /* evaluation's token linear: x a, packed weights e -> c */
+		dbv_tlinear_forward_packed((size_t)j->n, j->k, j->m, j->a, j->e,
+					   NULL, DBV_TL_NONE, NULL, j->c);
 		break;
 	}
 }
@@ -274,6 +285,16 @@ static void token_bench(int t, int heads, int dh, int tout, int d,
 				       : 2.0 * BATCH * (double)tout * j.t * d * (kind - 6),
 		       tj, tg);
 	}
+	j.t = t;
+	if (dbv_attn_eval_fast(t, dh)) {
+		double tj, tg;
+
+		j.kind = 9;
+		job_time(&j, &ref_job, min_s, &tj, &tg);
+		snprintf(name, sizeof name, "attention T=%d %dx%d n=%d eval (AVX-512)",
+			 t, heads, dh, BATCH);
+		report(name, fa, tj, tg);
+	}
 	dbv_afree(j.a), dbv_afree(j.b), dbv_afree(j.c), dbv_afree(j.d);
 	dbv_afree(j.e), dbv_afree(j.f), dbv_afree(j.scratch);
 	/* the qkv projection: a linear over BATCH * t rows */
@@ -292,6 +313,16 @@ static void token_bench(int t, int heads, int dh, int tout, int d,
 		snprintf(name, sizeof name, "qkv linear %d->%d rows=%d %s", d, j.m,
 			 j.n, pass ? "backward" : "forward");
 		report(name, 2.0 * j.n * j.k * j.m * (pass + 1), tj, tg);
+	}
+	if (dbv_tlinear_packable(j.k, j.m)) {
+		double tj, tg;
+
+		dbv_tlinear_pack(j.k, j.m, j.b, j.e);
+		j.kind = 10;
+		job_time(&j, &ref_job, min_s, &tj, &tg);
+		snprintf(name, sizeof name, "qkv linear %d->%d rows=%d eval (AVX-512)",
+			 d, j.m, j.n);
+		report(name, 2.0 * j.n * j.k * j.m, tj, tg);
 	}
 	dbv_afree(j.a), dbv_afree(j.b), dbv_afree(j.c), dbv_afree(j.d);
 	dbv_afree(j.e);

@@ -48,13 +48,17 @@
 #              bench/predict_fwd: the same model file and planes (written
 #              once by the same dbv-load | dbv-plane), the same batch and
 #              threads; only dbv_model_forward(train = 0) is timed, the
-#              points are made outside the clock
+#              points are made outside the clock; also its CPU time a
+#              point (all threads), which the machine's load hardly moves
+#              (a negative "overhead" is the load changing between the two
+#              timed runs: both do the same work)
 #   paper      bench/predict_torch.py: Somepalli et al.'s pipeline in
 #              PyTorch on the same planes and the same weights: a Dataset
 #              making one point per item, DataLoader(batch 256, 2 workers,
 #              a new one per plane), eval mode, softmax/argmax
 #   batched    the same script: PyTorch's bare forward pass, the points
-#              precomputed as one tensor, batches of 256
+#              precomputed as one tensor, batches of 256; each round also
+#              prints pipeline / batched (the ratio issue 14 asks for)
 # PyTorch: Debian's python3-torch, OMP_WAIT_POLICY=PASSIVE and the
 # OpenBLAS core dbv runs (as bench/train.sh), and what predict_torch.py
 # explains: OPENBLAS_NUM_THREADS=1 and glibc malloc thresholds fixed (each
@@ -170,7 +174,7 @@ fi
 # shellcheck disable=SC2016 # $bin, $tmp: literal text to strip
 echo "# pipeline: $(echo "$pipe" | sed 's/"\$bin\/\([a-z-]*\)"/\1/g; s/"\$tmp\/\([a-z0-9.]*\)"/\1/g')"
 
-: >"$tmp/r-pipe"; : >"$tmp/r-over"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"
+: >"$tmp/r-pipe"; : >"$tmp/r-over"; : >"$tmp/r-floor"; : >"$tmp/r-full"; : >"$tmp/r-fwd"; : >"$tmp/r-paper"; : >"$tmp/r-batched"; : >"$tmp/r-vs"
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
@@ -194,7 +198,7 @@ while [ $r -lt "$rounds" ]; do
 	t1=$(ns)
 	pf=$(rate $points $((t1 - t0)))
 	echo "$pf" >>"$tmp/r-full"
-	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), +load $pf pts/s, load|plane ${fl} s, forward $f pts/s"
+	line="round $r: pipeline $p pts/s (overhead $(awk -v a="$f" -v b="$p" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')%), +load $pf pts/s, load|plane ${fl} s, forward $f pts/s ($(kv cpu_ms_pt "$fl_line") CPU ms a point)"
 	if [ $have_torch = 1 ]; then
 		# shellcheck disable=SC2086 # $torch_env: nothing or one word
 		tl=$(env $torch_env "$py" "$here/predict_torch.py" "$tmp/model.dbv" "$tmp/planes.dbv" \
@@ -203,7 +207,8 @@ while [ $r -lt "$rounds" ]; do
 		tp=$(kv paper_pts_s "$tl") tb=$(kv batched_pts_s "$tl")
 		echo "$tp" >>"$tmp/r-paper"
 		echo "$tb" >>"$tmp/r-batched"
-		line="$line; torch paper $tp pts/s, batched $tb pts/s"
+		awk -v a="$p" -v b="$tb" 'BEGIN { printf "%.2f\n", a / b }' >>"$tmp/r-vs"
+		line="$line; torch paper $tp pts/s, batched $tb pts/s; pipeline/batched $(tail -1 "$tmp/r-vs")x"
 	fi
 	echo "$line"
 done
@@ -232,6 +237,10 @@ awk -v p=$points -v a="$bf" -v b="$bp" 'BEGIN {
 if [ $have_torch = 1 ]; then
 	echo "dbv pipeline / paper pipeline: $(awk -v a="$bp" -v b="$btp" 'BEGIN { printf "%.2f", a / b }')x;" \
 	     "dbv forward / torch forward: $(awk -v a="$bf" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
+	# The issue's figure: the whole pipeline against PyTorch's bare
+	# batched forward, in each round (the two ran minutes apart at most).
+	echo "dbv pipeline / torch batched forward, each round: $(paste -sd ' ' "$tmp/r-vs" | sed 's/ /x, /g')x;" \
+	     "of the bests: $(awk -v a="$bp" -v b="$btb" 'BEGIN { printf "%.2f", a / b }')x"
 fi
 
 [ "$rss_part" = 0 ] && exit 0

@@ -18,7 +18,10 @@
  * Prints one line of key=value pairs: points (per pass) passes batch
  * threads fwd_s (forward seconds, best pass) pts_s (points/s, best pass)
  * pts_s_all (every pass, comma-separated) gen_s (seconds making the
- * points, best pass: what dbv-predict adds for them).
+ * points, best pass: what dbv-predict adds for them) cpu_ms_pt (the
+ * process's CPU time over the forward calls, all threads, per point and
+ * pass: the work done, which a shared machine's load does not change
+ * much, where the wall-clock rate may halve from one run to the next).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +30,17 @@
 
 #include "tool.h"
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(id, &t);
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 static void die(const char *what)
@@ -62,7 +70,7 @@ int main(int argc, char **argv)
 	struct dbv_reader *mr, *r;
 	struct dbv_plane *pl = NULL;
 	const dbv_val *rec;
-	double mean[4], std[4], best_fwd = 1e30, best_gen = 1e30;
+	double mean[4], std[4], best_fwd = 1e30, best_gen = 1e30, cpu = 0;
 	int64_t threads = 2, batch = 256, passes = 1;
 	size_t np = 0, cap = 0, points = 0, dim;
 	float *x;
@@ -135,7 +143,9 @@ int main(int argc, char **argv)
 
 				dbv_plane_points(&pl[k], done, n, x);
 				t1 = now();
+				cpu -= clock_s(CLOCK_PROCESS_CPUTIME_ID);
 				(void)dbv_model_forward(&m, x, (int)n, 0);
+				cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID);
 				t2 = now();
 				gen += t1 - t0;
 				fwd += t2 - t1;
@@ -149,9 +159,11 @@ int main(int argc, char **argv)
 			 (double)points / fwd);
 	}
 	printf("points=%zu passes=%lld batch=%lld threads=%lld fwd_s=%.3f "
-	       "pts_s=%.1f pts_s_all=%s gen_s=%.3f arch=%s width=%d\n",
+	       "pts_s=%.1f pts_s_all=%s gen_s=%.3f cpu_ms_pt=%.4f arch=%s "
+	       "width=%d\n",
 	       points, (long long)passes, (long long)batch, (long long)threads,
-	       best_fwd, (double)points / best_fwd, all, best_gen, m.arch.name,
+	       best_fwd, (double)points / best_fwd, all, best_gen,
+	       1e3 * cpu / ((double)points * (double)passes), m.arch.name,
 	       m.arch.width);
 	for (size_t k = 0; k < np; k++)
 		dbv_plane_release(&pl[k]);

@@ -46,6 +46,21 @@ struct dbv_op {
 	float drop;           /* dropout probability                     */
 };
 
+/* Evaluation of the token models by chunks (reserve_tok_eval). */
+struct dbv_tok_eval {
+	int chunk, nt;   /* items a chunk, threads with buffers */
+	size_t per;      /* floats of one thread's buffers */
+	float *arena;    /* nt * per floats */
+	float *out;      /* the logits [batch, classes] */
+	float **act;     /* thread t's slot pointers at t * nslots */
+	/* per op: */
+	float **wp;      /* a token linear's packed weights (NULL: sgemm) */
+	int *ep, *res;   /* its epilogue (DBV_TL_*), the residual's slot */
+	char *skip;      /* run as an earlier linear's epilogue */
+	char *fast;      /* an attention dbv_attn_forward_eval runs */
+	float *wbuf;     /* the packed weights */
+};
+
 #define BN_MOMENTUM ((float)DBV_BN_MOMENTUM)
 #define BN_EPS ((float)DBV_BN_EPS)
 
@@ -1015,6 +1030,19 @@ static void free_acts(struct dbv_model *m)
 	free(m->dact);
 	dbv_afree(m->scratch);
 	dbv_afree(m->arena);
+	if (m->tok_eval) {
+		dbv_afree(m->tok_eval->arena);
+		dbv_afree(m->tok_eval->out);
+		dbv_afree(m->tok_eval->wbuf);
+		free(m->tok_eval->act);
+		free(m->tok_eval->wp);
+		free(m->tok_eval->ep);
+		free(m->tok_eval->res);
+		free(m->tok_eval->skip);
+		free(m->tok_eval->fast);
+		free(m->tok_eval);
+		m->tok_eval = NULL;
+	}
 	m->act = m->dact = NULL;
 	m->scratch = m->arena = NULL;
 	m->batch = 0;
@@ -1085,23 +1113,283 @@ static void resolve_views(const struct dbv_model *m, float **a, int n)
  * whose threads would overwrite input others still read, so its input
  * lives to the group's end.  A buffer is as large as its largest slot.
  */
-int dbv_model_reserve_eval(struct dbv_model *m, int n)
-{
-	int ns = m->nslots, nbuf = 0, rc = DBV_EIO;
-	int *last = NULL, *buf = NULL, *owner = NULL;
-	size_t *size = NULL, total = 0, sz;
+/*
+ * ---- evaluation of the token models, by chunks of items ----
+ *
+ * Every op of a token model works item by item on item-major slots
+ * ([n, T*D], the input and the logits too), so evaluation need not run
+ * the layers one after the other over the whole batch, each split across
+ * the threads and each ending in a barrier.  Instead the batch is cut
+ * into chunks of TOK_CHUNK items (fixed boundaries, whatever the
+ * threads), each thread takes the next chunk nobody has taken and runs
+ * the whole model on it alone, in its own buffers (planned as
+ * dbv_model_reserve_eval's, for one chunk).  So there is no barrier
+ * between layers, a thread that gets less of a shared machine simply
+ * takes fewer chunks (a static split waits for the slowest thread at
+ * every layer), a chunk's activations stay in the caches from one layer
+ * to the next, and the dropouts, the identity in evaluation, are skipped
+ * (their output is their input's memory).  A chunk is computed by one
+ * thread in one order, so the logits do not depend on the thread count.
+ * 16 items of 50 tokens (800 rows a product) ran the ViT of bench/
+ * predict.sh fastest among 4, 8, 16 and 32.
+ */
+#define TOK_CHUNK 16
 
-	if (n <= m->batch)
-		return DBV_OK;
-	free_acts(m);
-	last = dbv_calloc((size_t)ns, sizeof *last);
-	buf = dbv_calloc((size_t)ns, sizeof *buf);
-	owner = dbv_calloc((size_t)ns, sizeof *owner);
-	size = dbv_calloc((size_t)ns, sizeof *size);
+/* Whether the model is a token model whose ops all work item by item
+ * (the residual adds' slots, marked spatial, are [n, T*D] here too). */
+static int tok_model(const struct dbv_model *m)
+{
+	int patch = 0;
+
+	for (int i = 0; i < m->nslots; i++)
+		if (m->slot_parent[i] >= 0)
+			return 0;
+	for (int k = 0; k < m->nops; k++)
+		switch (m->ops[k].type) {
+		case OP_PATCH:
+			patch = 1;
+			break;
+		case OP_TLINEAR: case OP_CLSPOS: case OP_LN: case OP_GELU:
+		case OP_ATTN: case OP_TOKMIX: case OP_TOKMEAN: case OP_TOKEN0:
+		case OP_ADD: case OP_LINEAR:
+			break;
+		case OP_DROP:
+			if (m->ops[k].in == 0)
+				return 0;
+			break;
+		default:
+			return 0;
+		}
+	return patch;
+}
+
+/* floats rounded up to a cache line's multiple */
+static size_t line_up(size_t f)
+{
+	return (f + 15) & ~(size_t)15;
+}
+
+/*
+ * The attentions dbv_attn_forward_eval runs; the token linears the
+ * AVX-512 kernel runs (dbv_tlinear_forward_packed, weights packed by each
+ * forward pass), and what their epilogues take over: a GELU that alone reads the linear's output (computed in place),
+ * or a residual add that alone reads it (through skipped dropouts).
+ * root[s] gets the slot whose memory slot s uses: a skipped op's output
+ * is its input's (root[] as plan_eval wants it).
+ */
+static int tok_fuse(const struct dbv_model *m, struct dbv_tok_eval *te,
+		    int *root)
+{
+	const int ns = m->nslots, nops = m->nops;
+	int *prod = dbv_calloc((size_t)ns, sizeof *prod);
+	size_t w = 0;
+
+	te->wp = dbv_calloc((size_t)nops, sizeof *te->wp);
+	te->ep = dbv_calloc((size_t)nops, sizeof *te->ep);
+	te->res = dbv_calloc((size_t)nops, sizeof *te->res);
+	te->skip = dbv_calloc((size_t)nops, 1);
+	te->fast = dbv_calloc((size_t)nops, 1);
+	if (!prod || !te->wp || !te->ep || !te->res || !te->skip || !te->fast)
+		return free(prod), DBV_EIO;
+	for (int k = 0; k < nops; k++) {
+		const struct dbv_op *o = &m->ops[k];
+
+		if (o->type == OP_TLINEAR && dbv_tlinear_packable(o->dim, o->fout))
+			w += line_up((size_t)o->dim * o->fout);
+	}
+	if (w && !(te->wbuf = dbv_amalloc(w * sizeof(float))))
+		return free(prod), DBV_EIO;
+	w = 0;
+	for (int i = 0; i < ns; i++)
+		root[i] = i, prod[i] = -1;
+	for (int k = 0; k < nops; k++) {
+		const struct dbv_op *o = &m->ops[k];
+		int j, s;
+
+		prod[o->out] = k;
+		switch (o->type) {
+		case OP_TLINEAR:
+			if (!dbv_tlinear_packable(o->dim, o->fout))
+				break;
+			te->wp[k] = te->wbuf + w;
+			w += line_up((size_t)o->dim * o->fout);
+			break;
+		case OP_DROP:
+			root[o->out] = root[o->in];
+			break;
+		case OP_ATTN:
+			te->fast[k] = (char)dbv_attn_eval_fast(o->tok, o->dh);
+			break;
+		case OP_GELU:
+			j = prod[o->in];
+			if (j < 0 || !te->wp[j] || te->ep[j] || m->slot_uses[o->in] != 1)
+				break;
+			te->ep[j] = DBV_TL_GELU;
+			te->skip[k] = 1;
+			root[o->out] = root[o->in];
+			break;
+		case OP_ADD:
+			for (int side = 0; side < 2; side++) {
+				int other = side ? o->in : o->in2;
+
+				s = side ? o->in2 : o->in;
+				while (m->slot_uses[s] == 1 && prod[s] >= 0 &&
+				       m->ops[prod[s]].type == OP_DROP)
+					s = m->ops[prod[s]].in;
+				j = prod[s];
+				if (m->slot_uses[s] != 1 || j < 0 || !te->wp[j] ||
+				    te->ep[j] || root[other] == root[s])
+					continue;
+				te->ep[j] = DBV_TL_RES;
+				te->res[j] = other;
+				te->skip[k] = 1;
+				root[o->out] = root[s];
+				break;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	free(prod);
+	return DBV_OK;
+}
+
+static int plan_eval(const struct dbv_model *m, const int *root, int *buf,
+		     size_t *size);
+
+static int reserve_tok_eval(struct dbv_model *m, int n)
+{
+	const int ns = m->nslots;
+	const size_t cls = m->slot_size[ns - 1];
+	struct dbv_tok_eval *te = dbv_calloc(1, sizeof *te);
+	int *root = dbv_calloc((size_t)ns, sizeof *root);
+	int *buf = dbv_calloc((size_t)ns, sizeof *buf);
+	size_t *size = dbv_calloc((size_t)ns, sizeof *size);
+	size_t *off = dbv_calloc((size_t)ns, sizeof *off);
+	size_t sz, all;
+	int nbuf, rc = DBV_EIO;
+
+	m->tok_eval = te;
+	m->eval_only = 1;
 	m->act = dbv_calloc((size_t)ns, sizeof *m->act);
-	m->eval_only = 1; /* act[] will point into the arena: never freed */
-	if (!last || !buf || !owner || !size || !m->act)
+	if (!te || !root || !buf || !size || !off || !m->act)
 		goto out;
+	if (tok_fuse(m, te, root))
+		goto out;
+	if ((nbuf = plan_eval(m, root, buf, size)) < 0)
+		goto out;
+	te->chunk = n < TOK_CHUNK ? n : TOK_CHUNK;
+	te->nt = dbv_threads();
+	/* buffer b's offset into a thread's buffers, in off[b] */
+	for (int b = 0; b < nbuf; b++) {
+		if (dbv_mul_size(size[b], (size_t)te->chunk, &sz) ||
+		    sz > SIZE_MAX / 2 - te->per) {
+			rc = DBV_EUSAGE;
+			goto out;
+		}
+		off[b] = te->per;
+		te->per += line_up(sz);
+	}
+	if (dbv_mul_size(te->per, (size_t)te->nt, &all) ||
+	    dbv_mul_size(cls, (size_t)n, &sz) || (all += sz) < sz ||
+	    dbv_mul_size(all, sizeof(float), &all)) {
+		rc = DBV_EUSAGE;
+		goto out;
+	}
+	te->arena = dbv_amalloc(te->per * (size_t)te->nt * sizeof(float));
+	te->out = dbv_amalloc(sz * sizeof(float));
+	te->act = dbv_calloc((size_t)te->nt * (size_t)ns, sizeof *te->act);
+	if (!te->arena || !te->out || !te->act) {
+		dbv_seterr(DBV_EIO, "out of memory: activations for batches of %d take %zu MiB: use a smaller batch",
+			   n, all >> 20);
+		goto out;
+	}
+	/* Slot 0 (the input) and the logits: set for each chunk. */
+	for (int t = 0; t < te->nt; t++)
+		for (int i = 1; i < ns - 1; i++)
+			te->act[(size_t)t * ns + i] = te->arena +
+				(size_t)t * te->per + off[buf[root[i]]];
+	m->act[ns - 1] = te->out;
+	m->act_bytes = all;
+	m->batch = n;
+	rc = DBV_OK;
+out:
+	if (rc)
+		free_acts(m);
+	free(root), free(buf), free(size), free(off);
+	return rc;
+}
+
+struct tok_job {
+	struct dbv_model *m;
+	const float *x;
+	int n;
+	uint32_t next; /* the next chunk to take (atomic) */
+};
+
+static void run_ops(struct dbv_model *m, float **act, int n, int train);
+
+static void tok_eval_part(void *arg, int th, int nt)
+{
+	struct tok_job *j = arg;
+	struct dbv_model *m = j->m;
+	const struct dbv_tok_eval *te = m->tok_eval;
+	const int ns = m->nslots;
+	float **act = te->act + (size_t)th * ns;
+
+	(void)nt;
+	for (;;) {
+		size_t c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		size_t i0 = c * (size_t)te->chunk;
+		int k;
+
+		if (i0 >= (size_t)j->n)
+			break;
+		k = j->n - (int)i0 < te->chunk ? j->n - (int)i0 : te->chunk;
+		act[0] = (float *)j->x + i0 * m->slot_size[0];
+		act[ns - 1] = te->out + i0 * m->slot_size[ns - 1];
+		run_ops(m, act, k, 0);
+	}
+}
+
+static const float *tok_eval_forward(struct dbv_model *m, const float *x,
+				     int n)
+{
+	const struct dbv_tok_eval *te = m->tok_eval;
+	struct tok_job j = { .m = m, .x = x, .n = n };
+	int chunks = (n + te->chunk - 1) / te->chunk;
+	int nt = dbv_threads() < te->nt ? dbv_threads() : te->nt;
+
+	/* Packed every pass (the weights may have changed since the last):
+	 * 0.5 M floats for the ViT of bench/predict.sh, against 256 items'
+	 * 15 G multiply-adds. */
+	for (int k = 0; k < m->nops; k++)
+		if (te->wp[k])
+			dbv_tlinear_pack(m->ops[k].dim, m->ops[k].fout,
+					 m->p + m->params[m->ops[k].pw].offset,
+					 te->wp[k]);
+
+	par_run(nt < chunks ? nt : chunks, tok_eval_part, &j);
+	return te->out;
+}
+
+/* Buffers for evaluation (above): root[s] is the slot whose memory slot s
+ * uses (a view's parent; a dropout's input where the token models skip
+ * it); buf[] gets each root slot's buffer, size[] (zeroed, ns entries)
+ * each buffer's floats per item.  Returns the number of buffers, or -1
+ * (out of memory). */
+static int plan_eval(const struct dbv_model *m, const int *root, int *buf,
+		     size_t *size)
+{
+	int ns = m->nslots, nbuf = 0;
+	int *last = dbv_calloc((size_t)ns, sizeof *last);
+	int *owner = dbv_calloc((size_t)ns, sizeof *owner);
+
+	if (!last || !owner) {
+		free(last), free(owner);
+		return -1;
+	}
 	/* A view lives in its parent's buffer: the parent lives from the
 	 * first write of any view to the last read of any. */
 	for (int i = 0; i < ns; i++)
@@ -1109,18 +1397,18 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 	for (int i = 0; i < ns; i++) {
 		int l = i == ns - 1 ? m->nops : m->slot_last[i];
 
-		if (l > last[slot_root(m, i)])
-			last[slot_root(m, i)] = l;
+		if (l > last[root[i]])
+			last[root[i]] = l;
 		buf[i] = -1;
 	}
 	for (int k = 0; k < m->nops; k++) {
-		int g = eval_group(m, k), s = slot_root(m, m->ops[k].in);
+		int g = eval_group(m, k), s = root[m->ops[k].in];
 
 		if (g == 3 && last[s] < k + 2)
 			last[s] = k + 2;
 	}
 	for (int k = 0; k < m->nops; k++) {
-		int s = slot_root(m, m->ops[k].out), b = 0;
+		int s = root[m->ops[k].out], b = 0;
 
 		if (buf[s] >= 0)
 			continue; /* a view of a parent placed already */
@@ -1133,6 +1421,32 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 		if (m->slot_size[s] > size[b])
 			size[b] = m->slot_size[s];
 	}
+	free(last), free(owner);
+	return nbuf;
+}
+
+int dbv_model_reserve_eval(struct dbv_model *m, int n)
+{
+	int ns = m->nslots, nbuf = 0, rc = DBV_EIO;
+	int *root = NULL, *buf = NULL;
+	size_t *size = NULL, total = 0, sz;
+
+	if (n <= m->batch)
+		return DBV_OK;
+	free_acts(m);
+	if (tok_model(m))
+		return reserve_tok_eval(m, n);
+	root = dbv_calloc((size_t)ns, sizeof *root);
+	buf = dbv_calloc((size_t)ns, sizeof *buf);
+	size = dbv_calloc((size_t)ns, sizeof *size);
+	m->act = dbv_calloc((size_t)ns, sizeof *m->act);
+	m->eval_only = 1; /* act[] will point into the arena: never freed */
+	if (!root || !buf || !size || !m->act)
+		goto out;
+	for (int i = 0; i < ns; i++)
+		root[i] = slot_root(m, i);
+	if ((nbuf = plan_eval(m, root, buf, size)) < 0)
+		goto out;
 	for (int b = 0; b < nbuf; b++) {
 		if (dbv_mul_size(size[b], (size_t)n, &sz) ||
 		    (total += sz) < sz) {
@@ -1169,7 +1483,7 @@ int dbv_model_reserve_eval(struct dbv_model *m, int n)
 out:
 	if (rc)
 		free_acts(m);
-	free(last), free(buf), free(owner), free(size);
+	free(root), free(buf), free(size);
 	return rc;
 }
 
@@ -1309,17 +1623,19 @@ static int eval_group(const struct dbv_model *m, int i)
 	return 2;
 }
 
-const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
-			       int train)
+/* The ops in order over the activations act[] (slot 0 the input, views
+ * resolved) for n items. */
+static void run_ops(struct dbv_model *m, float **act, int n, int train)
 {
-	if (train && m->eval_only)
-		return NULL; /* reserved for evaluation only */
-	m->act[0] = (float *)x;
-	resolve_views(m, m->act, n);
+	const struct dbv_tok_eval *te = train ? NULL : m->tok_eval;
+
 	for (int i = 0; i < m->nops; i++) {
 		const struct dbv_op *o = &m->ops[i];
-		const float *in = m->act[o->in];
-		float *out = m->act[o->out];
+		const float *in = act[o->in];
+		float *out = act[o->out];
+
+		if (te && te->skip[i])
+			continue; /* done by an earlier op (tok_fuse) */
 		float *p = m->p;
 		size_t hw = (size_t)o->h * (size_t)o->w;
 		switch (o->type) {
@@ -1344,13 +1660,13 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 				dbv_bn_relu_maxpool2_forward_eval(
 					o->c, n, q->h, q->w, in,
 					p + m->params[o->pw].offset,
-					p + m->params[o->pb].offset, m->act[q->out],
+					p + m->params[o->pb].offset, act[q->out],
 					p + m->params[o->prm].offset,
 					p + m->params[o->prv].offset, BN_EPS);
 				i += 2;
 				break;
 			}
-			y = fuse ? m->act[m->ops[++i].out] : out;
+			y = fuse ? act[m->ops[++i].out] : out;
 
 			if (train && o->stats >= 0 && !m->no_share) {
 				dbv_bn_forward_train_shared(
@@ -1401,7 +1717,7 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			break;
 		case OP_ADD:
 			add_fwd(m->slot_size[o->out] * (size_t)n, in,
-				m->act[o->in2], out);
+				act[o->in2], out);
 			break;
 		case OP_AVGPOOL:
 			dbv_avgpool2_forward((size_t)o->c * (size_t)n, o->h, o->w,
@@ -1411,6 +1727,16 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			dbv_patchify_forward(n, o->c, o->h, o->w, o->patch, in, out);
 			break;
 		case OP_TLINEAR:
+			if (te && te->wp[i]) {
+				dbv_tlinear_forward_packed(
+					(size_t)n * o->tok, o->dim, o->fout, in,
+					te->wp[i],
+					o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
+					te->ep[i],
+					te->ep[i] == DBV_TL_RES ? act[te->res[i]] : NULL,
+					out);
+				break;
+			}
 			dbv_linear_forward(n * o->tok, o->dim, o->fout, in,
 					   p + m->params[o->pw].offset,
 					   o->pb >= 0 ? p + m->params[o->pb].offset : NULL,
@@ -1425,7 +1751,7 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			dbv_layernorm_forward((size_t)n * o->tok, o->dim, in,
 					      p + m->params[o->pw].offset,
 					      p + m->params[o->pb].offset, out,
-					      out + (size_t)n * o->fin);
+					      train ? out + (size_t)n * o->fin : NULL);
 			break;
 		case OP_GELU:
 			dbv_gelu_forward((size_t)n * o->fin, in, out);
@@ -1434,10 +1760,15 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			if (train)
 				dbv_dropout_forward((size_t)n * o->fin, o->drop,
 						    m->drop_seed, o->site, in, out);
-			else
+			else if (out != in) /* not skipped (tok_eval_forward) */
 				memcpy(out, in, (size_t)n * o->fin * sizeof *out);
 			break;
 		case OP_ATTN:
+			if (te && te->fast[i]) {
+				dbv_attn_forward_eval(n, o->tok, o->heads, o->dh,
+						      in, out);
+				break;
+			}
 			dbv_attn_forward(n, o->tok, o->heads, o->dh, in, out,
 					 out + (size_t)n * o->tok * o->heads * o->dh);
 			break;
@@ -1454,6 +1785,18 @@ const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
 			break;
 		}
 	}
+}
+
+const float *dbv_model_forward(struct dbv_model *m, const float *x, int n,
+			       int train)
+{
+	if (train && m->eval_only)
+		return NULL; /* reserved for evaluation only */
+	if (m->tok_eval)
+		return tok_eval_forward(m, x, n);
+	m->act[0] = (float *)x;
+	resolve_views(m, m->act, n);
+	run_ops(m, m->act, n, train);
 	return m->act[m->nslots - 1];
 }
 

@@ -348,6 +348,8 @@ struct dbv_model {
 	double *bn_stats; /* densenet: channel statistics BNs share      */
 	uint64_t drop_seed; /* the dropout masks' seed of the next train
 			       forward (dbv_dropout_seed; the trainer's) */
+	struct dbv_tok_eval *tok_eval; /* eval_only token models: items in
+					  chunks, per thread (models.c) */
 };
 
 /* Batch norm constants (PyTorch's defaults), recorded in model meta. */
@@ -372,8 +374,10 @@ struct dbv_param *dbv_model_param(struct dbv_model *m, const char *name);
 int dbv_model_reserve(struct dbv_model *m, int n);
 /* The same for forward passes with train = 0 only (prediction): slots
  * whose lives do not overlap share memory, and no gradients are made.
- * cnn5 K=16 at 256 items: 77 MB instead of 182 MB.  A later
- * dbv_model_reserve replaces it. */
+ * cnn5 K=16 at 256 items: 77 MB instead of 182 MB.  A token model (vit,
+ * mixer) is then evaluated by chunks of 16 items, each thread running the
+ * whole model on the chunks it takes in buffers of its own (models.c).
+ * A later dbv_model_reserve replaces it. */
 int dbv_model_reserve_eval(struct dbv_model *m, int n);
 /* Forward pass on n normalised items x [n, c, h, w] (NCHW).  train: BN
  * uses batch statistics and updates running averages.  Returns the logits

@@ -521,3 +521,157 @@ void dbv_tokmix_backward(int n, int tin, int tout, int d, const float *x,
 		dbv_sgemm(0, 1, tout, tin, (int)row, 1.0f, q.dyt, (int)row, q.xt,
 			  (int)row, 1.0f, dwt, tin);
 }
+
+/* ---- evaluation's linear map of every token (AVX-512) ------------------- */
+
+#define HAVE_TL512 DBV_HAVE_AVX512
+
+#define TL_ROWS 8 /* rows of a block: 8 x 2 vectors of sums in registers */
+
+int dbv_tlinear_packable(int in, int out)
+{
+#if HAVE_TL512
+	__builtin_cpu_init();
+	return in >= 1 && out >= 16 && out % 16 == 0 &&
+	       __builtin_cpu_supports("avx512f");
+#else
+	(void)in, (void)out;
+	return 0;
+#endif
+}
+
+/* Panels of 32 output features (the last one 16 when out % 32 is 16):
+ * panel j0 holds w[j0 .. j0+pw-1][k] at wp[j0*in + k*pw + j - j0]. */
+void dbv_tlinear_pack(int in, int out, const float *w, float *wp)
+{
+	for (int j0 = 0; j0 < out; j0 += 32) {
+		int pw = out - j0 < 32 ? out - j0 : 32;
+		float *p = wp + (size_t)j0 * in;
+
+		for (int k = 0; k < in; k++)
+			for (int j = 0; j < pw; j++)
+				p[(size_t)k * pw + j] = w[(size_t)(j0 + j) * in + k];
+	}
+}
+
+#if HAVE_TL512
+/* x Phi(x), GELU's erf form, as gelu_part. */
+__attribute__((target("avx512f"))) static inline __m512 gelu16(__m512 x)
+{
+	const __m512 one = _mm512_set1_ps(1.0f);
+	__m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps((float)M_SQRT1_2));
+	__m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), one));
+	__m512 q = _mm512_set1_ps(1.061405429f);
+	__m512 e = dbv_exp16(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(-0.5f), x), x));
+	__m512 h;
+
+	q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.453152027f));
+	q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(1.421413741f));
+	q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.284496736f));
+	q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.254829592f));
+	q = _mm512_mul_ps(q, t);
+	h = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), q), e); /* Phi(-|x|) */
+	/* Phi(x) = h for x < 0, 1 - h otherwise */
+	h = _mm512_mask_sub_ps(h, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ),
+			       one, h);
+	return _mm512_mul_ps(x, h);
+}
+
+/*
+ * One block: rows [0, nr) (nr <= TL_ROWS) of x (leading dimension in)
+ * times panel wp (PW = 16 or 32 features), sums started from the bias,
+ * then the epilogue: GELU, or + res.  Rows past nr repeat row nr-1 and
+ * are not stored (the loop stays whole).
+ */
+#define TL_BLOCK(NAME, NV)						\
+__attribute__((target("avx512f"))) static void				\
+NAME(const float *x, int in, int nr, const float *wp, const float *b,	\
+     float *y, int ldy, const float *res, int ep)			\
+{									\
+	__m512 a[TL_ROWS][NV];						\
+	const float *xr[TL_ROWS];					\
+									\
+	_Pragma("GCC unroll 8")						\
+	for (int r = 0; r < TL_ROWS; r++) {				\
+		xr[r] = x + (size_t)(r < nr ? r : nr - 1) * in;		\
+		_Pragma("GCC unroll 2")					\
+		for (int v = 0; v < NV; v++)				\
+			a[r][v] = b ? _mm512_loadu_ps(b + 16 * v)	\
+				    : _mm512_setzero_ps();		\
+	}								\
+	for (int k = 0; k < in; k++, wp += 16 * NV) {			\
+		__m512 w[NV];						\
+									\
+		_Pragma("GCC unroll 2")					\
+		for (int v = 0; v < NV; v++)				\
+			w[v] = _mm512_loadu_ps(wp + 16 * v);		\
+		_Pragma("GCC unroll 8")					\
+		for (int r = 0; r < TL_ROWS; r++) {			\
+			__m512 xv = _mm512_set1_ps(xr[r][k]);		\
+									\
+			_Pragma("GCC unroll 2")				\
+			for (int v = 0; v < NV; v++)			\
+				a[r][v] = _mm512_fmadd_ps(xv, w[v], a[r][v]); \
+		}							\
+	}								\
+	for (int r = 0; r < nr; r++)					\
+		_Pragma("GCC unroll 2")					\
+		for (int v = 0; v < NV; v++) {				\
+			__m512 o = a[r][v];				\
+									\
+			if (ep == DBV_TL_GELU)				\
+				o = gelu16(o);				\
+			else if (ep == DBV_TL_RES)			\
+				o = _mm512_add_ps(o, _mm512_loadu_ps(	\
+					res + (size_t)r * ldy + 16 * v)); \
+			_mm512_storeu_ps(y + (size_t)r * ldy + 16 * v, o); \
+		}							\
+}
+TL_BLOCK(tl_block32, 2)
+TL_BLOCK(tl_block16, 1)
+#endif
+
+struct tl_job {
+	size_t rows;
+	int in, out, ep;
+	const float *x, *wp, *b, *res;
+	float *y;
+};
+
+#if HAVE_TL512
+/* Row blocks [lo, hi): each block's rows (in L1) through every panel. */
+static void tl_part(void *arg, size_t lo, size_t hi)
+{
+	const struct tl_job *q = arg;
+
+	for (size_t blk = lo; blk < hi; blk++) {
+		size_t r0 = blk * TL_ROWS;
+		int nr = q->rows - r0 < TL_ROWS ? (int)(q->rows - r0) : TL_ROWS;
+		const float *x = q->x + r0 * q->in;
+		size_t at = r0 * q->out;
+
+		for (int j0 = 0; j0 < q->out; j0 += 32)
+			(q->out - j0 >= 32 ? tl_block32 : tl_block16)(
+				x, q->in, nr, q->wp + (size_t)j0 * q->in,
+				q->b ? q->b + j0 : NULL, q->y + at + j0, q->out,
+				q->res ? q->res + at + j0 : NULL, q->ep);
+	}
+}
+#endif
+
+void dbv_tlinear_forward_packed(size_t rows, int in, int out, const float *x,
+				const float *wp, const float *b, int ep,
+				const float *res, float *y)
+{
+#if HAVE_TL512
+	struct tl_job q = { .rows = rows, .in = in, .out = out, .ep = ep,
+			    .x = x, .wp = wp, .b = b, .res = res, .y = y };
+	size_t blocks = (rows + TL_ROWS - 1) / TL_ROWS;
+
+	par_for(par_threads(rows * (size_t)in * out, PAR_MIN * 4), blocks, 1,
+		tl_part, &q);
+#else
+	(void)rows, (void)in, (void)out, (void)x, (void)wp, (void)b, (void)ep;
+	(void)res, (void)y;
+#endif
+}

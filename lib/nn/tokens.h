@@ -66,6 +66,38 @@ static inline float dbv_expf_poly(float x)
 }
 
 /*
+ * dbv_expf_poly in 16 lanes of AVX-512 (the same steps, the products
+ * fused), for the evaluation kernels of tokens.c and attn.c; compiled for
+ * AVX-512F by target attribute, called only where the CPU has it.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DBV_HAVE_AVX512 1
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static inline __m512 dbv_exp16(__m512 x)
+{
+	const __m512 c = _mm512_set1_ps(12582912.0f);
+	__m512 k, r, p;
+
+	x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+	k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), c), c);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+	p = _mm512_set1_ps(1.9875691500e-4f);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+	p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(
+		_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)));
+}
+#else
+#define DBV_HAVE_AVX512 0
+#endif
+
+/*
  * LayerNorm over the last axis: rows of d features, y = (x - mean) *
  * rstd * w + b with the biased variance, rstd = 1/sqrt(var + eps).  The
  * forward keeps mean and rstd of each row in stats [rows, 2] (NULL: not
@@ -162,8 +194,36 @@ size_t dbv_attn_scratch(int t);
 void dbv_attn_backward(int n, int t, int heads, int dh, const float *qkv,
 		       const float *p, const float *dy, float *dqkv,
 		       float *scratch, size_t scratch_size);
+/*
+ * The forward in evaluation (P not kept), where dbv_attn_eval_fast(t, dh)
+ * says: t <= 64 tokens, dh a multiple of 16 up to 64, a CPU with
+ * AVX-512F.  Blocks of 4 query rows, their scores in registers from
+ * q k^T through the softmax (the max subtracted, dbv_expf_poly's steps)
+ * to P v; no sgemm call per item and head.
+ */
+int dbv_attn_eval_fast(int t, int dh);
+void dbv_attn_forward_eval(int n, int t, int heads, int dh, const float *qkv,
+			   float *y);
 /* Naive reference (double accumulation, loops): y only. */
 void dbv_attn_forward_ref(int n, int t, int heads, int dh, const float *qkv,
 			  float *y);
+
+/*
+ * Evaluation's linear map of every token, without OpenBLAS's packing of
+ * x and its separate pass for the bias: y [rows, out] = x [rows, in] w^T
+ * + b (b NULL: none), each sum started from the bias and taken over k in
+ * order in an AVX-512 block of 8 rows by 32 features, then the epilogue
+ * ep: DBV_TL_GELU y = GELU(y) (dbv_gelu_forward's formula), DBV_TL_RES
+ * y += res [rows, out] (the residual add), 0 nothing.  w [out, in] goes
+ * in packed (dbv_tlinear_pack: in*out floats at wp).  Only where
+ * dbv_tlinear_packable(in, out) says (the CPU has AVX-512F, out is a
+ * multiple of 16); y shares memory with neither x nor res.
+ */
+enum { DBV_TL_NONE, DBV_TL_GELU, DBV_TL_RES };
+int dbv_tlinear_packable(int in, int out);
+void dbv_tlinear_pack(int in, int out, const float *w, float *wp);
+void dbv_tlinear_forward_packed(size_t rows, int in, int out, const float *x,
+				const float *wp, const float *b, int ep,
+				const float *res, float *y);
 
 #endif /* DBV_NN_TOKENS_H */

@@ -1890,6 +1890,110 @@ static void test_token_known(void)
 	}
 }
 
+/*
+ * Evaluation's token linear (dbv_tlinear_forward_packed) against sums in
+ * double from the definition: y = x w^T + b, then GELU (x Phi(x) with
+ * erf) or + res; shapes with partial row blocks (rows not a multiple of
+ * 8), a last panel of 16 features, in = 1 and no bias.  Within 2e-6 of
+ * the sum of |terms| (float products, sums over at most 300 terms) plus
+ * Phi's 7.5e-8.
+ */
+static void test_tlinear_packed(void)
+{
+	static const int sh[][3] = { /* rows, in, out */
+		{ 1, 1, 16 }, { 7, 16, 32 }, { 8, 33, 48 }, { 13, 128, 80 },
+		{ 50, 128, 384 }, { 29, 256, 128 }, { 3, 300, 16 },
+	};
+	struct dbv_rng r;
+	int bad = 0, cases = 0;
+
+	if (!dbv_tlinear_packable(16, 16)) {
+		printf("tlinear packed: SKIPPED (no AVX-512F)\n");
+		return;
+	}
+	CHECK(!dbv_tlinear_packable(16, 24) && !dbv_tlinear_packable(0, 16));
+	dbv_rng_seed(&r, 41);
+	for (size_t c = 0; c < sizeof sh / sizeof sh[0]; c++)
+		for (int ep = DBV_TL_NONE; ep <= DBV_TL_RES; ep++)
+			for (int hasb = 0; hasb < 2; hasb++) {
+				const int rows = sh[c][0], in = sh[c][1], out = sh[c][2];
+				const size_t ny = (size_t)rows * out;
+				float *x = rand_f(&r, (size_t)rows * in, -2, 2);
+				float *w = rand_f(&r, (size_t)out * in, -0.3f, 0.3f);
+				float *b = rand_f(&r, out, -1, 1);
+				float *res = rand_f(&r, ny, -1, 1);
+				float *wp = alloc_f((size_t)in * out), *y = alloc_f(ny);
+
+				dbv_tlinear_pack(in, out, w, wp);
+				dbv_tlinear_forward_packed(rows, in, out, x, wp,
+							   hasb ? b : NULL, ep,
+							   ep == DBV_TL_RES ? res : NULL, y);
+				for (int i = 0; i < rows; i++)
+					for (int j = 0; j < out; j++) {
+						double s = hasb ? b[j] : 0, a = fabs(s), e;
+
+						for (int k = 0; k < in; k++) {
+							double t = (double)x[(size_t)i * in + k] *
+								   w[(size_t)j * in + k];
+							s += t, a += fabs(t);
+						}
+						if (ep == DBV_TL_GELU) {
+							e = 2e-6 * a * 1.5 + 1e-7 * fabs(s);
+							s = s * 0.5 * (1 + erf(s * M_SQRT1_2));
+						} else {
+							if (ep == DBV_TL_RES)
+								s += res[(size_t)i * out + j],
+								a += fabs(res[(size_t)i * out + j]);
+							e = 2e-6 * a;
+						}
+						bad += fabs(y[(size_t)i * out + j] - s) > e + 1e-7;
+					}
+				cases++;
+				free(x), free(w), free(b), free(res), free(wp), free(y);
+			}
+	CHECK_EQ_INT(bad, 0);
+	printf("tlinear packed against double sums: %d cases, %d bad\n", cases, bad);
+}
+
+/*
+ * Evaluation's attention (dbv_attn_forward_eval: scores in registers, P
+ * not kept) against the double reference, as test_token_refs holds the
+ * sgemm forward: token counts that fill 1 to 4 vectors of 16 and leave
+ * parts (1, 17, 33, 50, 64), dh 16 to 64, partial row blocks of 4.
+ */
+static void test_attn_eval(void)
+{
+	static const int sh[][4] = { /* n, t, heads, dh */
+		{ 3, 50, 4, 32 }, { 2, 17, 3, 16 }, { 1, 64, 1, 64 },
+		{ 2, 1, 2, 16 }, { 2, 33, 2, 48 },
+	};
+	struct dbv_rng r;
+	int bad = 0;
+
+	if (!dbv_attn_eval_fast(50, 32)) {
+		printf("attention eval: SKIPPED (no AVX-512F)\n");
+		return;
+	}
+	CHECK(!dbv_attn_eval_fast(65, 32) && !dbv_attn_eval_fast(50, 24) &&
+	      !dbv_attn_eval_fast(50, 80));
+	dbv_rng_seed(&r, 43);
+	for (size_t c = 0; c < sizeof sh / sizeof sh[0]; c++) {
+		const int n = sh[c][0], t = sh[c][1], heads = sh[c][2], dh = sh[c][3];
+		const size_t ys = (size_t)n * t * heads * dh;
+		float *qkv = rand_f(&r, ys * 3, -2, 2);
+		float *y = alloc_f(ys), *yr = alloc_f(ys);
+
+		dbv_attn_forward_eval(n, t, heads, dh, qkv, y);
+		dbv_attn_forward_ref(n, t, heads, dh, qkv, yr);
+		for (size_t i = 0; i < ys; i++)
+			bad += !(fabsf(y[i] - yr[i]) <= 1e-5f * (1 + fabsf(yr[i])));
+		free(qkv), free(y), free(yr);
+	}
+	CHECK_EQ_INT(bad, 0);
+	printf("attention eval against the reference: %zu shapes, %d bad\n",
+	       sizeof sh / sizeof sh[0], bad);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1921,5 +2025,7 @@ int main(int argc, char **argv)
 	test_token_fd();
 	test_token_refs();
 	test_token_known();
+	test_tlinear_packed();
+	test_attn_eval();
 	return check_done();
 }
