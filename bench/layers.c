@@ -152,19 +152,22 @@ static void report(const char *what, double flops, double t, double tg)
 	fflush(stdout);
 }
 
-static void conv_bench(int cin, int cout, int hw, double min_s)
+static void conv_bench(int cin, int cout, int k, int stride, int hw,
+		       double min_s)
 {
 	struct dbv_rng r;
 	struct job j;
-	/* The forward twice: as dbv runs it (the direct 3x3 kernel where
-	 * the CPU has AVX-512) and as im2col + sgemm. */
-	const char *what[] = { "forward", "forward im2col", "backward" };
-	const int kind[] = { 1, 1, 2 }, mode[] = { -1, 0, -1 };
-	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * 9;
+	/* Each pass twice: as dbv runs it (a direct kernel where the CPU
+	 * has AVX-512 and the shape has one) and as im2col + sgemm. */
+	const char *what[] = { "forward", "forward im2col", "backward",
+			       "backward im2col" };
+	const int kind[] = { 1, 1, 2, 2 }, mode[] = { -1, 0, -1, 0 };
+	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * k * k;
 	double flops;
 
 	memset(&j, 0, sizeof j);
-	if (dbv_conv_init(&j.conv, cin, cout, 3, 1, 1, hw, hw) != DBV_OK) {
+	if (dbv_conv_init(&j.conv, cin, cout, k, stride, k / 2, hw, hw) !=
+	    DBV_OK) {
 		fprintf(stderr, "layers: %s\n", dbv_errmsg());
 		exit(2);
 	}
@@ -176,19 +179,25 @@ static void conv_bench(int cin, int cout, int hw, double min_s)
 	j.e = random_buf(&r, ws);
 	/* Enough for both paths (see dbv_conv_scratch). */
 	j.scratch = random_buf(&r, dbv_conv_scratch(&j.conv, BATCH));
-	flops = 2.0 * cout * cin * 9 * BATCH * j.conv.oh * j.conv.ow;
-	for (int pass = 0; pass < 3; pass++) {
+	flops = 2.0 * cout * cin * k * k * BATCH * j.conv.oh * j.conv.ow;
+	for (int pass = 0; pass < 4; pass++) {
 		double t, tg;
 		char name[128];
 
-		if (pass == 0 && !dbv_conv_is_direct3(&j.conv))
+		if (pass % 2 == 0 && !dbv_conv_has_direct(&j.conv))
 			continue; /* the next line is the same path */
 		j.kind = kind[pass];
 		dbv_conv_direct_force(mode[pass]);
 		job_time(&j, &ref_job, min_s, &t, &tg);
 		dbv_conv_direct_force(-1);
-		snprintf(name, sizeof name, "conv3x3 %d->%d %dx%d n=%d %s", cin,
-			 cout, hw, hw, BATCH, what[pass]);
+		if (stride == 1)
+			snprintf(name, sizeof name, "conv%dx%d %d->%d %dx%d n=%d %s",
+				 k, k, cin, cout, hw, hw, BATCH, what[pass]);
+		else
+			snprintf(name, sizeof name,
+				 "conv%dx%d/%d %d->%d %dx%d->%dx%d n=%d %s", k, k,
+				 stride, cin, cout, hw, hw, j.conv.oh, j.conv.ow,
+				 BATCH, what[pass]);
 		report(name, flops * kind[pass], t, tg);
 	}
 	dbv_afree(j.a);
@@ -325,9 +334,15 @@ int main(int argc, char **argv)
 	       (int)threads, dbv_blas_corename(), REF_FLOPS / t * 1e-9);
 	fflush(stdout);
 
-	conv_bench(16, 32, 28, min_s);
-	conv_bench(32, 64, 14, min_s);
-	conv_bench(64, 128, 7, min_s);
+	conv_bench(16, 32, 3, 1, 28, min_s);
+	conv_bench(32, 64, 3, 1, 14, min_s);
+	conv_bench(64, 128, 3, 1, 7, min_s);
+	/* The downsampling convolutions of ResNet-18 and WRN at these
+	 * widths: 3x3 stride 2 and the 1x1 stride-2 shortcut. */
+	conv_bench(16, 32, 3, 2, 28, min_s);
+	conv_bench(32, 64, 3, 2, 14, min_s);
+	conv_bench(16, 32, 1, 2, 28, min_s);
+	conv_bench(32, 64, 1, 2, 14, min_s);
 	linear_bench(784, 256, min_s);
 	linear_bench(256, 10, min_s);
 	token_bench(50, 4, 32, 196, 128, min_s);

@@ -114,9 +114,9 @@ size_t dbv_conv3_scratch(const struct dbv_conv *c, int dx)
 const char *dbv_conv_describe(void)
 {
 	if (direct_wanted())
-		return "3x3 stride 1: direct, AVX-512, forward and backward "
-		       "(DBV_CONV=gemm: im2col + sgemm); the rest: im2col + "
-		       "sgemm";
+		return "3x3 stride 1 and 2: direct, AVX-512, forward and "
+		       "backward (DBV_CONV=gemm: im2col + sgemm); the rest: "
+		       "im2col + sgemm";
 	if (dbv_conv_direct_cpu())
 		return "im2col + sgemm (direct 3x3 kernel turned off by "
 		       "DBV_CONV)";
@@ -125,23 +125,28 @@ const char *dbv_conv_describe(void)
 
 #if HAVE_CONV3
 
-struct conv3_job {
-	int cin, cout, h, w; /* of this pass (the dx pass swaps cin, cout) */
-	size_t total;        /* n*h*w */
-	const float *x, *wp, *b;
-	float *y;
-	int add;             /* y += instead of y = */
-	ptrdiff_t off[9];    /* input offset of each tap */
+/*
+ * Where the taps of a pass read: a map of h x w per image (total = n*h*w
+ * positions, one row per channel), and per tap its row and column shift
+ * in that map (-1, 0 or 1), whose lanes outside the map are masked.
+ */
+struct conv3_geom {
+	int h, w, nt;
+	size_t total;
+	signed char sy[9], sx[9];
 };
+
+#define IN 9 /* the mask index of "q < total": the store mask */
 
 /*
  * The lanes of vector v (of nv from position q0) whose tap t lies in
- * their image (and q < total), into m[t*st + v*sv]; the centre tap's
- * mask (t = 4) is just q < total.
+ * their image (and q < total), into m[t*st + v*sv] for t < nt, and the
+ * lanes with q < total into m[IN*st + v*sv].
  */
-static void lane_masks(int h, int w, size_t total, size_t q0, int nv,
+static void lane_masks(const struct conv3_geom *g, size_t q0, int nv,
 		       __mmask16 *m, int st, int sv)
 {
+	const int h = g->h, w = g->w;
 	const size_t hw = (size_t)h * w;
 	size_t p = q0 % hw;
 	int yy = (int)(p / (size_t)w), xx = (int)(p % (size_t)w);
@@ -152,7 +157,7 @@ static void lane_masks(int h, int w, size_t total, size_t q0, int nv,
 		for (int i = 0; i < 16; i++) {
 			unsigned bit = 1u << i;
 
-			if (q0 + 16 * (size_t)v + i < total)
+			if (q0 + 16 * (size_t)v + i < g->total)
 				in |= bit;
 			l |= xx > 0 ? bit : 0;
 			r |= xx < w - 1 ? bit : 0;
@@ -167,29 +172,24 @@ static void lane_masks(int h, int w, size_t total, size_t q0, int nv,
 		const unsigned row[3] = { in & t, in, in & b };
 		const unsigned col[3] = { l, 0xffffu, r };
 
-		for (int ky = 0; ky < 3; ky++)
-			for (int kx = 0; kx < 3; kx++)
-				m[(ky * 3 + kx) * st + v * sv] =
-					(__mmask16)(row[ky] & col[kx]);
+		for (int k = 0; k < g->nt; k++)
+			m[k * st + v * sv] = (__mmask16)(row[g->sy[k] + 1] &
+							 col[g->sx[k] + 1]);
+		m[IN * st + v * sv] = (__mmask16)in;
 	}
-}
-
-/* m[t][v] for the NV vectors of the block at q0. */
-static void block_masks(const struct conv3_job *j, size_t q0,
-			__mmask16 m[9][NV])
-{
-	lane_masks(j->h, j->w, j->total, q0, NV, &m[0][0], NV, 1);
 }
 
 /*
  * One block: outputs q0 .. q0+BLK-1 of the CO channels whose packed
- * weights are wp ([cin][9][CO]); x points at input q0 of channel 0, y at
- * output q0 of the block's first channel; nco (<= CO) channels are real.
+ * weights are wp ([cin][nt][CO]); x points at input q0 of channel 0
+ * (channels ldx apart), y at output q0 of the block's first channel
+ * (channels ldy apart); nco (<= CO) channels are real.  Inlined into one
+ * function per tap count, so that the taps' loop unrolls.
  */
-__attribute__((target("avx512f"))) static void
-conv3_block(const float *x, size_t ld, const ptrdiff_t off[9],
-	    const __mmask16 m[9][NV], const float *wp, int cin,
-	    const float *bias, float *y, int nco, int add)
+__attribute__((target("avx512f"), always_inline)) static inline void
+conv3_block(const float *x, size_t ldx, const ptrdiff_t *off,
+	    const __mmask16 m[IN + 1][NV], const int nt, const float *wp,
+	    int cin, const float *bias, float *y, size_t ldy, int nco, int add)
 {
 	__m512 a[CO][NV];
 
@@ -198,9 +198,9 @@ conv3_block(const float *x, size_t ld, const ptrdiff_t off[9],
 #pragma GCC unroll 16
 		for (int v = 0; v < NV; v++)
 			a[co][v] = _mm512_setzero_ps();
-	for (int ci = 0; ci < cin; ci++, x += ld) {
+	for (int ci = 0; ci < cin; ci++, x += ldx) {
 #pragma GCC unroll 9
-		for (int t = 0; t < 9; t++, wp += CO) {
+		for (int t = 0; t < nt; t++, wp += CO) {
 			const float *xt = x + off[t];
 			__m512 in[NV];
 
@@ -225,38 +225,98 @@ conv3_block(const float *x, size_t ld, const ptrdiff_t off[9],
 		__m512 b = _mm512_set1_ps(bias ? bias[co] : 0.0f);
 #pragma GCC unroll 16
 		for (int v = 0; v < NV; v++) {
-			float *yv = y + co * ld + 16 * v;
+			float *yv = y + co * ldy + 16 * v;
 
 			__m512 r = _mm512_add_ps(a[co][v], b);
 
 			if (add)
 				r = _mm512_add_ps(
-					_mm512_maskz_loadu_ps(m[4][v], yv), r);
-			_mm512_mask_storeu_ps(yv, m[4][v], r);
+					_mm512_maskz_loadu_ps(m[IN][v], yv), r);
+			_mm512_mask_storeu_ps(yv, m[IN][v], r);
 		}
 	}
 }
 
+typedef void block_fn(const float *x, size_t ldx, const ptrdiff_t *off,
+		      const __mmask16 m[IN + 1][NV], const float *wp, int cin,
+		      const float *bias, float *y, size_t ldy, int nco,
+		      int add);
+
+#define BLOCK_NT(T)                                                          \
+	__attribute__((target("avx512f"))) static void conv3_block##T(        \
+		const float *x, size_t ldx, const ptrdiff_t *off,             \
+		const __mmask16 m[IN + 1][NV], const float *wp, int cin,      \
+		const float *bias, float *y, size_t ldy, int nco, int add)    \
+	{                                                                     \
+		conv3_block(x, ldx, off, m, T, wp, cin, bias, y, ldy, nco,    \
+			    add);                                             \
+	}
+BLOCK_NT(1)
+BLOCK_NT(2)
+BLOCK_NT(4)
+BLOCK_NT(9)
+
+static block_fn *block_for(int nt)
+{
+	return nt == 9 ? conv3_block9 : nt == 4 ? conv3_block4 :
+	       nt == 2 ? conv3_block2 : conv3_block1;
+}
+
+/*
+ * One pass of a direct convolution: cout outputs channels of the map g
+ * from cin input channels, each output the sum over input channels and
+ * the nt taps of g.  The dx of a stride-2 convolution runs four passes
+ * (one per input phase) as one job.
+ */
+struct conv3_pass {
+	struct conv3_geom g;
+	ptrdiff_t off[9];   /* input offset of each tap */
+	const float *x, *wp, *b;
+	float *y;
+};
+
+struct conv3_job {
+	int cin, cout;       /* of this pass (the dx pass swaps cin, cout) */
+	size_t ldx, ldy;     /* floats between channel rows of x, y */
+	int add;             /* y += instead of y = */
+	int npass;
+	size_t nblk;         /* blocks of BLK positions per pass */
+	struct conv3_pass pass[4];
+};
+
+/* Blocks [lo, hi) of the passes' blocks, pass-major. */
 static void conv3_part(void *arg, size_t lo, size_t hi)
 {
 	const struct conv3_job *j = arg;
-	const size_t ld = j->total, per = (size_t)j->cin * 9 * CO;
-	__mmask16 m[9][NV];
+	const size_t per = (size_t)j->cin * CO;
+	__mmask16 m[IN + 1][NV];
 
-	for (size_t blk = lo; blk < hi; blk++) {
-		size_t q0 = blk * BLK;
+	for (size_t it = lo; it < hi; it++) {
+		const struct conv3_pass *p = &j->pass[it / j->nblk];
+		const size_t q0 = it % j->nblk * BLK;
+		block_fn *fn = block_for(p->g.nt);
 
-		block_masks(j, q0, m);
+		lane_masks(&p->g, q0, NV, &m[0][0], NV, 1);
 		for (int co0 = 0; co0 < j->cout; co0 += CO) {
 			int nco = j->cout - co0 < CO ? j->cout - co0 : CO;
 
-			conv3_block(j->x + q0, ld, j->off,
-				    (const __mmask16(*)[NV])m,
-				    j->wp + (size_t)(co0 / CO) * per, j->cin,
-				    j->b ? j->b + co0 : NULL,
-				    j->y + (size_t)co0 * ld + q0, nco, j->add);
+			fn(p->x + q0, j->ldx, p->off,
+			   (const __mmask16(*)[NV])m,
+			   p->wp + (size_t)(co0 / CO) * per * p->g.nt, j->cin,
+			   p->b ? p->b + co0 : NULL,
+			   p->y + (size_t)co0 * j->ldy + q0, j->ldy, nco,
+			   j->add);
 		}
 	}
+}
+
+static void conv3_go(struct conv3_job *j, size_t flops)
+{
+	size_t total = j->pass[0].g.total;
+
+	j->nblk = (total + BLK - 1) / BLK;
+	par_for(par_threads(flops, 1u << 16), j->nblk * (size_t)j->npass, 1,
+		conv3_part, j);
 }
 
 /*
@@ -270,13 +330,16 @@ static void conv3_part(void *arg, size_t lo, size_t hi)
  * thread count (threads take ranges of pairs, and every thread walks all
  * the chunks).  A chunk's dy rows of a channel block are packed (pack_dy,
  * CO * WCH floats on the stack) and stay in cache across the input
- * channels, and its x row across the three kernel rows.
+ * channels, and its x row across the three kernel rows.  A stride-2
+ * convolution runs the same on the phases of x (its taps then read
+ * different phase rows: off[] holds that too).
  */
 #define WCH 1024 /* positions per chunk */
 
 struct conv3w_job {
 	const struct dbv_conv *c;
-	size_t total;
+	struct conv3_geom g;
+	size_t ldx, ldy;     /* floats between the channel rows of x, dy */
 	const float *x, *dy;
 	float *dwt;
 	ptrdiff_t off[9];
@@ -290,19 +353,19 @@ struct conv3w_job {
  */
 __attribute__((target("avx512f"))) static void
 pack_dy(const float *dy, size_t ld, int nco, int nv,
-	const __mmask16 (*m)[9], float *pk)
+	const __mmask16 (*m)[IN + 1], float *pk)
 {
 	for (int v = 0; v < nv; v++)
 		for (int co = 0; co < CO; co++)
 			_mm512_store_ps(pk + ((size_t)v * CO + co) * 16,
 					co < nco ? _mm512_maskz_loadu_ps(
-							   m[v][4], dy + co * ld + 16 * v)
+							   m[v][IN], dy + co * ld + 16 * v)
 						 : _mm512_setzero_ps());
 }
 
 __attribute__((target("avx512f"))) static void
 conv3w_row(const float *x, const float *pk, int nco, const ptrdiff_t off[3],
-	   const __mmask16 (*m)[9], int ky, int nv, float *dw, size_t dwld)
+	   const __mmask16 (*m)[IN + 1], int ky, int nv, float *dw, size_t dwld)
 {
 	__m512 a[CO][3];
 
@@ -342,30 +405,32 @@ static void conv3w_part(void *arg, size_t lo, size_t hi)
 {
 	const struct conv3w_job *j = arg;
 	const struct dbv_conv *c = j->c;
-	const size_t ld = j->total, dwld = (size_t)c->cin * 9;
-	__mmask16 m[WCH / 16][9];
+	const size_t ld = j->g.total, dwld = (size_t)c->cin * 9;
+	const size_t ldy = j->ldy;
+	__mmask16 m[WCH / 16][IN + 1];
 	float pk[WCH * CO] __attribute__((aligned(64)));
 
-	for (size_t q0 = 0; q0 < j->total; q0 += WCH) {
-		size_t left = j->total - q0;
+	for (size_t q0 = 0; q0 < ld; q0 += WCH) {
+		size_t left = ld - q0;
 		int nv = left < WCH ? (int)((left + 15) / 16) : WCH / 16;
 		int packed = -1;
 
-		lane_masks(c->h, c->w, j->total, q0, nv, &m[0][0], 1, 9);
+		lane_masks(&j->g, q0, nv, &m[0][0], 1, IN + 1);
 		for (size_t p = lo; p < hi; p++) {
 			int cb = (int)(p / (size_t)c->cin), co0 = cb * CO;
 			int ci = (int)(p % (size_t)c->cin);
 			int nco = c->cout - co0 < CO ? c->cout - co0 : CO;
 
 			if (cb != packed) {
-				pack_dy(j->dy + (size_t)co0 * ld + q0, ld, nco,
-					nv, (const __mmask16(*)[9])m, pk);
+				pack_dy(j->dy + (size_t)co0 * ldy + q0, ldy, nco,
+					nv, (const __mmask16(*)[IN + 1])m, pk);
 				packed = cb;
 			}
 			for (int ky = 0; ky < 3; ky++)
-				conv3w_row(j->x + (size_t)ci * ld + q0, pk, nco,
-					   j->off + 3 * ky,
-					   (const __mmask16(*)[9])m, ky, nv,
+				conv3w_row(j->x + (size_t)ci * j->ldx + q0, pk,
+					   nco, j->off + 3 * ky,
+					   (const __mmask16(*)[IN + 1])m, ky,
+					   nv,
 					   j->dwt + (size_t)co0 * dwld +
 						   (size_t)ci * 9 + 3 * ky,
 					   dwld);
@@ -373,64 +438,89 @@ static void conv3w_part(void *arg, size_t lo, size_t hi)
 	}
 }
 
+static void conv3w_go(struct conv3w_job *j)
+{
+	const struct dbv_conv *c = j->c;
+	size_t pairs = (size_t)(c->cout + CO - 1) / CO * c->cin;
+
+	par_for(par_threads(j->g.total * (size_t)c->cin * c->cout, 1u << 16),
+		pairs, 1, conv3w_part, j);
+}
+
+/* The stride-1 geometry of c over n images. */
+static void geom_same(const struct dbv_conv *c, int n, struct conv3_geom *g,
+		      ptrdiff_t off[9])
+{
+	g->h = c->h;
+	g->w = c->w;
+	g->nt = 9;
+	g->total = (size_t)n * c->h * c->w;
+	for (int t = 0; t < 9; t++) {
+		g->sy[t] = (signed char)(t / 3 - 1);
+		g->sx[t] = (signed char)(t % 3 - 1);
+		off[t] = (ptrdiff_t)g->sy[t] * c->w + g->sx[t];
+	}
+}
+
 void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
 			   const float *dy, float *dwt)
 {
 	struct conv3w_job j = { .c = c, .x = x, .dy = dy, .dwt = dwt };
-	size_t pairs = (size_t)(c->cout + CO - 1) / CO * c->cin;
 
 	if (n < 1)
 		return;
-	j.total = (size_t)n * c->h * c->w;
-	for (int t = 0; t < 9; t++)
-		j.off[t] = (ptrdiff_t)(t / 3 - 1) * c->w + (t % 3 - 1);
-	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
-		pairs, 1, conv3w_part, &j);
+	geom_same(c, n, &j.g, j.off);
+	j.ldx = j.ldy = j.g.total;
+	conv3w_go(&j);
 }
 
 /*
- * Packed weights [cout'/CO][cin'][9][CO] of a pass from cin' to cout'
- * channels, zero-padded.  Forward: cin' = cin, cout' = cout and
- * wp[o][i][t] = wt[o][i][t].  dx: cin' = cout, cout' = cin and
- * wp[o][i][t] = wt[i][o][8 - t] -- dx is the 3x3 convolution of dy with
- * the kernels transposed and turned by 180 degrees.
+ * Packed weights [cout'/CO][cin'][nt][CO] of a pass from cin' to cout'
+ * channels, zero-padded, for the taps tap[0..nt) of the kernel.
+ * Forward: cin' = cin, cout' = cout and wp[o][i][k] = wt[o][i][tap[k]].
+ * dx: cin' = cout, cout' = cin and wp[o][i][k] = wt[i][o][tap[k]] -- dx
+ * is the convolution of dy with the kernels transposed (and, at stride 1,
+ * turned by 180 degrees: tap[k] = 8 - k).  Returns the end of wp.
  */
-static void pack_weights(const struct dbv_conv *c, const float *wt,
-			 float *wp, int dx)
+static float *pack_weights(const struct dbv_conv *c, const float *wt,
+			   float *wp, int dx, int nt, const int *tap)
 {
 	const int ci_n = dx ? c->cout : c->cin, co_n = dx ? c->cin : c->cout;
 
 	for (int co0 = 0; co0 < co_n; co0 += CO)
 		for (int ci = 0; ci < ci_n; ci++)
-			for (int t = 0; t < 9; t++)
+			for (int k = 0; k < nt; k++)
 				for (int co = 0; co < CO; co++) {
 					int o = co0 + co;
-					size_t at = dx ? ((size_t)ci * c->cin + o) * 9 + 8 - t
-						       : ((size_t)o * c->cin + ci) * 9 + t;
+					size_t at = dx ? ((size_t)ci * c->cin + o) * 9 + tap[k]
+						       : ((size_t)o * c->cin + ci) * 9 + tap[k];
 
 					*wp++ = o < co_n ? wt[at] : 0.0f;
 				}
+	return wp;
 }
 
 static void conv3_run(const struct dbv_conv *c, int n, const float *x,
 		      const float *wt, const float *b, float *y,
 		      float *scratch, int dx, int add)
 {
+	static const int fwd[9] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const int turned[9] = { 8, 7, 6, 5, 4, 3, 2, 1, 0 };
 	struct conv3_job j = { .cin = dx ? c->cout : c->cin,
-			       .cout = dx ? c->cin : c->cout, .h = c->h,
-			       .w = c->w, .x = x, .wp = scratch, .b = b,
-			       .y = y, .add = add };
-	size_t nblk;
+			       .cout = dx ? c->cin : c->cout, .add = add,
+			       .npass = 1 };
+	struct conv3_pass *p = &j.pass[0];
 
 	if (n < 1)
 		return;
-	j.total = (size_t)n * c->h * c->w;
-	for (int t = 0; t < 9; t++)
-		j.off[t] = (ptrdiff_t)(t / 3 - 1) * c->w + (t % 3 - 1);
-	pack_weights(c, wt, scratch, dx);
-	nblk = (j.total + BLK - 1) / BLK;
-	par_for(par_threads(j.total * (size_t)c->cin * c->cout, 1u << 16),
-		nblk, 1, conv3_part, &j);
+	geom_same(c, n, &p->g, p->off);
+	j.ldx = j.ldy = p->g.total;
+	p->x = x;
+	p->wp = scratch;
+	p->b = b;
+	p->y = y;
+	pack_weights(c, wt, scratch, dx, 9, dx ? turned : fwd);
+	conv3_go(&j, p->g.total * (size_t)c->cin * c->cout);
 }
 
 void dbv_conv3_forward(const struct dbv_conv *c, int n, const float *x,
@@ -445,6 +535,290 @@ void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
 			   int set)
 {
 	conv3_run(c, n, dy, wt, NULL, dx, scratch, 1, !set);
+}
+
+/* ---- stride 2 ------------------------------------------------------- */
+
+/*
+ * A 3x3 convolution of stride 2 and padding 1 reads, for output (oy, ox),
+ * inputs (2oy - 1 + ky, 2ox - 1 + kx).  Split x into its four phases
+ * P[a][b][i][j] = x[2i + a][2j + b], each an oh x ow map (zero where
+ * 2i + a or 2j + b falls outside x, at the far edge of an odd size): then
+ * kernel row ky reads phase row a = (ky != 1), shifted by -1 for ky = 0
+ * and by 0 otherwise (rows 2oy - 1 = 2(oy - 1) + 1, 2oy, 2oy + 1), and so
+ * for the columns.  So every tap is a fixed-offset read in one phase map:
+ * the stride-1 kernel's masked-offset block, with oh x ow as its map.
+ * The phases of a chunk of images are laid out [cin][4][nb*oh*ow] (a
+ * channel's four phases one after the other, so that a tap's offset also
+ * names its phase), and the forward pass is one 9-tap pass over them.
+ * dx is the transpose: phase (a, b) of dx gets the 1, 2 or 4 taps that
+ * read that phase, from dy shifted the other way (+1 where the forward
+ * had -1): four passes of one job, into the phases of dx, which are then
+ * interleaved into dx.  dwt is the stride-1 kernel's, on the phases.
+ *
+ * The images go in chunks of S2_TARGET floats of phases (at least one
+ * image), so the scratch stays bounded whatever the batch, like im2col's
+ * columns.  The chunk size depends only on the shape and n, so dwt's
+ * chunked sums (and everything else) stay bit-reproducible.
+ *
+ * (A 1x1 convolution of stride 2 needs phase (0, 0) only, and im2col
+ * already is that gather, done per thread beside its sgemm; gathering
+ * it first and running one threaded sgemm was 0.55-1.1x as fast in
+ * bench/layers, so it stays on the im2col path.)
+ */
+#define S2_TARGET ((size_t)2 * 1024 * 1024)
+
+/* Tap t of a 3x3 stride-2 kernel: its phase (a*2 + b), and the shift of
+ * kernel row (or column) k in the phase map. */
+static int tap_phase(int t)
+{
+	return (t / 3 != 1) * 2 + (t % 3 != 1);
+}
+
+static int tap_shift(int k)
+{
+	return k == 0 ? -1 : 0;
+}
+
+/* Images per chunk. */
+static int s2_chunk(const struct dbv_conv *c, int n)
+{
+	size_t per = (size_t)4 * c->cin * c->oh * c->ow;
+	size_t nb = S2_TARGET / per;
+
+	if (nb < 1)
+		nb = 1;
+	return nb < (size_t)n ? (int)nb : n;
+}
+
+struct phase_job {
+	const struct dbv_conv *c;
+	int n, n0, nb;       /* images n0 .. n0+nb-1 of n */
+	float *x;            /* [cin][n][h][w] */
+	float *ph;           /* [cin][4][nb][oh][ow] */
+	int set;             /* merge: dx = instead of += */
+};
+
+/* The (channel, image) pairs [lo, hi) of the chunk: x -> phases. */
+static void split_part(void *arg, size_t lo, size_t hi)
+{
+	const struct phase_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
+	const size_t tot = ohw * j->nb;
+
+	for (size_t r = lo; r < hi; r++) {
+		const size_t ci = r / j->nb, img = r % j->nb;
+		const float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
+
+		for (int p = 0; p < 4; p++) {
+			const int a = p >> 1, b = p & 1;
+			const int m = (w - b + 1) / 2; /* real columns */
+			float *d = j->ph + (ci * 4 + p) * tot + img * ohw;
+
+			for (int i = 0; i < oh; i++, d += ow) {
+				const int y = 2 * i + a;
+				const float *src = xi + (size_t)y * w + b;
+
+				if (y >= h) {
+					memset(d, 0, ow * sizeof *d);
+					continue;
+				}
+				for (int jx = 0; jx < m; jx++)
+					d[jx] = src[2 * jx];
+				for (int jx = m; jx < ow; jx++)
+					d[jx] = 0.0f;
+			}
+		}
+	}
+}
+
+/* The (channel, image) pairs [lo, hi) of the chunk: phases -> x (+=
+ * unless set; the phases cover every pixel). */
+static void merge_part(void *arg, size_t lo, size_t hi)
+{
+	const struct phase_job *j = arg;
+	const struct dbv_conv *c = j->c;
+	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
+	const size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
+	const size_t tot = ohw * j->nb;
+
+	for (size_t r = lo; r < hi; r++) {
+		const size_t ci = r / j->nb, img = r % j->nb;
+		float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
+
+		for (int p = 0; p < 4; p++) {
+			const int a = p >> 1, b = p & 1;
+			const int m = (w - b + 1) / 2;
+			const float *s = j->ph + (ci * 4 + p) * tot + img * ohw;
+
+			for (int i = 0; i < oh && 2 * i + a < h; i++, s += ow) {
+				float *d = xi + (size_t)(2 * i + a) * w + b;
+
+				if (j->set)
+					for (int jx = 0; jx < m; jx++)
+						d[2 * jx] = s[jx];
+				else
+					for (int jx = 0; jx < m; jx++)
+						d[2 * jx] += s[jx];
+			}
+		}
+	}
+}
+
+static void phases(struct phase_job *j, int merge)
+{
+	size_t rows = (size_t)j->c->cin * j->nb;
+
+	par_for(par_threads(rows * j->c->h * j->c->w, PAR_MIN), rows, 1,
+		merge ? merge_part : split_part, j);
+}
+
+int dbv_conv_is_direct_s2(const struct dbv_conv *c)
+{
+	return c->k == 3 && c->stride == 2 && c->pad == 1 && direct_wanted();
+}
+
+int dbv_conv_has_direct(const struct dbv_conv *c)
+{
+	return dbv_conv_is_direct3(c) || dbv_conv_is_direct_s2(c);
+}
+
+/* Floats of packed weights (either pass), rounded up to a cache line. */
+static size_t s2_pack(const struct dbv_conv *c)
+{
+	size_t a = dbv_conv3_scratch(c, 0), b = dbv_conv3_scratch(c, 1);
+
+	return ((a > b ? a : b) + 15) / 16 * 16;
+}
+
+size_t dbv_conv_s2_scratch(const struct dbv_conv *c, int n)
+{
+	if (n < 1)
+		return 0;
+	return s2_pack(c) + (size_t)4 * c->cin * s2_chunk(c, n) * c->oh * c->ow;
+}
+
+/*
+ * The passes of the forward (dx = 0: the phases ph of a chunk of nb
+ * images -> y) or of dx (dy -> the phases ph of dx), with the weights
+ * packed at wp; in and out point at the chunk's first image, whose
+ * channel rows are ld = n*oh*ow floats apart.
+ */
+static void s2_job(const struct dbv_conv *c, int nb, size_t ld, int dx,
+		   const float *wt, float *wp, struct conv3_job *j)
+{
+	const size_t tot = (size_t)nb * c->oh * c->ow;
+
+	memset(j, 0, sizeof *j);
+	j->cin = dx ? c->cout : c->cin;
+	j->cout = dx ? c->cin : c->cout;
+	j->npass = dx ? 4 : 1;
+	j->ldx = dx ? ld : 4 * tot;
+	j->ldy = dx ? 4 * tot : ld;
+	for (int p = 0; p < j->npass; p++) {
+		struct conv3_pass *ps = &j->pass[p];
+		int tap[9], nt = 0;
+
+		ps->g.h = c->oh;
+		ps->g.w = c->ow;
+		ps->g.total = tot;
+		for (int t = 0; t < 9; t++) {
+			int sy = tap_shift(t / 3), sx = tap_shift(t % 3);
+
+			if (dx && tap_phase(t) != p)
+				continue;
+			/* dx reads dy the other way round. */
+			ps->g.sy[nt] = (signed char)(dx ? -sy : sy);
+			ps->g.sx[nt] = (signed char)(dx ? -sx : sx);
+			ps->off[nt] = (dx ? 0 : (ptrdiff_t)tap_phase(t) * tot) +
+				      (ptrdiff_t)ps->g.sy[nt] * c->ow + ps->g.sx[nt];
+			tap[nt++] = t;
+		}
+		ps->g.nt = nt;
+		ps->wp = wp;
+		wp = pack_weights(c, wt, wp, dx, nt, tap);
+	}
+}
+
+void dbv_conv_s2_forward(const struct dbv_conv *c, int n, const float *x,
+			 const float *wt, const float *b, float *y,
+			 float *scratch)
+{
+	const size_t ohw = (size_t)c->oh * c->ow, ld = ohw * n;
+	float *ph = scratch + s2_pack(c);
+	struct phase_job pj = { .c = c, .n = n, .x = (float *)x, .ph = ph };
+	struct conv3_job j;
+
+	if (n < 1)
+		return;
+	pj.nb = s2_chunk(c, n);
+	s2_job(c, pj.nb, ld, 0, wt, scratch, &j);
+	for (pj.n0 = 0; pj.n0 < n; pj.n0 += pj.nb) {
+		if (n - pj.n0 < pj.nb) {
+			/* The short last chunk: shorter phases. */
+			pj.nb = n - pj.n0;
+			s2_job(c, pj.nb, ld, 0, wt, scratch, &j);
+		}
+		phases(&pj, 0);
+		j.pass[0].x = ph;
+		j.pass[0].b = b;
+		j.pass[0].y = y + pj.n0 * ohw;
+		conv3_go(&j, (size_t)pj.nb * ohw * c->cin * c->cout);
+	}
+}
+
+void dbv_conv_s2_backward(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *dy, float *dx,
+			  float *dwt, float *scratch, int set)
+{
+	const size_t ohw = (size_t)c->oh * c->ow, ld = ohw * n;
+	float *ph = scratch + s2_pack(c);
+	struct phase_job pj = { .c = c, .n = n, .ph = ph, .set = set };
+	struct conv3_job j;
+	const int nb = s2_chunk(c, n);
+
+	if (n < 1)
+		return;
+	if (dx)
+		s2_job(c, nb, ld, 1, wt, scratch, &j);
+	for (pj.n0 = 0; pj.n0 < n; pj.n0 += pj.nb) {
+		size_t tot;
+
+		pj.nb = n - pj.n0 < nb ? n - pj.n0 : nb;
+		tot = (size_t)pj.nb * ohw;
+		if (dwt) {
+			struct conv3w_job w = { .c = c, .x = ph, .dy = dy + pj.n0 * ohw,
+						.dwt = dwt, .ldx = 4 * tot,
+						.ldy = ld };
+
+			pj.x = (float *)x;
+			phases(&pj, 0);
+			w.g.h = c->oh;
+			w.g.w = c->ow;
+			w.g.nt = 9;
+			w.g.total = tot;
+			for (int t = 0; t < 9; t++) {
+				w.g.sy[t] = (signed char)tap_shift(t / 3);
+				w.g.sx[t] = (signed char)tap_shift(t % 3);
+				w.off[t] = (ptrdiff_t)tap_phase(t) * tot +
+					   (ptrdiff_t)w.g.sy[t] * c->ow + w.g.sx[t];
+			}
+			conv3w_go(&w);
+		}
+		if (!dx)
+			continue;
+		for (int p = 0; p < 4; p++) {
+			j.pass[p].g.total = tot;
+			j.pass[p].x = dy + pj.n0 * ohw;
+			j.pass[p].y = ph + p * tot;
+		}
+		j.ldy = 4 * tot;
+		conv3_go(&j, tot * c->cin * c->cout);
+		pj.x = dx;
+		phases(&pj, 1);
+	}
 }
 
 #else
@@ -470,6 +844,41 @@ void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
 			   const float *dy, float *dwt)
 {
 	(void)c, (void)n, (void)x, (void)dy, (void)dwt;
+	abort();
+}
+
+int dbv_conv_is_direct_s2(const struct dbv_conv *c)
+{
+	(void)c;
+	return 0;
+}
+
+int dbv_conv_has_direct(const struct dbv_conv *c)
+{
+	(void)c;
+	return 0;
+}
+
+size_t dbv_conv_s2_scratch(const struct dbv_conv *c, int n)
+{
+	(void)c, (void)n;
+	return 0;
+}
+
+void dbv_conv_s2_forward(const struct dbv_conv *c, int n, const float *x,
+			 const float *wt, const float *b, float *y,
+			 float *scratch)
+{
+	(void)c, (void)n, (void)x, (void)wt, (void)b, (void)y, (void)scratch;
+	abort(); /* dbv_conv_is_direct_s2 is never true here */
+}
+
+void dbv_conv_s2_backward(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *dy, float *dx,
+			  float *dwt, float *scratch, int set)
+{
+	(void)c, (void)n, (void)x, (void)wt, (void)dy, (void)dx, (void)dwt,
+		(void)scratch, (void)set;
 	abort();
 }
 
