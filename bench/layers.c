@@ -11,12 +11,16 @@
  *   sgemm 1024x1024x1024 threads=2 core=SkylakeX 300.1 GFLOP/s
  *   conv3x3 16->32 28x28 n=128 forward 240.0 GFLOP/s 0.80 of sgemm
  *     (16.000 ms; sgemm beside it 300.0)
- * "forward" is the forward pass as dbv runs it (the direct 3x3 kernel of
- * lib/nn/conv3.c where the CPU has AVX-512; the line is left out where it
- * would repeat the next), "forward im2col" the im2col + sgemm path.
+ * "forward" is the forward pass as dbv runs it (the direct 3x3 kernels of
+ * lib/nn/conv3.c, stride 1 and 2, where the CPU has AVX-512; the line is
+ * left out where it would repeat the next), "forward im2col" the im2col +
+ * sgemm path; so for "backward", and "backward dwt" is the weight
+ * gradient alone, as dbv runs it (the products of one forward).
  * The layers are the large ones of the 5-layer CNN of width 16 on 28x28
- * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a
- * 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
+ * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7), the
+ * downsampling ones of ResNet-18 and WRN at small widths (3x3 stride 2
+ * and the 1x1 stride-2 shortcut, 16->32 at 28x28 and 32->64 at 14x14:
+ * "conv3x3/2 16->32 28x28->14x14") and a 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
  * and dwt (twice the forward's); a linear backward likewise.
  *
  * The token models' matrix products at dbv-train(1)'s CPU setting (batch
@@ -60,7 +64,7 @@ static float *random_buf(struct dbv_rng *r, size_t n)
 /* What one measurement runs. */
 struct job {
 	int kind; /* 0 sgemm, 1 conv forward, 2 conv backward, 3/4 linear,
-		     5/6 attention, 7/8 token mixing */
+		     5/6 attention, 7/8 token mixing, 9 conv dwt alone */
 	int t, heads, dh, tout; /* attention, token mixing (m: features) */
 	struct dbv_conv conv;
 	int m, n, k; /* sgemm; linear: n = batch, k = in, m = out */
@@ -82,6 +86,10 @@ static void job_run(struct job *j)
 		/* x, wt, dy -> dx, dwt (gradients accumulate; values do
 		 * not matter for speed). */
 		dbv_conv_backward(&j->conv, BATCH, j->a, j->b, j->c, j->d,
+				  j->e, NULL, j->scratch);
+		break;
+	case 9: /* dwt alone */
+		dbv_conv_backward(&j->conv, BATCH, j->a, j->b, j->c, NULL,
 				  j->e, NULL, j->scratch);
 		break;
 	case 3:
@@ -160,8 +168,9 @@ static void conv_bench(int cin, int cout, int k, int stride, int hw,
 	/* Each pass twice: as dbv runs it (a direct kernel where the CPU
 	 * has AVX-512 and the shape has one) and as im2col + sgemm. */
 	const char *what[] = { "forward", "forward im2col", "backward",
-			       "backward im2col" };
-	const int kind[] = { 1, 1, 2, 2 }, mode[] = { -1, 0, -1, 0 };
+			       "backward im2col", "backward dwt" };
+	const int kind[] = { 1, 1, 2, 2, 9 }, mode[] = { -1, 0, -1, 0, -1 };
+	const double mult[] = { 1, 1, 2, 2, 1 };
 	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * k * k;
 	double flops;
 
@@ -180,7 +189,7 @@ static void conv_bench(int cin, int cout, int k, int stride, int hw,
 	/* Enough for both paths (see dbv_conv_scratch). */
 	j.scratch = random_buf(&r, dbv_conv_scratch(&j.conv, BATCH));
 	flops = 2.0 * cout * cin * k * k * BATCH * j.conv.oh * j.conv.ow;
-	for (int pass = 0; pass < 4; pass++) {
+	for (int pass = 0; pass < 5; pass++) {
 		double t, tg;
 		char name[128];
 
@@ -198,7 +207,7 @@ static void conv_bench(int cin, int cout, int k, int stride, int hw,
 				 "conv%dx%d/%d %d->%d %dx%d->%dx%d n=%d %s", k, k,
 				 stride, cin, cout, hw, hw, j.conv.oh, j.conv.ow,
 				 BATCH, what[pass]);
-		report(name, flops * kind[pass], t, tg);
+		report(name, flops * mult[pass], t, tg);
 	}
 	dbv_afree(j.a);
 	dbv_afree(j.b);

@@ -43,7 +43,9 @@
  * the rest of dbv was compiled for.  DBV_CONV=gemm in the environment
  * turns it off (im2col + sgemm then, as for every other shape).
  */
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +128,50 @@ const char *dbv_conv_describe(void)
 #if HAVE_CONV3
 
 /*
+ * Items [0, n) claimed `grain` at a time from a shared counter by nt
+ * threads, instead of par_for's fixed shares: on a shared machine a
+ * thread that other programs hold back then takes fewer items, where
+ * with fixed shares the others would wait for it at the end.  Every
+ * item is computed the same whichever thread takes it (no sum spans two
+ * items), so the bits still do not depend on the timing.
+ */
+struct claim_job {
+	_Atomic size_t next;
+	size_t n, grain;
+	par_range_fn *fn;
+	void *arg;
+};
+
+static void claim_part(void *arg, int t, int nt)
+{
+	struct claim_job *c = arg;
+
+	(void)t, (void)nt;
+	for (;;) {
+		size_t lo = atomic_fetch_add_explicit(&c->next, c->grain,
+						      memory_order_relaxed);
+
+		if (lo >= c->n)
+			break;
+		c->fn(c->arg, lo, c->n - lo < c->grain ? c->n : lo + c->grain);
+	}
+}
+
+static void par_claim(int nt, size_t n, size_t grain, par_range_fn *fn,
+		      void *arg)
+{
+	struct claim_job c = { .n = n, .grain = grain ? grain : 1, .fn = fn,
+			       .arg = arg };
+
+	if (nt <= 1 || n <= c.grain) {
+		fn(arg, 0, n);
+		return;
+	}
+	atomic_init(&c.next, 0);
+	par_run(nt, claim_part, &c);
+}
+
+/*
  * Where the taps of a pass read: a map of h x w per image (total = n*h*w
  * positions, one row per channel), and per tap its row and column shift
  * in that map (-1, 0 or 1), whose lanes outside the map are masked.
@@ -138,13 +184,17 @@ struct conv3_geom {
 
 #define IN 9 /* the mask index of "q < total": the store mask */
 
-/*
- * The lanes of vector v (of nv from position q0) whose tap t lies in
- * their image (and q < total), into m[t*st + v*sv] for t < nt, and the
- * lanes with q < total into m[IN*st + v*sv].
- */
-static void lane_masks(const struct conv3_geom *g, size_t q0, int nv,
-		       __mmask16 *m, int st, int sv)
+/* Of one vector of 16 positions, the lanes with q < total, and those
+ * whose row above / row below / column left / column right is in their
+ * image, as masks by shift: row[sy + 1] (in & above, in, in & below) and
+ * col[sx + 1] (left, all, right). */
+struct lane_edges {
+	unsigned row[3], col[3];
+};
+
+/* The edges of the nv vectors from position q0 of the map g. */
+static void lane_edges(const struct conv3_geom *g, size_t q0, int nv,
+		       struct lane_edges *e)
 {
 	const int h = g->h, w = g->w;
 	const size_t hw = (size_t)h * w;
@@ -169,13 +219,24 @@ static void lane_masks(const struct conv3_geom *g, size_t q0, int nv,
 					yy = 0;
 			}
 		}
-		const unsigned row[3] = { in & t, in, in & b };
-		const unsigned col[3] = { l, 0xffffu, r };
+		e[v] = (struct lane_edges){ { in & t, in, in & b },
+					    { l, 0xffffu, r } };
+	}
+}
 
+/*
+ * The lanes of vector v (of nv) whose tap t lies in their image (and
+ * q < total), into m[t*st + v*sv] for t < nt, and the lanes with
+ * q < total into m[IN*st + v*sv].
+ */
+static void tap_masks(const struct conv3_geom *g, const struct lane_edges *e,
+		      int nv, __mmask16 *m, int st, int sv)
+{
+	for (int v = 0; v < nv; v++) {
 		for (int k = 0; k < g->nt; k++)
-			m[k * st + v * sv] = (__mmask16)(row[g->sy[k] + 1] &
-							 col[g->sx[k] + 1]);
-		m[IN * st + v * sv] = (__mmask16)in;
+			m[k * st + v * sv] = (__mmask16)(e[v].row[g->sy[k] + 1] &
+							 e[v].col[g->sx[k] + 1]);
+		m[IN * st + v * sv] = (__mmask16)e[v].row[1];
 	}
 }
 
@@ -284,19 +345,28 @@ struct conv3_job {
 	struct conv3_pass pass[4];
 };
 
-/* Blocks [lo, hi) of the passes' blocks, pass-major. */
+/* Items [lo, hi) of the passes' blocks, block-major: a block's passes one
+ * after the other, while its inputs are in cache (pass-major, the four
+ * 1- to 4-tap passes of a stride-2 dx each streamed all of dy from the
+ * outer caches and ran at a third of the speed). */
 static void conv3_part(void *arg, size_t lo, size_t hi)
 {
 	const struct conv3_job *j = arg;
 	const size_t per = (size_t)j->cin * CO;
 	__mmask16 m[IN + 1][NV];
+	struct lane_edges e[NV];
+	size_t at = SIZE_MAX; /* the block e is of */
 
 	for (size_t it = lo; it < hi; it++) {
-		const struct conv3_pass *p = &j->pass[it / j->nblk];
-		const size_t q0 = it % j->nblk * BLK;
+		const struct conv3_pass *p = &j->pass[it % j->npass];
+		const size_t q0 = it / j->npass * BLK;
 		block_fn *fn = block_for(p->g.nt);
 
-		lane_masks(&p->g, q0, NV, &m[0][0], NV, 1);
+		/* The passes share their map: a block's edges once. */
+		if (q0 != at)
+			lane_edges(&p->g, q0, NV, e);
+		at = q0;
+		tap_masks(&p->g, e, NV, &m[0][0], NV, 1);
 		for (int co0 = 0; co0 < j->cout; co0 += CO) {
 			int nco = j->cout - co0 < CO ? j->cout - co0 : CO;
 
@@ -312,11 +382,13 @@ static void conv3_part(void *arg, size_t lo, size_t hi)
 
 static void conv3_go(struct conv3_job *j, size_t flops)
 {
-	size_t total = j->pass[0].g.total;
+	const int nt = par_threads(flops, 1u << 16);
+	size_t items;
 
-	j->nblk = (total + BLK - 1) / BLK;
-	par_for(par_threads(flops, 1u << 16), j->nblk * (size_t)j->npass, 1,
-		conv3_part, j);
+	j->nblk = (j->pass[0].g.total + BLK - 1) / BLK;
+	items = j->nblk * (size_t)j->npass;
+	/* About 16 claims a thread. */
+	par_claim(nt, items, items / (16 * (size_t)nt), conv3_part, j);
 }
 
 /*
@@ -334,7 +406,7 @@ static void conv3_go(struct conv3_job *j, size_t flops)
  * convolution runs the same on the phases of x (its taps then read
  * different phase rows: off[] holds that too).
  */
-#define WCH 1024 /* positions per chunk */
+#define WCH 1024 /* positions per chunk (512 and 256 were slower) */
 
 struct conv3w_job {
 	const struct dbv_conv *c;
@@ -384,6 +456,12 @@ conv3w_row(const float *x, const float *pk, int nco, const ptrdiff_t off[3],
 #pragma GCC unroll 16
 		for (int co = 0; co < CO; co++) {
 			__m512 d = _mm512_load_ps(pk + ((size_t)v * CO + co) * 16);
+
+			/* Once, into a register: gcc folds the load into
+			 * each of the three FMAs, and three 512-bit loads
+			 * per three FMAs bound the loop (measured 1.3x
+			 * slower, bench/layers "backward dwt"). */
+			__asm__("" : "+v"(d));
 #pragma GCC unroll 3
 			for (int k = 0; k < 3; k++)
 				a[co][k] = _mm512_fmadd_ps(d, in[k], a[co][k]);
@@ -408,6 +486,7 @@ static void conv3w_part(void *arg, size_t lo, size_t hi)
 	const size_t ld = j->g.total, dwld = (size_t)c->cin * 9;
 	const size_t ldy = j->ldy;
 	__mmask16 m[WCH / 16][IN + 1];
+	struct lane_edges e[WCH / 16];
 	float pk[WCH * CO] __attribute__((aligned(64)));
 
 	for (size_t q0 = 0; q0 < ld; q0 += WCH) {
@@ -415,7 +494,8 @@ static void conv3w_part(void *arg, size_t lo, size_t hi)
 		int nv = left < WCH ? (int)((left + 15) / 16) : WCH / 16;
 		int packed = -1;
 
-		lane_masks(&j->g, q0, nv, &m[0][0], 1, IN + 1);
+		lane_edges(&j->g, q0, nv, e);
+		tap_masks(&j->g, e, nv, &m[0][0], 1, IN + 1);
 		for (size_t p = lo; p < hi; p++) {
 			int cb = (int)(p / (size_t)c->cin), co0 = cb * CO;
 			int ci = (int)(p % (size_t)c->cin);
@@ -441,10 +521,18 @@ static void conv3w_part(void *arg, size_t lo, size_t hi)
 static void conv3w_go(struct conv3w_job *j)
 {
 	const struct dbv_conv *c = j->c;
-	size_t pairs = (size_t)(c->cout + CO - 1) / CO * c->cin;
+	const size_t blocks = (size_t)(c->cout + CO - 1) / CO;
+	const size_t pairs = blocks * c->cin;
+	const int nt = par_threads(j->g.total * (size_t)c->cin * c->cout,
+				   1u << 16);
 
-	par_for(par_threads(j->g.total * (size_t)c->cin * c->cout, 1u << 16),
-		pairs, 1, conv3w_part, j);
+	/* A claim takes a whole channel block (whose dy it packs once a
+	 * chunk) where there are enough of them for about 4 claims a
+	 * thread, else about 8 claims a thread of its pairs. */
+	par_claim(nt, pairs,
+		  blocks >= 4 * (size_t)nt ? (size_t)c->cin
+					   : pairs / (8 * (size_t)nt),
+		  conv3w_part, j);
 }
 
 /* The stride-1 geometry of c over n images. */
@@ -599,6 +687,66 @@ struct phase_job {
 	int set;             /* merge: dx = instead of += */
 };
 
+/* The lanes below k (0 <= k, at most 16). */
+static __mmask16 first(int k)
+{
+	return k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << k) - 1);
+}
+
+/*
+ * Row xr (w floats) -> its even columns e and odd columns o (ow floats
+ * each, zero past the row's end), 32 columns at a time: two loads (zero
+ * past w) and two permutes.
+ */
+__attribute__((target("avx512f"))) static void
+split_row(const float *xr, int w, int ow, float *e, float *o)
+{
+	const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14,
+					    12, 10, 8, 6, 4, 2, 0);
+	const __m512i io = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15,
+					    13, 11, 9, 7, 5, 3, 1);
+
+	for (int c0 = 0, j0 = 0; j0 < ow; c0 += 32, j0 += 16) {
+		__m512 lo = _mm512_maskz_loadu_ps(first(w - c0), xr + c0);
+		__m512 hi = _mm512_maskz_loadu_ps(
+			w - c0 > 16 ? first(w - c0 - 16) : 0, xr + c0 + 16);
+		__mmask16 m = first(ow - j0);
+
+		_mm512_mask_storeu_ps(e + j0, m,
+				      _mm512_permutex2var_ps(lo, ie, hi));
+		_mm512_mask_storeu_ps(o + j0, m,
+				      _mm512_permutex2var_ps(lo, io, hi));
+	}
+}
+
+/* The inverse: row xr (w floats) = (or += when add) the interleave of e
+ * and o. */
+__attribute__((target("avx512f"))) static void
+merge_row(float *xr, int w, int ow, const float *e, const float *o, int add)
+{
+	const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3,
+					    18, 2, 17, 1, 16, 0);
+	const __m512i ih = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27,
+					    11, 26, 10, 25, 9, 24, 8);
+
+	for (int c0 = 0, j0 = 0; j0 < ow; c0 += 32, j0 += 16) {
+		__mmask16 m = first(ow - j0);
+		__mmask16 ml = first(w - c0);
+		__mmask16 mh = w - c0 > 16 ? first(w - c0 - 16) : 0;
+		__m512 ev = _mm512_maskz_loadu_ps(m, e + j0);
+		__m512 od = _mm512_maskz_loadu_ps(m, o + j0);
+		__m512 lo = _mm512_permutex2var_ps(ev, il, od);
+		__m512 hi = _mm512_permutex2var_ps(ev, ih, od);
+
+		if (add) {
+			lo = _mm512_add_ps(lo, _mm512_maskz_loadu_ps(ml, xr + c0));
+			hi = _mm512_add_ps(hi, _mm512_maskz_loadu_ps(mh, xr + c0 + 16));
+		}
+		_mm512_mask_storeu_ps(xr + c0, ml, lo);
+		_mm512_mask_storeu_ps(xr + c0 + 16, mh, hi);
+	}
+}
+
 /* The (channel, image) pairs [lo, hi) of the chunk: x -> phases. */
 static void split_part(void *arg, size_t lo, size_t hi)
 {
@@ -611,26 +759,20 @@ static void split_part(void *arg, size_t lo, size_t hi)
 	for (size_t r = lo; r < hi; r++) {
 		const size_t ci = r / j->nb, img = r % j->nb;
 		const float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
+		float *d = j->ph + ci * 4 * tot + img * ohw; /* phase (0, 0) */
 
-		for (int p = 0; p < 4; p++) {
-			const int a = p >> 1, b = p & 1;
-			const int m = (w - b + 1) / 2; /* real columns */
-			float *d = j->ph + (ci * 4 + p) * tot + img * ohw;
+		for (int i = 0; i < oh; i++, d += ow)
+			for (int a = 0; a < 2; a++) {
+				float *e = d + (size_t)2 * a * tot, *o = e + tot;
 
-			for (int i = 0; i < oh; i++, d += ow) {
-				const int y = 2 * i + a;
-				const float *src = xi + (size_t)y * w + b;
-
-				if (y >= h) {
-					memset(d, 0, ow * sizeof *d);
-					continue;
+				if (2 * i + a < h) {
+					split_row(xi + (size_t)(2 * i + a) * w, w,
+						  ow, e, o);
+				} else { /* past an odd height */
+					memset(e, 0, ow * sizeof *e);
+					memset(o, 0, ow * sizeof *o);
 				}
-				for (int jx = 0; jx < m; jx++)
-					d[jx] = src[2 * jx];
-				for (int jx = m; jx < ow; jx++)
-					d[jx] = 0.0f;
 			}
-		}
 	}
 }
 
@@ -647,23 +789,15 @@ static void merge_part(void *arg, size_t lo, size_t hi)
 	for (size_t r = lo; r < hi; r++) {
 		const size_t ci = r / j->nb, img = r % j->nb;
 		float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
+		const float *s = j->ph + ci * 4 * tot + img * ohw;
 
-		for (int p = 0; p < 4; p++) {
-			const int a = p >> 1, b = p & 1;
-			const int m = (w - b + 1) / 2;
-			const float *s = j->ph + (ci * 4 + p) * tot + img * ohw;
+		for (int i = 0; i < oh; i++, s += ow)
+			for (int a = 0; a < 2 && 2 * i + a < h; a++) {
+				const float *e = s + (size_t)2 * a * tot;
 
-			for (int i = 0; i < oh && 2 * i + a < h; i++, s += ow) {
-				float *d = xi + (size_t)(2 * i + a) * w + b;
-
-				if (j->set)
-					for (int jx = 0; jx < m; jx++)
-						d[2 * jx] = s[jx];
-				else
-					for (int jx = 0; jx < m; jx++)
-						d[2 * jx] += s[jx];
+				merge_row(xi + (size_t)(2 * i + a) * w, w, ow, e,
+					  e + tot, !j->set);
 			}
-		}
 	}
 }
 
