@@ -2,7 +2,8 @@
  * conv3.c - a 3x3 convolution of stride 1 and padding 1 computed
  * directly with AVX-512, without im2col or sgemm: the forward pass, the
  * input gradient dx (the same kernel) and the weight gradient dwt (a
- * kernel of its own, described above dbv_conv3_backward_dw).
+ * kernel of its own, described above dbv_conv3_backward_dw); and the 3x3
+ * convolution of stride 2 on the same kernels (see "stride 2" below).
  *
  * In CNHW (see dbv.h) each input channel is one contiguous row of
  * n*h*w floats, and so is each output channel.  Number the positions of
@@ -24,9 +25,9 @@
  * input channel and tap the block loads NV input vectors and does CO*NV
  * FMAs with the CO weights broadcast from the packed weights
  * [cout/CO][cin][9][CO] (zero rows pad cout to a multiple of CO).  A
- * thread takes a run of position blocks and, for each, sweeps every
- * channel block, so the block's inputs (cin rows of BLK + 2w + 2 floats)
- * stay in L1 while the weights stream from L2.
+ * thread claims runs of position blocks (par_claim) and, for each block,
+ * sweeps every channel block, so the block's inputs (cin rows of BLK +
+ * 2w + 2 floats) stay in L1 while the weights stream from L2.
  *
  * Each output is the sum of its cin*9 products, added in the order ci,
  * ky, kx, plus the bias (last, as sgemm with beta 1 adds it), whatever
@@ -424,8 +425,8 @@ static void conv3_go(struct conv3_job *j, size_t flops)
  * sum over the chunk's vectors lane by lane, then each is reduced across
  * its lanes and added into dwt.  So dwt gets the chunks' sums in chunk
  * order, each summed in a fixed order: the bits do not depend on the
- * thread count (threads take ranges of pairs, and every thread walks all
- * the chunks).  A chunk's dy rows of a channel block are packed (pack_dy,
+ * thread count (threads claim ranges of pairs, and walk all the chunks
+ * for each).  A chunk's dy rows of a channel block are packed (pack_dy,
  * CO * WCH floats on the stack) and stay in cache across the input
  * channels, and its x row across the three kernel rows.  A stride-2
  * convolution runs the same on the phases of x (its taps then read
@@ -673,7 +674,9 @@ void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
  * The images go in chunks of S2_TARGET floats of phases (at least one
  * image), so the scratch stays bounded whatever the batch, like im2col's
  * columns.  The chunk size depends only on the shape and n, so dwt's
- * chunked sums (and everything else) stay bit-reproducible.
+ * chunked sums (and everything else) stay bit-reproducible.  (Chunks of
+ * 256 Ki floats, whose phases would stay in a core's outer cache between
+ * being written and read, made the forward and dx no faster.)
  *
  * (A 1x1 convolution of stride 2 needs phase (0, 0) only, and im2col
  * already is that gather, done per thread beside its sgemm; gathering
@@ -710,6 +713,7 @@ struct phase_job {
 	int n, n0, nb;       /* images n0 .. n0+nb-1 of n */
 	float *x;            /* [cin][n][h][w] */
 	float *ph;           /* [cin][4][nb][oh][ow] */
+	int merge;           /* phases -> x instead of x -> phases */
 	int set;             /* merge: dx = instead of += */
 };
 
@@ -773,38 +777,11 @@ merge_row(float *xr, int w, int ow, const float *e, const float *o, int add)
 	}
 }
 
-/* The (channel, image) pairs [lo, hi) of the chunk: x -> phases. */
-static void split_part(void *arg, size_t lo, size_t hi)
-{
-	const struct phase_job *j = arg;
-	const struct dbv_conv *c = j->c;
-	const int h = c->h, w = c->w, oh = c->oh, ow = c->ow;
-	const size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
-	const size_t tot = ohw * j->nb;
-
-	for (size_t r = lo; r < hi; r++) {
-		const size_t ci = r / j->nb, img = r % j->nb;
-		const float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
-		float *d = j->ph + ci * 4 * tot + img * ohw; /* phase (0, 0) */
-
-		for (int i = 0; i < oh; i++, d += ow)
-			for (int a = 0; a < 2; a++) {
-				float *e = d + (size_t)2 * a * tot, *o = e + tot;
-
-				if (2 * i + a < h) {
-					split_row(xi + (size_t)(2 * i + a) * w, w,
-						  ow, e, o);
-				} else { /* past an odd height */
-					memset(e, 0, ow * sizeof *e);
-					memset(o, 0, ow * sizeof *o);
-				}
-			}
-	}
-}
-
-/* The (channel, image) pairs [lo, hi) of the chunk: phases -> x (+=
- * unless set; the phases cover every pixel). */
-static void merge_part(void *arg, size_t lo, size_t hi)
+/*
+ * The (channel, image) pairs [lo, hi) of the chunk: x -> phases (split),
+ * or phases -> x (merge: += unless set; the phases cover every pixel).
+ */
+static void phase_part(void *arg, size_t lo, size_t hi)
 {
 	const struct phase_job *j = arg;
 	const struct dbv_conv *c = j->c;
@@ -815,14 +792,23 @@ static void merge_part(void *arg, size_t lo, size_t hi)
 	for (size_t r = lo; r < hi; r++) {
 		const size_t ci = r / j->nb, img = r % j->nb;
 		float *xi = j->x + (ci * j->n + j->n0 + img) * hw;
-		const float *s = j->ph + ci * 4 * tot + img * ohw;
+		float *d = j->ph + ci * 4 * tot + img * ohw; /* phase (0, 0) */
 
-		for (int i = 0; i < oh; i++, s += ow)
-			for (int a = 0; a < 2 && 2 * i + a < h; a++) {
-				const float *e = s + (size_t)2 * a * tot;
+		for (int i = 0; i < oh; i++, d += ow)
+			for (int a = 0; a < 2; a++) {
+				float *e = d + (size_t)2 * a * tot, *o = e + tot;
+				float *xr = xi + (size_t)(2 * i + a) * w;
 
-				merge_row(xi + (size_t)(2 * i + a) * w, w, ow, e,
-					  e + tot, !j->set);
+				if (2 * i + a >= h) { /* past an odd height */
+					if (!j->merge) {
+						memset(e, 0, ow * sizeof *e);
+						memset(o, 0, ow * sizeof *o);
+					}
+				} else if (j->merge) {
+					merge_row(xr, w, ow, e, o, !j->set);
+				} else {
+					split_row(xr, w, ow, e, o);
+				}
 			}
 	}
 }
@@ -831,8 +817,9 @@ static void phases(struct phase_job *j, int merge)
 {
 	size_t rows = (size_t)j->c->cin * j->nb;
 
+	j->merge = merge;
 	par_for(par_threads(rows * j->c->h * j->c->w, PAR_MIN), rows, 1,
-		merge ? merge_part : split_part, j);
+		phase_part, j);
 }
 
 int dbv_conv_is_direct_s2(const struct dbv_conv *c)
