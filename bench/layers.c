@@ -11,12 +11,16 @@
  *   sgemm 1024x1024x1024 threads=2 core=SkylakeX 300.1 GFLOP/s
  *   conv3x3 16->32 28x28 n=128 forward 240.0 GFLOP/s 0.80 of sgemm
  *     (16.000 ms; sgemm beside it 300.0)
- * "forward" is the forward pass as dbv runs it (the direct 3x3 kernel of
- * lib/nn/conv3.c where the CPU has AVX-512; the line is left out where it
- * would repeat the next), "forward im2col" the im2col + sgemm path.
+ * "forward" is the forward pass as dbv runs it (the direct 3x3 kernels of
+ * lib/nn/conv3.c, stride 1 and 2, where the CPU has AVX-512; the line is
+ * left out where it would repeat the next), "forward im2col" the im2col +
+ * sgemm path; so for "backward", and "backward dwt" is the weight
+ * gradient alone, as dbv runs it (the products of one forward).
  * The layers are the large ones of the 5-layer CNN of width 16 on 28x28
- * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7) and a
- * 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
+ * inputs (conv 16->32 at 28x28, 32->64 at 14x14, 64->128 at 7x7), the
+ * downsampling ones of ResNet-18 and WRN at small widths (3x3 stride 2
+ * and the 1x1 stride-2 shortcut, 16->32 at 28x28 and 32->64 at 14x14:
+ * "conv3x3/2 16->32 28x28->14x14") and a 784-256-10 MLP, batch 128.  A conv backward counts the products for dx
  * and dwt (twice the forward's); a linear backward likewise.
  *
  * The token models' matrix products at dbv-train(1)'s CPU setting (batch
@@ -63,8 +67,8 @@ static float *random_buf(struct dbv_rng *r, size_t n)
 /* What one measurement runs. */
 struct job {
 	int kind; /* 0 sgemm, 1 conv forward, 2 conv backward, 3/4 linear,
-		     5/6 attention, 7/8 token mixing, 9/10 evaluation's
-		     attention and token linear */
+		     5/6 attention, 7/8 token mixing, 9 conv dwt alone,
+		     10/11 evaluation's attention and token linear */
 	int t, heads, dh, tout; /* attention, token mixing (m: features) */
 	struct dbv_conv conv;
 	int m, n, k; /* sgemm; linear: n = batch, k = in, m = out */
@@ -86,6 +90,10 @@ static void job_run(struct job *j)
 		/* x, wt, dy -> dx, dwt (gradients accumulate; values do
 		 * not matter for speed). */
 		dbv_conv_backward(&j->conv, BATCH, j->a, j->b, j->c, j->d,
+				  j->e, NULL, j->scratch);
+		break;
+	case 9: /* dwt alone */
+		dbv_conv_backward(&j->conv, BATCH, j->a, j->b, j->c, NULL,
 				  j->e, NULL, j->scratch);
 		break;
 	case 3:
@@ -111,10 +119,10 @@ static void job_run(struct job *j)
 		dbv_tokmix_backward(BATCH, j->t, j->tout, j->m, j->a, j->b, j->c,
 				    j->d, j->e, j->f, j->scratch);
 		break;
-	case 9: /* evaluation's attention: qkv a -> y c */
+	case 10: /* evaluation's attention: qkv a -> y c */
 		dbv_attn_forward_eval(BATCH, j->t, j->heads, j->dh, j->a, j->c);
 		break;
-	case 10: /* evaluation's token linear: x a, packed weights e -> c */
+	case 11: /* evaluation's token linear: x a, packed weights e -> c */
 		dbv_tlinear_forward_packed((size_t)j->n, j->k, j->m, j->a, j->e,
 					   NULL, DBV_TL_NONE, NULL, j->c);
 		break;
@@ -163,19 +171,23 @@ static void report(const char *what, double flops, double t, double tg)
 	fflush(stdout);
 }
 
-static void conv_bench(int cin, int cout, int hw, double min_s)
+static void conv_bench(int cin, int cout, int k, int stride, int hw,
+		       double min_s)
 {
 	struct dbv_rng r;
 	struct job j;
-	/* The forward twice: as dbv runs it (the direct 3x3 kernel where
-	 * the CPU has AVX-512) and as im2col + sgemm. */
-	const char *what[] = { "forward", "forward im2col", "backward" };
-	const int kind[] = { 1, 1, 2 }, mode[] = { -1, 0, -1 };
-	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * 9;
+	/* Each pass twice: as dbv runs it (a direct kernel where the CPU
+	 * has AVX-512 and the shape has one) and as im2col + sgemm. */
+	const char *what[] = { "forward", "forward im2col", "backward",
+			       "backward im2col", "backward dwt" };
+	const int kind[] = { 1, 1, 2, 2, 9 }, mode[] = { -1, 0, -1, 0, -1 };
+	const double mult[] = { 1, 1, 2, 2, 1 };
+	size_t xs = (size_t)cin * BATCH * hw * hw, ws = (size_t)cout * cin * k * k;
 	double flops;
 
 	memset(&j, 0, sizeof j);
-	if (dbv_conv_init(&j.conv, cin, cout, 3, 1, 1, hw, hw) != DBV_OK) {
+	if (dbv_conv_init(&j.conv, cin, cout, k, stride, k / 2, hw, hw) !=
+	    DBV_OK) {
 		fprintf(stderr, "layers: %s\n", dbv_errmsg());
 		exit(2);
 	}
@@ -187,20 +199,26 @@ static void conv_bench(int cin, int cout, int hw, double min_s)
 	j.e = random_buf(&r, ws);
 	/* Enough for both paths (see dbv_conv_scratch). */
 	j.scratch = random_buf(&r, dbv_conv_scratch(&j.conv, BATCH));
-	flops = 2.0 * cout * cin * 9 * BATCH * j.conv.oh * j.conv.ow;
-	for (int pass = 0; pass < 3; pass++) {
+	flops = 2.0 * cout * cin * k * k * BATCH * j.conv.oh * j.conv.ow;
+	for (int pass = 0; pass < 5; pass++) {
 		double t, tg;
 		char name[128];
 
-		if (pass == 0 && !dbv_conv_is_direct3(&j.conv))
+		if (pass % 2 == 0 && !dbv_conv_has_direct(&j.conv))
 			continue; /* the next line is the same path */
 		j.kind = kind[pass];
 		dbv_conv_direct_force(mode[pass]);
 		job_time(&j, &ref_job, min_s, &t, &tg);
 		dbv_conv_direct_force(-1);
-		snprintf(name, sizeof name, "conv3x3 %d->%d %dx%d n=%d %s", cin,
-			 cout, hw, hw, BATCH, what[pass]);
-		report(name, flops * kind[pass], t, tg);
+		if (stride == 1)
+			snprintf(name, sizeof name, "conv%dx%d %d->%d %dx%d n=%d %s",
+				 k, k, cin, cout, hw, hw, BATCH, what[pass]);
+		else
+			snprintf(name, sizeof name,
+				 "conv%dx%d/%d %d->%d %dx%d->%dx%d n=%d %s", k, k,
+				 stride, cin, cout, hw, hw, j.conv.oh, j.conv.ow,
+				 BATCH, what[pass]);
+		report(name, flops * mult[pass], t, tg);
 	}
 	dbv_afree(j.a);
 	dbv_afree(j.b);
@@ -289,7 +307,7 @@ static void token_bench(int t, int heads, int dh, int tout, int d,
 	if (dbv_attn_eval_fast(t, dh)) {
 		double tj, tg;
 
-		j.kind = 9;
+		j.kind = 10;
 		job_time(&j, &ref_job, min_s, &tj, &tg);
 		snprintf(name, sizeof name, "attention T=%d %dx%d n=%d eval (AVX-512)",
 			 t, heads, dh, BATCH);
@@ -318,7 +336,7 @@ static void token_bench(int t, int heads, int dh, int tout, int d,
 		double tj, tg;
 
 		dbv_tlinear_pack(j.k, j.m, j.b, j.e);
-		j.kind = 10;
+		j.kind = 11;
 		job_time(&j, &ref_job, min_s, &tj, &tg);
 		snprintf(name, sizeof name, "qkv linear %d->%d rows=%d eval (AVX-512)",
 			 d, j.m, j.n);
@@ -356,9 +374,15 @@ int main(int argc, char **argv)
 	       (int)threads, dbv_blas_corename(), REF_FLOPS / t * 1e-9);
 	fflush(stdout);
 
-	conv_bench(16, 32, 28, min_s);
-	conv_bench(32, 64, 14, min_s);
-	conv_bench(64, 128, 7, min_s);
+	conv_bench(16, 32, 3, 1, 28, min_s);
+	conv_bench(32, 64, 3, 1, 14, min_s);
+	conv_bench(64, 128, 3, 1, 7, min_s);
+	/* The downsampling convolutions of ResNet-18 and WRN at these
+	 * widths: 3x3 stride 2 and the 1x1 stride-2 shortcut. */
+	conv_bench(16, 32, 3, 2, 28, min_s);
+	conv_bench(32, 64, 3, 2, 14, min_s);
+	conv_bench(16, 32, 1, 2, 28, min_s);
+	conv_bench(32, 64, 1, 2, 14, min_s);
 	linear_bench(784, 256, min_s);
 	linear_bench(256, 10, min_s);
 	token_bench(50, 4, 32, 196, 128, min_s);

@@ -8,8 +8,8 @@
  *
  * A 3x3 convolution of stride 1 and padding 1 runs the direct kernels of
  * lib/nn/conv3.c instead, forward and backward (db aside), when the CPU has
- * AVX-512 (dbv_conv_is_direct3); the rest of this comment is about the
- * general path.
+ * AVX-512 (dbv_conv_is_direct3); so does a 3x3 of stride 2 and padding 1
+ * (dbv_conv_is_direct_s2: on the even/odd phases of x); the rest of this comment is about the general path.
  *
  * Convolution is im2col + one gemm per chunk of images.  In CNHW the
  * columns of a chunk of nb images (n0 .. n0+nb-1) are a contiguous range
@@ -327,11 +327,23 @@ static int conv3_possible(const struct dbv_conv *c)
 	       dbv_conv_direct_cpu();
 }
 
+static int conv_s2_possible(const struct dbv_conv *c)
+{
+	return c->k == 3 && c->stride == 2 && c->pad == 1 &&
+	       dbv_conv_direct_cpu();
+}
+
 size_t dbv_conv_scratch_fwd(const struct dbv_conv *c, int n)
 {
 	size_t cols = conv_cols(c, n), pack;
 
-	if (n < 1 || !conv3_possible(c))
+	if (n < 1)
+		return cols;
+	if (conv_s2_possible(c)) {
+		pack = dbv_conv_s2_scratch(c, n);
+		return cols > pack ? cols : pack;
+	}
+	if (!conv3_possible(c))
 		return cols;
 	pack = dbv_conv3_scratch(c, 0);
 	return cols > pack ? cols : pack;
@@ -674,6 +686,10 @@ void dbv_conv_forward(const struct dbv_conv *c, int n, const float *x,
 		dbv_conv3_forward(c, n, x, wt, b, y, scratch);
 		return;
 	}
+	if (dbv_conv_is_direct_s2(c)) {
+		dbv_conv_s2_forward(c, n, x, wt, b, y, scratch);
+		return;
+	}
 	if (conv_is_direct(c)) {
 		if (b)
 			par_for(par_threads((size_t)c->cout * ldy, PAR_MIN),
@@ -802,6 +818,13 @@ static void conv_backward(const struct dbv_conv *c, int n, const float *x,
 			dbv_conv3_backward_dw(c, n, x, dy, dwt);
 		if (dx)
 			dbv_conv3_backward_dx(c, n, dy, wt, dx, scratch, set);
+		return;
+	}
+	if ((dx || dwt) && dbv_conv_is_direct_s2(c)) {
+		if (db)
+			conv_backward(c, n, x, wt, dy, NULL, NULL, db, scratch,
+				      set);
+		dbv_conv_s2_backward(c, n, x, wt, dy, dx, dwt, scratch, set);
 		return;
 	}
 	j.nb = conv_chunk(c, n);

@@ -56,6 +56,25 @@ void dbv_conv3_backward_dx(const struct dbv_conv *c, int n, const float *dy,
 			   int set);
 void dbv_conv3_backward_dw(const struct dbv_conv *c, int n, const float *x,
 			   const float *dy, float *dwt);
+/*
+ * The 3x3 stride-2 padding-1 convolution (lib/nn/conv3.c): the direct
+ * kernel on the four even/odd phases of x.  dbv_conv_forward and the
+ * backward functions use it when dbv_conv_is_direct_s2(c) (the shape,
+ * AVX-512 and DBV_CONV as for the stride-1 kernel).  Both need
+ * dbv_conv_s2_scratch(c, n) floats of scratch (bounded: images go in
+ * chunks); dbv_conv_s2_backward adds into dx (or overwrites it when set)
+ * and into dwt, either may be NULL; db is not its business.
+ * dbv_conv_has_direct: a direct kernel runs for c.
+ */
+int dbv_conv_is_direct_s2(const struct dbv_conv *c);
+int dbv_conv_has_direct(const struct dbv_conv *c);
+size_t dbv_conv_s2_scratch(const struct dbv_conv *c, int n);
+void dbv_conv_s2_forward(const struct dbv_conv *c, int n, const float *x,
+			 const float *wt, const float *b, float *y,
+			 float *scratch);
+void dbv_conv_s2_backward(const struct dbv_conv *c, int n, const float *x,
+			  const float *wt, const float *dy, float *dx,
+			  float *dwt, float *scratch, int set);
 /* Direct (naive) references for the tests. */
 void dbv_conv_forward_ref(const struct dbv_conv *c, int n, const float *x,
 			  const float *wt, const float *b, float *y);

@@ -463,6 +463,152 @@ static void test_conv_direct(void)
 }
 
 /*
+ * The 3x3 stride-2 kernel of lib/nn/conv3.c (on the phases of x), one
+ * shape: conv_case's checks against the
+ * naive reference (forward, dx, dwt, db adding into what is there, each
+ * gradient alone); then with x, dy and the scratch (at its exact size)
+ * against inaccessible pages: the forward and both gradients against the
+ * im2col + sgemm path (DBV_CONV=gemm), the _set form over NaN bit for bit
+ * as the adding form over zeros, and 2 threads bit for bit as 1.
+ * 1 when anything is off.
+ */
+static int s2_case(struct dbv_rng *r, int cin, int cout, int h, int w, int n,
+		   int end)
+{
+	const int k = 3;
+	struct dbv_conv c;
+	size_t xs, ws, ys, ss, len[3];
+	void *map[3];
+	float *x, *dy, *sc, *wt, *b, *y1, *y2, *yg, *scale, *ax, *aw, *ab;
+	float *dx1, *dx2, *dxg, *dxs, *dw1, *dw2, *dwg, *sdx, *sdw, *ady;
+	int bad;
+	char what[128];
+
+	CHECK_OK(dbv_conv_init(&c, cin, cout, k, 2, 1, h, w));
+	dbv_conv_direct_force(1);
+	CHECK(dbv_conv_is_direct_s2(&c) && dbv_conv_has_direct(&c));
+	bad = conv_case(r, cin, cout, h, w, k, 2, 1, n, (h + w) % 2);
+	xs = (size_t)cin * n * h * w;
+	ws = (size_t)cout * cin * k * k;
+	ys = (size_t)cout * n * c.oh * c.ow;
+	ss = dbv_conv_s2_scratch(&c, n);
+	CHECK(dbv_conv_scratch_fwd(&c, n) >= ss);
+	x = guarded(xs, end, &map[0], &len[0]);
+	dy = guarded(ys, !end, &map[1], &len[1]);
+	sc = guarded(ss, 1, &map[2], &len[2]);
+	CHECK(x && dy && sc);
+	if (!x || !dy || !sc)
+		return 1;
+	for (size_t i = 0; i < xs; i++)
+		x[i] = (float)dbv_rng_double(r) * 2 - 1;
+	for (size_t i = 0; i < ys; i++)
+		dy[i] = (float)dbv_rng_double(r) * 2 - 1;
+	wt = rand_f(r, ws, -1, 1);
+	b = rand_f(r, cout, -1, 1);
+	y1 = alloc_f(ys), y2 = alloc_f(ys), yg = alloc_f(ys);
+	scale = alloc_f(ys);
+	dx1 = calloc(xs, sizeof *dx1), dx2 = alloc_f(xs);
+	dxg = calloc(xs, sizeof *dxg), dxs = alloc_f(xs);
+	dw1 = calloc(ws, sizeof *dw1), dw2 = calloc(ws, sizeof *dw2);
+	dwg = calloc(ws, sizeof *dwg);
+	sdx = calloc(xs, sizeof *sdx), sdw = calloc(ws, sizeof *sdw);
+	ax = abs_f(x, xs), aw = abs_f(wt, ws), ab = abs_f(b, cout);
+	ady = abs_f(dy, ys);
+	snprintf(what, sizeof what, "stride-2 conv cin=%d cout=%d %dx%d n=%d, "
+		 "guarded", cin, cout, h, w, n);
+
+	/* One thread, the direct path, exact-size scratch. */
+	dbv_threads_set(1);
+	dbv_conv_s2_forward(&c, n, x, wt, b, y1, sc);
+	dbv_conv_s2_backward(&c, n, x, wt, dy, dx1, dw1, sc, 0);
+	for (size_t i = 0; i < xs; i++)
+		dxs[i] = NAN;
+	dbv_conv_s2_backward(&c, n, x, wt, dy, dxs, NULL, sc, 1);
+	if (memcmp(dx1, dxs, xs * sizeof *dx1))
+		bad++;
+	/* Two threads, through the layer functions: the same bits. */
+	dbv_threads_set(2);
+	for (size_t i = 0; i < xs; i++)
+		dx2[i] = NAN;
+	dbv_conv_forward(&c, n, x, wt, b, y2, sc);
+	dbv_conv_backward_set(&c, n, x, wt, dy, dx2, dw2, NULL, sc);
+	if (memcmp(y1, y2, ys * sizeof *y1) ||
+	    memcmp(dx1, dx2, xs * sizeof *dx1) ||
+	    memcmp(dw1, dw2, ws * sizeof *dw1))
+		bad++;
+	/* The im2col + sgemm path, within float rounding. */
+	dbv_conv_direct_force(0);
+	float *sg = alloc_f(dbv_conv_scratch(&c, n) + 1);
+
+	dbv_conv_forward(&c, n, x, wt, b, yg, sg);
+	dbv_conv_backward(&c, n, x, wt, dy, dxg, dwg, NULL, sg);
+	free(sg);
+	dbv_conv_forward_ref(&c, n, ax, aw, ab, scale);
+	dbv_conv_backward_ref(&c, n, ax, aw, ady, sdx, sdw, NULL);
+	bad += compare(what, y1, yg, scale, ys, 4.0 + 2 * cin * k * k);
+	bad += compare("against gemm: dx", dx1, dxg, sdx, xs,
+		       4.0 + 2 * cout * k * k);
+	bad += compare("against gemm: dwt", dw1, dwg, sdw, ws,
+		       4.0 + 2.0 * n * c.oh * c.ow);
+	dbv_conv_direct_force(-1);
+	if (bad)
+		fprintf(stderr, "  in %s\n", what);
+	for (int i = 0; i < 3; i++)
+		munmap(map[i], len[i]);
+	free(wt), free(b), free(y1), free(y2), free(yg), free(scale);
+	free(dx1), free(dx2), free(dxg), free(dxs), free(dw1), free(dw2);
+	free(dwg), free(sdx), free(sdw), free(ax), free(aw), free(ab);
+	free(ady);
+	return bad != 0;
+}
+
+/*
+ * test_conv_s2: s2_case over 1, 2 and 3 input channels and channel
+ * counts around the kernel's block of 8 outputs, odd and even maps from
+ * 1x1 to 28x28, batches 1 to 7; ResNet/WRN's shapes (16->32 at 28x28,
+ * 32->64 at 14x14), large enough for two threads; and a batch that goes
+ * in three chunks of images.
+ */
+static void test_conv_s2(void)
+{
+	static const int chans[][2] = {
+		{ 1, 1 }, { 2, 3 }, { 3, 8 }, { 3, 17 }, { 16, 9 }, { 5, 24 },
+	};
+	static const int sizes[][2] = {
+		{ 1, 1 }, { 2, 2 }, { 3, 3 }, { 4, 5 }, { 7, 6 }, { 8, 8 },
+		{ 5, 1 }, { 1, 9 }, { 13, 14 }, { 28, 28 },
+	};
+	static const int batch[] = { 1, 2, 3, 7 };
+	struct dbv_rng r;
+	int ncase = 0, nbad = 0;
+
+	if (!dbv_conv_direct_cpu()) {
+		fprintf(stderr, "conv stride 2: skipped, no AVX-512 here\n");
+		return;
+	}
+	dbv_rng_seed(&r, 41);
+	for (int ci = 0; ci < 6; ci++)
+		for (int si = 0; si < 10; si++, ncase++)
+			nbad += s2_case(&r, chans[ci][0], chans[ci][1],
+					sizes[si][0], sizes[si][1],
+					batch[(ci + si) % 4], (ci + si) % 2);
+	nbad += s2_case(&r, 16, 32, 28, 28, 5, 0);
+	nbad += s2_case(&r, 32, 64, 14, 14, 9, 1);
+	/* Images in chunks: the scratch holds the phases of at most 41 of
+	 * them, so 83 go as 41 + 41 + 1. */
+	struct dbv_conv c;
+
+	CHECK_OK(dbv_conv_init(&c, 64, 8, 3, 2, 1, 28, 28));
+	CHECK(dbv_conv_s2_scratch(&c, 83) < (size_t)4 * 64 * 42 * 14 * 14);
+	nbad += s2_case(&r, 64, 8, 28, 28, 83, 0);
+	ncase += 3;
+	dbv_threads_set(2);
+	CHECK_EQ_INT(nbad, 0);
+	fprintf(stderr, "conv stride 2 direct against naive and gemm: %d "
+		"cases, %d bad\n", ncase, nbad);
+}
+
+/*
  * Batches big enough that the column buffer holds fewer images than the
  * batch, so the chunk loop runs several times with a short last chunk.
  * The batch is sized from what dbv_conv_scratch says a chunk holds.
@@ -2003,6 +2149,7 @@ int main(int argc, char **argv)
 	test_conv_known();
 	test_conv_shapes();
 	test_conv_direct();
+	test_conv_s2();
 	test_conv_chunks();
 	test_conv_repeat();
 	test_conv_set();
