@@ -6,7 +6,8 @@
 # architecture and depth, dbv-plane | dbv-predict | dbv-render draw their
 # planes, dbv-predict's accuracy on the test set is the one dbv-train
 # logged for it; the same seeds and threads give the same model bit for
-# bit (views and shared BN statistics included); refused depths.  (Their
+# bit (views and shared BN statistics included), and so does a run
+# interrupted and resumed from its checkpoint; refused depths.  (Their
 # values are checked against PyTorch in test_torch.c and t2110.)
 . "$(dirname "$0")/lib.sh"
 
@@ -85,6 +86,27 @@ test_expect_success 'densenet and wrn: the same seeds and threads, the same mode
 		params r1.dbv >p1 && params r2.dbv >p2 && test -s p1 && test_cmp p1 p2 &&
 		$TRAIN --arch $a --threads 2 --seed 5 --augment crop:2,flip -o r3.dbv c10.dbv &&
 		params r3.dbv >p3 && ! cmp -s p1 p3 || exit 1
+	done
+'
+
+# Checkpoints: a run stopped by SIGINT once its first checkpoint (every
+# 5 batches) is there, then resumed, ends with the uninterrupted run's
+# parameters (BN's running statistics included), bit for bit.  About 3 s
+# a run here, so that a faster machine is still training at the signal.
+test_expect_success 'densenet, wrn, vgg-19: interrupted and resumed, the uninterrupted model' '
+	for a in "densenet --width 2 --epochs 60" "wrn --width 1 --depth 10 --epochs 60" \
+		"vgg --width 1 --epochs 600"; do
+		A="--arch $a --batch 4 --threads 2 --seed 3 --augment crop:2,flip -q" &&
+		dbv-train $A -o u.dbv c10.dbv &&
+		rm -f ck.dbv && { dbv-train $A --checkpoint ck.dbv --checkpoint-every 5b \
+			-o part.dbv c10.dbv 2>err & } &&
+		pid=$! && i=0 &&
+		while ! test -e ck.dbv && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done &&
+		kill -INT $pid && rc=0 && { wait $pid || rc=$?; } && test $rc = 130 &&
+		grep -q "^dbv-train: interrupted: checkpoint written to ck.dbv after batch" err &&
+		! test -e part.dbv &&
+		dbv-train $A --checkpoint ck.dbv --checkpoint-every 5b --resume -o res.dbv c10.dbv &&
+		params u.dbv >pu && params res.dbv >pr && test -s pu && test_cmp pu pr || exit 1
 	done
 '
 
